@@ -1,0 +1,125 @@
+# concur — build, test, demo, install.
+# `make` builds build/concur; `make test` runs unit and real-kernel tests; `make demo` profiles a workload.
+
+OUT := build
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CC ?= gcc
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+ARCH := x86
+VMLINUX_H ?= $(OUT)/vmlinux.h
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
+LDLIBS += -lbpf -lelf -lz
+
+# The system include dirs, so BPF code finds <asm/unistd.h> and friends.
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts/,/End of search/ s| \(/.*\)|-idirafter \1|p')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Iinclude -I$(OUT) $(CLANG_BPF_SYS_INCLUDES)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%.o,$(UNIT_SRCS))
+WORKLOADS := $(patsubst tests/kernel/workloads/%.c,$(OUT)/workloads/%,\
+	$(wildcard tests/kernel/workloads/*.c))
+DEMO_WORKLOADS := $(patsubst tools/demo/%.c,$(OUT)/demo/%,$(wildcard tools/demo/*.c))
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit-test kernel-test demo install clean
+
+all: $(OUT)/concur
+
+# Installs the build dependencies with apt-get when something is missing (needs root).
+deps:
+	$(Q)tools/install-deps.sh
+
+$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/workloads $(OUT)/demo:
+	$(Q)mkdir -p $@
+
+ifeq ($(VMLINUX_H),$(OUT)/vmlinux.h)
+$(OUT)/vmlinux.h: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+endif
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -include $(VMLINUX_H) -MMD -MP -c $< -o $@
+
+$(OUT)/concur.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUT)/concur.skel.h: $(OUT)/concur.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name concur_bpf > $@
+
+$(OUT)/syscall_names.h: /usr/include/x86_64-linux-gnu/asm/unistd_64.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/\t[\2] = "\1",/p' $< > $@
+
+# Every user object may include the skeleton or the syscall table.
+$(OUT)/user/%.o: user/%.c $(OUT)/concur.skel.h $(OUT)/syscall_names.h | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/concur: $(OUT)/user/main.o $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: every user/ object but the BPF loader, so they run without a kernel or root.
+UNIT_LINK_OBJS := $(filter-out $(OUT)/user/tracer.o,$(USER_OBJS))
+$(OUT)/tests/unit/%.o: tests/unit/%.c $(OUT)/syscall_names.h | $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -Wno-missing-field-initializers -c $< -o $@
+
+$(OUT)/unit-tests: $(UNIT_OBJS) $(UNIT_LINK_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+$(OUT)/workloads/%: tests/kernel/workloads/%.c tests/kernel/workloads/common.h | $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
+
+$(OUT)/demo/%: tools/demo/%.c | $(OUT)/demo
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
+
+unit-test: $(OUT)/unit-tests
+	$(Q)$(OUT)/unit-tests --jobs 1
+
+kernel-test: $(OUT)/concur $(WORKLOADS)
+	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit-test
+	$(Q)$(MAKE) --no-print-directory kernel-test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(OUT)/concur $(DEMO_WORKLOADS)
+	$(Q)$(OUT)/concur run -- $(OUT)/demo/kitchen
+
+install: $(OUT)/concur
+	install -D -m 0755 $(OUT)/concur $(DESTDIR)$(PREFIX)/bin/concur
+	install -D -m 0644 man/concur.8 $(DESTDIR)$(PREFIX)/share/man/man8/concur.8
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/user/*.d $(OUT)/bpf/*.d $(OUT)/tests/unit/*.d)

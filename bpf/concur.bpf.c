@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Scheduler and process probes: one state machine per target thread, totals in maps. */
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "concur.h"
+#include "account.h"
+#include "classify.h"
+
+#define TASK_RUNNING 0
+#define PF_KTHREAD 0x00200000
+#define ENOSYS 38
+#define E2BIG 7
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Follow processes the targets fork (always for `run`, with --children for `attach`). */
+const volatile bool follow_children = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_acct);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct proc_info);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_OTHER);
+	__type(key, struct other_key);
+	__type(value, struct other_val);
+} other SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Zeroed template for new map entries: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct thread_acct);
+} scratch SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static void record_other(__u32 pid, struct acct_delta d)
+{
+	struct other_key key = { .pid = pid, .nr = d.nr };
+	struct other_val *v, zero = {};
+
+	if (d.cat != CAT_OTHER || !d.ns)
+		return;
+	v = bpf_map_lookup_elem(&other, &key);
+	if (!v) {
+		if (bpf_map_update_elem(&other, &key, &zero, BPF_NOEXIST) == -E2BIG)
+			stat_inc(STAT_OTHER_FULL);
+		v = bpf_map_lookup_elem(&other, &key);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->ns, d.ns);
+	__sync_fetch_and_add(&v->cnt, 1);
+}
+
+/* Kind of the file behind fd in task's file table, read with CO-RE. */
+static __u32 fd_kind(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	unsigned int max_fds;
+	umode_t mode;
+
+	if (!fdt || fd < 0)
+		return FD_NONE;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max_fds)
+		return FD_NONE;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return FD_NONE;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	return fdkind_from_mode(mode);
+}
+
+/*
+ * Why `task` is blocking: the syscall from its saved user registers. Inside a syscall,
+ * pt_regs->ax holds -ENOSYS until the syscall returns (the entry code puts it there);
+ * after a fault from user mode, orig_ax holds the error code instead of a syscall nr.
+ */
+static __u32 classify_task(struct task_struct *task, __s32 *nr_out)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr, ax, arg0;
+	__u32 kind = FD_NONE;
+
+	*nr_out = CONCUR_NO_SYSCALL;
+	if (!regs)
+		return CAT_OTHER;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	ax = BPF_CORE_READ(regs, ax);
+	if (nr < 0 || ax != -ENOSYS)
+		return CAT_OTHER;
+	*nr_out = nr;
+	if (syscall_takes_fd(nr)) {
+		arg0 = BPF_CORE_READ(regs, di);
+		kind = fd_kind(task, arg0);
+	}
+	return classify_block(nr, kind);
+}
+
+static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32 state)
+{
+	__u32 zero = 0, tid = BPF_CORE_READ(task, pid);
+	struct thread_acct *a = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!a)
+		return NULL;
+	__builtin_memset(a, 0, sizeof(*a));
+	acct_init(a, BPF_CORE_READ(task, tgid), tid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
+	BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
+	if (bpf_map_update_elem(&threads, &tid, a, BPF_NOEXIST) == -E2BIG) {
+		stat_inc(STAT_THREADS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+/*
+ * The thread's entry; created on the fly for a thread of a target process that has none
+ * (born between `attach` reading /proc and the probes going live), in the state the
+ * event proves it was in, from the moment it was first seen.
+ */
+static struct thread_acct *get_thread(struct task_struct *task, __u64 now, __u32 state)
+{
+	__u32 tid = BPF_CORE_READ(task, pid), tgid;
+	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
+
+	if (a || !tid)
+		return a;
+	tgid = BPF_CORE_READ(task, tgid);
+	if (!bpf_map_lookup_elem(&procs, &tgid))
+		return NULL;
+	return new_thread(task, now, state);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct thread_acct *a;
+	struct acct_delta d;
+	__s32 nr = CONCUR_NO_SYSCALL;
+	__u32 cat = CAT_OTHER;
+	int runnable;
+
+	a = get_thread(prev, now, TS_RUNNING);
+	if (a) {
+		stat_inc(STAT_SWITCHES);
+		runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
+		if (!runnable)
+			cat = classify_task(prev, &nr);
+		d = acct_switch_out(a, now, runnable, cat, nr);
+		record_other(a->pid, d);
+	}
+	a = get_thread(next, now, TS_RUNNABLE);
+	if (a) {
+		d = acct_switch_in(a, now);
+		record_other(a->pid, d);
+	}
+	return 0;
+}
+
+static int on_wake(struct task_struct *p)
+{
+	__u32 tid = p->pid, tgid = p->tgid;
+	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
+	__u64 now = bpf_ktime_get_ns();
+	struct acct_delta d;
+	__s32 nr;
+
+	if (!a) {
+		if (!tid || !bpf_map_lookup_elem(&procs, &tgid))
+			return 0;
+		/* First seen waking: it was blocked, in what its registers still say. */
+		a = new_thread(p, now, TS_BLOCKED);
+		if (!a)
+			return 0;
+		a->cat = classify_task(p, &nr);
+		a->nr = nr;
+	}
+	stat_inc(STAT_WAKEUPS);
+	d = acct_wakeup(a, now);
+	record_other(a->pid, d);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p)
+{
+	return on_wake(p);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_wakeup_new, struct task_struct *p)
+{
+	return on_wake(p);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct proc_info info = {};
+
+	if (!bpf_map_lookup_elem(&procs, &ptgid))
+		return 0;
+	if (ctgid != ptgid) {
+		if (!follow_children)
+			return 0;
+		info.ppid = ptgid;
+		BPF_CORE_READ_STR_INTO(&info.comm, child, comm);
+		if (bpf_map_update_elem(&procs, &ctgid, &info, BPF_NOEXIST) == -E2BIG) {
+			stat_inc(STAT_PROCS_FULL);
+			return 0;
+		}
+	}
+	stat_inc(STAT_FORKS);
+	/* Not runnable until wake_up_new_task(), microseconds later: count that as runqueue. */
+	new_thread(child, bpf_ktime_get_ns(), TS_RUNNABLE);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	__u32 tgid = p->tgid, tid = p->pid;
+	struct proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
+	struct thread_acct *a;
+
+	if (!info)
+		return 0;
+	BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
+	a = bpf_map_lookup_elem(&threads, &tid);
+	if (a)
+		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 tid = p->pid, tgid = p->tgid;
+	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
+	struct proc_info *info;
+	struct acct_delta d;
+
+	if (!a)
+		return 0;
+	stat_inc(STAT_EXITS);
+	/* Threads are often renamed after they start: keep the name they die with. */
+	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
+	d = acct_finish(a, bpf_ktime_get_ns(), 1);
+	record_other(a->pid, d);
+	if (tid == tgid) {
+		info = bpf_map_lookup_elem(&procs, &tgid);
+		if (info)
+			info->flags |= PROC_EXITED;
+	}
+	return 0;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-thread time model, compiled into the BPF program and into host C.
+ *
+ * A thread is always in exactly one state; every event closes the interval since the
+ * previous one into one category and opens the next. The intervals therefore tile the
+ * thread's lifetime in the window, and the categories add up to it by construction,
+ * whatever order events arrive in. An event that does not fit the state (one was
+ * missed) is still accounted and counted as an anomaly.
+ */
+#ifndef CONCUR_ACCOUNT_H
+#define CONCUR_ACCOUNT_H
+
+#include "concur.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#ifndef ACCT_INLINE
+#define ACCT_INLINE static __always_inline
+#endif
+
+/* What an event closed: `ns` nanoseconds into `cat`, blocked in syscall `nr`. */
+struct acct_delta {
+	__u64 ns;
+	__u32 cat;
+	__s32 nr;
+};
+
+ACCT_INLINE void acct_init(struct thread_acct *a, __u32 pid, __u32 tid, __u64 now, __u32 state,
+			   __u32 cat, __s32 nr)
+{
+	a->pid = pid;
+	a->tid = tid;
+	a->since_ns = now;
+	a->start_ns = now;
+	a->state = state;
+	a->cat = cat < CAT_MAX ? cat : CAT_OTHER;
+	a->nr = nr;
+}
+
+/* The category the interval in progress would go to if it ended now. */
+ACCT_INLINE __u32 acct_open_cat(const struct thread_acct *a)
+{
+	switch (a->state) {
+	case TS_RUNNING:
+	case TS_R_UNKNOWN:
+		return CAT_CPU;
+	case TS_RUNNABLE:
+		return CAT_RUNQUEUE;
+	default:
+		return a->cat < CAT_MAX ? a->cat : CAT_OTHER;
+	}
+}
+
+ACCT_INLINE struct acct_delta acct_close(struct thread_acct *a, __u64 now, __u32 cat)
+{
+	struct acct_delta d = { .ns = 0, .cat = cat, .nr = CONCUR_NO_SYSCALL };
+
+	if (cat >= CAT_MAX)
+		cat = d.cat = CAT_OTHER;
+	if (a->state == TS_BLOCKED)
+		d.nr = a->nr;
+	if (now > a->since_ns)
+		d.ns = now - a->since_ns;
+	a->ns[cat] += d.ns;
+	a->cnt[cat]++;
+	a->since_ns = now > a->since_ns ? now : a->since_ns;
+	return d;
+}
+
+/* The thread leaves the CPU: preempted (still runnable) or blocking in `cat`. */
+ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, int runnable,
+					      __u32 cat, __s32 nr)
+{
+	struct acct_delta d;
+
+	if (a->state == TS_DEAD)
+		return (struct acct_delta){ 0, CAT_CPU, CONCUR_NO_SYSCALL };
+	if (a->state != TS_RUNNING && a->state != TS_R_UNKNOWN)
+		a->anomalies++;
+	/* Leaving a CPU proves it was on one, whatever the state said. */
+	a->state = TS_RUNNING;
+	d = acct_close(a, now, CAT_CPU);
+	if (runnable) {
+		a->preemptions++;
+		a->state = TS_RUNNABLE;
+	} else {
+		a->state = TS_BLOCKED;
+		a->cat = cat < CAT_MAX ? cat : CAT_OTHER;
+		a->nr = nr;
+	}
+	return d;
+}
+
+ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+
+	switch (a->state) {
+	case TS_DEAD:
+		return d;
+	case TS_RUNNABLE:
+	case TS_R_UNKNOWN:
+		d = acct_close(a, now, CAT_RUNQUEUE);
+		break;
+	case TS_BLOCKED:
+		/* The wake-up was missed: the wait lasted until now. */
+		a->anomalies++;
+		d = acct_close(a, now, acct_open_cat(a));
+		break;
+	default:
+		a->anomalies++;
+		d = acct_close(a, now, CAT_CPU);
+		break;
+	}
+	a->state = TS_RUNNING;
+	return d;
+}
+
+/*
+ * Woken up. Only a blocked thread changes state: a thread woken between setting its
+ * sleep state and calling schedule() never left the CPU.
+ */
+ACCT_INLINE struct acct_delta acct_wakeup(struct thread_acct *a, __u64 now)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+
+	if (a->state != TS_BLOCKED)
+		return d;
+	a->wakeups++;
+	d = acct_close(a, now, acct_open_cat(a));
+	a->state = TS_RUNNABLE;
+	return d;
+}
+
+/* The thread is gone (exit) or the window closes (end_ns stays 0 then). */
+ACCT_INLINE struct acct_delta acct_finish(struct thread_acct *a, __u64 now, int dead)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+
+	if (a->state == TS_DEAD)
+		return d;
+	d = acct_close(a, now, acct_open_cat(a));
+	if (dead) {
+		a->state = TS_DEAD;
+		a->end_ns = now;
+	}
+	return d;
+}
+
+ACCT_INLINE __u64 acct_total_ns(const struct thread_acct *a)
+{
+	__u64 sum = 0;
+	int i;
+
+	for (i = 0; i < CAT_MAX; i++)
+		sum += a->ns[i];
+	return sum;
+}
+
+#endif /* CONCUR_ACCOUNT_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* What crosses the BPF/user boundary: categories, map keys and values, limits, counters. */
+#ifndef CONCUR_H
+#define CONCUR_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CONCUR_COMM_LEN 16
+
+#ifndef CONCUR_MAX_THREADS
+#define CONCUR_MAX_THREADS 65536
+#endif
+#ifndef CONCUR_MAX_PROCS
+#define CONCUR_MAX_PROCS 16384
+#endif
+#ifndef CONCUR_MAX_OTHER
+#define CONCUR_MAX_OTHER 8192
+#endif
+
+/* Where a thread's wall-clock time goes; the order is the report's column order. */
+enum concur_cat {
+	CAT_CPU,
+	CAT_RUNQUEUE,
+	CAT_LOCK,
+	CAT_IO_DISK,
+	CAT_IO_NET,
+	CAT_IO_PIPE,
+	CAT_POLL,
+	CAT_SLEEP,
+	CAT_WAIT,
+	CAT_OTHER,
+	CAT_MAX,
+};
+
+/* What a thread is doing since acct.since_ns. */
+enum concur_tstate {
+	TS_RUNNING,
+	TS_RUNNABLE,
+	TS_BLOCKED,
+	/* Seeded from /proc as 'R': running or runnable, the next event tells which. */
+	TS_R_UNKNOWN,
+	TS_DEAD,
+};
+
+/* What the fd a thread blocked on refers to. */
+enum concur_fdkind {
+	FD_NONE,
+	FD_FILE,
+	FD_SOCKET,
+	FD_PIPE,
+	FD_CHAR,
+	FD_OTHER,
+};
+
+/* Syscall number for time blocked outside any syscall (page faults and the like). */
+#define CONCUR_NO_SYSCALL (-1)
+
+/* Value of the `threads` map, keyed by tid: state machine plus totals. */
+struct thread_acct {
+	__u64 since_ns;		/* start of the interval in progress */
+	__u64 start_ns;		/* first moment inside the window */
+	__u64 end_ns;		/* death, or 0 while alive */
+	__u64 ns[CAT_MAX];
+	__u64 cnt[CAT_MAX];	/* intervals closed per category */
+	__u64 wakeups;
+	__u64 preemptions;	/* left a CPU still runnable */
+	__u32 pid;
+	__u32 tid;
+	__u32 state;		/* enum concur_tstate */
+	__u32 cat;		/* category while TS_BLOCKED */
+	__s32 nr;		/* syscall blocked in, while TS_BLOCKED */
+	__u32 anomalies;	/* events that did not fit the state (a missed event) */
+	char comm[CONCUR_COMM_LEN];
+};
+
+/* Key of the `other` map: time in CAT_OTHER per process and syscall. */
+struct other_key {
+	__u32 pid;
+	__s32 nr;
+};
+
+struct other_val {
+	__u64 ns;
+	__u64 cnt;
+};
+
+/* Value of the `procs` map, keyed by pid (tgid). */
+struct proc_info {
+	__u32 ppid;
+	__u32 flags;
+	char comm[CONCUR_COMM_LEN];
+};
+
+#define PROC_EXITED 1u
+
+/* Index into the per-CPU `stats` array. */
+enum concur_stat {
+	STAT_SWITCHES,
+	STAT_WAKEUPS,
+	STAT_FORKS,
+	STAT_EXITS,
+	STAT_THREADS_FULL,	/* a thread could not be tracked: map full */
+	STAT_PROCS_FULL,	/* a child process could not be followed: map full */
+	STAT_OTHER_FULL,	/* 'other' time kept in totals but not by syscall */
+	STAT_MAX,
+};
+
+#endif /* CONCUR_H */

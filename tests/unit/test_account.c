@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/* The time model (include/account.h) on synthetic event sequences: the code the BPF program runs. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "account.h"
+
+#define MS 1000000ull
+
+static struct thread_acct fresh(__u64 t, __u32 state)
+{
+	struct thread_acct a;
+
+	memset(&a, 0, sizeof(a));
+	acct_init(&a, 10, 11, t, state, CAT_OTHER, CONCUR_NO_SYSCALL);
+	return a;
+}
+
+Test(account, busy_then_sleep_then_runqueue)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35);	/* nanosleep */
+	acct_wakeup(&a, 15 * MS);
+	acct_switch_in(&a, 16 * MS);
+	acct_finish(&a, 20 * MS, 1);
+
+	cr_expect_eq(a.ns[CAT_CPU], 9 * MS);
+	cr_expect_eq(a.ns[CAT_SLEEP], 10 * MS);
+	cr_expect_eq(a.ns[CAT_RUNQUEUE], 1 * MS);
+	cr_expect_eq(a.wakeups, 1);
+	cr_expect_eq(a.end_ns, 20 * MS);
+	cr_expect_eq(a.state, TS_DEAD);
+	cr_expect_eq(a.anomalies, 0);
+}
+
+Test(account, preemption_goes_to_runqueue)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 4 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_switch_in(&a, 12 * MS);
+	acct_switch_out(&a, 16 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_switch_in(&a, 24 * MS);
+
+	cr_expect_eq(a.ns[CAT_CPU], 8 * MS);
+	cr_expect_eq(a.ns[CAT_RUNQUEUE], 16 * MS);
+	cr_expect_eq(a.preemptions, 2);
+	cr_expect_eq(a.cnt[CAT_CPU], 2);
+}
+
+Test(account, wakeup_of_running_thread_changes_nothing)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta d = acct_wakeup(&a, 3 * MS);
+
+	cr_expect_eq(d.ns, 0);
+	cr_expect_eq(a.state, TS_RUNNING);
+	cr_expect_eq(a.since_ns, 0);
+	cr_expect_eq(a.wakeups, 0);
+}
+
+Test(account, delta_reports_blocked_syscall)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta d;
+
+	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16);	/* ioctl on something odd */
+	d = acct_wakeup(&a, 4 * MS);
+	cr_expect_eq(d.cat, CAT_OTHER);
+	cr_expect_eq(d.nr, 16);
+	cr_expect_eq(d.ns, 3 * MS);
+}
+
+Test(account, seeded_r_resolves_by_first_event)
+{
+	struct thread_acct on_cpu = fresh(0, TS_R_UNKNOWN), waiting = fresh(0, TS_R_UNKNOWN);
+
+	acct_switch_out(&on_cpu, 7 * MS, 0, CAT_LOCK, 202);
+	acct_switch_in(&waiting, 7 * MS);
+	cr_expect_eq(on_cpu.ns[CAT_CPU], 7 * MS);
+	cr_expect_eq(waiting.ns[CAT_RUNQUEUE], 7 * MS);
+	cr_expect_eq(on_cpu.anomalies + waiting.anomalies, 0);
+}
+
+Test(account, missed_wakeup_still_tiles_lifetime)
+{
+	struct thread_acct a = fresh(100, TS_RUNNING);
+
+	acct_switch_out(&a, 200, 0, CAT_IO_PIPE, 0);
+	acct_switch_in(&a, 500);	/* wake-up never seen */
+	acct_finish(&a, 600, 0);
+	cr_expect_eq(a.ns[CAT_IO_PIPE], 300);
+	cr_expect_eq(a.anomalies, 1);
+	cr_expect_eq(acct_total_ns(&a), 500);
+}
+
+Test(account, switch_out_while_blocked_counts_anomaly)
+{
+	struct thread_acct a = fresh(0, TS_BLOCKED);
+
+	a.cat = CAT_SLEEP;
+	acct_switch_out(&a, 10, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	cr_expect_eq(a.anomalies, 1);
+	cr_expect_eq(a.ns[CAT_CPU], 10);
+	cr_expect_eq(a.state, TS_RUNNABLE);
+}
+
+Test(account, events_after_death_are_ignored)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_finish(&a, 10, 1);
+	acct_switch_out(&a, 20, 0, CAT_SLEEP, 35);
+	acct_switch_in(&a, 30);
+	acct_wakeup(&a, 40);
+	acct_finish(&a, 50, 0);
+	cr_expect_eq(acct_total_ns(&a), 10);
+	cr_expect_eq(a.end_ns, 10);
+}
+
+Test(account, window_end_closes_blocked_interval_into_its_category)
+{
+	struct thread_acct a = fresh(0, TS_BLOCKED);
+
+	a.cat = CAT_LOCK;
+	acct_finish(&a, 9 * MS, 0);
+	cr_expect_eq(a.ns[CAT_LOCK], 9 * MS);
+	cr_expect_eq(a.end_ns, 0, "the window's end is not a death");
+	cr_expect_eq(a.state, TS_BLOCKED);
+}
+
+Test(account, out_of_range_category_becomes_other)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 5, 0, CAT_MAX + 7, 1);
+	acct_finish(&a, 8, 0);
+	cr_expect_eq(a.ns[CAT_OTHER], 3);
+}
+
+Test(account, time_going_backwards_adds_nothing)
+{
+	struct thread_acct a = fresh(1000, TS_RUNNING);
+
+	acct_switch_out(&a, 900, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	cr_expect_eq(acct_total_ns(&a), 0);
+	cr_expect_eq(a.since_ns, 1000);
+}
+
+/* A long random walk: whatever the order, the categories add up to the lifetime. */
+Test(account, random_sequences_tile_the_lifetime)
+{
+	unsigned int seed = 12345;
+	int round, i;
+
+	for (round = 0; round < 200; round++) {
+		struct thread_acct a = fresh(1000, rand_r(&seed) % 5 == 0 ? TS_R_UNKNOWN : TS_RUNNING);
+		__u64 t = 1000;
+
+		for (i = 0; i < 300; i++) {
+			t += rand_r(&seed) % 5000;
+			switch (rand_r(&seed) % 3) {
+			case 0:
+				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX, 1);
+				break;
+			case 1:
+				acct_switch_in(&a, t);
+				break;
+			default:
+				acct_wakeup(&a, t);
+				break;
+			}
+		}
+		t += 17;
+		acct_finish(&a, t, 1);
+		cr_assert_eq(acct_total_ns(&a), t - 1000, "round %d", round);
+	}
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/* Kernel maps → profile. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+
+static int collect_threads(struct profile *p, int fd, uint64_t end_mono)
+{
+	struct thread_acct a;
+	__u32 key, next;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &a))
+			continue;	/* deleted meanwhile */
+		err = profile__add_thread(p, &a, end_mono);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int collect_procs(struct profile *p, int fd)
+{
+	struct proc_info info;
+	__u32 key, next;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &info))
+			continue;
+		info.comm[CONCUR_COMM_LEN - 1] = '\0';
+		err = profile__add_proc(p, key, info.ppid, info.comm, info.flags & PROC_EXITED);
+		if (err && err != -EEXIST)
+			return err;
+	}
+	return 0;
+}
+
+static int collect_other(struct profile *p, int fd)
+{
+	struct other_key key, next;
+	struct other_val v;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		err = profile__add_other(p, key.pid, key.nr, v.ns, v.cnt);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+int collect_stats(uint64_t out[STAT_MAX], int fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 i;
+	int c;
+
+	if (ncpus < 0)
+		return ncpus;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < ncpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono)
+{
+	int err;
+
+	p->window_ns = end_mono > p->window_start_ns ? end_mono - p->window_start_ns : 0;
+	err = collect_stats(p->stats, fds->stats);
+	if (!err)
+		err = collect_procs(p, fds->procs);
+	if (!err)
+		err = collect_threads(p, fds->threads, end_mono);
+	if (!err)
+		err = collect_other(p, fds->other);
+	if (!err)
+		profile__finish(p);
+	return err;
+}

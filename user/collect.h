@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CONCUR_COLLECT_H
+#define CONCUR_COLLECT_H
+
+#include "profile.h"
+
+struct collect_fds {
+	int threads;
+	int procs;
+	int other;
+	int stats;
+};
+
+/* Reads the maps into p; open intervals are closed at end_mono (CLOCK_MONOTONIC ns). */
+int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono);
+int collect_stats(uint64_t out[STAT_MAX], int fd);
+
+#endif

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <string.h>
+#include "json.h"
+
+void json_init(struct json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->first[0] = true;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void json_escape(FILE *f, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, len;
+
+	while (i < n && s[i]) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+		} else if (c < 0x80) {
+			fputc(c, f);
+		} else {
+			len = utf8_len(s + i, strnlen(str + i, n - i));
+			if (!len) {
+				fputs("\\ufffd", f);
+				len = 1;
+			} else {
+				fwrite(s + i, 1, len, f);
+			}
+			i += len;
+			continue;
+		}
+		i++;
+	}
+}
+
+static void indent(struct json *j)
+{
+	int i;
+
+	fputc('\n', j->f);
+	for (i = 0; i < j->depth; i++)
+		fputs("  ", j->f);
+}
+
+static void prefix(struct json *j, const char *key)
+{
+	if (j->depth > 0) {
+		if (!j->first[j->depth])
+			fputc(',', j->f);
+		indent(j);
+	}
+	j->first[j->depth] = false;
+	if (key) {
+		fputc('"', j->f);
+		json_escape(j->f, key, strlen(key));
+		fputs("\": ", j->f);
+	}
+}
+
+static void open_container(struct json *j, const char *key, char c)
+{
+	prefix(j, key);
+	fputc(c, j->f);
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void close_container(struct json *j, char c)
+{
+	bool empty = j->first[j->depth];
+
+	if (j->depth > 0)
+		j->depth--;
+	if (!empty)
+		indent(j);
+	fputc(c, j->f);
+	if (j->depth == 0)
+		fputc('\n', j->f);
+}
+
+void json_obj_begin(struct json *j, const char *key)
+{
+	open_container(j, key, '{');
+}
+
+void json_obj_end(struct json *j)
+{
+	close_container(j, '}');
+}
+
+void json_arr_begin(struct json *j, const char *key)
+{
+	open_container(j, key, '[');
+}
+
+void json_arr_end(struct json *j)
+{
+	close_container(j, ']');
+}
+
+void json_u64(struct json *j, const char *key, uint64_t v)
+{
+	prefix(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void json_i64(struct json *j, const char *key, int64_t v)
+{
+	prefix(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void json_bool(struct json *j, const char *key, bool v)
+{
+	prefix(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void json_strn(struct json *j, const char *key, const char *s, size_t n)
+{
+	prefix(j, key);
+	fputc('"', j->f);
+	json_escape(j->f, s, n);
+	fputc('"', j->f);
+}
+
+void json_str(struct json *j, const char *key, const char *s)
+{
+	json_strn(j, key, s, strlen(s));
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+/* concur: command line and wiring only. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "output.h"
+#include "tracer.h"
+
+#define MAX_OUTPUTS 16
+#define MAX_PIDS 256
+
+const char *argp_program_version = "concur " CONCUR_VERSION;
+const char *argp_program_bug_address = NULL;
+
+static const char doc[] =
+	"Where did the time go? Splits every thread's wall-clock time into cpu,\n"
+	"runqueue, lock, io.disk, io.net, io.pipe, poll, sleep, wait and other.\n"
+	"\n"
+	"  run [--] CMD [ARG...]  launch CMD and follow its descendants until it exits\n"
+	"  attach -p PID[,PID]    profile running processes until -d, Ctrl-C or exit\n"
+	"\v"
+	"EXAMPLES:\n"
+	"  sudo concur run -- ./my_program arg1 arg2\n"
+	"  sudo concur attach -p 1234,1240 -d 10\n"
+	"  sudo concur run -o summary.json -- make -j2 test\n"
+	"\n"
+	"The report goes to standard output; -o FILE.json also writes a JSON summary.\n"
+	"Exit status: 0, or the workload's own for `run`; 1 on error; 127 if CMD\n"
+	"cannot be executed.";
+
+enum { OPT_CHILDREN = 256, OPT_AS_ROOT };
+
+static const struct argp_option options[] = {
+	{ "output", 'o', "FILE", 0, "Also write FILE; the format follows the extension (.json)", 0 },
+	{ "pid", 'p', "PID[,PID...]", 0, "attach: the processes to profile", 0 },
+	{ "duration", 'd', "SECONDS", 0, "attach: stop after SECONDS (default: Ctrl-C)", 0 },
+	{ "children", OPT_CHILDREN, NULL, 0, "attach: also follow processes the targets start", 0 },
+	{ "as-root", OPT_AS_ROOT, NULL, 0, "run: under sudo, keep root for the workload", 0 },
+	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{},
+};
+
+struct args {
+	const char *cmd;
+	struct tracer_opts t;
+	uint32_t pids[MAX_PIDS];
+	const char *outputs[MAX_OUTPUTS];
+	size_t noutputs;
+	bool quiet;
+};
+
+static int parse_pids(struct args *a, char *s, struct argp_state *st)
+{
+	char *tok, *end, *save = NULL;
+	unsigned long v;
+
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		errno = 0;
+		v = strtoul(tok, &end, 10);
+		if (errno || *end || end == tok || !v || v > INT_MAX)
+			argp_error(st, "not a process id: '%s'", tok);
+		if (a->t.npids == MAX_PIDS)
+			argp_error(st, "at most %d processes", MAX_PIDS);
+		a->pids[a->t.npids++] = v;
+	}
+	return 0;
+}
+
+static void parse_duration(struct args *a, const char *s, struct argp_state *st)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(v) || v <= 0 || v > 1e7)
+		argp_error(st, "not a duration in seconds: '%s'", s);
+	a->t.duration_ns = (uint64_t)(v * 1e9);
+}
+
+static void parse_arg(struct args *a, char *arg, struct argp_state *st)
+{
+	if (!a->cmd) {
+		if (strcmp(arg, "run") && strcmp(arg, "attach"))
+			argp_error(st, "unknown command '%s' (run or attach)", arg);
+		a->cmd = arg;
+		a->t.mode = strcmp(arg, "run") ? MODE_ATTACH : MODE_RUN;
+		return;
+	}
+	if (a->t.mode != MODE_RUN)
+		argp_error(st, "unexpected argument '%s'", arg);
+	/* The workload's own options are its own: stop parsing at its name. */
+	a->t.argv = &st->argv[st->next - 1];
+	st->next = st->argc;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *st)
+{
+	struct args *a = st->input;
+
+	switch (key) {
+	case 'o':
+		if (a->noutputs == MAX_OUTPUTS)
+			argp_error(st, "at most %d outputs", MAX_OUTPUTS);
+		if (output_format(arg) < 0)
+			argp_error(st, "unknown output format: '%s' (known: .json)", arg);
+		a->outputs[a->noutputs++] = arg;
+		break;
+	case 'p':
+		return parse_pids(a, arg, st);
+	case 'd':
+		parse_duration(a, arg, st);
+		break;
+	case OPT_CHILDREN:
+		a->t.follow_children = true;
+		break;
+	case OPT_AS_ROOT:
+		a->t.keep_root = true;
+		break;
+	case 'q':
+		a->quiet = true;
+		break;
+	case 'v':
+		a->t.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		parse_arg(a, arg, st);
+		break;
+	case ARGP_KEY_END:
+		if (!a->cmd)
+			argp_error(st, "missing command: run or attach");
+		if (a->t.mode == MODE_RUN && !a->t.argv)
+			argp_error(st, "run: missing the command to run");
+		if (a->t.mode == MODE_RUN && (a->t.npids || a->t.duration_ns))
+			argp_error(st, "run: -p and -d are for attach");
+		if (a->t.mode == MODE_ATTACH && !a->t.npids)
+			argp_error(st, "attach: which process? (-p PID)");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* The command line the report shows: the workload's, or the pids attached to. */
+static char **describe(struct args *a)
+{
+	char **v = calloc(a->t.npids + 1, sizeof(*v));
+	size_t i;
+
+	if (!v || a->t.mode == MODE_RUN) {
+		free(v);
+		return NULL;
+	}
+	for (i = 0; i < a->t.npids; i++)
+		if (asprintf(&v[i], "%u", a->pids[i]) < 0)
+			v[i] = NULL;
+	return v;
+}
+
+static int write_outputs(const struct args *a, const struct profile *p)
+{
+	size_t i;
+	int err, ret = 0;
+
+	if (!a->quiet && write_text(p, stdout, isatty(STDOUT_FILENO)) == 0)
+		fflush(stdout);
+	for (i = 0; i < a->noutputs; i++) {
+		err = output_write(p, a->outputs[i]);
+		if (err) {
+			fprintf(stderr, "concur: cannot write %s: %s\n", a->outputs[i],
+				strerror(-err));
+			ret = 1;
+		}
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, "run|attach [CMD [ARG...]]", doc,
+					  NULL, NULL, NULL };
+	struct tracer_error e = { .exit_code = 1 };
+	struct args a = {};
+	struct profile *p = NULL;
+	char **desc = NULL;
+	int ret, err;
+	size_t i;
+
+	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+	a.t.pids = a.pids;
+	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
+	err = tracer_check_env(&e);
+	if (!err)
+		err = tracer_record(&a.t, &p, &e);
+	if (err) {
+		fprintf(stderr, "concur: %s\n", e.msg);
+		return e.exit_code;
+	}
+	desc = describe(&a);
+	p->command = a.t.mode == MODE_RUN ? a.t.argv : desc;
+	ret = write_outputs(&a, p);
+	if (!ret && a.t.mode == MODE_RUN && !p->interrupted && p->exit_status > 0)
+		ret = p->exit_status;
+	profile__free(p);
+	for (i = 0; desc && desc[i]; i++)
+		free(desc[i]);
+	free(desc);
+	return ret;
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* The JSON summary; its schema is documented in README.md. */
+#include "json.h"
+#include "output.h"
+#include "syscalls.h"
+
+#define SCHEMA_VERSION 1
+
+static void cat_obj(struct json *j, const char *key, const __u64 v[CAT_MAX])
+{
+	int c;
+
+	json_obj_begin(j, key);
+	for (c = 0; c < CAT_MAX; c++)
+		json_u64(j, cat_names[c], v[c]);
+	json_obj_end(j);
+}
+
+static void write_events(struct json *j, const struct profile *p)
+{
+	json_obj_begin(j, "events");
+	json_u64(j, "switches", p->stats[STAT_SWITCHES]);
+	json_u64(j, "wakeups", p->stats[STAT_WAKEUPS]);
+	json_u64(j, "forks", p->stats[STAT_FORKS]);
+	json_u64(j, "exits", p->stats[STAT_EXITS]);
+	json_u64(j, "lost", profile__lost(p));
+	json_u64(j, "threads_map_full", p->stats[STAT_THREADS_FULL]);
+	json_u64(j, "procs_map_full", p->stats[STAT_PROCS_FULL]);
+	json_u64(j, "other_map_full", p->stats[STAT_OTHER_FULL]);
+	json_u64(j, "anomalies", p->anomalies);
+	json_obj_end(j);
+}
+
+static void write_proc(struct json *j, const struct proc *pr)
+{
+	char buf[32];
+	size_t i;
+
+	json_obj_begin(j, NULL);
+	json_u64(j, "pid", pr->pid);
+	json_u64(j, "ppid", pr->ppid);
+	json_strn(j, "comm", pr->comm, CONCUR_COMM_LEN);
+	json_bool(j, "exited", pr->exited);
+	json_u64(j, "threads", pr->nthreads);
+	json_u64(j, "thread_ns", proc_thread_ns(pr));
+	cat_obj(j, "ns", pr->ns);
+	json_arr_begin(j, "other_syscalls");
+	for (i = 0; i < pr->nother; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "syscall", syscall_name(pr->other[i].nr, buf, sizeof(buf)));
+		json_u64(j, "ns", pr->other[i].ns);
+		json_u64(j, "count", pr->other[i].cnt);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void write_thread(struct json *j, const struct thread *t)
+{
+	const struct thread_acct *a = &t->acct;
+
+	json_obj_begin(j, NULL);
+	json_u64(j, "tid", a->tid);
+	json_u64(j, "pid", a->pid);
+	json_strn(j, "comm", a->comm, CONCUR_COMM_LEN);
+	json_u64(j, "start_ns", t->start_ns);
+	json_u64(j, "end_ns", t->end_ns);
+	json_u64(j, "lifetime_ns", thread_lifetime_ns(t));
+	json_bool(j, "exited", t->exited);
+	cat_obj(j, "ns", a->ns);
+	cat_obj(j, "count", a->cnt);
+	json_u64(j, "switches", a->cnt[CAT_CPU]);
+	json_u64(j, "preemptions", a->preemptions);
+	json_u64(j, "wakeups", a->wakeups);
+	json_obj_end(j);
+}
+
+int write_json(const struct profile *p, FILE *f)
+{
+	__u64 total[CAT_MAX];
+	uint64_t thread_ns;
+	struct json j;
+	size_t i;
+	int c;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_u64(&j, "schema", SCHEMA_VERSION);
+	json_str(&j, "concur_version", CONCUR_VERSION);
+	json_str(&j, "mode", p->mode == MODE_RUN ? "run" : "attach");
+	json_arr_begin(&j, "command");
+	for (i = 0; p->command && p->command[i]; i++)
+		json_str(&j, NULL, p->command[i]);
+	json_arr_end(&j);
+	if (p->mode == MODE_RUN)
+		json_i64(&j, "exit_status", p->exit_status);
+	json_bool(&j, "interrupted", p->interrupted);
+	json_u64(&j, "window_ns", p->window_ns);
+	json_u64(&j, "cpus", p->cpus);
+	json_arr_begin(&j, "categories");
+	for (c = 0; c < CAT_MAX; c++)
+		json_str(&j, NULL, cat_names[c]);
+	json_arr_end(&j);
+	write_events(&j, p);
+	thread_ns = profile__thread_ns(p, total);
+	json_obj_begin(&j, "total");
+	json_u64(&j, "thread_ns", thread_ns);
+	cat_obj(&j, "ns", total);
+	json_obj_end(&j);
+	json_arr_begin(&j, "processes");
+	for (i = 0; i < p->nprocs; i++)
+		write_proc(&j, &p->procs[i]);
+	json_arr_end(&j);
+	json_arr_begin(&j, "threads");
+	for (i = 0; i < p->nthreads; i++)
+		write_thread(&j, &p->threads[i]);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	return ferror(f) ? -EIO : 0;
+}

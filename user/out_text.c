@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/* The terminal report: readable at 80 columns, colour only when asked (on a TTY). */
+#include <stdlib.h>
+#include <string.h>
+#include "output.h"
+#include "syscalls.h"
+
+#define BAR_WIDTH 40
+#define TOP_THREADS 10
+#define TOP_OTHER 3
+
+static const char *const short_names[CAT_MAX] = {
+	"cpu", "runq", "lock", "disk", "net", "pipe", "poll", "slp", "wait", "othr",
+};
+
+/* ANSI colours per category, matching the order of enum concur_cat. */
+static const char *const colours[CAT_MAX] = {
+	"\033[31m", "\033[33m", "\033[35m", "\033[34m", "\033[36m",
+	"\033[94m", "\033[32m", "\033[90m", "\033[37m", "\033[95m",
+};
+
+struct style {
+	bool on;
+};
+
+static const char *sgr(const struct style *s, const char *code)
+{
+	return s->on ? code : "";
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* A percentage in 5 columns: "." for nothing, "100" when whole. */
+static void pct5(FILE *f, uint64_t part, uint64_t whole)
+{
+	double v = pct(part, whole);
+
+	if (!part)
+		fprintf(f, "%5s", ".");
+	else if (v >= 99.95)
+		fprintf(f, "%5s", "100");
+	else
+		fprintf(f, "%5.1f", v);
+}
+
+static void print_secs(FILE *f, int width, uint64_t ns)
+{
+	if (ns >= 10000000000ull)
+		fprintf(f, "%*.0fs", width - 1, ns / 1e9);
+	else if (ns >= 1000000000ull)
+		fprintf(f, "%*.2fs", width - 1, ns / 1e9);
+	else
+		fprintf(f, "%*.1fms", width - 2, ns / 1e6);
+}
+
+/* comm from a target, printed without control characters. */
+static void print_comm(FILE *f, const char *comm, int width)
+{
+	char buf[CONCUR_COMM_LEN];
+	size_t i;
+
+	for (i = 0; i < CONCUR_COMM_LEN - 1 && comm[i]; i++)
+		buf[i] = (unsigned char)comm[i] < 0x20 || (unsigned char)comm[i] >= 0x7f ?
+				 '?' : comm[i];
+	buf[i] = '\0';
+	fprintf(f, "%-*.*s", width, width, buf);
+}
+
+static void print_bar(FILE *f, const struct style *s, int cat, double v)
+{
+	static const char *const eighths[] = { "", "▏", "▎", "▍", "▌", "▋", "▊", "▉" };
+	int units = (int)(v / 100.0 * BAR_WIDTH * 8 + 0.5), i;
+
+	fputs(sgr(s, colours[cat]), f);
+	for (i = 0; i < units / 8; i++)
+		fputs("█", f);
+	fputs(eighths[units % 8], f);
+	fputs(sgr(s, "\033[0m"), f);
+}
+
+static void print_header(FILE *f, const struct profile *p, const struct style *s)
+{
+	size_t i;
+
+	fprintf(f, "%sconcur %s:%s", sgr(s, "\033[1m"), p->mode == MODE_RUN ? "run" : "attach",
+		sgr(s, "\033[0m"));
+	for (i = 0; p->command && p->command[i] && i < 8; i++) {
+		fputc(' ', f);
+		print_comm(f, p->command[i], (int)strnlen(p->command[i], 15));
+	}
+	if (p->command && i == 8 && p->command[i])
+		fputs(" …", f);
+	if (p->mode == MODE_RUN && p->exit_status >= 0)
+		fprintf(f, "  (exit status %d)", p->exit_status);
+	fprintf(f, "%s\n", p->interrupted ? "  [interrupted]" : "");
+	fputs("window ", f);
+	print_secs(f, 1, p->window_ns);
+	fprintf(f, ", %d CPUs, %zu process%s, %zu thread%s, %llu switches, %llu wakeups\n",
+		p->cpus, p->nprocs, p->nprocs == 1 ? "" : "es", p->nthreads,
+		p->nthreads == 1 ? "" : "s", (unsigned long long)p->stats[STAT_SWITCHES],
+		(unsigned long long)p->stats[STAT_WAKEUPS]);
+	if (profile__lost(p))
+		fprintf(f, "%s%llu events could not be accounted (maps full)%s\n",
+			sgr(s, "\033[1;31m"), (unsigned long long)profile__lost(p),
+			sgr(s, "\033[0m"));
+	else
+		fputs("0 events lost\n", f);
+}
+
+static void print_split(FILE *f, const struct profile *p, const struct style *s)
+{
+	__u64 ns[CAT_MAX], total = profile__thread_ns(p, ns);
+	int c;
+
+	fprintf(f, "\n%sWhere the time went%s (thread-time ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
+	print_secs(f, 1, total);
+	fputs(")\n", f);
+	for (c = 0; c < CAT_MAX; c++) {
+		fprintf(f, "  %-9s %6.1f%%  ", cat_names[c], pct(ns[c], total));
+		print_bar(f, s, c, pct(ns[c], total));
+		fputc('\n', f);
+	}
+}
+
+static void print_columns(FILE *f, const struct style *s, const char *first)
+{
+	int c;
+
+	fprintf(f, "%s  %-6s %-12s %7s", sgr(s, "\033[1m"), first, "COMM", "TIME");
+	for (c = 0; c < CAT_MAX; c++)
+		fprintf(f, "%5s", short_names[c]);
+	fprintf(f, "%s\n", sgr(s, "\033[0m"));
+}
+
+static void print_row(FILE *f, uint32_t id, const char *comm, uint64_t total,
+		      const __u64 ns[CAT_MAX])
+{
+	int c;
+
+	fprintf(f, "  %-6u ", id);
+	print_comm(f, comm, 12);
+	fputc(' ', f);
+	print_secs(f, 7, total);
+	for (c = 0; c < CAT_MAX; c++)
+		pct5(f, ns[c], total);
+	fputc('\n', f);
+}
+
+static void print_other(FILE *f, const struct proc *pr)
+{
+	char buf[32];
+	size_t i;
+
+	if (!pr->nother)
+		return;
+	fputs("          other: ", f);
+	for (i = 0; i < pr->nother && i < TOP_OTHER; i++) {
+		fprintf(f, "%s%s ", i ? ", " : "", syscall_name(pr->other[i].nr, buf, sizeof(buf)));
+		print_secs(f, 1, pr->other[i].ns);
+	}
+	fputc('\n', f);
+}
+
+static void print_procs(FILE *f, const struct profile *p, const struct style *s)
+{
+	size_t i;
+
+	fputs("\nProcesses (% of each process's thread-time)\n", f);
+	print_columns(f, s, "PID");
+	for (i = 0; i < p->nprocs; i++) {
+		print_row(f, p->procs[i].pid, p->procs[i].comm, proc_thread_ns(&p->procs[i]),
+			  p->procs[i].ns);
+		print_other(f, &p->procs[i]);
+	}
+}
+
+static int by_lifetime_desc(const void *a, const void *b)
+{
+	uint64_t x = thread_lifetime_ns(*(const struct thread *const *)a);
+	uint64_t y = thread_lifetime_ns(*(const struct thread *const *)b);
+
+	return x > y ? -1 : x < y;
+}
+
+static int print_threads(FILE *f, const struct profile *p, const struct style *s)
+{
+	size_t n = p->nthreads < TOP_THREADS ? p->nthreads : TOP_THREADS, i;
+	const struct thread **order = calloc(p->nthreads + 1, sizeof(*order));
+
+	if (!order)
+		return -ENOMEM;
+	for (i = 0; i < p->nthreads; i++)
+		order[i] = &p->threads[i];
+	qsort(order, p->nthreads, sizeof(*order), by_lifetime_desc);
+	fprintf(f, "\nTop threads by lifetime (%zu of %zu)\n", n, p->nthreads);
+	print_columns(f, s, "TID");
+	for (i = 0; i < n; i++)
+		print_row(f, order[i]->acct.tid, order[i]->acct.comm, thread_lifetime_ns(order[i]),
+			  order[i]->acct.ns);
+	free(order);
+	return 0;
+}
+
+int write_text(const struct profile *p, FILE *f, bool colour)
+{
+	struct style s = { .on = colour };
+	int err;
+
+	print_header(f, p, &s);
+	print_split(f, p, &s);
+	print_procs(f, p, &s);
+	err = print_threads(f, p, &s);
+	return err ? err : ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "output.h"
+
+static const struct {
+	const char *ext;
+	enum out_format fmt;
+	int (*write)(const struct profile *p, FILE *f);
+} formats[] = {
+	{ ".json", OUT_JSON, write_json },
+};
+
+static int find_format(const char *path)
+{
+	size_t n = strlen(path), e, i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		e = strlen(formats[i].ext);
+		if (n > e && !strcmp(path + n - e, formats[i].ext))
+			return i;
+	}
+	return -EINVAL;
+}
+
+int output_format(const char *path)
+{
+	int i = find_format(path);
+
+	return i < 0 ? i : (int)formats[i].fmt;
+}
+
+/* Under sudo, files belong to the user who asked for them. */
+static void chown_to_invoker(int fd)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	char *end;
+	long uid, gid;
+
+	if (!u || !g)
+		return;
+	uid = strtol(u, &end, 10);
+	if (*end || end == u)
+		return;
+	gid = strtol(g, &end, 10);
+	if (*end || end == g)
+		return;
+	if (fchown(fd, uid, gid))
+		return;	/* root-owned is still a correct file */
+}
+
+int output_write(const struct profile *p, const char *path)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int idx = find_format(path), fd, err = 0;
+	FILE *f;
+
+	if (idx < 0)
+		return idx;
+	if (slash)
+		err = snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - path), path,
+			       slash + 1);
+	else
+		err = snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", path);
+	if (err < 0 || (size_t)err >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* mkostemp creates with O_EXCL: never through a link planted at the name. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fchmod(fd, 0644);
+	chown_to_invoker(fd);
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto cleanup;
+	}
+	err = formats[idx].write(p, f);
+	if ((fflush(f) || ferror(f)) && !err)
+		err = errno ? -errno : -EIO;
+	if (!err && fsync(fd))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = errno ? -errno : -EIO;
+	if (!err && rename(tmp, path))
+		err = -errno;
+cleanup:
+	if (err)
+		unlink(tmp);
+	return err;
+}

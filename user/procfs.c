@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/* What /proc says about a target's threads: for threads already blocked when attach starts. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "classify.h"
+#include "procfs.h"
+
+/* The state letter of a /proc/.../stat line; the comm may hold ')' and spaces. */
+int procfs_parse_state(const char *stat_line)
+{
+	const char *p = strrchr(stat_line, ')');
+
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	return (unsigned char)p[2];
+}
+
+/*
+ * A /proc/.../syscall line: "running", "-1 SP PC" (blocked outside a syscall) or
+ * "NR ARG0 ARG1 ... SP PC". Returns 1 when running, 0 with *nr (and *arg0) set.
+ */
+int procfs_parse_syscall(const char *line, long *nr, long *arg0)
+{
+	char *end;
+
+	if (!strncmp(line, "running", 7))
+		return 1;
+	errno = 0;
+	*nr = strtol(line, &end, 10);
+	if (errno || end == line)
+		return -EINVAL;
+	*arg0 = -1;
+	if (*nr >= 0) {
+		*arg0 = (long)strtoul(end, &end, 16);
+		if (errno)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static __u32 fd_kind_of(uint32_t pid, long fd)
+{
+	char path[64];
+	struct stat st;
+
+	if (fd < 0 || fd > 1L << 30)
+		return FD_NONE;
+	snprintf(path, sizeof(path), "/proc/%u/fd/%ld", pid, fd);
+	/* stat() describes the open file itself, whatever name it had. */
+	if (stat(path, &st))
+		return FD_NONE;
+	return fdkind_from_mode(st.st_mode);
+}
+
+/* The state a live thread is in right now, as a time-model starting point. */
+int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_acct *a)
+{
+	char path[64], buf[512];
+	long nr = CONCUR_NO_SYSCALL, arg0 = -1;
+	int state, err;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	err = read_small(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	state = procfs_parse_state(buf);
+	if (state < 0)
+		return state;
+	memset(a, 0, sizeof(*a));
+	if (state == 'Z' || state == 'X')
+		return -ESRCH;
+	if (state == 'R') {
+		acct_init(a, pid, tid, now, TS_R_UNKNOWN, CAT_OTHER, CONCUR_NO_SYSCALL);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/syscall", pid, tid);
+		if (read_small(path, buf, sizeof(buf)) || procfs_parse_syscall(buf, &nr, &arg0))
+			nr = CONCUR_NO_SYSCALL;
+		acct_init(a, pid, tid, now, TS_BLOCKED,
+			  classify_block(nr, syscall_takes_fd(nr) ? fd_kind_of(pid, arg0) : FD_NONE),
+			  nr);
+	}
+	procfs_read_comm(pid, tid, a->comm);
+	return 0;
+}
+
+int procfs_for_each_thread(uint32_t pid, int (*fn)(uint32_t pid, uint32_t tid, void *ctx),
+			   void *ctx)
+{
+	char path[64];
+	struct dirent *de;
+	unsigned long tid;
+	char *end;
+	DIR *dir;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while (!err && (de = readdir(dir))) {
+		tid = strtoul(de->d_name, &end, 10);
+		if (*end || end == de->d_name || !tid || tid > UINT32_MAX)
+			continue;
+		err = fn(pid, tid, ctx);
+	}
+	closedir(dir);
+	return err;
+}
+
+int procfs_read_comm(uint32_t pid, uint32_t tid, char comm[CONCUR_COMM_LEN])
+{
+	char path[64], buf[64];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	err = read_small(path, buf, sizeof(buf));
+	if (!err) {
+		memset(comm, 0, CONCUR_COMM_LEN);
+		memcpy(comm, buf, strnlen(buf, CONCUR_COMM_LEN - 1));
+	}
+	return err;
+}
+
+int procfs_read_ppid(uint32_t pid, uint32_t *ppid)
+{
+	char path[64], buf[512];
+	const char *p;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	err = read_small(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %u", ppid) != 1)
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CONCUR_PROCFS_H
+#define CONCUR_PROCFS_H
+
+#include <stdint.h>
+#include "concur.h"
+
+int procfs_parse_state(const char *stat_line);
+int procfs_parse_syscall(const char *line, long *nr, long *arg0);
+int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_acct *a);
+int procfs_for_each_thread(uint32_t pid, int (*fn)(uint32_t pid, uint32_t tid, void *ctx),
+			   void *ctx);
+int procfs_read_comm(uint32_t pid, uint32_t tid, char comm[CONCUR_COMM_LEN]);
+int procfs_read_ppid(uint32_t pid, uint32_t *ppid);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CONCUR_SYSCALLS_H
+#define CONCUR_SYSCALLS_H
+
+#include <stddef.h>
+
+/* The x86-64 syscall's name, "fault" for CONCUR_NO_SYSCALL, "syscall_N" when unknown. */
+const char *syscall_name(int nr, char *buf, size_t size);
+
+#endif

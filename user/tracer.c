@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Skeleton lifecycle (open → rodata → load → targets → attach), the workload or targets
+ * watched until the window ends, then the maps read into a profile.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "account.h"
+#include "collect.h"
+#include "concur.skel.h"
+#include "launch.h"
+#include "procfs.h"
+#include "status.h"
+#include "tracer.h"
+
+#define STATUS_PERIOD_MS 500
+/* How long an interrupted `run` waits for its workload to exit on the forwarded signal. */
+#define CHILD_GRACE_MS 2000
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int fail(struct tracer_error *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return err < 0 ? err : -EINVAL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int has_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	const int need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE };
+	size_t i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return 0;
+	return 1;
+}
+
+int tracer_check_env(struct tracer_error *e)
+{
+	if (geteuid() != 0 && !has_caps())
+		return fail(e, -EPERM, "needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+				       "CAP_SYS_PTRACE (try: sudo concur ...)");
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return fail(e, -ENOENT, "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
+					"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+
+	/* A second Ctrl-C falls back to the default action: a way out if stopping hangs. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct session {
+	const struct tracer_opts *o;
+	struct concur_bpf *skel;
+	struct launch child;
+	int *pidfds;		/* attach: one per target, -1 once it exited */
+	int child_fd;		/* run: pidfd of the workload */
+	int child_status;
+	bool child_reaped;
+	uint64_t t0;
+	struct status status;
+};
+
+static int add_proc(struct session *s, uint32_t pid)
+{
+	struct proc_info info = {};
+
+	procfs_read_ppid(pid, &info.ppid);
+	procfs_read_comm(pid, pid, info.comm);
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info, BPF_ANY) ?
+		       -errno : 0;
+}
+
+static int seed_one(uint32_t pid, uint32_t tid, void *ctx)
+{
+	struct session *s = ctx;
+	struct thread_acct a;
+
+	if (procfs_seed_thread(pid, tid, s->t0, &a))
+		return 0;	/* gone meanwhile */
+	/* NOEXIST: the probes may already have seen it, and know better. */
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &tid, &a, BPF_NOEXIST);
+	return 0;
+}
+
+static int open_targets(struct session *s, struct tracer_error *e)
+{
+	size_t i;
+
+	s->pidfds = calloc(s->o->npids, sizeof(*s->pidfds));
+	if (!s->pidfds)
+		return fail(e, -ENOMEM, "out of memory");
+	for (i = 0; i < s->o->npids; i++)
+		s->pidfds[i] = -1;
+	for (i = 0; i < s->o->npids; i++) {
+		s->pidfds[i] = pidfd_open(s->o->pids[i], 0);
+		if (s->pidfds[i] < 0)
+			return fail(e, -errno, errno == ESRCH ? "no such process: %u" :
+								"cannot watch process %u: %s",
+				    s->o->pids[i], strerror(errno));
+	}
+	return 0;
+}
+
+static int load_probes(struct session *s, struct tracer_error *e)
+{
+	int err;
+
+	s->skel = concur_bpf__open();
+	if (!s->skel)
+		return fail(e, -errno, "cannot open the BPF programs: %s", strerror(errno));
+	s->skel->rodata->follow_children = s->o->mode == MODE_RUN || s->o->follow_children;
+	err = concur_bpf__load(s->skel);
+	if (err)
+		return fail(e, err, "cannot load the BPF programs: %s (-v shows the verifier's log)",
+			    strerror(-err));
+	return 0;
+}
+
+static int attach_probes(struct session *s, struct tracer_error *e)
+{
+	int err;
+
+	s->t0 = now_ns();
+	err = concur_bpf__attach(s->skel);
+	if (err)
+		return fail(e, err, "cannot attach the BPF programs: %s", strerror(-err));
+	return 0;
+}
+
+static int start_attach(struct session *s, struct tracer_error *e)
+{
+	size_t i;
+	int err;
+
+	err = open_targets(s, e);
+	if (!err)
+		err = load_probes(s, e);
+	for (i = 0; !err && i < s->o->npids; i++)
+		if (add_proc(s, s->o->pids[i]))
+			err = fail(e, -errno, "cannot track process %u: %s", s->o->pids[i],
+				   strerror(errno));
+	if (!err)
+		err = attach_probes(s, e);
+	for (i = 0; !err && i < s->o->npids; i++)
+		procfs_for_each_thread(s->o->pids[i], seed_one, s);
+	return err;
+}
+
+static int start_run(struct session *s, struct tracer_error *e)
+{
+	struct thread_acct a = {};
+	uint32_t pid;
+	int err;
+
+	err = launch_prepare(&s->child, s->o->argv, s->o->keep_root);
+	if (err)
+		return fail(e, err, "cannot start %s: %s", s->o->argv[0], strerror(-err));
+	pid = s->child.pid;
+	s->child_fd = pidfd_open(pid, 0);
+	if (s->child_fd < 0)
+		return fail(e, -errno, "cannot watch the workload: %s", strerror(errno));
+	err = load_probes(s, e);
+	if (!err && add_proc(s, pid))
+		err = fail(e, -errno, "cannot track the workload: %s", strerror(errno));
+	if (!err)
+		err = attach_probes(s, e);
+	if (err)
+		return err;
+	/* Held in a read of the go pipe; released now: runnable from here on. */
+	acct_init(&a, pid, pid, s->t0, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &pid, &a, BPF_NOEXIST);
+	err = launch_release(&s->child);
+	if (err) {
+		e->exit_code = 127;
+		return fail(e, err, "cannot execute %s: %s", s->o->argv[0], strerror(-err));
+	}
+	return 0;
+}
+
+/* Forwards an interrupt to the workload and gives it a moment to exit. */
+static void stop_child(struct session *s, int sig)
+{
+	struct pollfd pfd = { .fd = s->child_fd, .events = POLLIN };
+
+	if (s->child_reaped || s->child.pid <= 0)
+		return;
+	kill(s->child.pid, sig);
+	if (poll(&pfd, 1, CHILD_GRACE_MS) == 1 && waitpid(s->child.pid, &s->child_status, 0) > 0)
+		s->child_reaped = true;
+}
+
+/* True when the window is over. */
+static bool check_targets(struct session *s, struct pollfd *pfds, size_t n)
+{
+	size_t i, alive = 0;
+
+	if (s->o->mode == MODE_RUN) {
+		if (!(pfds[0].revents & POLLIN))
+			return false;
+		if (waitpid(s->child.pid, &s->child_status, 0) > 0)
+			s->child_reaped = true;
+		return true;
+	}
+	for (i = 0; i < n; i++) {
+		if (pfds[i].revents & POLLIN) {
+			close(s->pidfds[i]);
+			s->pidfds[i] = -1;
+			pfds[i].fd = -1;
+		}
+		alive += s->pidfds[i] >= 0;
+	}
+	return alive == 0;
+}
+
+static int watch(struct session *s)
+{
+	size_t n = s->o->mode == MODE_RUN ? 1 : s->o->npids, i;
+	uint64_t deadline = s->o->duration_ns ? s->t0 + s->o->duration_ns : 0, now;
+	struct pollfd *pfds = calloc(n, sizeof(*pfds));
+	int timeout;
+
+	if (!pfds)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		pfds[i] = (struct pollfd){ .fd = s->o->mode == MODE_RUN ? s->child_fd : s->pidfds[i],
+					   .events = POLLIN };
+	while (!stop_signal) {
+		now = now_ns();
+		if (deadline && now >= deadline)
+			break;
+		timeout = STATUS_PERIOD_MS;
+		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
+			timeout = (deadline - now) / 1000000 + 1;
+		if (poll(pfds, n, timeout) > 0 && check_targets(s, pfds, n))
+			break;
+		if (s->o->status_line)
+			status_update(&s->status, bpf_map__fd(s->skel->maps.threads),
+				      bpf_map__fd(s->skel->maps.stats), now_ns(), s->t0);
+	}
+	free(pfds);
+	return 0;
+}
+
+static int finish(struct session *s, struct profile *p, struct tracer_error *e)
+{
+	struct collect_fds fds = {
+		.threads = bpf_map__fd(s->skel->maps.threads),
+		.procs = bpf_map__fd(s->skel->maps.procs),
+		.other = bpf_map__fd(s->skel->maps.other),
+		.stats = bpf_map__fd(s->skel->maps.stats),
+	};
+	uint64_t end;
+	size_t i;
+	int err;
+
+	/* Detach first: every event the maps hold then happened before `end`. */
+	concur_bpf__detach(s->skel);
+	end = now_ns();
+	p->window_start_ns = s->t0;
+	p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	p->interrupted = stop_signal != 0;
+	if (s->child_reaped)
+		p->exit_status = exit_status_of(s->child_status);
+	err = collect_profile(p, &fds, end);
+	if (err)
+		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
+	/* Threads rename themselves after they start; the living say what they are called now. */
+	for (i = 0; i < p->nthreads; i++)
+		if (!p->threads[i].exited)
+			procfs_read_comm(p->threads[i].acct.pid, p->threads[i].acct.tid,
+					 p->threads[i].acct.comm);
+	return 0;
+}
+
+static void cleanup(struct session *s)
+{
+	size_t i;
+
+	if (s->child.go_fd >= 0 || s->child.err_fd >= 0)
+		launch_abort(&s->child);
+	concur_bpf__destroy(s->skel);
+	for (i = 0; s->pidfds && i < s->o->npids; i++)
+		if (s->pidfds[i] >= 0)
+			close(s->pidfds[i]);
+	free(s->pidfds);
+	if (s->child_fd >= 0)
+		close(s->child_fd);
+}
+
+int tracer_record(const struct tracer_opts *o, struct profile **out, struct tracer_error *e)
+{
+	struct session s = { .o = o, .child = { .pid = -1, .go_fd = -1, .err_fd = -1 },
+			     .child_fd = -1 };
+	struct profile *p = NULL;
+	int err;
+
+	e->exit_code = 1;
+	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	install_signals();
+	p = profile__new(o->mode, NULL);
+	if (!p)
+		return fail(e, -ENOMEM, "out of memory");
+	err = o->mode == MODE_RUN ? start_run(&s, e) : start_attach(&s, e);
+	if (!err)
+		err = watch(&s);
+	if (!err && stop_signal && o->mode == MODE_RUN)
+		stop_child(&s, stop_signal);
+	if (o->status_line)
+		status_clear(&s.status);
+	if (!err)
+		err = finish(&s, p, e);
+	cleanup(&s);
+	if (err) {
+		profile__free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}

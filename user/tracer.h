@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The recording: probes in, workload or targets watched, profile out. */
+#ifndef CONCUR_TRACER_H
+#define CONCUR_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "profile.h"
+
+struct tracer_opts {
+	enum profile_mode mode;
+	char **argv;		/* run: the command */
+	uint32_t *pids;		/* attach: the targets */
+	size_t npids;
+	uint64_t duration_ns;	/* attach: 0 for until interrupted or the targets exit */
+	bool follow_children;	/* attach --children; always on for run */
+	bool keep_root;
+	bool verbose;
+	bool status_line;
+};
+
+/* What went wrong, for the one-line message; exit_code is 127 when a command won't exec. */
+struct tracer_error {
+	char msg[512];
+	int exit_code;
+};
+
+/* Checks privileges and BTF before anything is started. */
+int tracer_check_env(struct tracer_error *e);
+int tracer_record(const struct tracer_opts *o, struct profile **out, struct tracer_error *e);
+
+#endif
