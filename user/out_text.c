@@ -81,18 +81,28 @@ static void print_bar(FILE *f, const struct style *s, int cat, double v)
 	fputs(sgr(s, "\033[0m"), f);
 }
 
+/* The command line, sanitized, cut to fit one line. */
+static void print_command(FILE *f, char **argv)
+{
+	int room = 60, n;
+	size_t i, j;
+
+	for (i = 0; argv && argv[i] && room > 0; i++) {
+		fputc(' ', f);
+		for (j = 0; argv[i][j] && room > 0; j++, room--) {
+			n = (unsigned char)argv[i][j];
+			fputc(n < 0x20 || n == 0x7f ? '?' : n, f);
+		}
+	}
+	if (room <= 0)
+		fputs("...", f);
+}
+
 static void print_header(FILE *f, const struct profile *p, const struct style *s)
 {
-	size_t i;
-
 	fprintf(f, "%sconcur %s:%s", sgr(s, "\033[1m"), p->mode == MODE_RUN ? "run" : "attach",
 		sgr(s, "\033[0m"));
-	for (i = 0; p->command && p->command[i] && i < 8; i++) {
-		fputc(' ', f);
-		print_comm(f, p->command[i], (int)strnlen(p->command[i], 15));
-	}
-	if (p->command && i == 8 && p->command[i])
-		fputs(" …", f);
+	print_command(f, p->command);
 	if (p->mode == MODE_RUN && p->exit_status >= 0)
 		fprintf(f, "  (exit status %d)", p->exit_status);
 	fprintf(f, "%s\n", p->interrupted ? "  [interrupted]" : "");
