@@ -9,10 +9,6 @@
 #define TOP_THREADS 10
 #define TOP_OTHER 3
 
-static const char *const short_names[CAT_MAX] = {
-	"cpu", "runq", "lock", "disk", "net", "pipe", "poll", "slp", "wait", "othr",
-};
-
 /* ANSI colours per category, matching the order of enum concur_cat. */
 static const char *const colours[CAT_MAX] = {
 	"\033[31m", "\033[33m", "\033[35m", "\033[34m", "\033[36m",
@@ -141,7 +137,7 @@ static void print_columns(FILE *f, const struct style *s, const char *first)
 
 	fprintf(f, "%s  %-6s %-12s %7s", sgr(s, "\033[1m"), first, "COMM", "TIME");
 	for (c = 0; c < CAT_MAX; c++)
-		fprintf(f, "%5s", short_names[c]);
+		fprintf(f, "%5s", cat_short_names[c]);
 	fprintf(f, "%s\n", sgr(s, "\033[0m"));
 }
 

@@ -12,6 +12,10 @@ const char *const cat_names[CAT_MAX] = {
 	[CAT_OTHER] = "other",
 };
 
+const char *const cat_short_names[CAT_MAX] = {
+	"cpu", "runq", "lock", "disk", "net", "pipe", "poll", "slp", "wait", "othr",
+};
+
 struct profile *profile__new(enum profile_mode mode, char **command)
 {
 	struct profile *p = calloc(1, sizeof(*p));

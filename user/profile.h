@@ -51,6 +51,8 @@ struct profile {
 };
 
 extern const char *const cat_names[CAT_MAX];
+/* At most 4 characters, for columns. */
+extern const char *const cat_short_names[CAT_MAX];
 
 struct profile *profile__new(enum profile_mode mode, char **command);
 void profile__free(struct profile *p);

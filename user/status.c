@@ -22,7 +22,7 @@ void status_format(char *buf, size_t size, double elapsed_s, const struct status
 
 		if (v < 0.5)
 			continue;
-		n = snprintf(buf + len, size - len, " %s %.0f%%", cat_names[c], v);
+		n = snprintf(buf + len, size - len, " %s %.0f%%", cat_short_names[c], v);
 		if (n < 0 || len + n >= size || len + n > STATUS_WIDTH)
 			break;
 		len += n;
