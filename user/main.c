@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* concur: command line and wiring only. */
 #include <argp.h>
+#include <stdarg.h>
+#include <sysexits.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -46,6 +48,22 @@ static const struct argp_option options[] = {
 	{},
 };
 
+/*
+ * A usage error: one line, then exit 64 (EX_USAGE) like argp itself. argp_error() would add
+ * a second line pointing at --help; the pointer is folded into the one line instead.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("concur: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see concur --help)\n", stderr);
+	exit(EX_USAGE);
+}
+
 struct args {
 	const char *cmd;
 	struct tracer_opts t;
@@ -53,9 +71,10 @@ struct args {
 	const char *outputs[MAX_OUTPUTS];
 	size_t noutputs;
 	bool quiet;
+	FILE *null_stream;
 };
 
-static int parse_pids(struct args *a, char *s, struct argp_state *st)
+static int parse_pids(struct args *a, char *s)
 {
 	char *tok, *end, *save = NULL;
 	unsigned long v;
@@ -64,15 +83,15 @@ static int parse_pids(struct args *a, char *s, struct argp_state *st)
 		errno = 0;
 		v = strtoul(tok, &end, 10);
 		if (errno || *end || end == tok || !v || v > INT_MAX)
-			argp_error(st, "not a process id: '%s'", tok);
+			usage_error("not a process id: '%s'", tok);
 		if (a->t.npids == MAX_PIDS)
-			argp_error(st, "at most %d processes", MAX_PIDS);
+			usage_error("at most %d processes", MAX_PIDS);
 		a->pids[a->t.npids++] = v;
 	}
 	return 0;
 }
 
-static void parse_duration(struct args *a, const char *s, struct argp_state *st)
+static void parse_duration(struct args *a, const char *s)
 {
 	char *end;
 	double v;
@@ -80,7 +99,7 @@ static void parse_duration(struct args *a, const char *s, struct argp_state *st)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || *end || end == s || !isfinite(v) || v <= 0 || v > 1e7)
-		argp_error(st, "not a duration in seconds: '%s'", s);
+		usage_error("not a duration in seconds: '%s'", s);
 	a->t.duration_ns = (uint64_t)(v * 1e9);
 }
 
@@ -88,13 +107,13 @@ static void parse_arg(struct args *a, char *arg, struct argp_state *st)
 {
 	if (!a->cmd) {
 		if (strcmp(arg, "run") && strcmp(arg, "attach"))
-			argp_error(st, "unknown command '%s' (run or attach)", arg);
+			usage_error("unknown command '%s' (run or attach)", arg);
 		a->cmd = arg;
 		a->t.mode = strcmp(arg, "run") ? MODE_ATTACH : MODE_RUN;
 		return;
 	}
 	if (a->t.mode != MODE_RUN)
-		argp_error(st, "unexpected argument '%s'", arg);
+		usage_error("unexpected argument '%s'", arg);
 	/* The workload's own options are its own: stop parsing at its name. */
 	a->t.argv = &st->argv[st->next - 1];
 	st->next = st->argc;
@@ -107,15 +126,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	switch (key) {
 	case 'o':
 		if (a->noutputs == MAX_OUTPUTS)
-			argp_error(st, "at most %d outputs", MAX_OUTPUTS);
+			usage_error("at most %d outputs", MAX_OUTPUTS);
 		if (output_format(arg) < 0)
-			argp_error(st, "unknown output format: '%s' (known: .json)", arg);
+			usage_error("unknown output format: '%s' (known: .json)", arg);
 		a->outputs[a->noutputs++] = arg;
 		break;
 	case 'p':
-		return parse_pids(a, arg, st);
+		return parse_pids(a, arg);
 	case 'd':
-		parse_duration(a, arg, st);
+		parse_duration(a, arg);
 		break;
 	case OPT_CHILDREN:
 		a->t.follow_children = true;
@@ -129,18 +148,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 'v':
 		a->t.verbose = true;
 		break;
+	case ARGP_KEY_INIT:
+		/* getopt has said what is wrong in one line; argp's "Try --help" line is dropped. */
+		st->err_stream = a->null_stream;
+		break;
 	case ARGP_KEY_ARG:
 		parse_arg(a, arg, st);
 		break;
 	case ARGP_KEY_END:
 		if (!a->cmd)
-			argp_error(st, "missing command: run or attach");
+			usage_error("missing command: run or attach");
 		if (a->t.mode == MODE_RUN && !a->t.argv)
-			argp_error(st, "run: missing the command to run");
+			usage_error("run: missing the command to run");
 		if (a->t.mode == MODE_RUN && (a->t.npids || a->t.duration_ns))
-			argp_error(st, "run: -p and -d are for attach");
+			usage_error("run: -p and -d are for attach");
 		if (a->t.mode == MODE_ATTACH && !a->t.npids)
-			argp_error(st, "attach: which process? (-p PID)");
+			usage_error("attach: which process? (-p PID)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -193,7 +216,11 @@ int main(int argc, char **argv)
 	int ret, err;
 	size_t i;
 
+	argv[0] = "concur";	/* getopt names the program in its messages */
+	a.null_stream = fopen("/dev/null", "w");
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+	if (a.null_stream)
+		fclose(a.null_stream);
 	a.t.pids = a.pids;
 	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
 	err = tracer_check_env(&e);

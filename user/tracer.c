@@ -31,10 +31,14 @@
 #define CHILD_GRACE_MS 2000
 
 static volatile sig_atomic_t stop_signal;
+/* Sent by a process (kill), not by the terminal to the whole foreground group. */
+static volatile sig_atomic_t stop_by_kill;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
+	(void)uctx;
 	stop_signal = sig;
+	stop_by_kill = info->si_code == SI_USER || info->si_code == SI_QUEUE;
 }
 
 static int fail(struct tracer_error *e, int err, const char *fmt, ...)
@@ -95,7 +99,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_RESETHAND | SA_SIGINFO };
 
 	/* A second Ctrl-C falls back to the default action: a way out if stopping hangs. */
 	sigaction(SIGINT, &sa, NULL);
@@ -222,7 +226,8 @@ static int start_run(struct session *s, struct tracer_error *e)
 		err = attach_probes(s, e);
 	if (err)
 		return err;
-	/* Held in a read of the go pipe; released now: runnable from here on. */
+	/* Held in a read of the go pipe, released now: the window starts here, runnable. */
+	s->t0 = now_ns();
 	acct_init(&a, pid, pid, s->t0, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &pid, &a, BPF_NOEXIST);
 	err = launch_release(&s->child);
@@ -233,14 +238,34 @@ static int start_run(struct session *s, struct tracer_error *e)
 	return 0;
 }
 
-/* Forwards an interrupt to the workload and gives it a moment to exit. */
+/* Passes a signal sent to concur alone on to every live process of the workload. */
+static void forward_signal(struct session *s, int sig)
+{
+	int fd = bpf_map__fd(s->skel->maps.procs);
+	struct proc_info info;
+	__u32 key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &info) && !(info.flags & PROC_EXITED))
+			kill(key, sig);
+	}
+}
+
+/*
+ * An interrupted `run` stops the workload too: a Ctrl-C from the terminal reached it
+ * already, a signal sent to concur alone is passed on. It gets a moment to exit.
+ */
 static void stop_child(struct session *s, int sig)
 {
 	struct pollfd pfd = { .fd = s->child_fd, .events = POLLIN };
 
 	if (s->child_reaped || s->child.pid <= 0)
 		return;
-	kill(s->child.pid, sig);
+	if (stop_by_kill)
+		forward_signal(s, sig);
 	if (poll(&pfd, 1, CHILD_GRACE_MS) == 1 && waitpid(s->child.pid, &s->child_status, 0) > 0)
 		s->child_reaped = true;
 }

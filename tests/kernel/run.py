@@ -1,0 +1,572 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Real-kernel integration tests for concur.
+
+    python3 tests/kernel/run.py --concur build/concur --workloads build/workloads [--no-skip] [-k SUBSTR]
+
+Each test runs concur (as root) on a workload from tests/kernel/workloads whose ground truth is
+known, reads the JSON summary and checks concur's per-thread split of wall-clock time against it.
+Tests run one at a time: they measure time on shared CPUs. Standard library only.
+"""
+
+import argparse
+import json
+import os
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CATEGORIES = ["cpu", "runqueue", "lock", "io.disk", "io.net", "io.pipe", "poll", "sleep", "wait", "other"]
+OFF_CPU = [c for c in CATEGORIES if c not in ("cpu", "runqueue")]
+TIMEOUT = 60  # seconds for any one concur invocation: a hang is a failure, not a stuck CI
+MS = 1_000_000
+SEC = 1_000_000_000
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+class Ctx:
+    def __init__(self, concur, workloads, tmp):
+        self.concur = concur
+        self.wl = workloads
+        self.tmp = tmp  # this test's own scratch directory
+
+    def w(self, name):
+        return os.path.join(self.wl, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running things
+
+
+def execute(argv, timeout=TIMEOUT, env=None, preexec_fn=None):
+    """Run argv in its own session; on timeout kill its whole process group and fail."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env, start_new_session=True, preexec_fn=preexec_fn)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p.pid)
+        p.communicate()
+        raise Fail("%s: timed out after %d s" % (" ".join(argv), timeout))
+    return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise Fail("cannot load the JSON summary %s: %s" % (path, e))
+
+
+def profile(ctx, mode_args, env=None, expect_status=0):
+    """concur MODE_ARGS with -q -o out.json; check the exit status; return the checked JSON."""
+    out = os.path.join(ctx.tmp, "out.json")
+    mode, rest = mode_args[0], mode_args[1:]
+    argv = [ctx.concur, mode, "-q", "-o", out] + rest
+    rc, stdout, stderr = execute(argv, env=env)
+    if rc != expect_status:
+        raise Fail("%s exited %d (expected %d); stderr: %s" % (" ".join(argv), rc, expect_status,
+                                                               stderr.strip()[-500:] or "(empty)"))
+    doc = load_json(out)
+    check_doc(doc)
+    return doc
+
+
+def run_env(**extra):
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the summary
+
+
+def check_doc(doc):
+    """Checks applied to every summary: structure, and (test 10) each thread's categories add up."""
+    for key in ("window_ns", "threads", "processes", "categories"):
+        if key not in doc:
+            raise Fail("JSON summary has no %r" % key)
+    if doc["categories"] != CATEGORIES:
+        raise Fail("categories are %r, expected %r" % (doc["categories"], CATEGORIES))
+    for t in doc["threads"]:
+        missing = [c for c in CATEGORIES if c not in t["ns"]]
+        if missing:
+            raise Fail("thread %s has no ns for %s" % (who(t), missing))
+        # Tolerance (spec): the categories' sum equals lifetime_ns within 1 %.
+        total = sum(t["ns"][c] for c in CATEGORIES)
+        life = t["lifetime_ns"]
+        if abs(total - life) > 0.01 * life:
+            raise Fail("thread %s: categories sum to %d ns but lifetime_ns is %d (%+.2f %%, limit 1 %%); %s"
+                       % (who(t), total, life, 100.0 * (total - life) / life if life else float("inf"),
+                          split(t)))
+
+
+def who(t):
+    return "%s (tid %d, pid %d)" % (t.get("comm"), t.get("tid"), t.get("pid"))
+
+
+def frac(t, cat):
+    life = t["lifetime_ns"]
+    return t["ns"][cat] / life if life else 0.0
+
+
+def split(t):
+    """A thread's split as a readable string: the non-zero categories in % of its lifetime."""
+    parts = ["%s %.1f%%" % (c, 100 * frac(t, c)) for c in CATEGORIES if t["ns"][c]]
+    return "lifetime %.3f s: %s" % (t["lifetime_ns"] / SEC, ", ".join(parts) or "nothing")
+
+
+def threads(doc, comm, n=None):
+    ts = [t for t in doc["threads"] if t["comm"] == comm]
+    if not ts or (n is not None and len(ts) != n):
+        raise Fail("expected %s thread(s) with comm %r, found %d; threads: %s"
+                   % (n if n is not None else "some", comm, len(ts),
+                      ", ".join(sorted({"%s/%d" % (t["comm"], t["tid"]) for t in doc["threads"]}))))
+    return ts
+
+
+def thread(doc, comm):
+    return threads(doc, comm, 1)[0]
+
+
+def dominant(t, cats=CATEGORIES):
+    return max(cats, key=lambda c: t["ns"][c])
+
+
+def need_frac(t, cat, lo=None, hi=None, what=""):
+    f = frac(t, cat)
+    if (lo is not None and f < lo) or (hi is not None and f > hi):
+        bound = (">= %.0f %%" % (100 * lo) if hi is None else
+                 "<= %.0f %%" % (100 * hi) if lo is None else
+                 "in [%.0f %%, %.0f %%]" % (100 * lo, 100 * hi))
+        raise Fail("%s%s: %s is %.1f %% of its lifetime, need %s; %s"
+                   % (what, who(t), cat, 100 * f, bound, split(t)))
+
+
+def need_dominant(t, cat, cats=CATEGORIES):
+    d = dominant(t, cats)
+    if d != cat or t["ns"][cat] == 0:
+        raise Fail("%s: the largest %scategory is %s, not %s; %s"
+                   % (who(t), "off-CPU " if cats == OFF_CPU else "", d, cat, split(t)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests, in order
+
+
+TESTS = []
+
+
+def test(name):
+    def register(fn):
+        TESTS.append((name, fn))
+        return fn
+    return register
+
+
+@test("spin")
+def t_spin(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("spin"), "1.5"])
+    # Tolerance (spec): a spinning thread is on a CPU >= 97 % of its lifetime.
+    need_frac(thread(doc, "spin"), "cpu", lo=0.97)
+
+
+@test("busy_sleep")
+def t_busy_sleep(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("busy_sleep"), "1.5"])
+    t = thread(doc, "busy_sleep")
+    # Tolerance (spec): cpu and sleep are each 50 +/- 3 percentage points of the lifetime.
+    need_frac(t, "cpu", lo=0.47, hi=0.53)
+    need_frac(t, "sleep", lo=0.47, hi=0.53)
+
+
+@test("mutex_contend")
+def t_mutex_contend(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("mutex_contend"), "4", "1.5"])
+    ts = threads(doc, "contend", 4)
+    # Tolerance (spec): summed over the 4 threads, lock is the largest off-CPU category.
+    sums = {c: sum(t["ns"][c] for t in ts) for c in CATEGORIES}
+    top = max(OFF_CPU, key=lambda c: sums[c])
+    if top != "lock" or sums["lock"] == 0:
+        life = sum(t["lifetime_ns"] for t in ts)
+        raise Fail("contend threads together: largest off-CPU category is %s, not lock; %s"
+                   % (top, ", ".join("%s %.1f%%" % (c, 100 * sums[c] / life) for c in CATEGORIES if sums[c])))
+
+
+@test("pipe_reader")
+def t_pipe_reader(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("pipe_reader"), "1.5"])
+    t = thread(doc, "reader")
+    # Tolerance (spec): io.pipe is the reader's dominant category and >= 80 % of its lifetime.
+    need_dominant(t, "io.pipe")
+    need_frac(t, "io.pipe", lo=0.80)
+
+
+@test("tcp_client")
+def t_tcp_client(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("tcp_client"), "1.5"])
+    t = thread(doc, "client")
+    # Tolerance (spec): io.net is the client's dominant category and >= 80 % of its lifetime.
+    need_dominant(t, "io.net")
+    need_frac(t, "io.net", lo=0.80)
+
+
+@test("fsync_loop")
+def t_fsync_loop(ctx):
+    # fsync must reach a disk: use a directory under the repository's build/ (ext4 here), not
+    # /tmp, which may be tmpfs.
+    build = os.path.join(REPO, "build")
+    os.makedirs(build, exist_ok=True)
+    d = tempfile.mkdtemp(prefix="fsync-test-", dir=build)
+    os.chmod(d, 0o777)  # concur run may drop to the sudo user for the workload
+    try:
+        doc = profile(ctx, ["run", "--", ctx.w("fsync_loop"), d, "1.5"])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    # Tolerance (spec): io.disk is the fsyncer's largest off-CPU category.
+    need_dominant(thread(doc, "fsyncer"), "io.disk", OFF_CPU)
+
+
+@test("epoll_idle")
+def t_epoll_idle(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("epoll_idle"), "1.5"])
+    # Tolerance (spec): poll >= 90 % of the epoller's lifetime.
+    need_frac(thread(doc, "epoller"), "poll", lo=0.90)
+
+
+@test("wait_child")
+def t_wait_child(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("wait_child"), "1.5"])
+    mains = [t for t in threads(doc, "wait_child") if t["tid"] == t["pid"]]
+    if len(mains) != 1:
+        raise Fail("expected one main thread with comm wait_child, found %d" % len(mains))
+    # Tolerance (spec): the parent's main thread is in wait >= 90 % of its lifetime.
+    need_frac(mains[0], "wait", lo=0.90)
+
+
+@test("runq3")
+def t_runq3(ctx):
+    doc = profile(ctx, ["run", "--", ctx.w("runq3"), "1.5"])
+    # Tolerance (spec): each of 3 threads sharing CPU 0 waits in the run queue 2/3 +/- 5 pp
+    # of its lifetime.
+    for t in threads(doc, "runq", 3):
+        need_frac(t, "runqueue", lo=2 / 3 - 0.05, hi=2 / 3 + 0.05)
+
+
+@test("sum")
+def t_sum(ctx):
+    # Test 10: check_doc (applied to every summary of every test) verifies that each thread's
+    # categories add up to its lifetime within 1 %; this runs it on a many-switches workload
+    # and also insists that there is something to check.
+    doc = profile(ctx, ["run", "--", ctx.w("mutex_contend"), "4", "1"])
+    if len(doc["threads"]) < 5:
+        raise Fail("expected >= 5 threads (main + 4 contend), found %d" % len(doc["threads"]))
+
+
+@test("schedstat")
+def t_schedstat(ctx):
+    checked = 0
+    # busy_sleep runs 0.5 s here (25 sleeps), not 1.5 s: the kernel's own split of a wake-up
+    # between runqueue and cpu is off by the wake-to-switch latency whenever the woken thread
+    # preempts (e.g. wakes on an idle CPU): the scheduler then skips the rq-clock update at the
+    # switch ("save a useless back to back clock update"), so run_delay ends at the wake-up and
+    # that latency lands in sum_exec_runtime. Here that is 15-25 µs per wake-up (ftrace), i.e.
+    # 1.2-2 ms over 75 sleeps, more than the 1 ms bound below, but ~0.5 ms over 25.
+    for cmd, nthreads in (["spin", "1.5"], 1), (["runq3", "1.5"], 4), (["busy_sleep", "0.5"], 1):
+        d = os.path.join(ctx.tmp, "schedstat-" + cmd[0])
+        os.mkdir(d)
+        os.chmod(d, 0o777)  # concur run may drop to the sudo user for the workload
+        # Through a shell that forks the workload (the "; exit" keeps it from exec'ing it), so
+        # that every compared thread is born inside concur's window. The command concur forks
+        # itself exists long before the window starts (it waits for the probes to be attached),
+        # and the kernel's figures for it include that history: e.g. a few ms of run-queue wait
+        # right after the fork, while concur loads its BPF programs.
+        script = " ".join(shlex.quote(a) for a in [ctx.w(cmd[0])] + cmd[1:]) + "; exit $?"
+        doc = profile(ctx, ["run", "--", "sh", "-c", script], env=run_env(CONCUR_TEST_SCHEDSTAT=d))
+        by_tid = {t["tid"]: t for t in doc["threads"]}
+        files = os.listdir(d)
+        if len(files) != nthreads:
+            raise Fail("%s: expected %d schedstat dumps, found %d" % (cmd[0], nthreads, len(files)))
+        for name in files:
+            with open(os.path.join(d, name)) as f:
+                k_cpu, k_rq, _slices = (int(x) for x in f.read().split())
+            t = by_tid.get(int(name))
+            if t is None:
+                raise Fail("%s: tid %s dumped its schedstat but is not in the JSON" % (cmd[0], name))
+            c_cpu, c_rq = t["ns"]["cpu"], t["ns"]["runqueue"]
+            figures = ("%s %s: cpu concur %.3f ms / kernel %.3f ms, runqueue concur %.3f ms / kernel %.3f ms"
+                       % (cmd[0], who(t), c_cpu / MS, k_cpu / MS, c_rq / MS, k_rq / MS))
+            # Tolerance (spec): cpu within 2 % of the kernel's figure (relative).
+            # Deviation from the spec, same rule as for runqueue below: when the kernel's figure
+            # is under 20 ms, within 1 ms (absolute). The dump is taken just *before* the thread
+            # ends: its exit (for a main thread, the whole process teardown) still runs, and
+            # concur rightly counts it: 0.1-0.25 ms measured for runq3's main thread, whose whole
+            # cpu is ~0.7 ms, so 2 % of it (14 µs) would test the teardown, not concur.
+            if k_cpu < 20 * MS:
+                if abs(c_cpu - k_cpu) > 1 * MS:
+                    raise Fail("cpu differs by %.3f ms (limit 1 ms below 20 ms): %s"
+                               % ((c_cpu - k_cpu) / MS, figures))
+            elif abs(c_cpu - k_cpu) > 0.02 * k_cpu:
+                raise Fail("cpu differs by %+.2f %% (limit 2 %%): %s"
+                           % (100 * (c_cpu - k_cpu) / k_cpu, figures))
+            # Tolerance (spec): runqueue within 5 % (relative); but when the kernel's figure is under
+            # 20 ms, within 1 ms (absolute): a relative error on a tiny denominator is noise (one
+            # wake-up's latency can be tens of µs), and concur's window for a thread starts a few µs
+            # after its birth, when the kernel may already have counted some run-queue wait.
+            if k_rq < 20 * MS:
+                if abs(c_rq - k_rq) > 1 * MS:
+                    raise Fail("runqueue differs by %.3f ms (limit 1 ms below 20 ms): %s"
+                               % ((c_rq - k_rq) / MS, figures))
+            elif abs(c_rq - k_rq) > 0.05 * k_rq:
+                raise Fail("runqueue differs by %+.2f %% (limit 5 %%): %s"
+                           % (100 * (c_rq - k_rq) / k_rq, figures))
+            checked += 1
+    if checked == 0:
+        raise Fail("no thread dumped its schedstat")
+
+
+@test("run_follows_shell")
+def t_run_follows_shell(ctx):
+    script = "%s 0.5 & %s 0.5 & wait" % (ctx.w("spin"), ctx.w("busy_sleep"))
+    doc = profile(ctx, ["run", "--", "sh", "-c", script])
+    comms = [p["comm"] for p in doc["processes"]]
+    for c in ("spin", "busy_sleep"):
+        if c not in comms:
+            raise Fail("process %s not in processes (%s)" % (c, ", ".join(comms)))
+    # Tolerance (spec): spin's thread is on a CPU >= 90 %.
+    need_frac(thread(doc, "spin"), "cpu", lo=0.90)
+    # Plausibility only (the spec gives no figure; a 0.5 s run of 25 cycles next to a spinner on
+    # 2 CPUs): busy_sleep's cpu and sleep are each 50 +/- 10 pp.
+    t = thread(doc, "busy_sleep")
+    need_frac(t, "cpu", lo=0.40, hi=0.60)
+    need_frac(t, "sleep", lo=0.40, hi=0.60)
+
+
+def start_workload(argv):
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True)
+
+
+def stop_workload(p):
+    kill_group(p.pid)
+    p.wait()
+    if p.stdout:
+        p.stdout.close()
+
+
+@test("attach_blocked")
+def t_attach_blocked(ctx):
+    p = start_workload([ctx.w("hold_lock")])
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 10)
+        line = p.stdout.readline() if ready else b""
+        if line != b"ready\n":
+            raise Fail("hold_lock did not say ready within 10 s (got %r)" % line)
+        doc = profile(ctx, ["attach", "-p", str(p.pid), "-d", "1"])
+    finally:
+        stop_workload(p)
+    # Tolerance (spec): the waiter is in lock >= 95 % of its lifetime, the holder in sleep >= 95 %.
+    need_frac(thread(doc, "waiter"), "lock", lo=0.95)
+    need_frac(thread(doc, "holder"), "sleep", lo=0.95)
+
+
+@test("attach_duration")
+def t_attach_duration(ctx):
+    p = start_workload([ctx.w("spin"), "3"])
+    try:
+        time.sleep(0.3)  # let it exec and set its name
+        doc = profile(ctx, ["attach", "-p", str(p.pid), "-d", "1"])
+    finally:
+        stop_workload(p)
+    # Tolerance (spec): the window is 1.0 +/- 0.2 s; spin is on a CPU >= 97 %.
+    w = doc["window_ns"]
+    if not 0.8 * SEC <= w <= 1.2 * SEC:
+        raise Fail("window_ns is %.3f s, need 1.0 +/- 0.2 s" % (w / SEC))
+    need_frac(thread(doc, "spin"), "cpu", lo=0.97)
+
+
+@test("run_exit_status")
+def t_run_exit_status(ctx):
+    doc = profile(ctx, ["run", "--", "sh", "-c", "exit 3"], expect_status=3)
+    if doc.get("exit_status") != 3:
+        raise Fail("JSON exit_status is %r, expected 3" % doc.get("exit_status"))
+
+
+def one_line_error(argv, rc, err, status=None):
+    """Non-zero (or exactly `status`) exit and exactly one non-empty line on stderr."""
+    lines = err.splitlines()
+    if (status is None and rc == 0) or (status is not None and rc != status):
+        raise Fail("%s exited %d, expected %s; stderr: %r"
+                   % (" ".join(argv[1:]), rc, status if status is not None else "non-zero", err[-300:]))
+    if len(lines) != 1 or not lines[0].strip():
+        raise Fail("%s: expected exactly one non-empty line on stderr, got %d: %r"
+                   % (" ".join(argv[1:]), len(lines), err[-500:]))
+
+
+@test("errors")
+def t_errors(ctx):
+    c = ctx.concur
+    cases = [
+        ([c, "attach", "-p", "999999"], 1),                        # no such process
+        ([c, "run", "--", "/nonexistent/cmd"], 127),               # cannot execute
+        ([c, "attach"], None),                                     # attach without -p: usage
+        ([c, "run", "--no-such-option", "--", "true"], None),      # unknown option
+        ([c, "run", "-q", "-o", os.path.join(ctx.tmp, "out.xyz"), "--", "true"], None),  # unknown format
+    ]
+    problems = []
+    for argv, status in cases:
+        rc, _, err = execute(argv)
+        try:
+            one_line_error(argv, rc, err, status)
+        except Fail as e:
+            problems.append(str(e))
+    for flag in ("--help", "--version"):
+        rc, stdout, err = execute([c, flag])
+        if rc != 0 or not stdout.strip():
+            problems.append("concur %s exited %d with stdout %r (expected 0 and some output); stderr %r"
+                            % (flag, rc, stdout[:200], err[:200]))
+        elif flag == "--help" and "usage" not in stdout.lower():
+            problems.append("concur --help: no usage on stdout: %r" % stdout[:300])
+    if problems:
+        raise Fail("%d of %d cases wrong: %s" % (len(problems), len(cases) + 2, " | ".join(problems)))
+
+
+@test("not_root")
+def t_not_root(ctx):
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv not found")
+    argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctx.concur,
+            "attach", "-p", "1", "-d", "1"]
+    rc, _, err = execute(argv)
+    one_line_error(argv, rc, err, 1)
+    if "root" not in err and "CAP_BPF" not in err:
+        raise Fail("the error does not mention root or CAP_BPF: %r" % err.strip())
+
+
+@test("sigint")
+def t_sigint(ctx):
+    out = os.path.join(ctx.tmp, "out.json")
+    argv = [ctx.concur, "run", "-q", "-o", out, "--", ctx.w("spin"), "5"]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    doc = None
+    try:
+        time.sleep(1)
+        os.kill(p.pid, signal.SIGINT)  # concur alone, not its process group
+        try:
+            _, err = p.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            raise Fail("concur still running 3 s after SIGINT (spec: exit within a few seconds)")
+        if p.returncode != 0:
+            raise Fail("concur exited %d after SIGINT, expected 0; stderr %r" % (p.returncode, err[-300:]))
+        doc = load_json(out)
+        check_doc(doc)
+        if doc.get("interrupted") is not True:
+            raise Fail("JSON interrupted is %r, expected true" % doc.get("interrupted"))
+    finally:
+        if p.poll() is None:
+            kill_group(p.pid)
+            p.communicate()
+        # The workload may outlive concur: kill whatever spin it started.
+        for proc in (doc or {}).get("processes", []):
+            try:
+                with open("/proc/%d/comm" % proc["pid"]) as f:
+                    if f.read().strip() == "spin":
+                        os.kill(proc["pid"], signal.SIGKILL)
+            except (OSError, KeyError):
+                pass
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description="concur real-kernel tests (root only)")
+    ap.add_argument("--concur", default=os.path.join(REPO, "build", "concur"))
+    ap.add_argument("--workloads", default=os.path.join(REPO, "build", "workloads"))
+    ap.add_argument("--no-skip", action="store_true", help="count skipped tests as failures (CI)")
+    ap.add_argument("-k", metavar="SUBSTRING", help="only the tests whose name contains SUBSTRING")
+    args = ap.parse_args()
+    concur = os.path.abspath(args.concur)
+    workloads = os.path.abspath(args.workloads)
+
+    selected = [(n, fn) for n, fn in TESTS if not args.k or args.k in n]
+    root = os.geteuid() == 0
+    if not root:
+        print("=" * 72)
+        print("NOT ROOT: the real-kernel tests were NOT run (they load BPF programs).")
+        print("Run them as root: sudo python3 %s ..." % os.path.relpath(__file__))
+        print("=" * 72)
+
+    passed = failed = skipped = 0
+    for name, fn in selected:
+        t0 = time.monotonic()
+        reason = None
+        skip = None
+        tmp = tempfile.mkdtemp(prefix="concur-ktest-%s-" % name)
+        os.chmod(tmp, 0o777)  # concur run may drop to the sudo user for the workload
+        try:
+            if not root:
+                raise Skip("not root")
+            if not os.access(concur, os.X_OK):
+                raise Fail("%s is not an executable (build it first)" % concur)
+            if not os.path.isdir(workloads):
+                raise Fail("no workloads directory %s (build it first)" % workloads)
+            fn(Ctx(concur, workloads, tmp))
+        except Skip as e:
+            skip = str(e)
+        except Fail as e:
+            reason = str(e)
+        except Exception as e:  # a harness bug, or JSON of an unexpected shape
+            reason = "%s: %s" % (type(e).__name__, e)
+        if skip is not None and args.no_skip:
+            reason = "skipped under --no-skip: %s" % skip
+            skip = None
+        if reason is not None:
+            failed += 1
+            if os.listdir(tmp):
+                reason += " (files kept in %s)" % tmp
+            else:
+                os.rmdir(tmp)
+            print("FAIL %s: %s" % (name, reason), flush=True)
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        if skip is not None:
+            skipped += 1
+            print("SKIP %s: %s" % (name, skip), flush=True)
+        else:
+            passed += 1
+            print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
+
+    if not selected:
+        print("no test matches -k %r" % args.k)
+    if not root:
+        print("NOT ROOT: the real-kernel tests were NOT run.")
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
