@@ -135,6 +135,8 @@ static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32
 		return NULL;
 	__builtin_memset(a, 0, sizeof(*a));
 	acct_init(a, BPF_CORE_READ(task, tgid), tid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
+	a->exec_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	a->flags = ACCT_EXEC_KNOWN;
 	BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
 	if (bpf_map_update_elem(&threads, &tid, a, BPF_NOEXIST) == -E2BIG) {
 		stat_inc(STAT_THREADS_FULL);
@@ -178,7 +180,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
 		if (!runnable)
 			cat = classify_task(prev, &nr);
-		d = acct_switch_out(a, now, runnable, cat, nr);
+		d = acct_switch_out(a, now, runnable, cat, nr, BPF_CORE_READ(prev, se.sum_exec_runtime));
 		record_other(a->pid, d);
 	}
 	a = get_thread(next, now, TS_RUNNABLE);

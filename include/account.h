@@ -69,19 +69,49 @@ ACCT_INLINE struct acct_delta acct_close(struct thread_acct *a, __u64 now, __u32
 	return d;
 }
 
-/* The thread leaves the CPU: preempted (still runnable) or blocking in `cat`. */
-ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, int runnable,
-					      __u32 cat, __s32 nr)
+/*
+ * The switch-in that ended the interval in progress was never seen (it happens: some
+ * kernels hide the scheduler events of their own agents, and the thread they preempted
+ * gets the CPU back silently). The kernel's own runtime counter says how much of the
+ * interval was spent on a CPU: the start of it goes to the interval's category, the rest
+ * to cpu. Returns what went to the interval's category.
+ */
+ACCT_INLINE struct acct_delta acct_split_missed_switch_in(struct thread_acct *a, __u64 now,
+							  __u64 exec_ns)
 {
-	struct acct_delta d;
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+	__u64 ran, span = now > a->since_ns ? now - a->since_ns : 0;
+
+	if (!(a->flags & ACCT_EXEC_KNOWN) || exec_ns < a->exec_ns)
+		return d;
+	ran = exec_ns - a->exec_ns;
+	if (ran >= span)
+		return d;
+	/* Seeded as 'R': what it did not run, it waited for. */
+	return acct_close(a, now - ran, a->state == TS_R_UNKNOWN ? CAT_RUNQUEUE : acct_open_cat(a));
+}
+
+/*
+ * The thread leaves the CPU: preempted (still runnable) or blocking in `cat`. exec_ns is the
+ * kernel's sum_exec_runtime for it, now.
+ */
+ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, int runnable,
+					      __u32 cat, __s32 nr, __u64 exec_ns)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL }, missed = d;
 
 	if (a->state == TS_DEAD)
-		return (struct acct_delta){ 0, CAT_CPU, CONCUR_NO_SYSCALL };
-	if (a->state != TS_RUNNING && a->state != TS_R_UNKNOWN)
-		a->anomalies++;
+		return d;
+	if (a->state != TS_RUNNING) {
+		if (a->state != TS_R_UNKNOWN)
+			a->anomalies++;
+		missed = acct_split_missed_switch_in(a, now, exec_ns);
+	}
 	/* Leaving a CPU proves it was on one, whatever the state said. */
 	a->state = TS_RUNNING;
 	d = acct_close(a, now, CAT_CPU);
+	a->exec_ns = exec_ns;
+	a->flags |= ACCT_EXEC_KNOWN;
 	if (runnable) {
 		a->preemptions++;
 		a->state = TS_RUNNABLE;
@@ -90,7 +120,8 @@ ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, 
 		a->cat = cat < CAT_MAX ? cat : CAT_OTHER;
 		a->nr = nr;
 	}
-	return d;
+	/* The caller wants the time blocked in a syscall: that is the missed part, if any. */
+	return missed.ns ? missed : d;
 }
 
 ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now)

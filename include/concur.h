@@ -66,14 +66,19 @@ struct thread_acct {
 	__u64 cnt[CAT_MAX];	/* intervals closed per category */
 	__u64 wakeups;
 	__u64 preemptions;	/* left a CPU still runnable */
+	__u64 exec_ns;		/* the kernel's sum_exec_runtime at the last switch-out */
 	__u32 pid;
 	__u32 tid;
 	__u32 state;		/* enum concur_tstate */
 	__u32 cat;		/* category while TS_BLOCKED */
 	__s32 nr;		/* syscall blocked in, while TS_BLOCKED */
 	__u32 anomalies;	/* events that did not fit the state (a missed event) */
+	__u32 flags;		/* ACCT_* */
 	char comm[CONCUR_COMM_LEN];
 };
+
+/* exec_ns holds a real reading (a new thread's 0 is one; a failed /proc read is not). */
+#define ACCT_EXEC_KNOWN 1u
 
 /* Key of the `other` map: time in CAT_OTHER per process and syscall. */
 struct other_key {

@@ -76,11 +76,29 @@ static __u32 fd_kind_of(uint32_t pid, long fd)
 	return fdkind_from_mode(st.st_mode);
 }
 
+/* The kernel's sum_exec_runtime for a thread: the first field of its schedstat. */
+int procfs_read_exec_ns(uint32_t pid, uint32_t tid, uint64_t *ns)
+{
+	char path[64], buf[128];
+	unsigned long long v;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
+	err = read_small(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	if (sscanf(buf, "%llu", &v) != 1)
+		return -EINVAL;
+	*ns = v;
+	return 0;
+}
+
 /* The state a live thread is in right now, as a time-model starting point. */
 int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_acct *a)
 {
 	char path[64], buf[512];
 	long nr = CONCUR_NO_SYSCALL, arg0 = -1;
+	uint64_t exec;
 	int state, err;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
@@ -104,6 +122,8 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 			  nr);
 	}
 	procfs_read_comm(pid, tid, a->comm);
+	if (!procfs_read_exec_ns(pid, tid, &exec))
+		a->exec_ns = exec, a->flags |= ACCT_EXEC_KNOWN;
 	return 0;
 }
 

@@ -11,6 +11,7 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 int procfs_for_each_thread(uint32_t pid, int (*fn)(uint32_t pid, uint32_t tid, void *ctx),
 			   void *ctx);
 int procfs_read_comm(uint32_t pid, uint32_t tid, char comm[CONCUR_COMM_LEN]);
+int procfs_read_exec_ns(uint32_t pid, uint32_t tid, uint64_t *ns);
 int procfs_read_ppid(uint32_t pid, uint32_t *ppid);
 
 #endif

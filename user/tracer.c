@@ -209,6 +209,7 @@ static int start_attach(struct session *s, struct tracer_error *e)
 static int start_run(struct session *s, struct tracer_error *e)
 {
 	struct thread_acct a = {};
+	uint64_t exec;
 	uint32_t pid;
 	int err;
 
@@ -229,6 +230,8 @@ static int start_run(struct session *s, struct tracer_error *e)
 	/* Held in a read of the go pipe, released now: the window starts here, runnable. */
 	s->t0 = now_ns();
 	acct_init(&a, pid, pid, s->t0, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
+	if (!procfs_read_exec_ns(pid, pid, &exec))
+		a.exec_ns = exec, a.flags |= ACCT_EXEC_KNOWN;
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &pid, &a, BPF_NOEXIST);
 	err = launch_release(&s->child);
 	if (err) {

@@ -19,7 +19,7 @@ Test(account, busy_then_sleep_then_runqueue)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35);	/* nanosleep */
+	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35, 0);	/* nanosleep */
 	acct_wakeup(&a, 15 * MS);
 	acct_switch_in(&a, 16 * MS);
 	acct_finish(&a, 20 * MS, 1);
@@ -37,9 +37,9 @@ Test(account, preemption_goes_to_runqueue)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 4 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_switch_out(&a, 4 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
 	acct_switch_in(&a, 12 * MS);
-	acct_switch_out(&a, 16 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_switch_out(&a, 16 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
 	acct_switch_in(&a, 24 * MS);
 
 	cr_expect_eq(a.ns[CAT_CPU], 8 * MS);
@@ -64,7 +64,7 @@ Test(account, delta_reports_blocked_syscall)
 	struct thread_acct a = fresh(0, TS_RUNNING);
 	struct acct_delta d;
 
-	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16);	/* ioctl on something odd */
+	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16, 0);	/* ioctl on something odd */
 	d = acct_wakeup(&a, 4 * MS);
 	cr_expect_eq(d.cat, CAT_OTHER);
 	cr_expect_eq(d.nr, 16);
@@ -75,7 +75,7 @@ Test(account, seeded_r_resolves_by_first_event)
 {
 	struct thread_acct on_cpu = fresh(0, TS_R_UNKNOWN), waiting = fresh(0, TS_R_UNKNOWN);
 
-	acct_switch_out(&on_cpu, 7 * MS, 0, CAT_LOCK, 202);
+	acct_switch_out(&on_cpu, 7 * MS, 0, CAT_LOCK, 202, 0);
 	acct_switch_in(&waiting, 7 * MS);
 	cr_expect_eq(on_cpu.ns[CAT_CPU], 7 * MS);
 	cr_expect_eq(waiting.ns[CAT_RUNQUEUE], 7 * MS);
@@ -86,7 +86,7 @@ Test(account, missed_wakeup_still_tiles_lifetime)
 {
 	struct thread_acct a = fresh(100, TS_RUNNING);
 
-	acct_switch_out(&a, 200, 0, CAT_IO_PIPE, 0);
+	acct_switch_out(&a, 200, 0, CAT_IO_PIPE, 0, 0);
 	acct_switch_in(&a, 500);	/* wake-up never seen */
 	acct_finish(&a, 600, 0);
 	cr_expect_eq(a.ns[CAT_IO_PIPE], 300);
@@ -99,7 +99,7 @@ Test(account, switch_out_while_blocked_counts_anomaly)
 	struct thread_acct a = fresh(0, TS_BLOCKED);
 
 	a.cat = CAT_SLEEP;
-	acct_switch_out(&a, 10, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_switch_out(&a, 10, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
 	cr_expect_eq(a.anomalies, 1);
 	cr_expect_eq(a.ns[CAT_CPU], 10);
 	cr_expect_eq(a.state, TS_RUNNABLE);
@@ -110,7 +110,7 @@ Test(account, events_after_death_are_ignored)
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
 	acct_finish(&a, 10, 1);
-	acct_switch_out(&a, 20, 0, CAT_SLEEP, 35);
+	acct_switch_out(&a, 20, 0, CAT_SLEEP, 35, 0);
 	acct_switch_in(&a, 30);
 	acct_wakeup(&a, 40);
 	acct_finish(&a, 50, 0);
@@ -133,7 +133,7 @@ Test(account, out_of_range_category_becomes_other)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 5, 0, CAT_MAX + 7, 1);
+	acct_switch_out(&a, 5, 0, CAT_MAX + 7, 1, 0);
 	acct_finish(&a, 8, 0);
 	cr_expect_eq(a.ns[CAT_OTHER], 3);
 }
@@ -142,7 +142,7 @@ Test(account, time_going_backwards_adds_nothing)
 {
 	struct thread_acct a = fresh(1000, TS_RUNNING);
 
-	acct_switch_out(&a, 900, 1, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_switch_out(&a, 900, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
 	cr_expect_eq(acct_total_ns(&a), 0);
 	cr_expect_eq(a.since_ns, 1000);
 }
@@ -155,13 +155,15 @@ Test(account, random_sequences_tile_the_lifetime)
 
 	for (round = 0; round < 200; round++) {
 		struct thread_acct a = fresh(1000, rand_r(&seed) % 5 == 0 ? TS_R_UNKNOWN : TS_RUNNING);
-		__u64 t = 1000;
+		__u64 t = 1000, exec = 0;
 
 		for (i = 0; i < 300; i++) {
 			t += rand_r(&seed) % 5000;
 			switch (rand_r(&seed) % 3) {
 			case 0:
-				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX, 1);
+				exec += rand_r(&seed) % 5000;
+				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX, 1,
+						exec);
 				break;
 			case 1:
 				acct_switch_in(&a, t);
@@ -175,4 +177,51 @@ Test(account, random_sequences_tile_the_lifetime)
 		acct_finish(&a, t, 1);
 		cr_assert_eq(acct_total_ns(&a), t - 1000, "round %d", round);
 	}
+}
+
+Test(account, missed_switch_in_is_split_by_the_kernels_runtime)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 10 * MS);
+	/* switched back in at 14 ms, unseen; ran 6 ms */
+	acct_switch_out(&a, 20 * MS, 0, CAT_SLEEP, 35, 16 * MS);
+	cr_expect_eq(a.ns[CAT_RUNQUEUE], 4 * MS);
+	cr_expect_eq(a.ns[CAT_CPU], 16 * MS);
+	cr_expect_eq(a.anomalies, 1);
+	cr_expect_eq(a.state, TS_BLOCKED);
+}
+
+Test(account, missed_wakeup_and_switch_in_split_the_same_way)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 2 * MS, 0, CAT_IO_NET, 0, 2 * MS);
+	acct_switch_out(&a, 10 * MS, 0, CAT_IO_NET, 0, 3 * MS);
+	cr_expect_eq(a.ns[CAT_IO_NET], 7 * MS);
+	cr_expect_eq(a.ns[CAT_CPU], 3 * MS);
+}
+
+Test(account, seeded_running_thread_uses_its_runtime_at_seed)
+{
+	struct thread_acct a = fresh(0, TS_R_UNKNOWN);
+
+	a.exec_ns = 100 * MS;
+	a.flags |= ACCT_EXEC_KNOWN;
+	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 104 * MS);
+	cr_expect_eq(a.ns[CAT_RUNQUEUE], 6 * MS);
+	cr_expect_eq(a.ns[CAT_CPU], 4 * MS);
+	cr_expect_eq(a.anomalies, 0);
+}
+
+Test(account, unknown_or_implausible_runtime_means_all_cpu)
+{
+	struct thread_acct unknown = fresh(0, TS_RUNNABLE), backwards = fresh(0, TS_RUNNABLE);
+
+	acct_switch_out(&unknown, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 3 * MS);
+	cr_expect_eq(unknown.ns[CAT_CPU], 10 * MS);
+	backwards.exec_ns = 50 * MS;
+	backwards.flags |= ACCT_EXEC_KNOWN;
+	acct_switch_out(&backwards, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 40 * MS);
+	cr_expect_eq(backwards.ns[CAT_CPU], 10 * MS);
 }

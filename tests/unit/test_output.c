@@ -30,7 +30,7 @@ static void add_thread(struct profile *p, __u32 pid, __u32 tid, const char *comm
 		if (!split[c] || c == CAT_CPU)
 			continue;
 		t += split[CAT_CPU] / (CAT_MAX - 1);
-		acct_switch_out(&a, t, c == CAT_RUNQUEUE, c, c == CAT_OTHER ? 16 : 0);
+		acct_switch_out(&a, t, c == CAT_RUNQUEUE, c, c == CAT_OTHER ? 16 : 0, 0);
 		t += split[c];
 		if (c != CAT_RUNQUEUE)
 			acct_wakeup(&a, t);
