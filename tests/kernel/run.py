@@ -414,6 +414,65 @@ def t_run_exit_status(ctx):
         raise Fail("JSON exit_status is %r, expected 3" % doc.get("exit_status"))
 
 
+@test("run_as_sudo_user")
+def t_run_as_sudo_user(ctx):
+    # Under sudo (SUDO_UID/SUDO_GID set) the workload runs as the invoking user; --as-root keeps root.
+    for flags, want in (([], "65534:65534"), (["--as-root"], "0:0")):
+        out = os.path.join(ctx.tmp, "id-%d" % len(flags))
+        profile(ctx, ["run"] + flags + ["--", "sh", "-c", "echo $(id -u):$(id -g) > %s" % shlex.quote(out)],
+                env=run_env(SUDO_UID="65534", SUDO_GID="65534"))
+        with open(out) as f:
+            got = f.read().strip()
+        if got != want:
+            raise Fail("run %s under sudo: the workload ran as %s, expected %s" % (" ".join(flags), got, want))
+
+
+@test("attach_target_exits")
+def t_attach_target_exits(ctx):
+    # A target that exits mid-window is not an error: concur stops, reports what it saw, exits 0.
+    p = start_workload([ctx.w("spin"), "0.6"])
+    try:
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        doc = profile(ctx, ["attach", "-p", str(p.pid), "-d", "20"])
+        took = time.monotonic() - t0
+    finally:
+        stop_workload(p)
+    if took > 5:
+        raise Fail("concur ran %.1f s after its only target exited (expected it to stop)" % took)
+    t = thread(doc, "spin")
+    if not t["exited"]:
+        raise Fail("the spin thread is not marked exited: %r" % t)
+    need_frac(t, "cpu", lo=0.97)
+
+
+@test("attach_children")
+def t_attach_children(ctx):
+    # attach follows the targets' new child processes with --children, and only then.
+    script = "read x; %s 0.3" % shlex.quote(ctx.w("spin"))
+    for flags, expect in (([], False), (["--children"], True)):
+        p = subprocess.Popen(["sh", "-c", script], stdin=subprocess.PIPE, start_new_session=True)
+        try:
+            time.sleep(0.2)
+            argv = [ctx.concur, "attach", "-q", "-o", os.path.join(ctx.tmp, "out.json"), "-p", str(p.pid),
+                    "-d", "1.5"] + flags
+            c = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(0.5)  # probes attached by now; then let the shell start its child
+            p.stdin.write(b"go\n")
+            p.stdin.close()
+            _, err = c.communicate(timeout=TIMEOUT)
+            if c.returncode != 0:
+                raise Fail("%s exited %d: %s" % (" ".join(argv), c.returncode, err.decode()[-300:]))
+        finally:
+            stop_workload(p)
+        doc = load_json(os.path.join(ctx.tmp, "out.json"))
+        check_doc(doc)
+        comms = sorted(pr["comm"] for pr in doc["processes"])
+        if ("spin" in comms) != expect:
+            raise Fail("attach %s: processes are %s; spin %s" % (" ".join(flags) or "(no flags)", comms,
+                                                                "expected" if expect else "not expected"))
+
+
 def one_line_error(argv, rc, err, status=None):
     """Non-zero (or exactly `status`) exit and exactly one non-empty line on stderr."""
     lines = err.splitlines()
@@ -485,6 +544,11 @@ def t_sigint(ctx):
         check_doc(doc)
         if doc.get("interrupted") is not True:
             raise Fail("JSON interrupted is %r, expected true" % doc.get("interrupted"))
+        # A signal sent to concur alone is passed on: the workload does not outlive it.
+        alive = [pr["pid"] for pr in doc["processes"] if os.path.exists("/proc/%d" % pr["pid"])
+                 and not open("/proc/%d/stat" % pr["pid"]).read().rsplit(")", 1)[1].split()[0] == "Z"]
+        if alive:
+            raise Fail("workload processes %s still alive after concur exited" % alive)
     finally:
         if p.poll() is None:
             kill_group(p.pid)
