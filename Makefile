@@ -49,7 +49,7 @@ all: $(OUT)/concur
 deps:
 	$(Q)tools/install-deps.sh
 
-$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/workloads $(OUT)/demo:
+$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),$(OUT)/vmlinux.h)
@@ -87,11 +87,21 @@ $(OUT)/concur: $(OUT)/user/main.o $(USER_OBJS)
 UNIT_LINK_OBJS := $(filter-out $(OUT)/user/tracer.o,$(USER_OBJS))
 $(OUT)/tests/unit/%.o: tests/unit/%.c $(OUT)/syscall_names.h | $(OUT)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -Wno-missing-field-initializers -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser -Itests/fixture $(CFLAGS) -Wno-missing-field-initializers -c $< -o $@
 
-$(OUT)/unit-tests: $(UNIT_OBJS) $(UNIT_LINK_OBJS)
+$(OUT)/tests/fixture/%.o: tests/fixture/%.c $(OUT)/syscall_names.h | $(OUT)/tests/fixture
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -c $< -o $@
+
+$(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(UNIT_LINK_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+# Writes the synthetic fixture profile in any output format, for checks by real readers.
+$(OUT)/render-fixture: $(OUT)/tests/fixture/render_fixture.o $(OUT)/tests/fixture/fixture.o \
+		$(UNIT_LINK_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/workloads/%: tests/kernel/workloads/%.c tests/kernel/workloads/common.h | $(OUT)/workloads
 	$(call msg,CC,$@)
@@ -122,4 +132,4 @@ install: $(OUT)/concur
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/user/*.d $(OUT)/bpf/*.d $(OUT)/tests/unit/*.d)
+-include $(wildcard $(OUT)/user/*.d $(OUT)/bpf/*.d $(OUT)/tests/unit/*.d $(OUT)/tests/fixture/*.d)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "account.h"
 #include "profile.h"
+#include "strtab.h"
 
 const char *const cat_names[CAT_MAX] = {
 	[CAT_CPU] = "cpu",	   [CAT_RUNQUEUE] = "runqueue", [CAT_LOCK] = "lock",
@@ -25,6 +26,11 @@ struct profile *profile__new(enum profile_mode mode, char **command)
 	p->mode = mode;
 	p->command = command;
 	p->exit_status = -1;
+	p->strings = strtab__new();
+	if (!p->strings) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -38,6 +44,10 @@ void profile__free(struct profile *p)
 		free(p->procs[i].other);
 	free(p->procs);
 	free(p->threads);
+	for (i = 0; i < p->nstacks; i++)
+		free(p->stacks[i].frames);
+	free(p->stacks);
+	strtab__free(p->strings);
 	free(p);
 }
 
@@ -123,6 +133,21 @@ int profile__add_other(struct profile *p, uint32_t pid, int32_t nr, uint64_t ns,
 	if (err)
 		return err;
 	pr->other[pr->nother++] = (struct other_sys){ .nr = nr, .ns = ns, .cnt = cnt };
+	return 0;
+}
+
+const char *profile__intern(struct profile *p, const char *s)
+{
+	return strtab__intern(p->strings, s);
+}
+
+int profile__add_stack(struct profile *p, const struct stack *st)
+{
+	int err = grow((void **)&p->stacks, p->nstacks, sizeof(*p->stacks));
+
+	if (err)
+		return err;
+	p->stacks[p->nstacks++] = *st;
 	return 0;
 }
 

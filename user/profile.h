@@ -34,6 +34,30 @@ struct thread {
 	bool exited;
 };
 
+/* One symbolized frame. Strings are interned in the profile: equal names, equal pointers. */
+struct frame {
+	uint64_t ip;		/* the address as sampled */
+	const char *name;	/* function; for an unresolved frame "[unknown]" */
+	const char *module;	/* file name of the ELF object ("libc.so.6"), "[kernel]" for the kernel */
+	bool kernel;
+};
+
+/*
+ * A distinct stack with its weight in one category, for one thread. Frames run from the
+ * root (outermost caller) to the leaf: user frames first, then kernel frames.
+ */
+struct stack {
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t cat;		/* enum concur_cat: CAT_CPU for samples, else off-CPU time */
+	uint32_t nframes;
+	struct frame *frames;
+	uint64_t ns;		/* time: samples x period for cpu, the blocked/waiting time otherwise */
+	uint64_t count;		/* samples (cpu) or intervals (off-CPU) */
+};
+
+struct strtab;
+
 struct profile {
 	enum profile_mode mode;
 	char **command;			/* NULL-terminated */
@@ -48,6 +72,10 @@ struct profile {
 	size_t nthreads;
 	struct proc *procs;
 	size_t nprocs;
+	struct stack *stacks;
+	size_t nstacks;
+	uint32_t sample_hz;		/* on-CPU sampling frequency, 0 when stacks were off */
+	struct strtab *strings;
 };
 
 extern const char *const cat_names[CAT_MAX];
@@ -63,6 +91,11 @@ int profile__add_proc(struct profile *p, uint32_t pid, uint32_t ppid, const char
 		      bool exited);
 int profile__add_other(struct profile *p, uint32_t pid, int32_t nr, uint64_t ns, uint64_t cnt);
 struct proc *profile__find_proc(struct profile *p, uint32_t pid);
+
+/* A stable copy of s owned by the profile; NULL when out of memory. */
+const char *profile__intern(struct profile *p, const char *s);
+/* Takes ownership of frames (malloc'ed). */
+int profile__add_stack(struct profile *p, const struct stack *st);
 
 /* Sorts and derives per-process totals; call once everything is added. */
 void profile__finish(struct profile *p);

@@ -7,65 +7,17 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "account.h"
+#include "fixture.h"
 #include "output.h"
 
-#define MS 1000000ull
-#define T0 (1000 * MS)
+#define MS FIXTURE_MS
 #define GOLDEN "tests/unit/golden/"
-
-static char *command[] = { "./server", "--bench", NULL };
-
-static void add_thread(struct profile *p, __u32 pid, __u32 tid, const char *comm,
-		       const __u64 split[CAT_MAX], int dead)
-{
-	struct thread_acct a;
-	__u64 t = T0;
-	int c;
-
-	memset(&a, 0, sizeof(a));
-	acct_init(&a, pid, tid, T0, TS_RUNNING, CAT_OTHER, CONCUR_NO_SYSCALL);
-	strncpy(a.comm, comm, sizeof(a.comm) - 1);
-	/* Each category's time as one interval: run, block (or be preempted), wake. */
-	for (c = CAT_CPU; c < CAT_MAX; c++) {
-		if (!split[c] || c == CAT_CPU)
-			continue;
-		t += split[CAT_CPU] / (CAT_MAX - 1);
-		acct_switch_out(&a, t, c == CAT_RUNQUEUE, c, c == CAT_OTHER ? 16 : 0, 0);
-		t += split[c];
-		if (c != CAT_RUNQUEUE)
-			acct_wakeup(&a, t);
-		acct_switch_in(&a, t);
-	}
-	if (dead)
-		acct_finish(&a, t + 1 * MS, 1);
-	cr_assert_eq(profile__add_thread(p, &a, T0 + 2000 * MS), 0);
-}
 
 static struct profile *sample_profile(void)
 {
-	static const __u64 worker[CAT_MAX] = { [CAT_CPU] = 900 * MS, [CAT_RUNQUEUE] = 100 * MS,
-					       [CAT_LOCK] = 700 * MS, [CAT_IO_NET] = 200 * MS };
-	static const __u64 main_t[CAT_MAX] = { [CAT_CPU] = 90 * MS, [CAT_WAIT] = 1800 * MS,
-					       [CAT_OTHER] = 50 * MS };
-	static const __u64 child[CAT_MAX] = { [CAT_CPU] = 450 * MS, [CAT_IO_DISK] = 300 * MS };
-	struct profile *p = profile__new(MODE_RUN, command);
+	struct profile *p = fixture_profile();
 
 	cr_assert_not_null(p);
-	p->window_start_ns = T0;
-	p->window_ns = 2000 * MS;
-	p->cpus = 2;
-	p->exit_status = 0;
-	p->stats[STAT_SWITCHES] = 1234;
-	p->stats[STAT_WAKEUPS] = 1000;
-	p->stats[STAT_FORKS] = 2;
-	p->stats[STAT_EXITS] = 1;
-	cr_assert_eq(profile__add_proc(p, 100, 1, "server", false), 0);
-	cr_assert_eq(profile__add_proc(p, 200, 100, "<script>\x01\xff", true), 0);
-	add_thread(p, 100, 100, "server", main_t, 0);
-	add_thread(p, 100, 101, "worker \"1\"", worker, 0);
-	add_thread(p, 200, 200, "<script>\x01\xff", child, 1);
-	cr_assert_eq(profile__add_other(p, 100, 16, 50 * MS, 3), 0);
-	profile__finish(p);
 	return p;
 }
 
