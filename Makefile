@@ -14,7 +14,7 @@ VMLINUX_H ?= $(OUT)/vmlinux.h
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz
+LDLIBS += -lbpf -lelf -lz -lstdc++
 
 # The system include dirs, so BPF code finds <asm/unistd.h> and friends.
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -24,7 +24,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_SRCS := $(filter-out user/main.c $(EXCLUDE),$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%.o,$(UNIT_SRCS))
@@ -41,7 +41,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit-test kernel-test demo install clean
+.PHONY: all deps test unit-test output-test kernel-test demo install clean
 
 all: $(OUT)/concur
 
@@ -74,8 +74,16 @@ $(OUT)/syscall_names.h: /usr/include/x86_64-linux-gnu/asm/unistd_64.h | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/\t[\2] = "\1",/p' $< > $@
 
-# Every user object may include the skeleton or the syscall table.
-$(OUT)/user/%.o: user/%.c $(OUT)/concur.skel.h $(OUT)/syscall_names.h | $(OUT)/user
+# The HTML report's page, style and script, compiled in (with the script's hash for the page's
+# Content-Security-Policy).
+REPORT_ASSETS := user/report/report.html user/report/report.css user/report/report.js
+$(OUT)/report_assets.h: $(REPORT_ASSETS) tools/embed-assets.sh | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)tools/embed-assets.sh $(REPORT_ASSETS) > $@
+
+# Every user object may include the skeleton, the syscall table or the report assets.
+$(OUT)/user/%.o: user/%.c $(OUT)/concur.skel.h $(OUT)/syscall_names.h $(OUT)/report_assets.h \
+		| $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -85,7 +93,8 @@ $(OUT)/concur: $(OUT)/user/main.o $(USER_OBJS)
 
 # Unit tests: every user/ object but the BPF loader, so they run without a kernel or root.
 UNIT_LINK_OBJS := $(filter-out $(OUT)/user/tracer.o,$(USER_OBJS))
-$(OUT)/tests/unit/%.o: tests/unit/%.c $(OUT)/syscall_names.h | $(OUT)/tests/unit
+$(OUT)/tests/unit/%.o: tests/unit/%.c $(OUT)/syscall_names.h $(OUT)/report_assets.h \
+		| $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Iuser -Itests/fixture $(CFLAGS) -Wno-missing-field-initializers -c $< -o $@
 
@@ -103,22 +112,47 @@ $(OUT)/render-fixture: $(OUT)/tests/fixture/render_fixture.o $(OUT)/tests/fixtur
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Frame pointers in every function (leaves too) and no tail calls: stacks show every caller.
+FP_CFLAGS := -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
+WL_CFLAGS := -O2 -g $(FP_CFLAGS) -pthread -Wall -Wextra -Werror
+
+# A large random profile (100 000 stacks by default) in any format: reports must cope with it.
+$(OUT)/big-fixture: $(OUT)/tests/fixture/big_fixture.o $(UNIT_LINK_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(OUT)/workloads/%: tests/kernel/workloads/%.c tests/kernel/workloads/common.h | $(OUT)/workloads
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
+	$(Q)$(CC) $(WL_CFLAGS) $< -o $@ $(WL_LDLIBS)
+
+# The frame-pointer warning's test subject.
+$(OUT)/workloads/nofp: WL_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
+# A PIE executable and a shared library beside it.
+$(OUT)/workloads/libconcurwork.so: tests/kernel/workloads/lib/concurwork.c | $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WL_CFLAGS) -fPIC -shared $< -o $@
+$(OUT)/workloads/uselib: $(OUT)/workloads/libconcurwork.so
+$(OUT)/workloads/uselib: WL_CFLAGS += -pie -fPIE
+$(OUT)/workloads/uselib: WL_LDLIBS := -L$(OUT)/workloads -lconcurwork -Wl,-rpath,'$$ORIGIN'
 
 $(OUT)/demo/%: tools/demo/%.c | $(OUT)/demo
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
+	$(Q)$(CC) $(WL_CFLAGS) $< -o $@
 
 unit-test: $(OUT)/unit-tests
 	$(Q)$(OUT)/unit-tests --jobs 1
+
+# The output files read by their real readers (go tool pprof, Chromium), on synthetic fixtures.
+output-test: $(OUT)/render-fixture $(OUT)/big-fixture
+	$(Q)tests/output/check_pprof.sh $(OUT)
+	$(Q)tests/output/check_html.sh $(OUT)
 
 kernel-test: $(OUT)/concur $(WORKLOADS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit-test
+	$(Q)$(MAKE) --no-print-directory output-test
 	$(Q)$(MAKE) --no-print-directory kernel-test
 
 demo: deps

@@ -11,73 +11,41 @@
 #define PF_KTHREAD 0x00200000
 #define ENOSYS 38
 #define E2BIG 7
+#define EFAULT 14
+
+#include "stacks.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Follow processes the targets fork (always for `run`, with --children for `attach`). */
-const volatile bool follow_children = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CONCUR_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, struct thread_acct);
-} threads SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CONCUR_MAX_PROCS);
-	__type(key, __u32);
-	__type(value, struct proc_info);
-} procs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CONCUR_MAX_OTHER);
-	__type(key, struct other_key);
-	__type(value, struct other_val);
-} other SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-/* Zeroed template for new map entries: too big for the BPF stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct thread_acct);
-} scratch SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		(*v)++;
-}
 
 static void record_other(__u32 pid, struct acct_delta d)
 {
 	struct other_key key = { .pid = pid, .nr = d.nr };
 	struct other_val *v, zero = {};
 
-	if (d.cat != CAT_OTHER || !d.ns)
-		return;
 	v = bpf_map_lookup_elem(&other, &key);
 	if (!v) {
 		if (bpf_map_update_elem(&other, &key, &zero, BPF_NOEXIST) == -E2BIG)
-			stat_inc(STAT_OTHER_FULL);
+			stat_add(STAT_OTHER_FULL, 1);
 		v = bpf_map_lookup_elem(&other, &key);
 		if (!v)
 			return;
 	}
 	__sync_fetch_and_add(&v->ns, d.ns);
 	__sync_fetch_and_add(&v->cnt, 1);
+}
+
+/*
+ * Where a closed interval's time goes beyond the thread's totals: 'other' by syscall, and
+ * off-CPU time onto the stack the thread left the CPU with (on-CPU stacks come from samples).
+ */
+static __always_inline void record(const struct thread_acct *a, struct acct_delta d)
+{
+	if (!d.ns || d.cat == CAT_CPU)
+		return;
+	if (d.cat == CAT_OTHER)
+		record_other(a->pid, d);
+	if (collect_stacks)
+		weigh_stack(a->pid, a->tid, d.cat, a->ustack, a->kstack, d.ns);
 }
 
 /* Kind of the file behind fd in task's file table, read with CO-RE. */
@@ -126,6 +94,12 @@ static __u32 classify_task(struct task_struct *task, __s32 *nr_out)
 	return classify_block(nr, kind);
 }
 
+static __always_inline struct acct_kclock kclock(struct task_struct *task)
+{
+	return (struct acct_kclock){ BPF_CORE_READ(task, se.sum_exec_runtime),
+				     BPF_CORE_READ(task, sched_info.run_delay) };
+}
+
 static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32 state)
 {
 	__u32 zero = 0, tid = BPF_CORE_READ(task, pid);
@@ -135,11 +109,10 @@ static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32
 		return NULL;
 	__builtin_memset(a, 0, sizeof(*a));
 	acct_init(a, BPF_CORE_READ(task, tgid), tid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
-	a->exec_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
-	a->flags = ACCT_EXEC_KNOWN;
+	acct_set_kclock(a, kclock(task));
 	BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
 	if (bpf_map_update_elem(&threads, &tid, a, BPF_NOEXIST) == -E2BIG) {
-		stat_inc(STAT_THREADS_FULL);
+		stat_add(STAT_THREADS_FULL, 1);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&threads, &tid);
@@ -176,17 +149,22 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 	a = get_thread(prev, now, TS_RUNNING);
 	if (a) {
-		stat_inc(STAT_SWITCHES);
+		stat_add(STAT_SWITCHES, 1);
 		runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
 		if (!runnable)
 			cat = classify_task(prev, &nr);
-		d = acct_switch_out(a, now, runnable, cat, nr, BPF_CORE_READ(prev, se.sum_exec_runtime));
-		record_other(a->pid, d);
+		d = acct_switch_out(a, now, runnable, cat, nr, kclock(prev));
+		record(a, d);
+		/* prev is still the current task here: its stacks are where it stopped. */
+		if (collect_stacks) {
+			capture_stacks(ctx, &a->ustack, &a->kstack);
+			want_maps(a->pid);
+		}
 	}
 	a = get_thread(next, now, TS_RUNNABLE);
 	if (a) {
 		d = acct_switch_in(a, now);
-		record_other(a->pid, d);
+		record(a, d);
 	}
 	return 0;
 }
@@ -209,9 +187,9 @@ static int on_wake(struct task_struct *p)
 		a->cat = classify_task(p, &nr);
 		a->nr = nr;
 	}
-	stat_inc(STAT_WAKEUPS);
+	stat_add(STAT_WAKEUPS, 1);
 	d = acct_wakeup(a, now);
-	record_other(a->pid, d);
+	record(a, d);
 	return 0;
 }
 
@@ -241,11 +219,11 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		info.ppid = ptgid;
 		BPF_CORE_READ_STR_INTO(&info.comm, child, comm);
 		if (bpf_map_update_elem(&procs, &ctgid, &info, BPF_NOEXIST) == -E2BIG) {
-			stat_inc(STAT_PROCS_FULL);
+			stat_add(STAT_PROCS_FULL, 1);
 			return 0;
 		}
 	}
-	stat_inc(STAT_FORKS);
+	stat_add(STAT_FORKS, 1);
 	/* Not runnable until wake_up_new_task(), microseconds later: count that as runqueue. */
 	new_thread(child, bpf_ktime_get_ns(), TS_RUNNABLE);
 	return 0;
@@ -261,6 +239,8 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	if (!info)
 		return 0;
 	BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
+	/* A new image: its memory map is another one. */
+	info->flags &= ~PROC_MAPS_SENT;
 	a = bpf_map_lookup_elem(&threads, &tid);
 	if (a)
 		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
@@ -277,11 +257,11 @@ int BPF_PROG(on_exit, struct task_struct *p)
 
 	if (!a)
 		return 0;
-	stat_inc(STAT_EXITS);
+	stat_add(STAT_EXITS, 1);
 	/* Threads are often renamed after they start: keep the name they die with. */
 	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
-	d = acct_finish(a, bpf_ktime_get_ns(), 1);
-	record_other(a->pid, d);
+	d = acct_exit(a, bpf_ktime_get_ns(), kclock(p));
+	record(a, d);
 	if (tid == tgid) {
 		info = bpf_map_lookup_elem(&procs, &tgid);
 		if (info)

@@ -37,6 +37,8 @@ ACCT_INLINE void acct_init(struct thread_acct *a, __u32 pid, __u32 tid, __u64 no
 	a->state = state;
 	a->cat = cat < CAT_MAX ? cat : CAT_OTHER;
 	a->nr = nr;
+	a->ustack = CONCUR_NO_STACK;
+	a->kstack = CONCUR_NO_STACK;
 }
 
 /* The category the interval in progress would go to if it ended now. */
@@ -69,34 +71,54 @@ ACCT_INLINE struct acct_delta acct_close(struct thread_acct *a, __u64 now, __u32
 	return d;
 }
 
-/*
- * The switch-in that ended the interval in progress was never seen (it happens: some
- * kernels hide the scheduler events of their own agents, and the thread they preempted
- * gets the CPU back silently). The kernel's own runtime counter says how much of the
- * interval was spent on a CPU: the start of it goes to the interval's category, the rest
- * to cpu. Returns what went to the interval's category.
- */
-ACCT_INLINE struct acct_delta acct_split_missed_switch_in(struct thread_acct *a, __u64 now,
-							  __u64 exec_ns)
-{
-	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
-	__u64 ran, span = now > a->since_ns ? now - a->since_ns : 0;
+/* The kernel's own per-task counters, read where an event happens (schedstat's fields). */
+struct acct_kclock {
+	__u64 exec_ns;		/* sum_exec_runtime: time on a CPU */
+	__u64 run_delay_ns;	/* sched_info.run_delay: time waiting in a run queue */
+};
 
-	if (!(a->flags & ACCT_EXEC_KNOWN) || exec_ns < a->exec_ns)
-		return d;
-	ran = exec_ns - a->exec_ns;
-	if (ran >= span)
-		return d;
-	/* Seeded as 'R': what it did not run, it waited for. */
-	return acct_close(a, now - ran, a->state == TS_R_UNKNOWN ? CAT_RUNQUEUE : acct_open_cat(a));
+ACCT_INLINE void acct_set_kclock(struct thread_acct *a, struct acct_kclock k)
+{
+	a->exec_ns = k.exec_ns;
+	a->run_delay_ns = k.run_delay_ns;
+	a->flags |= ACCT_EXEC_KNOWN;
 }
 
 /*
- * The thread leaves the CPU: preempted (still runnable) or blocking in `cat`. exec_ns is the
- * kernel's sum_exec_runtime for it, now.
+ * The switch-in that ended the interval in progress was never seen (it happens: some
+ * kernels hide the scheduler events of their own agents, and the thread they preempted
+ * gets the CPU back silently). The kernel's own counters say how the interval divides:
+ * a runnable thread waited for what its run_delay grew by (counted at the unseen
+ * switch-in), a blocked one was on a CPU for what its runtime grew by. The first part
+ * goes to the interval's category, the rest is left for cpu. Returns the first part.
+ */
+ACCT_INLINE struct acct_delta acct_split_missed_switch_in(struct thread_acct *a, __u64 now,
+							  struct acct_kclock k)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+	__u64 part, span = now > a->since_ns ? now - a->since_ns : 0;
+
+	if (!(a->flags & ACCT_EXEC_KNOWN))
+		return d;
+	if (a->state == TS_RUNNABLE || a->state == TS_R_UNKNOWN) {
+		if (k.run_delay_ns < a->run_delay_ns)
+			return d;
+		part = k.run_delay_ns - a->run_delay_ns;
+		if (part > span)
+			part = span;
+		return acct_close(a, a->since_ns + part, CAT_RUNQUEUE);
+	}
+	if (k.exec_ns < a->exec_ns || k.exec_ns - a->exec_ns >= span)
+		return d;
+	return acct_close(a, now - (k.exec_ns - a->exec_ns), acct_open_cat(a));
+}
+
+/*
+ * The thread leaves the CPU: preempted (still runnable) or blocking in `cat`; k holds the
+ * kernel's counters for it, now.
  */
 ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, int runnable,
-					      __u32 cat, __s32 nr, __u64 exec_ns)
+					      __u32 cat, __s32 nr, struct acct_kclock k)
 {
 	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL }, missed = d;
 
@@ -105,13 +127,12 @@ ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, 
 	if (a->state != TS_RUNNING) {
 		if (a->state != TS_R_UNKNOWN)
 			a->anomalies++;
-		missed = acct_split_missed_switch_in(a, now, exec_ns);
+		missed = acct_split_missed_switch_in(a, now, k);
 	}
 	/* Leaving a CPU proves it was on one, whatever the state said. */
 	a->state = TS_RUNNING;
 	d = acct_close(a, now, CAT_CPU);
-	a->exec_ns = exec_ns;
-	a->flags |= ACCT_EXEC_KNOWN;
+	acct_set_kclock(a, k);
 	if (runnable) {
 		a->preemptions++;
 		a->state = TS_RUNNABLE;
@@ -165,19 +186,36 @@ ACCT_INLINE struct acct_delta acct_wakeup(struct thread_acct *a, __u64 now)
 	return d;
 }
 
-/* The thread is gone (exit) or the window closes (end_ns stays 0 then). */
-ACCT_INLINE struct acct_delta acct_finish(struct thread_acct *a, __u64 now, int dead)
+/*
+ * The thread exits: it is running its exit path, so the interval in progress ends on a CPU
+ * (split as for a switch-out if its switch-in was never seen). k as for switch-out.
+ */
+ACCT_INLINE struct acct_delta acct_exit(struct thread_acct *a, __u64 now, struct acct_kclock k)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL }, missed = d;
+
+	if (a->state == TS_DEAD)
+		return d;
+	if (a->state != TS_RUNNING) {
+		if (a->state != TS_R_UNKNOWN)
+			a->anomalies++;
+		missed = acct_split_missed_switch_in(a, now, k);
+	}
+	a->state = TS_RUNNING;
+	d = acct_close(a, now, CAT_CPU);
+	a->state = TS_DEAD;
+	a->end_ns = now;
+	return missed.ns ? missed : d;
+}
+
+/* The window closes: the interval in progress ends in the category of the state it is in. */
+ACCT_INLINE struct acct_delta acct_finish(struct thread_acct *a, __u64 now)
 {
 	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
 
 	if (a->state == TS_DEAD)
 		return d;
-	d = acct_close(a, now, acct_open_cat(a));
-	if (dead) {
-		a->state = TS_DEAD;
-		a->end_ns = now;
-	}
-	return d;
+	return acct_close(a, now, acct_open_cat(a));
 }
 
 ACCT_INLINE __u64 acct_total_ns(const struct thread_acct *a)

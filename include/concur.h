@@ -18,6 +18,18 @@
 #ifndef CONCUR_MAX_OTHER
 #define CONCUR_MAX_OTHER 8192
 #endif
+/* Distinct stacks kept (user and kernel stacks each take one) and their depth. */
+#ifndef CONCUR_MAX_STACKS
+#define CONCUR_MAX_STACKS 32768
+#endif
+#define CONCUR_STACK_DEPTH 127
+/* (thread, category, stack) weights kept. */
+#ifndef CONCUR_MAX_STACK_KEYS
+#define CONCUR_MAX_STACK_KEYS 131072
+#endif
+
+/* A stack id for "no stack captured": seeded threads, or stacks off. */
+#define CONCUR_NO_STACK (-1)
 
 /* Where a thread's wall-clock time goes; the order is the report's column order. */
 enum concur_cat {
@@ -67,6 +79,7 @@ struct thread_acct {
 	__u64 wakeups;
 	__u64 preemptions;	/* left a CPU still runnable */
 	__u64 exec_ns;		/* the kernel's sum_exec_runtime at the last switch-out */
+	__u64 run_delay_ns;	/* and its sched_info.run_delay */
 	__u32 pid;
 	__u32 tid;
 	__u32 state;		/* enum concur_tstate */
@@ -74,16 +87,37 @@ struct thread_acct {
 	__s32 nr;		/* syscall blocked in, while TS_BLOCKED */
 	__u32 anomalies;	/* events that did not fit the state (a missed event) */
 	__u32 flags;		/* ACCT_* */
+	__s32 ustack;		/* stack ids where the thread last left a CPU */
+	__s32 kstack;
 	char comm[CONCUR_COMM_LEN];
 };
 
-/* exec_ns holds a real reading (a new thread's 0 is one; a failed /proc read is not). */
+/* exec_ns and run_delay_ns hold a real reading (a new thread's 0 is one; a failed /proc read is not). */
 #define ACCT_EXEC_KNOWN 1u
 
 /* Key of the `other` map: time in CAT_OTHER per process and syscall. */
 struct other_key {
 	__u32 pid;
 	__s32 nr;
+};
+
+/* Key of the `stack_weights` map: where a thread's time in one category was spent. */
+struct stack_key {
+	__u32 pid;
+	__u32 tid;
+	__u32 cat;
+	__s32 ustack;
+	__s32 kstack;
+};
+
+struct stack_val {
+	__u64 ns;
+	__u64 cnt;
+};
+
+/* Ring buffer message: a process whose memory map userspace should read now, while it lives. */
+struct maps_event {
+	__u32 pid;
 };
 
 struct other_val {
@@ -99,6 +133,7 @@ struct proc_info {
 };
 
 #define PROC_EXITED 1u
+#define PROC_MAPS_SENT 2u	/* a maps_event went out since its last exec */
 
 /* Index into the per-CPU `stats` array. */
 enum concur_stat {
@@ -109,6 +144,10 @@ enum concur_stat {
 	STAT_THREADS_FULL,	/* a thread could not be tracked: map full */
 	STAT_PROCS_FULL,	/* a child process could not be followed: map full */
 	STAT_OTHER_FULL,	/* 'other' time kept in totals but not by syscall */
+	STAT_STACK_ERRORS,	/* a stack could not be captured (stack map full, collision) */
+	STAT_STACK_KEYS_FULL,	/* time kept in totals but not by stack: map full */
+	STAT_SAMPLES,		/* on-CPU samples of target threads */
+	STAT_MAPS_LOST,		/* ring buffer full: a process's memory map may not be read */
 	STAT_MAX,
 };
 

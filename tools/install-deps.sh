@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcriterion-dev
-	  pkg-config python3 linux-libc-dev util-linux)
+	  pkg-config python3 linux-libc-dev util-linux golang-go chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,7 +5,26 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "account.h"
 #include "collect.h"
+#include "procfs.h"
+
+/*
+ * A thread last seen preempted may have got its CPU back unseen (see account.h): if the
+ * kernel says it has run since, it is running now, and its wait was only the part it did
+ * not run.
+ */
+static void settle_unseen_switch_in(struct thread_acct *a, uint64_t end_mono)
+{
+	struct acct_kclock k;
+
+	if (a->state != TS_RUNNABLE || procfs_read_kclock(a->pid, a->tid, &k) ||
+	    !(a->flags & ACCT_EXEC_KNOWN) || k.exec_ns <= a->exec_ns)
+		return;
+	a->anomalies++;
+	acct_split_missed_switch_in(a, end_mono, k);
+	a->state = TS_RUNNING;
+}
 
 static int collect_threads(struct profile *p, int fd, uint64_t end_mono)
 {
@@ -19,6 +38,7 @@ static int collect_threads(struct profile *p, int fd, uint64_t end_mono)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &a))
 			continue;	/* deleted meanwhile */
+		settle_unseen_switch_in(&a, end_mono);
 		err = profile__add_thread(p, &a, end_mono);
 		if (err)
 			return err;

@@ -9,10 +9,16 @@ struct collect_fds {
 	int procs;
 	int other;
 	int stats;
+	int stack_weights;
+	int stacks;
 };
+
+struct symbolizer;
 
 /* Reads the maps into p; open intervals are closed at end_mono (CLOCK_MONOTONIC ns). */
 int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono);
+/* Adds the symbolized stacks; after collect_profile, while the symbolizer knows the maps. */
+int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym);
 int collect_stats(uint64_t out[STAT_MAX], int fd);
 
 #endif

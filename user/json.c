@@ -40,7 +40,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void json_escape(FILE *f, const char *str, size_t n)
+static void escape(FILE *f, const char *str, size_t n, bool html)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, len;
@@ -50,7 +50,7 @@ void json_escape(FILE *f, const char *str, size_t n)
 
 		if (c == '"' || c == '\\') {
 			fprintf(f, "\\%c", c);
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c == 0x7f || (html && (c == '<' || c == '>' || c == '&'))) {
 			fprintf(f, "\\u%04x", c);
 		} else if (c < 0x80) {
 			fputc(c, f);
@@ -69,10 +69,22 @@ void json_escape(FILE *f, const char *str, size_t n)
 	}
 }
 
+void json_escape(FILE *f, const char *s, size_t n)
+{
+	escape(f, s, n, false);
+}
+
+void json_escape_html(FILE *f, const char *s, size_t n)
+{
+	escape(f, s, n, true);
+}
+
 static void indent(struct json *j)
 {
 	int i;
 
+	if (j->compact)
+		return;
 	fputc('\n', j->f);
 	for (i = 0; i < j->depth; i++)
 		fputs("  ", j->f);
@@ -88,8 +100,8 @@ static void prefix(struct json *j, const char *key)
 	j->first[j->depth] = false;
 	if (key) {
 		fputc('"', j->f);
-		json_escape(j->f, key, strlen(key));
-		fputs("\": ", j->f);
+		escape(j->f, key, strlen(key), j->html_safe);
+		fputs(j->compact ? "\":" : "\": ", j->f);
 	}
 }
 
@@ -157,7 +169,7 @@ void json_strn(struct json *j, const char *key, const char *s, size_t n)
 {
 	prefix(j, key);
 	fputc('"', j->f);
-	json_escape(j->f, s, n);
+	escape(j->f, s, n, j->html_safe);
 	fputc('"', j->f);
 }
 

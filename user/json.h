@@ -13,6 +13,9 @@ struct json {
 	FILE *f;
 	int depth;
 	bool first[JSON_MAX_DEPTH];
+	/* Options, off after json_init: set them before the first value. */
+	bool compact;		/* no newlines or indentation: for large machine-read data */
+	bool html_safe;		/* '<', '>', '&' as \u escapes: embeddable in an HTML <script> */
 };
 
 void json_init(struct json *j, FILE *f);
@@ -29,5 +32,7 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_strn(struct json *j, const char *key, const char *s, size_t n);
 /* Writes s escaped as the body of a JSON string (no quotes). */
 void json_escape(FILE *f, const char *s, size_t n);
+/* The same, with '<', '>' and '&' escaped too, so no "</script" or "<!--" can appear. */
+void json_escape_html(FILE *f, const char *s, size_t n);
 
 #endif

@@ -35,14 +35,19 @@ static const char doc[] =
 	"Exit status: 0, or the workload's own for `run`; 1 on error; 127 if CMD\n"
 	"cannot be executed.";
 
-enum { OPT_CHILDREN = 256, OPT_AS_ROOT };
+enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS };
+
+#define DEFAULT_HZ 99
+#define MAX_HZ 10000
 
 static const struct argp_option options[] = {
-	{ "output", 'o', "FILE", 0, "Also write FILE; the format follows the extension (.json)", 0 },
+	{ "output", 'o', "FILE", 0, "Also write FILE; the format follows the extension: .json, .folded/.txt, .pb.gz, .html", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "attach: the processes to profile", 0 },
 	{ "duration", 'd', "SECONDS", 0, "attach: stop after SECONDS (default: Ctrl-C)", 0 },
 	{ "children", OPT_CHILDREN, NULL, 0, "attach: also follow processes the targets start", 0 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "run: under sudo, keep root for the workload", 0 },
+	{ "freq", 'F', "HZ", 0, "On-CPU sampling rate per CPU (default 99)", 0 },
+	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)", 0 },
 	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
@@ -103,6 +108,18 @@ static void parse_duration(struct args *a, const char *s)
 	a->t.duration_ns = (uint64_t)(v * 1e9);
 }
 
+static void parse_hz(struct args *a, const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || !v || v > MAX_HZ)
+		usage_error("not a sampling rate (1 to %d Hz): '%s'", MAX_HZ, s);
+	a->t.sample_hz = v;
+}
+
 static void parse_arg(struct args *a, char *arg, struct argp_state *st)
 {
 	if (!a->cmd) {
@@ -128,13 +145,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (a->noutputs == MAX_OUTPUTS)
 			usage_error("at most %d outputs", MAX_OUTPUTS);
 		if (output_format(arg) < 0)
-			usage_error("unknown output format: '%s' (known: .json)", arg);
+			usage_error("unknown output format: '%s' (known: %s)", arg, output_extensions());
 		a->outputs[a->noutputs++] = arg;
 		break;
 	case 'p':
 		return parse_pids(a, arg);
 	case 'd':
 		parse_duration(a, arg);
+		break;
+	case 'F':
+		parse_hz(a, arg);
+		break;
+	case OPT_NO_STACKS:
+		a->t.stacks = false;
 		break;
 	case OPT_CHILDREN:
 		a->t.follow_children = true;
@@ -210,7 +233,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_opt, "run|attach [CMD [ARG...]]", doc,
 					  NULL, NULL, NULL };
 	struct tracer_error e = { .exit_code = 1 };
-	struct args a = {};
+	struct args a = { .t = { .stacks = true, .sample_hz = DEFAULT_HZ } };
 	struct profile *p = NULL;
 	char **desc = NULL;
 	int ret, err;

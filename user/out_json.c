@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The JSON summary; its schema is documented in README.md. */
+#include <stdlib.h>
 #include "json.h"
 #include "output.h"
+#include "stack_merge.h"
 #include "syscalls.h"
 
 #define SCHEMA_VERSION 1
@@ -76,13 +78,101 @@ static void write_thread(struct json *j, const struct thread *t)
 	json_obj_end(j);
 }
 
+#define TOP_STACKS 5
+
+static void write_frames(struct json *j, const struct stack *st)
+{
+	uint32_t i;
+
+	json_arr_begin(j, "frames");
+	for (i = 0; i < st->nframes; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "name", st->frames[i].name);
+		json_str(j, "module", st->frames[i].module);
+		json_bool(j, "kernel", st->frames[i].kernel);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static int cmp_merged_ns(const void *a, const void *b)
+{
+	const struct merged_stack *x = a, *y = b;
+
+	if (x->st->cat != y->st->cat)
+		return x->st->cat < y->st->cat ? -1 : 1;
+	return x->ns > y->ns ? -1 : x->ns < y->ns;
+}
+
+/* The heaviest code paths of each category, threads merged. */
+static int write_top_stacks(struct json *j, const struct profile *p)
+{
+	struct merged_stack *m;
+	size_t i, n, shown = 0;
+	int err = stacks_merge(p, &m, &n), c = -1;
+
+	if (err)
+		return err;
+	qsort(m, n, sizeof(*m), cmp_merged_ns);
+	json_obj_begin(j, "top");
+	for (i = 0; i < n; i++) {
+		if ((int)m[i].st->cat != c) {
+			if (c >= 0)
+				json_arr_end(j);
+			c = m[i].st->cat;
+			json_arr_begin(j, cat_names[c < CAT_MAX ? c : CAT_OTHER]);
+			shown = 0;
+		}
+		if (shown++ >= TOP_STACKS)
+			continue;
+		json_obj_begin(j, NULL);
+		json_u64(j, "ns", m[i].ns);
+		json_u64(j, "count", m[i].count);
+		write_frames(j, m[i].st);
+		json_obj_end(j);
+	}
+	if (c >= 0)
+		json_arr_end(j);
+	json_obj_end(j);
+	free(m);
+	return 0;
+}
+
+static int write_stacks(struct json *j, const struct profile *p)
+{
+	size_t i;
+	int err;
+
+	json_obj_begin(j, "stacks");
+	json_u64(j, "sample_hz", p->sample_hz);
+	json_u64(j, "distinct", p->nstacks);
+	json_u64(j, "samples", p->stats[STAT_SAMPLES]);
+	json_u64(j, "errors", p->stats[STAT_STACK_ERRORS]);
+	json_u64(j, "weights_lost", p->stats[STAT_STACK_KEYS_FULL]);
+	json_u64(j, "maps_lost", p->stats[STAT_MAPS_LOST]);
+	json_arr_begin(j, "unwind_warnings");
+	for (i = 0; i < p->nunwind; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "module", p->unwind[i].module);
+		json_u64(j, "shallow_ns", p->unwind[i].shallow_ns);
+		json_u64(j, "total_ns", p->unwind[i].total_ns);
+		json_u64(j, "shallow_stacks", p->unwind[i].shallow_stacks);
+		json_u64(j, "stacks", p->unwind[i].stacks);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	err = write_top_stacks(j, p);
+	json_obj_end(j);
+	return err;
+}
+
 int write_json(const struct profile *p, FILE *f)
 {
 	__u64 total[CAT_MAX];
 	uint64_t thread_ns;
 	struct json j;
 	size_t i;
-	int c;
+	int c, err;
 
 	json_init(&j, f);
 	json_obj_begin(&j, NULL);
@@ -116,6 +206,7 @@ int write_json(const struct profile *p, FILE *f)
 	for (i = 0; i < p->nthreads; i++)
 		write_thread(&j, &p->threads[i]);
 	json_arr_end(&j);
+	err = write_stacks(&j, p);
 	json_obj_end(&j);
-	return ferror(f) ? -EIO : 0;
+	return err ? err : ferror(f) ? -EIO : 0;
 }

@@ -210,6 +210,27 @@ static int print_threads(FILE *f, const struct profile *p, const struct style *s
 	return 0;
 }
 
+static void print_stack_notes(FILE *f, const struct profile *p, const struct style *s)
+{
+	size_t i;
+
+	if (!p->sample_hz)
+		return;
+	fprintf(f, "\nStacks: %zu distinct, on-CPU sampled at %u Hz", p->nstacks, p->sample_hz);
+	if (p->stats[STAT_STACK_ERRORS] || p->stats[STAT_STACK_KEYS_FULL])
+		fprintf(f, "; %llu stacks not captured, %llu weights lost (maps full)",
+			(unsigned long long)p->stats[STAT_STACK_ERRORS],
+			(unsigned long long)p->stats[STAT_STACK_KEYS_FULL]);
+	fputc('\n', f);
+	for (i = 0; i < p->nunwind; i++) {
+		fprintf(f, "%swarning:%s stacks in ", sgr(s, "\033[1;33m"), sgr(s, "\033[0m"));
+		print_comm(f, p->unwind[i].module, (int)strnlen(p->unwind[i].module, 60));
+		fprintf(f, " stop after 1-2 frames (%.0f%% of its time): built without frame\n"
+			   "  pointers, its callers are missing. Rebuild with -fno-omit-frame-pointer.\n",
+			pct(p->unwind[i].shallow_ns, p->unwind[i].total_ns));
+	}
+}
+
 int write_text(const struct profile *p, FILE *f, bool colour)
 {
 	struct style s = { .on = colour };
@@ -219,5 +240,6 @@ int write_text(const struct profile *p, FILE *f, bool colour)
 	print_split(f, p, &s);
 	print_procs(f, p, &s);
 	err = print_threads(f, p, &s);
+	print_stack_notes(f, p, &s);
 	return err ? err : ferror(f) ? -EIO : 0;
 }

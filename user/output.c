@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "output.h"
+#include "out_pprof.h"
+#include "out_html.h"
 
 static const struct {
 	const char *ext;
@@ -13,6 +16,10 @@ static const struct {
 	int (*write)(const struct profile *p, FILE *f);
 } formats[] = {
 	{ ".json", OUT_JSON, write_json },
+	{ ".folded", OUT_FOLDED, write_folded },
+	{ ".txt", OUT_FOLDED, write_folded },
+	{ ".pb.gz", OUT_PPROF, write_pprof },
+	{ ".html", OUT_HTML, write_html },
 };
 
 static int find_format(const char *path)
@@ -25,6 +32,17 @@ static int find_format(const char *path)
 			return i;
 	}
 	return -EINVAL;
+}
+
+const char *output_extensions(void)
+{
+	static char list[128];
+	size_t i, len = 0;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && len < sizeof(list); i++)
+		len += snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+				formats[i].ext);
+	return list;
 }
 
 int output_format(const char *path)

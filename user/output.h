@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include "profile.h"
 
-enum out_format { OUT_JSON };
+enum out_format { OUT_JSON, OUT_FOLDED, OUT_PPROF, OUT_HTML };
 
+/* "…, …": the extensions that name a format, for messages. */
+const char *output_extensions(void);
 /* The format a path's extension names, or -EINVAL. */
 int output_format(const char *path);
 /* Writes path through a temporary file renamed into place; a symlink at path is replaced,
@@ -17,6 +19,7 @@ int output_format(const char *path);
 int output_write(const struct profile *p, const char *path);
 
 int write_json(const struct profile *p, FILE *f);
+int write_folded(const struct profile *p, FILE *f);
 int write_text(const struct profile *p, FILE *f, bool color);
 
 #endif

@@ -76,20 +76,21 @@ static __u32 fd_kind_of(uint32_t pid, long fd)
 	return fdkind_from_mode(st.st_mode);
 }
 
-/* The kernel's sum_exec_runtime for a thread: the first field of its schedstat. */
-int procfs_read_exec_ns(uint32_t pid, uint32_t tid, uint64_t *ns)
+/* The kernel's runtime and run-queue wait for a thread: schedstat's first two fields. */
+int procfs_read_kclock(uint32_t pid, uint32_t tid, struct acct_kclock *k)
 {
 	char path[64], buf[128];
-	unsigned long long v;
+	unsigned long long exec, delay;
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
 	err = read_small(path, buf, sizeof(buf));
 	if (err)
 		return err;
-	if (sscanf(buf, "%llu", &v) != 1)
+	if (sscanf(buf, "%llu %llu", &exec, &delay) != 2)
 		return -EINVAL;
-	*ns = v;
+	k->exec_ns = exec;
+	k->run_delay_ns = delay;
 	return 0;
 }
 
@@ -98,7 +99,7 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 {
 	char path[64], buf[512];
 	long nr = CONCUR_NO_SYSCALL, arg0 = -1;
-	uint64_t exec;
+	struct acct_kclock k;
 	int state, err;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
@@ -122,8 +123,8 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 			  nr);
 	}
 	procfs_read_comm(pid, tid, a->comm);
-	if (!procfs_read_exec_ns(pid, tid, &exec))
-		a->exec_ns = exec, a->flags |= ACCT_EXEC_KNOWN;
+	if (!procfs_read_kclock(pid, tid, &k))
+		acct_set_kclock(a, k);
 	return 0;
 }
 

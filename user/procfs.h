@@ -3,7 +3,7 @@
 #define CONCUR_PROCFS_H
 
 #include <stdint.h>
-#include "concur.h"
+#include "account.h"
 
 int procfs_parse_state(const char *stat_line);
 int procfs_parse_syscall(const char *line, long *nr, long *arg0);
@@ -11,7 +11,7 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 int procfs_for_each_thread(uint32_t pid, int (*fn)(uint32_t pid, uint32_t tid, void *ctx),
 			   void *ctx);
 int procfs_read_comm(uint32_t pid, uint32_t tid, char comm[CONCUR_COMM_LEN]);
-int procfs_read_exec_ns(uint32_t pid, uint32_t tid, uint64_t *ns);
+int procfs_read_kclock(uint32_t pid, uint32_t tid, struct acct_kclock *k);
 int procfs_read_ppid(uint32_t pid, uint32_t *ppid);
 
 #endif

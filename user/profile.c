@@ -47,6 +47,7 @@ void profile__free(struct profile *p)
 	for (i = 0; i < p->nstacks; i++)
 		free(p->stacks[i].frames);
 	free(p->stacks);
+	free(p->unwind);
 	strtab__free(p->strings);
 	free(p);
 }
@@ -84,8 +85,12 @@ int profile__add_thread(struct profile *p, const struct thread_acct *a, uint64_t
 	t->acct = *a;
 	t->acct.comm[CONCUR_COMM_LEN - 1] = '\0';
 	t->exited = a->state == TS_DEAD;
-	if (!t->exited)
-		acct_finish(&t->acct, end_mono, 0);
+	if (!t->exited) {
+		struct acct_delta d = acct_finish(&t->acct, end_mono);
+
+		t->last_cat = d.cat;
+		t->last_ns = d.ns;
+	}
 	t->start_ns = rel(p, a->start_ns);
 	t->end_ns = rel(p, t->exited ? a->end_ns : end_mono);
 	p->anomalies += a->anomalies;
@@ -231,5 +236,7 @@ void profile__finish(struct profile *p)
 	qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
 	qsort(p->procs, p->nprocs, sizeof(*p->procs), cmp_proc);
 	for (i = 0; i < p->nprocs; i++)
-		qsort(p->procs[i].other, p->procs[i].nother, sizeof(*p->procs[i].other), cmp_other);
+		if (p->procs[i].nother)
+			qsort(p->procs[i].other, p->procs[i].nother, sizeof(*p->procs[i].other),
+			      cmp_other);
 }

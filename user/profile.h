@@ -32,6 +32,9 @@ struct thread {
 	uint64_t start_ns;		/* relative to the window start */
 	uint64_t end_ns;
 	bool exited;
+	/* The interval the window's end closed: it has a stack but no event recorded it. */
+	uint32_t last_cat;
+	uint64_t last_ns;
 };
 
 /* One symbolized frame. Strings are interned in the profile: equal names, equal pointers. */
@@ -56,6 +59,13 @@ struct stack {
 	uint64_t count;		/* samples (cpu) or intervals (off-CPU) */
 };
 
+/* An object whose stacks stop after a frame or two: built without frame pointers. */
+struct unwind_warning {
+	const char *module;
+	uint64_t shallow_ns, total_ns;
+	uint64_t shallow_stacks, stacks;
+};
+
 struct strtab;
 
 struct profile {
@@ -75,6 +85,8 @@ struct profile {
 	struct stack *stacks;
 	size_t nstacks;
 	uint32_t sample_hz;		/* on-CPU sampling frequency, 0 when stacks were off */
+	struct unwind_warning *unwind;
+	size_t nunwind;
 	struct strtab *strings;
 };
 
@@ -96,6 +108,9 @@ struct proc *profile__find_proc(struct profile *p, uint32_t pid);
 const char *profile__intern(struct profile *p, const char *s);
 /* Takes ownership of frames (malloc'ed). */
 int profile__add_stack(struct profile *p, const struct stack *st);
+
+/* Finds the objects whose stacks look cut short (no frame pointers): p->unwind. */
+int profile__check_unwinding(struct profile *p);
 
 /* Sorts and derives per-process totals; call once everything is added. */
 void profile__finish(struct profile *p);

@@ -43,7 +43,7 @@ static void sum_threads(int fd, uint64_t now, struct status_sums *s)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &a))
 			continue;
-		acct_finish(&a, now, 0);
+		acct_finish(&a, now);
 		for (c = 0; c < CAT_MAX; c++) {
 			s->ns[c] += a.ns[c];
 			s->total += a.ns[c];

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,8 +23,10 @@
 #include "collect.h"
 #include "concur.skel.h"
 #include "launch.h"
+#include "mapwatch.h"
 #include "procfs.h"
 #include "status.h"
+#include "symbolize.h"
 #include "tracer.h"
 
 #define STATUS_PERIOD_MS 500
@@ -118,6 +121,11 @@ struct session {
 	bool child_reaped;
 	uint64_t t0;
 	struct status status;
+	struct symbolizer *sym;
+	struct ring_buffer *maps_rb;
+	struct mapwatch maps_due;
+	struct bpf_link **sample_links;	/* one per CPU */
+	int nsample_links;
 };
 
 static int add_proc(struct session *s, uint32_t pid)
@@ -169,6 +177,9 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	if (!s->skel)
 		return fail(e, -errno, "cannot open the BPF programs: %s", strerror(errno));
 	s->skel->rodata->follow_children = s->o->mode == MODE_RUN || s->o->follow_children;
+	s->skel->rodata->collect_stacks = s->o->stacks;
+	if (s->o->stacks)
+		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;
 	err = concur_bpf__load(s->skel);
 	if (err)
 		return fail(e, err, "cannot load the BPF programs: %s (-v shows the verifier's log)",
@@ -176,15 +187,81 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	return 0;
 }
 
+static int on_maps_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct maps_event *e = data;
+
+	if (size >= sizeof(*e))
+		mapwatch_add(&s->maps_due, e->pid, now_ns());
+	return 0;
+}
+
+static int read_maps(uint32_t pid, void *ctx)
+{
+	return symbolizer__snapshot(ctx, pid);
+}
+
+/* Serves memory-map requests; returns when the next read is due (0: none). */
+static uint64_t serve_maps(struct session *s)
+{
+	if (!s->maps_rb)
+		return 0;
+	ring_buffer__consume(s->maps_rb);
+	return mapwatch_run(&s->maps_due, now_ns(), read_maps, s->sym);
+}
+
+/* A cpu-clock event on every CPU drives the sampler: software, so it works in any VM. */
+static int attach_sampler(struct session *s, struct tracer_error *e)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_period = 1000000000ull / s->o->sample_hz,
+	};
+	int ncpus = libbpf_num_possible_cpus(), cpu, fd;
+	struct bpf_link *link;
+
+	if (ncpus < 0)
+		return fail(e, ncpus, "cannot count CPUs: %s", strerror(-ncpus));
+	s->sample_links = calloc(ncpus, sizeof(*s->sample_links));
+	if (!s->sample_links)
+		return fail(e, -ENOMEM, "out of memory");
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0 && errno == ENODEV)
+			continue;	/* a possible but offline CPU */
+		if (fd < 0)
+			return fail(e, -errno, "cannot open a cpu-clock perf event on CPU %d: %s", cpu,
+				    strerror(errno));
+		link = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
+		if (!link) {
+			close(fd);
+			return fail(e, -errno, "cannot attach the sampler on CPU %d: %s", cpu,
+				    strerror(errno));
+		}
+		s->sample_links[s->nsample_links++] = link;
+	}
+	return 0;
+}
+
 static int attach_probes(struct session *s, struct tracer_error *e)
 {
 	int err;
 
+	if (s->o->stacks) {
+		s->sym = symbolizer__new();
+		s->maps_rb = s->sym ? ring_buffer__new(bpf_map__fd(s->skel->maps.maps_events),
+						       on_maps_event, s, NULL) : NULL;
+		if (!s->maps_rb)
+			return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
+	}
 	s->t0 = now_ns();
 	err = concur_bpf__attach(s->skel);
 	if (err)
 		return fail(e, err, "cannot attach the BPF programs: %s", strerror(-err));
-	return 0;
+	return s->o->stacks ? attach_sampler(s, e) : 0;
 }
 
 static int start_attach(struct session *s, struct tracer_error *e)
@@ -209,7 +286,7 @@ static int start_attach(struct session *s, struct tracer_error *e)
 static int start_run(struct session *s, struct tracer_error *e)
 {
 	struct thread_acct a = {};
-	uint64_t exec;
+	struct acct_kclock k;
 	uint32_t pid;
 	int err;
 
@@ -230,8 +307,8 @@ static int start_run(struct session *s, struct tracer_error *e)
 	/* Held in a read of the go pipe, released now: the window starts here, runnable. */
 	s->t0 = now_ns();
 	acct_init(&a, pid, pid, s->t0, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
-	if (!procfs_read_exec_ns(pid, pid, &exec))
-		a.exec_ns = exec, a.flags |= ACCT_EXEC_KNOWN;
+	if (!procfs_read_kclock(pid, pid, &k))
+		acct_set_kclock(&a, k);
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &pid, &a, BPF_NOEXIST);
 	err = launch_release(&s->child);
 	if (err) {
@@ -300,7 +377,8 @@ static int watch(struct session *s)
 {
 	size_t n = s->o->mode == MODE_RUN ? 1 : s->o->npids, i;
 	uint64_t deadline = s->o->duration_ns ? s->t0 + s->o->duration_ns : 0, now;
-	struct pollfd *pfds = calloc(n, sizeof(*pfds));
+	uint64_t next_status = s->t0 + STATUS_PERIOD_MS * 1000000ull, maps_due, wake;
+	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
 	int timeout;
 
 	if (!pfds)
@@ -308,21 +386,55 @@ static int watch(struct session *s)
 	for (i = 0; i < n; i++)
 		pfds[i] = (struct pollfd){ .fd = s->o->mode == MODE_RUN ? s->child_fd : s->pidfds[i],
 					   .events = POLLIN };
+	/* Memory-map requests are served at once: the process may be about to exit. */
+	pfds[n] = (struct pollfd){ .fd = s->maps_rb ? ring_buffer__epoll_fd(s->maps_rb) : -1,
+				   .events = POLLIN };
 	while (!stop_signal) {
+		maps_due = serve_maps(s);
 		now = now_ns();
 		if (deadline && now >= deadline)
 			break;
-		timeout = STATUS_PERIOD_MS;
-		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
-			timeout = (deadline - now) / 1000000 + 1;
-		if (poll(pfds, n, timeout) > 0 && check_targets(s, pfds, n))
-			break;
-		if (s->o->status_line)
+		if (s->o->status_line && now >= next_status) {
 			status_update(&s->status, bpf_map__fd(s->skel->maps.threads),
-				      bpf_map__fd(s->skel->maps.stats), now_ns(), s->t0);
+				      bpf_map__fd(s->skel->maps.stats), now, s->t0);
+			next_status = now + STATUS_PERIOD_MS * 1000000ull;
+		}
+		wake = next_status;
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (maps_due && maps_due < wake)
+			wake = maps_due;
+		timeout = wake > now ? (wake - now) / 1000000 + 1 : 0;
+		if (poll(pfds, n + 1, timeout) > 0 && check_targets(s, pfds, n))
+			break;
 	}
 	free(pfds);
 	return 0;
+}
+
+static void detach_all(struct session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nsample_links; i++)
+		bpf_link__destroy(s->sample_links[i]);
+	s->nsample_links = 0;
+	if (s->skel)
+		concur_bpf__detach(s->skel);
+}
+
+/*
+ * Memory maps: the requests still queued, then a fresh read of every live process
+ * (libraries loaded since its first sample). The exited keep the map read while they lived.
+ */
+static void refresh_maps(struct session *s, const struct profile *p)
+{
+	size_t i;
+
+	serve_maps(s);
+	for (i = 0; i < p->nprocs; i++)
+		if (!p->procs[i].exited)
+			symbolizer__snapshot(s->sym, p->procs[i].pid);
 }
 
 static int finish(struct session *s, struct profile *p, struct tracer_error *e)
@@ -332,13 +444,15 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		.procs = bpf_map__fd(s->skel->maps.procs),
 		.other = bpf_map__fd(s->skel->maps.other),
 		.stats = bpf_map__fd(s->skel->maps.stats),
+		.stack_weights = bpf_map__fd(s->skel->maps.stack_weights),
+		.stacks = bpf_map__fd(s->skel->maps.stacks),
 	};
 	uint64_t end;
 	size_t i;
 	int err;
 
 	/* Detach first: every event the maps hold then happened before `end`. */
-	concur_bpf__detach(s->skel);
+	detach_all(s);
 	end = now_ns();
 	p->window_start_ns = s->t0;
 	p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -346,6 +460,13 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
 	err = collect_profile(p, &fds, end);
+	if (!err && s->o->stacks) {
+		p->sample_hz = s->o->sample_hz;
+		refresh_maps(s, p);
+		err = collect_stacks(p, &fds, s->sym);
+		if (!err)
+			err = profile__check_unwinding(p);
+	}
 	if (err)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
 	/* Threads rename themselves after they start; the living say what they are called now. */
@@ -362,6 +483,11 @@ static void cleanup(struct session *s)
 
 	if (s->child.go_fd >= 0 || s->child.err_fd >= 0)
 		launch_abort(&s->child);
+	detach_all(s);
+	free(s->sample_links);
+	ring_buffer__free(s->maps_rb);
+	mapwatch_free(&s->maps_due);
+	symbolizer__free(s->sym);
 	concur_bpf__destroy(s->skel);
 	for (i = 0; s->pidfds && i < s->o->npids; i++)
 		if (s->pidfds[i] >= 0)

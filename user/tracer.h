@@ -18,6 +18,8 @@ struct tracer_opts {
 	bool keep_root;
 	bool verbose;
 	bool status_line;
+	bool stacks;		/* off-CPU stacks and on-CPU sampling */
+	uint32_t sample_hz;
 };
 
 /* What went wrong, for the one-line message; exit_code is 127 when a command won't exec. */

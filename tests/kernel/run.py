@@ -473,6 +473,88 @@ def t_attach_children(ctx):
                                                                 "expected" if expect else "not expected"))
 
 
+def load_folded(path):
+    """A folded file as a list of (frames, weight_us); frames[0] is the category."""
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            stack, _, weight = line.rstrip("\n").rpartition(" ")
+            if not stack or not weight.isdigit():
+                raise Fail("malformed folded line: %r" % line[:200])
+            rows.append((stack.split(";"), int(weight)))
+    return rows
+
+
+def folded_weight(rows, cat, func):
+    """Microseconds of the stacks under category `cat` that pass through `func`."""
+    return sum(w for frames, w in rows if frames[0] == cat and func in frames[1:])
+
+
+def stacks_profile(ctx, argv):
+    folded = os.path.join(ctx.tmp, "out.folded")
+    doc = profile(ctx, ["run", "-o", folded, "--"] + argv)
+    return doc, load_folded(folded)
+
+
+@test("stacks_known_functions")
+def t_stacks_known_functions(ctx):
+    doc, rows = stacks_profile(ctx, [ctx.w("stacks"), "1.5"])
+    # Off-CPU stacks carry exactly the time the split gives the thread (the same intervals):
+    # tolerance 1 %, the foundation's, plus 1 µs per line for the folded file's rounding.
+    for comm, cat, func in (("locker", "lock", "wait_on_lock"), ("reader", "io.pipe", "read_slow_pipe")):
+        t = thread(doc, comm)
+        got, want = folded_weight(rows, cat, func) * 1000, t["ns"][cat]
+        if want == 0 or abs(got - want) > 0.01 * want + 1000 * len(rows):
+            raise Fail("%s stacks through %s weigh %.1f ms; the %s thread's %s is %.1f ms (limit 1 %%)"
+                       % (cat, func, got / MS, comm, cat, want / MS))
+    # On-CPU stacks are samples (99 Hz, ~150 over 1.5 s) of a thread that computes in burn_cpu:
+    # within 5 % of its cpu time: +-2 samples of timer granularity, plus the samples that land
+    # in the kernel's interrupt entry (stacks that still pass through burn_cpu) or clock reads.
+    got, want = folded_weight(rows, "cpu", "burn_cpu") * 1000, thread(doc, "burner")["ns"]["cpu"]
+    if abs(got - want) > 0.05 * want:
+        raise Fail("cpu stacks through burn_cpu weigh %.1f ms; burner's cpu is %.1f ms (limit 5 %%)"
+                   % (got / MS, want / MS))
+
+
+@test("stacks_short_lived_child")
+def t_stacks_short_lived_child(ctx):
+    # The child computes ~50 ms in child_burn and exits long before the window ends: its
+    # frames must still be symbolized (its memory map is read while it lives).
+    doc, rows = stacks_profile(ctx, [ctx.w("stacks"), "0.5"])
+    got = folded_weight(rows, "cpu", "child_burn")
+    if got < 20_000:
+        raise Fail("cpu stacks through child_burn weigh %.1f ms, expected >= 20 ms of its ~50 ms; "
+                   "cpu lines: %s" % (got / 1000, [";".join(f) for f, _ in rows if f[0] == "cpu"][:8]))
+    exited = [p for p in doc["processes"] if p["exited"] and p["pid"] != doc["processes"][0]["pid"]]
+    if not exited:
+        raise Fail("no exited child process in the report: %s" % doc["processes"])
+
+
+@test("stacks_pie_and_shared_library")
+def t_stacks_pie_and_shared_library(ctx):
+    doc, rows = stacks_profile(ctx, [ctx.w("uselib"), "0.5"])
+    want = thread(doc, "uselib")["ns"]["cpu"]
+    paths = [f for f, w in rows if f[0] == "cpu" and "lib_burn" in f]
+    if not paths or not all("pie_caller" in f for f in paths):
+        raise Fail("expected cpu stacks ...;pie_caller;lib_burn, got %s" % [";".join(f) for f, _ in rows][:8])
+    got = folded_weight(rows, "cpu", "lib_burn") * 1000
+    if got < 0.9 * want:  # as above, less the samples outside lib_burn (start-up, exit)
+        raise Fail("cpu stacks through lib_burn weigh %.1f ms of uselib's %.1f ms cpu" % (got / MS, want / MS))
+
+
+@test("stacks_no_frame_pointer_warning")
+def t_stacks_no_frame_pointer_warning(ctx):
+    doc, _ = stacks_profile(ctx, [ctx.w("nofp"), "0.5"])
+    mods = [w["module"] for w in doc["stacks"]["unwind_warnings"]]
+    if "nofp" not in mods:
+        raise Fail("no unwinding warning names nofp: %s" % doc["stacks"]["unwind_warnings"])
+    # and one built with frame pointers is not named
+    doc, _ = stacks_profile(ctx, [ctx.w("uselib"), "0.3"])
+    mods = [w["module"] for w in doc["stacks"]["unwind_warnings"]]
+    if "uselib" in mods or "libconcurwork.so" in mods:
+        raise Fail("a binary built with frame pointers is named in the warnings: %s" % mods)
+
+
 def one_line_error(argv, rc, err, status=None):
     """Non-zero (or exactly `status`) exit and exactly one non-empty line on stderr."""
     lines = err.splitlines()

@@ -5,6 +5,7 @@
 #include "account.h"
 
 #define MS 1000000ull
+#define KC(exec, delay) ((struct acct_kclock){ (exec), (delay) })
 
 static struct thread_acct fresh(__u64 t, __u32 state)
 {
@@ -19,10 +20,10 @@ Test(account, busy_then_sleep_then_runqueue)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35, 0);	/* nanosleep */
+	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35, KC(0, 0));	/* nanosleep */
 	acct_wakeup(&a, 15 * MS);
 	acct_switch_in(&a, 16 * MS);
-	acct_finish(&a, 20 * MS, 1);
+	acct_exit(&a, 20 * MS, KC(0, 0));
 
 	cr_expect_eq(a.ns[CAT_CPU], 9 * MS);
 	cr_expect_eq(a.ns[CAT_SLEEP], 10 * MS);
@@ -37,9 +38,9 @@ Test(account, preemption_goes_to_runqueue)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 4 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
+	acct_switch_out(&a, 4 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
 	acct_switch_in(&a, 12 * MS);
-	acct_switch_out(&a, 16 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
+	acct_switch_out(&a, 16 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
 	acct_switch_in(&a, 24 * MS);
 
 	cr_expect_eq(a.ns[CAT_CPU], 8 * MS);
@@ -64,7 +65,7 @@ Test(account, delta_reports_blocked_syscall)
 	struct thread_acct a = fresh(0, TS_RUNNING);
 	struct acct_delta d;
 
-	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16, 0);	/* ioctl on something odd */
+	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16, KC(0, 0));	/* ioctl on something odd */
 	d = acct_wakeup(&a, 4 * MS);
 	cr_expect_eq(d.cat, CAT_OTHER);
 	cr_expect_eq(d.nr, 16);
@@ -75,7 +76,7 @@ Test(account, seeded_r_resolves_by_first_event)
 {
 	struct thread_acct on_cpu = fresh(0, TS_R_UNKNOWN), waiting = fresh(0, TS_R_UNKNOWN);
 
-	acct_switch_out(&on_cpu, 7 * MS, 0, CAT_LOCK, 202, 0);
+	acct_switch_out(&on_cpu, 7 * MS, 0, CAT_LOCK, 202, KC(0, 0));
 	acct_switch_in(&waiting, 7 * MS);
 	cr_expect_eq(on_cpu.ns[CAT_CPU], 7 * MS);
 	cr_expect_eq(waiting.ns[CAT_RUNQUEUE], 7 * MS);
@@ -86,9 +87,9 @@ Test(account, missed_wakeup_still_tiles_lifetime)
 {
 	struct thread_acct a = fresh(100, TS_RUNNING);
 
-	acct_switch_out(&a, 200, 0, CAT_IO_PIPE, 0, 0);
+	acct_switch_out(&a, 200, 0, CAT_IO_PIPE, 0, KC(0, 0));
 	acct_switch_in(&a, 500);	/* wake-up never seen */
-	acct_finish(&a, 600, 0);
+	acct_finish(&a, 600);
 	cr_expect_eq(a.ns[CAT_IO_PIPE], 300);
 	cr_expect_eq(a.anomalies, 1);
 	cr_expect_eq(acct_total_ns(&a), 500);
@@ -99,7 +100,7 @@ Test(account, switch_out_while_blocked_counts_anomaly)
 	struct thread_acct a = fresh(0, TS_BLOCKED);
 
 	a.cat = CAT_SLEEP;
-	acct_switch_out(&a, 10, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
+	acct_switch_out(&a, 10, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
 	cr_expect_eq(a.anomalies, 1);
 	cr_expect_eq(a.ns[CAT_CPU], 10);
 	cr_expect_eq(a.state, TS_RUNNABLE);
@@ -109,11 +110,11 @@ Test(account, events_after_death_are_ignored)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_finish(&a, 10, 1);
-	acct_switch_out(&a, 20, 0, CAT_SLEEP, 35, 0);
+	acct_exit(&a, 10, KC(0, 0));
+	acct_switch_out(&a, 20, 0, CAT_SLEEP, 35, KC(0, 0));
 	acct_switch_in(&a, 30);
 	acct_wakeup(&a, 40);
-	acct_finish(&a, 50, 0);
+	acct_finish(&a, 50);
 	cr_expect_eq(acct_total_ns(&a), 10);
 	cr_expect_eq(a.end_ns, 10);
 }
@@ -123,7 +124,7 @@ Test(account, window_end_closes_blocked_interval_into_its_category)
 	struct thread_acct a = fresh(0, TS_BLOCKED);
 
 	a.cat = CAT_LOCK;
-	acct_finish(&a, 9 * MS, 0);
+	acct_finish(&a, 9 * MS);
 	cr_expect_eq(a.ns[CAT_LOCK], 9 * MS);
 	cr_expect_eq(a.end_ns, 0, "the window's end is not a death");
 	cr_expect_eq(a.state, TS_BLOCKED);
@@ -133,8 +134,8 @@ Test(account, out_of_range_category_becomes_other)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 5, 0, CAT_MAX + 7, 1, 0);
-	acct_finish(&a, 8, 0);
+	acct_switch_out(&a, 5, 0, CAT_MAX + 7, 1, KC(0, 0));
+	acct_finish(&a, 8);
 	cr_expect_eq(a.ns[CAT_OTHER], 3);
 }
 
@@ -142,7 +143,7 @@ Test(account, time_going_backwards_adds_nothing)
 {
 	struct thread_acct a = fresh(1000, TS_RUNNING);
 
-	acct_switch_out(&a, 900, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 0);
+	acct_switch_out(&a, 900, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
 	cr_expect_eq(acct_total_ns(&a), 0);
 	cr_expect_eq(a.since_ns, 1000);
 }
@@ -163,7 +164,7 @@ Test(account, random_sequences_tile_the_lifetime)
 			case 0:
 				exec += rand_r(&seed) % 5000;
 				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX, 1,
-						exec);
+						KC(exec, exec / 2));
 				break;
 			case 1:
 				acct_switch_in(&a, t);
@@ -174,18 +175,18 @@ Test(account, random_sequences_tile_the_lifetime)
 			}
 		}
 		t += 17;
-		acct_finish(&a, t, 1);
+		acct_exit(&a, t, KC(0, 0));
 		cr_assert_eq(acct_total_ns(&a), t - 1000, "round %d", round);
 	}
 }
 
-Test(account, missed_switch_in_is_split_by_the_kernels_runtime)
+Test(account, missed_switch_in_is_split_by_the_kernels_run_delay)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 10 * MS);
-	/* switched back in at 14 ms, unseen; ran 6 ms */
-	acct_switch_out(&a, 20 * MS, 0, CAT_SLEEP, 35, 16 * MS);
+	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(10 * MS, 0));
+	/* switched back in at 14 ms, unseen: the kernel counted 4 ms of waiting */
+	acct_switch_out(&a, 20 * MS, 0, CAT_SLEEP, 35, KC(16 * MS, 4 * MS));
 	cr_expect_eq(a.ns[CAT_RUNQUEUE], 4 * MS);
 	cr_expect_eq(a.ns[CAT_CPU], 16 * MS);
 	cr_expect_eq(a.anomalies, 1);
@@ -196,19 +197,18 @@ Test(account, missed_wakeup_and_switch_in_split_the_same_way)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
-	acct_switch_out(&a, 2 * MS, 0, CAT_IO_NET, 0, 2 * MS);
-	acct_switch_out(&a, 10 * MS, 0, CAT_IO_NET, 0, 3 * MS);
+	acct_switch_out(&a, 2 * MS, 0, CAT_IO_NET, 0, KC(2 * MS, 0));
+	acct_switch_out(&a, 10 * MS, 0, CAT_IO_NET, 0, KC(3 * MS, 0));
 	cr_expect_eq(a.ns[CAT_IO_NET], 7 * MS);
 	cr_expect_eq(a.ns[CAT_CPU], 3 * MS);
 }
 
-Test(account, seeded_running_thread_uses_its_runtime_at_seed)
+Test(account, seeded_running_thread_uses_its_counters_at_seed)
 {
 	struct thread_acct a = fresh(0, TS_R_UNKNOWN);
 
-	a.exec_ns = 100 * MS;
-	a.flags |= ACCT_EXEC_KNOWN;
-	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 104 * MS);
+	acct_set_kclock(&a, KC(100 * MS, 50 * MS));
+	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(104 * MS, 56 * MS));
 	cr_expect_eq(a.ns[CAT_RUNQUEUE], 6 * MS);
 	cr_expect_eq(a.ns[CAT_CPU], 4 * MS);
 	cr_expect_eq(a.anomalies, 0);
@@ -218,10 +218,22 @@ Test(account, unknown_or_implausible_runtime_means_all_cpu)
 {
 	struct thread_acct unknown = fresh(0, TS_RUNNABLE), backwards = fresh(0, TS_RUNNABLE);
 
-	acct_switch_out(&unknown, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 3 * MS);
+	acct_switch_out(&unknown, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(3 * MS, 0));
 	cr_expect_eq(unknown.ns[CAT_CPU], 10 * MS);
-	backwards.exec_ns = 50 * MS;
-	backwards.flags |= ACCT_EXEC_KNOWN;
-	acct_switch_out(&backwards, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, 40 * MS);
+	acct_set_kclock(&backwards, KC(50 * MS, 50 * MS));
+	acct_switch_out(&backwards, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(40 * MS, 40 * MS));
 	cr_expect_eq(backwards.ns[CAT_CPU], 10 * MS);
+}
+
+Test(account, exit_after_an_unseen_switch_in_is_mostly_cpu)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 10 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(10 * MS, 0));
+	/* back on a CPU at 11 ms, unseen; exits at 400 ms having run 389 ms more */
+	acct_exit(&a, 400 * MS, KC(399 * MS, 1 * MS));
+	cr_expect_eq(a.ns[CAT_RUNQUEUE], 1 * MS);
+	cr_expect_eq(a.ns[CAT_CPU], 399 * MS);
+	cr_expect_eq(a.anomalies, 1);
+	cr_expect_eq(a.end_ns, 400 * MS);
 }

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps and options shared by the BPF programs; each object that includes this header sees
+ * the same maps once the objects are linked together. */
+#ifndef CONCUR_MAPS_BPF_H
+#define CONCUR_MAPS_BPF_H
+
+/* Capture stacks: off-CPU at every switch-out, on-CPU by sampling. */
+const volatile bool collect_stacks __weak = false;
+/* Nanoseconds of CPU time each on-CPU sample stands for. */
+const volatile __u64 sample_period_ns __weak = 0;
+
+/* Follow processes the targets fork (always for `run`, with --children for `attach`). */
+const volatile bool follow_children __weak = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_acct);
+} threads SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct proc_info);
+} procs SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_OTHER);
+	__type(key, struct other_key);
+	__type(value, struct other_val);
+} other SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps") __weak;
+
+/* Zeroed template for new map entries: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct thread_acct);
+} scratch SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, CONCUR_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, CONCUR_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_STACK_KEYS);
+	__type(key, struct stack_key);
+	__type(value, struct stack_val);
+} stack_weights SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} maps_events SEC(".maps") __weak;
+
+#endif

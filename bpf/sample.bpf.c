@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/* On-CPU sampling: a cpu-clock perf event on every CPU; target threads' stacks weighed. */
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "concur.h"
+
+#define E2BIG 7
+#define EFAULT 14
+
+#include "stacks.bpf.h"
+
+SEC("perf_event")
+int on_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+	__s32 ustack, kstack;
+
+	if (!tid || !bpf_map_lookup_elem(&threads, &tid))
+		return 0;
+	stat_add(STAT_SAMPLES, 1);
+	capture_stacks(ctx, &ustack, &kstack);
+	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, sample_period_ns);
+	want_maps(pid);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Stack capture and weighting, shared by the scheduler probes and the sampler. */
+#ifndef CONCUR_STACKS_BPF_H
+#define CONCUR_STACKS_BPF_H
+
+#include "maps.bpf.h"
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+/*
+ * Asks userspace, once per process image, to read the process's memory map while it still
+ * exists: a short-lived process would otherwise be gone, and its stacks unsymbolizable.
+ */
+static __always_inline void want_maps(__u32 pid)
+{
+	struct proc_info *info = bpf_map_lookup_elem(&procs, &pid);
+	struct maps_event *e;
+
+	if (!info || (info->flags & PROC_MAPS_SENT))
+		return;
+	info->flags |= PROC_MAPS_SENT;
+	e = bpf_ringbuf_reserve(&maps_events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(STAT_MAPS_LOST, 1);
+		return;
+	}
+	e->pid = pid;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The current task's stacks; ctx is the program's own context. */
+static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack)
+{
+	*kstack = bpf_get_stackid(ctx, &stacks, 0);
+	*ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	/* A kernel thread or a task outside user mode has no user stack: that is no error. */
+	if (*kstack < 0 && *kstack != -EFAULT)
+		stat_add(STAT_STACK_ERRORS, 1);
+	if (*ustack < 0 && *ustack != -EFAULT)
+		stat_add(STAT_STACK_ERRORS, 1);
+	if (*kstack < 0)
+		*kstack = CONCUR_NO_STACK;
+	if (*ustack < 0)
+		*ustack = CONCUR_NO_STACK;
+}
+
+static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack,
+					__s32 kstack, __u64 ns)
+{
+	struct stack_key key = { pid, tid, cat, ustack, kstack };
+	struct stack_val *v, zero = {};
+
+	v = bpf_map_lookup_elem(&stack_weights, &key);
+	if (!v) {
+		if (bpf_map_update_elem(&stack_weights, &key, &zero, BPF_NOEXIST) == -E2BIG)
+			stat_add(STAT_STACK_KEYS_FULL, 1);
+		v = bpf_map_lookup_elem(&stack_weights, &key);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->ns, ns);
+	__sync_fetch_and_add(&v->cnt, 1);
+}
+
+#endif

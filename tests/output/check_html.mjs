@@ -1,0 +1,263 @@
+// The HTML report in a real browser (Debian's chromium, driven by playwright-core): the
+// fixture's report draws, searches, zooms, switches views, shows hostile names as text and
+// runs nothing of theirs; a 100 000-stack report draws and zooms without freezing.
+// Usage: node check_html.mjs FIXTURE.html BIG.html SCREENSHOT.png
+import { chromium } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+
+const [fixturePath, bigPath, shotPath] = process.argv.slice(2);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Generous: only a freeze should fail; the timings measured are printed.
+const FREEZE_MS = 20000;
+
+let passed = 0, failed = 0;
+function check(ok, what, detail = '') {
+	if (ok) {
+		passed++;
+		console.log(`PASS: html: ${what}`);
+	} else {
+		failed++;
+		console.log(`FAIL: html: ${what}${detail ? `: ${detail}` : ''}`);
+	}
+}
+
+const near = (a, b, tol) => Math.abs(a - b) <= tol;
+
+// A page that records everything that must not happen: dialogs, errors, network.
+async function openPage(browser, path) {
+	const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+	const page = await context.newPage();
+	const url = pathToFileURL(path).href;
+	const bad = { dialogs: [], errors: [], requests: [] };
+	page.on('dialog', (d) => {
+		bad.dialogs.push(`${d.type()}: ${d.message()}`);
+		d.dismiss().catch(() => {});
+	});
+	page.on('pageerror', (e) => bad.errors.push(String(e)));
+	page.on('console', (m) => {
+		if (m.type() === 'error')
+			bad.errors.push(m.text());
+	});
+	context.on('request', (r) => {
+		if (r.url() !== url)
+			bad.requests.push(r.url());
+	});
+	// Set before any of the page's own script: a hostile name that ran code would call one.
+	await page.addInitScript(() => {
+		window.__ran = [];
+		window.alert = (m) => window.__ran.push(`alert ${m}`);
+		window.confirm = window.prompt = (m) => window.__ran.push(`dialog ${m}`);
+	});
+	const t0 = Date.now();
+	await page.goto(url, { waitUntil: 'load', timeout: 60000 });
+	await page.waitForFunction(() => document.body.dataset.ready === '1', null,
+		{ timeout: 60000 });
+	return { page, context, bad, loadMs: Date.now() - t0 };
+}
+
+const canvasData = (page) => page.$eval('#canvas', (c) => ({ ...c.dataset }));
+const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
+const frames = (page, name) => page.evaluate((n) => window.concurReport.frames(n), name);
+
+// The colour at a canvas point (CSS pixels), as [r, g, b, a].
+function pixel(page, x, y) {
+	return page.$eval('#canvas', (c, [x, y]) => {
+		const r = window.devicePixelRatio || 1;
+		return Array.from(c.getContext('2d').getImageData(Math.round(x * r),
+			Math.round(y * r), 1, 1).data);
+	}, [x, y]);
+}
+
+async function canvasPoint(page, f) {
+	const box = await page.$eval('#canvas', (c) => {
+		const r = c.getBoundingClientRect();
+		return { x: r.left, y: r.top };
+	});
+	return { x: box.x + f.x + Math.min(f.w / 2, 40), y: box.y + f.y + f.h / 2 };
+}
+
+// Waits for the next draw after act(), and says how long it took from act() on.
+async function timedDraw(page, act) {
+	const before = Number((await canvasData(page)).draws);
+	const t0 = Date.now();
+	await act();
+	await page.waitForFunction(
+		(n) => Number(document.getElementById('canvas').dataset.draws) > n,
+		before, { timeout: FREEZE_MS });
+	return Date.now() - t0;
+}
+
+async function fixtureChecks(browser) {
+	const { page, context, bad } = await openPage(browser, fixturePath);
+	const TOTAL = 4350e6;	// all the fixture's stacks: 600+300+700+200+1800+300+450 ms
+
+	const c = await canvasData(page);
+	check(Number(c.rects) >= 30, 'flame graph drawn', `rects=${c.rects}`);
+	const [r, g, b, a] = await pixel(page, 5, 5);
+	check(a === 255 && !(r === 255 && g === 255 && b === 255), 'canvas pixels painted',
+		`pixel ${[r, g, b, a]}`);
+	check(Number(await page.$eval('#view-total', (e) => e.dataset.totalNs)) === TOTAL,
+		'view total is all stacks');
+	check((await text(page, '#title')).includes('./server --bench'), 'title names the command');
+	check((await text(page, '#summary')).startsWith(
+		'window 2.00s, 2 CPUs, 2 processes, 3 threads, 1234 switches'), 'breakdown header');
+	check((await page.$$('#split tr')).length === 10, 'one split row per category');
+	const cpuRow = await page.$eval('#split tr', (tr) => tr.textContent);
+	check(cpuRow.includes('cpu') && cpuRow.includes('%'), 'split shows cpu %', cpuRow);
+	const legend = await text(page, '#legend');
+	check(/cpu 31\.0%/.test(legend) && /wait 41\.4%/.test(legend), 'legend by category',
+		legend);
+
+	// Hostile names: shown as text, never as markup.
+	const procs = await text(page, '#procs');
+	check(procs.includes('<script>?\ufffd'), 'hostile comm shown as text', procs);
+	const scopes = await page.$$eval('#scope option', (os) => os.map((o) => o.textContent));
+	check(scopes.some((s) => s.includes('<script>?')), 'hostile comm in the thread list');
+	check(await page.$$eval('img', (l) => l.length) === 0, 'no <img> element created');
+	check(await page.$$eval('script', (l) => l.length) === 2, 'only the two own scripts');
+	const hostile = (await frames(page, 'parse_<img src=x onerror=alert(1)>'))[0];
+	check(hostile !== undefined, 'hostile function is a frame');
+	if (hostile) {
+		const p = await canvasPoint(page, hostile);
+		await page.mouse.move(p.x, p.y);
+		const tip = await text(page, '#tip');
+		check(tip.includes('parse_<img src=x onerror=alert(1)>') && tip.includes('300.0ms'),
+			'hover shows the hostile name as text', tip);
+	}
+
+	// Hover details.
+	const burn = (await frames(page, 'burn_cpu'))[0];
+	check(burn !== undefined, 'burn_cpu is a frame');
+	if (burn) {
+		const p = await canvasPoint(page, burn);
+		await page.mouse.move(p.x, p.y);
+		const tip = await text(page, '#tip');
+		check(tip.includes('600.0ms') && tip.includes('13.8% of total') &&
+		      tip.includes('samples: 60'), 'hover: time, percent, samples', tip);
+	}
+
+	// Search.
+	await page.fill('#search', 'burn_cpu');
+	await page.press('#search', 'Enter');
+	await page.waitForFunction(() => document.getElementById('match').dataset.pct);
+	const pct = Number(await page.$eval('#match', (e) => e.dataset.pct));
+	check(near(pct, 100 * 600 / 4350, 0.01), 'search burn_cpu matches 600/4350 ms',
+		`${pct}% (${await text(page, '#match')})`);
+	check((await text(page, '#match')).startsWith('matched 13.8% of total'), 'match readout');
+	await page.evaluate(() => new Promise(requestAnimationFrame));
+	if (burn) {
+		const wait = (await frames(page, 'wait'))[0];
+		// Right of the labels, inside the outline.
+		const hit = await pixel(page, burn.x + burn.w - 6, burn.y + 9);
+		const miss = await pixel(page, wait.x + wait.w - 6, wait.y + 9);
+		const sat = ([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b);
+		check(sat(hit) > 80 && sat(miss) < 40, 'match highlighted, the rest faded',
+			`match ${hit}, other ${miss}`);
+	}
+	const p = await canvasPoint(page, burn);
+	await page.mouse.move(p.x, p.y);
+	await page.screenshot({ path: shotPath, fullPage: true });
+
+	// Zoom: click handle_request under cpu; the reset button zooms back out.
+	const handle = (await frames(page, 'handle_request')).find((f) => f.y === burn.y - 18);
+	await timedDraw(page, async () => {
+		const p = await canvasPoint(page, handle);
+		await page.mouse.click(p.x, p.y);
+	});
+	const zoomed = await canvasData(page);
+	const burnZoomed = (await frames(page, 'burn_cpu'))[0];
+	check(zoomed.zoom === 'handle_request' && burnZoomed.w > burn.w * 2,
+		'click zooms into a frame', `zoom=${zoomed.zoom} w ${burn.w} -> ${burnZoomed.w}`);
+	await timedDraw(page, () => page.click('#reset'));
+	check((await canvasData(page)).zoom === 'all', 'reset zooms out');
+	await page.fill('#search', '');
+	await page.press('#search', 'Enter');
+
+	// Views.
+	const totalOf = async () =>
+		Number(await page.$eval('#view-total', (e) => e.dataset.totalNs));
+	await page.selectOption('#time', 'off');
+	check(await totalOf() === 3000e6, 'off-CPU only: 700+200+1800+300 ms',
+		String(await totalOf()));
+	await page.selectOption('#time', 'cpu');
+	check(await totalOf() === 1350e6, 'on-CPU only: 600+300+450 ms', String(await totalOf()));
+	await page.selectOption('#time', 'all');
+	await page.selectOption('#scope', 't101');
+	check(await totalOf() === 1800e6, 'thread 101 only: 600+300+700+200 ms');
+	await page.evaluate(() => new Promise(requestAnimationFrame));
+	check((await frames(page, 'wait4')).length === 0 && (await frames(page, 'burn_cpu')).length,
+		'thread view draws only its stacks');
+	await page.selectOption('#scope', 'p200');
+	check(await totalOf() === 750e6, 'process 200 only: 300+450 ms');
+	await page.selectOption('#time', 'off');
+	check(await totalOf() === 300e6, 'process 200 off-CPU: 300 ms');
+
+	check(bad.dialogs.length === 0, 'no dialog opened', bad.dialogs.join('; '));
+	const ran = await page.evaluate(() => window.__ran);
+	check(ran.length === 0, 'no alert() ran', ran.join('; '));
+	check(bad.errors.length === 0, 'no script error or CSP violation', bad.errors.join('; '));
+	check(bad.requests.length === 0, 'nothing fetched', bad.requests.join(' '));
+	await context.close();
+}
+
+async function bigChecks(browser) {
+	const { page, context, bad, loadMs } = await openPage(browser, bigPath);
+	const body = await page.$eval('body', (b) => ({ ...b.dataset }));
+	const c = await canvasData(page);
+	const first = Number(body.firstDrawMs);
+	console.log(`html: 100k stacks: first draw ${first} ms after navigation ` +
+		`(tree ${c.buildMs} ms for ${c.nodes} nodes, draw ${c.drawMs} ms for ${c.rects} ` +
+		`rectangles), load+ready seen by the driver ${loadMs} ms`);
+	check(first < FREEZE_MS && Number(c.rects) > 1000, '100k stacks: first draw',
+		`${first} ms, ${c.rects} rects`);
+
+	// Zoom into the widest frame three rows down.
+	const row = (await frames(page)).filter((f) => f.y === 4 * 18).sort((a, b) => b.w - a.w)[0];
+	const zoomMs = await timedDraw(page, async () => {
+		const p = await canvasPoint(page, row);
+		await page.mouse.click(p.x, p.y);
+	});
+	const z = await canvasData(page);
+	console.log(`html: 100k stacks: zoom click to drawn ${zoomMs} ms (draw ${z.drawMs} ms, ` +
+		`${z.rects} rectangles)`);
+	check(z.zoom === row.name && zoomMs < FREEZE_MS, '100k stacks: zoom responds');
+
+	const hoverT0 = Date.now();
+	await page.mouse.move(200, 300);
+	await page.mouse.move(600, 200);
+	console.log(`html: 100k stacks: two hovers ${Date.now() - hoverT0} ms`);
+
+	const viewMs = await timedDraw(page, () => page.selectOption('#time', 'cpu'));
+	const v = await canvasData(page);
+	console.log(`html: 100k stacks: switch to on-CPU ${viewMs} ms (tree ${v.buildMs} ms, ` +
+		`${v.nodes} nodes)`);
+	check(viewMs < FREEZE_MS, '100k stacks: view switch responds');
+
+	const searchMs = await timedDraw(page, async () => {
+		await page.fill('#search', 'handle_request_0123');
+		await page.press('#search', 'Enter');
+	});
+	const matched = await text(page, '#match');
+	console.log(`html: 100k stacks: search to drawn ${searchMs} ms (${matched})`);
+	check(searchMs < FREEZE_MS && (await text(page, '#match')).startsWith('matched'),
+		'100k stacks: search responds');
+	check(bad.errors.length === 0, '100k stacks: no script error', bad.errors.join('; '));
+	await context.close();
+}
+
+const browser = await chromium.launch({
+	executablePath: CHROMIUM,
+	headless: true,
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+	       '--disable-component-update', '--no-first-run', '--disable-sync'],
+});
+try {
+	await fixtureChecks(browser);
+	await bigChecks(browser);
+} catch (e) {
+	check(false, 'browser check ran to the end', e.stack || String(e));
+} finally {
+	await browser.close();
+}
+console.log(`html: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Folded stacks, one line per distinct stack: "category;root;...;leaf weight", the weight in
+ * microseconds for every category (on-CPU samples are converted with the sampling period),
+ * so that on-CPU and off-CPU time share one scale. flamegraph.pl, speedscope and inferno
+ * read it. Kernel frames carry the "_[k]" suffix; threads are merged.
+ */
+#include <stdlib.h>
+#include "output.h"
+#include "stack_merge.h"
+
+/* ';' separates frames and a newline ends the record: neither may come from a name. */
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		fputc(c == ';' ? ':' : c < 0x20 || c == 0x7f ? '?' : c, f);
+	}
+}
+
+static void put_stack(FILE *f, const struct stack *st, uint64_t ns)
+{
+	uint32_t i;
+
+	fputs(cat_names[st->cat < CAT_MAX ? st->cat : CAT_OTHER], f);
+	for (i = 0; i < st->nframes; i++) {
+		fputc(';', f);
+		put_name(f, st->frames[i].name);
+		if (st->frames[i].kernel)
+			fputs("_[k]", f);
+	}
+	fprintf(f, " %llu\n", (unsigned long long)((ns + 500) / 1000));
+}
+
+int write_folded(const struct profile *p, FILE *f)
+{
+	struct merged_stack *m;
+	size_t i, n;
+	int err = stacks_merge(p, &m, &n);
+
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (m[i].ns >= 500)
+			put_stack(f, m[i].st, m[i].ns);
+	free(m);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The HTML report: one self-contained file. The page, its style and its script live in
+ * user/report/ and are compiled in (build/report_assets.h); this file writes the page with
+ * the style and script inline and the profile as JSON in <script type="application/json">.
+ *
+ * Names from the target reach the page only inside that JSON, with every '<', '>' and '&'
+ * escaped, so no "</script" or "<!--" can end or bend the data block; the script shows them
+ * only through textContent and canvas text.
+ *
+ * For 100 000 stacks the data is compact: frames are indices into a table of functions
+ * ("funcs": name, module, kernel as a flat array), sorted by name, and the stacks are one
+ * flat array of integers, sorted by category then by their frames' function order, so the
+ * script merges them into a tree in one pass, in depth-first order, without a hash map.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json.h"
+#include "out_html.h"
+#include "report_assets.h"
+#include "syscalls.h"
+
+#define DATA_VERSION 1
+
+/* A function, as the flame graph merges frames: same name, module and side. */
+struct func {
+	const char *name;
+	const char *module;	/* NULL in a table of plain strings */
+	bool kernel;
+	uint32_t rank;		/* place in (name, module, kernel) order, shared by equals */
+};
+
+/* A set of functions (or strings), by pointer: the profile interns its strings. */
+struct funcset {
+	struct func *v;
+	size_t n;
+	uint32_t *slots;	/* index + 1 into v, 0 when empty */
+	size_t cap;		/* a power of two, at least twice n */
+};
+
+static size_t func_hash(const char *name, const char *module, bool kernel)
+{
+	uint64_t x = (uintptr_t)name * 0x9e3779b97f4a7c15ull ^ (uintptr_t)module ^ kernel;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static void funcset_free(struct funcset *s)
+{
+	free(s->v);
+	free(s->slots);
+}
+
+static int funcset_grow(struct funcset *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 1024, i, h;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+	struct func *v = realloc(s->v, cap / 2 * sizeof(*v));
+
+	if (!slots || !v) {
+		free(slots);
+		if (v)
+			s->v = v;
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n; i++) {
+		h = func_hash(v[i].name, v[i].module, v[i].kernel) & (cap - 1);
+		while (slots[h])
+			h = (h + 1) & (cap - 1);
+		slots[h] = i + 1;
+	}
+	free(s->slots);
+	s->slots = slots;
+	s->v = v;
+	s->cap = cap;
+	return 0;
+}
+
+/* The index of the function, added when new; negative errno. */
+static long funcset_add(struct funcset *s, const char *name, const char *module, bool kernel)
+{
+	size_t h;
+	struct func *e;
+
+	if ((s->n + 1) * 2 > s->cap && funcset_grow(s))
+		return -ENOMEM;
+	h = func_hash(name, module, kernel) & (s->cap - 1);
+	for (; s->slots[h]; h = (h + 1) & (s->cap - 1)) {
+		e = &s->v[s->slots[h] - 1];
+		if (e->name == name && e->module == module && e->kernel == kernel)
+			return s->slots[h] - 1;
+	}
+	s->v[s->n] = (struct func){ .name = name, .module = module, .kernel = kernel };
+	s->slots[h] = s->n + 1;
+	return s->n++;
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+	return a == b ? 0 : !a ? -1 : !b ? 1 : strcmp(a, b);
+}
+
+static int func_cmp(const struct func *a, const struct func *b)
+{
+	int d = strcmp_null(a->name, b->name);
+
+	if (!d)
+		d = strcmp_null(a->module, b->module);
+	return d ? d : (int)a->kernel - (int)b->kernel;
+}
+
+static int by_func(const void *a, const void *b, void *arg)
+{
+	const struct func *v = arg;
+
+	return func_cmp(&v[*(const uint32_t *)a], &v[*(const uint32_t *)b]);
+}
+
+/* Gives every function its rank; returns how many distinct ones there are, or -ENOMEM. */
+static long funcset_rank(struct funcset *s)
+{
+	uint32_t *order = malloc((s->n + 1) * sizeof(*order));
+	uint32_t rank = 0;
+	size_t i;
+
+	if (!order)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		order[i] = i;
+	qsort_r(order, s->n, sizeof(*order), by_func, s->v);
+	for (i = 0; i < s->n; i++) {
+		if (i && func_cmp(&s->v[order[i - 1]], &s->v[order[i]]))
+			rank++;
+		s->v[order[i]].rank = rank;
+	}
+	free(order);
+	return s->n ? rank + 1 : 0;
+}
+
+/* Every stack's frames as function ranks, in one array; stack i's start at off[i]. */
+struct ranked {
+	const struct profile *p;
+	uint32_t *rank;
+	size_t *off;
+	uint32_t *order;	/* stack indices in the order they are written */
+	struct funcset funcs;
+	long nfuncs;
+};
+
+static void ranked_free(struct ranked *r)
+{
+	free(r->rank);
+	free(r->off);
+	free(r->order);
+	funcset_free(&r->funcs);
+}
+
+static int by_stack(const void *a, const void *b, void *arg)
+{
+	const struct ranked *r = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b, k, n;
+	const struct stack *x = &r->p->stacks[i], *y = &r->p->stacks[j];
+	const uint32_t *rx = r->rank + r->off[i], *ry = r->rank + r->off[j];
+
+	if (x->cat != y->cat)
+		return x->cat < y->cat ? -1 : 1;
+	n = x->nframes < y->nframes ? x->nframes : y->nframes;
+	for (k = 0; k < n; k++)
+		if (rx[k] != ry[k])
+			return rx[k] < ry[k] ? -1 : 1;
+	if (x->nframes != y->nframes)
+		return x->nframes < y->nframes ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Ranks every frame and sorts the stacks: what makes the script's one-pass merge work. */
+static int rank_stacks(struct ranked *r, const struct profile *p)
+{
+	size_t i, j, total = 0;
+	long idx;
+
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	r->off = malloc((p->nstacks + 1) * sizeof(*r->off));
+	r->order = malloc((p->nstacks + 1) * sizeof(*r->order));
+	if (!r->off || !r->order)
+		return -ENOMEM;
+	for (i = 0; i < p->nstacks; i++) {
+		r->off[i] = total;
+		total += p->stacks[i].nframes;
+		r->order[i] = i;
+	}
+	r->rank = malloc((total + 1) * sizeof(*r->rank));
+	if (!r->rank)
+		return -ENOMEM;
+	/* First the function's index in the set; its rank once all are known. */
+	for (i = 0; i < p->nstacks; i++) {
+		for (j = 0; j < p->stacks[i].nframes; j++) {
+			const struct frame *fr = &p->stacks[i].frames[j];
+
+			idx = funcset_add(&r->funcs, fr->name, fr->module, fr->kernel);
+			if (idx < 0)
+				return idx;
+			r->rank[r->off[i] + j] = idx;
+		}
+	}
+	r->nfuncs = funcset_rank(&r->funcs);
+	if (r->nfuncs < 0)
+		return r->nfuncs;
+	for (i = 0; i < total; i++)
+		r->rank[i] = r->funcs.v[r->rank[i]].rank;
+	qsort_r(r->order, p->nstacks, sizeof(*r->order), by_stack, r);
+	return 0;
+}
+
+static void cat_array(struct json *j, const char *key, const __u64 v[CAT_MAX])
+{
+	int c;
+
+	json_arr_begin(j, key);
+	for (c = 0; c < CAT_MAX; c++)
+		json_u64(j, NULL, v[c]);
+	json_arr_end(j);
+}
+
+static void write_header(struct json *j, const struct profile *p)
+{
+	size_t i;
+	int c;
+
+	json_u64(j, "version", DATA_VERSION);
+	json_str(j, "concur_version", CONCUR_VERSION);
+	json_str(j, "mode", p->mode == MODE_RUN ? "run" : "attach");
+	json_arr_begin(j, "command");
+	for (i = 0; p->command && p->command[i]; i++)
+		json_str(j, NULL, p->command[i]);
+	json_arr_end(j);
+	json_i64(j, "exit_status", p->mode == MODE_RUN ? p->exit_status : -1);
+	json_bool(j, "interrupted", p->interrupted);
+	json_u64(j, "window_ns", p->window_ns);
+	json_u64(j, "cpus", p->cpus);
+	json_u64(j, "sample_hz", p->sample_hz);
+	json_u64(j, "switches", p->stats[STAT_SWITCHES]);
+	json_u64(j, "wakeups", p->stats[STAT_WAKEUPS]);
+	json_u64(j, "lost", profile__lost(p));
+	json_arr_begin(j, "categories");
+	for (c = 0; c < CAT_MAX; c++)
+		json_str(j, NULL, cat_names[c]);
+	json_arr_end(j);
+}
+
+static void write_totals(struct json *j, const struct profile *p)
+{
+	__u64 ns[CAT_MAX];
+
+	json_u64(j, "thread_ns", profile__thread_ns(p, ns));
+	cat_array(j, "cat_ns", ns);
+}
+
+/* Processes: [pid, ppid, comm, exited, threads, thread_ns, [ns per category], other]. */
+static void write_procs(struct json *j, const struct profile *p)
+{
+	char buf[32];
+	size_t i, k;
+
+	json_arr_begin(j, "processes");
+	for (i = 0; i < p->nprocs; i++) {
+		const struct proc *pr = &p->procs[i];
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "pid", pr->pid);
+		json_u64(j, "ppid", pr->ppid);
+		json_strn(j, "comm", pr->comm, CONCUR_COMM_LEN);
+		json_bool(j, "exited", pr->exited);
+		json_u64(j, "threads", pr->nthreads);
+		json_u64(j, "thread_ns", proc_thread_ns(pr));
+		cat_array(j, "ns", pr->ns);
+		json_arr_begin(j, "other");
+		for (k = 0; k < pr->nother; k++) {
+			json_arr_begin(j, NULL);
+			json_str(j, NULL, syscall_name(pr->other[k].nr, buf, sizeof(buf)));
+			json_u64(j, NULL, pr->other[k].ns);
+			json_u64(j, NULL, pr->other[k].cnt);
+			json_arr_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void write_threads(struct json *j, const struct profile *p)
+{
+	size_t i;
+
+	json_arr_begin(j, "threads");
+	for (i = 0; i < p->nthreads; i++) {
+		const struct thread *t = &p->threads[i];
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "tid", t->acct.tid);
+		json_u64(j, "pid", t->acct.pid);
+		json_strn(j, "comm", t->acct.comm, CONCUR_COMM_LEN);
+		json_bool(j, "exited", t->exited);
+		json_u64(j, "lifetime_ns", thread_lifetime_ns(t));
+		cat_array(j, "ns", t->acct.ns);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+/*
+ * "strings": names and modules; "funcs": name and module (string indices) and 1 for a kernel
+ * function, flattened, in rank order: a frame's function index is its rank.
+ */
+static int write_funcs(struct json *j, const struct ranked *r)
+{
+	struct funcset strs = { 0 };
+	long *str = malloc((r->nfuncs + 1) * 2 * sizeof(*str)), idx;
+	signed char *kernel = malloc(r->nfuncs + 1);	/* -1 until the rank is seen */
+	int err = -ENOMEM;
+	size_t i;
+
+	if (!str || !kernel)
+		goto out;
+	memset(kernel, -1, r->nfuncs + 1);
+	for (i = 0; i < r->funcs.n; i++) {
+		const struct func *fn = &r->funcs.v[i];
+
+		if (kernel[fn->rank] >= 0)
+			continue;
+		kernel[fn->rank] = fn->kernel;
+		idx = str[2 * fn->rank] = funcset_add(&strs, fn->name, NULL, false);
+		if (idx >= 0)
+			idx = str[2 * fn->rank + 1] = funcset_add(&strs, fn->module, NULL, false);
+		if (idx < 0)
+			goto out;
+	}
+	json_arr_begin(j, "strings");
+	for (i = 0; i < strs.n; i++)
+		json_str(j, NULL, strs.v[i].name ? strs.v[i].name : "");
+	json_arr_end(j);
+	json_arr_begin(j, "funcs");
+	for (idx = 0; idx < r->nfuncs; idx++) {
+		json_u64(j, NULL, str[2 * idx]);
+		json_u64(j, NULL, str[2 * idx + 1]);
+		json_u64(j, NULL, kernel[idx]);
+	}
+	json_arr_end(j);
+	err = 0;
+out:
+	free(str);
+	free(kernel);
+	funcset_free(&strs);
+	return err;
+}
+
+/* "stacks": pid, tid, category, ns, count, number of frames, then the frames, root first. */
+static void write_stacks(struct json *j, const struct ranked *r)
+{
+	const struct profile *p = r->p;
+	size_t i, k;
+
+	json_arr_begin(j, "stacks");
+	for (i = 0; i < p->nstacks; i++) {
+		const struct stack *st = &p->stacks[r->order[i]];
+		const uint32_t *rank = r->rank + r->off[r->order[i]];
+
+		json_u64(j, NULL, st->pid);
+		json_u64(j, NULL, st->tid);
+		json_u64(j, NULL, st->cat);
+		json_u64(j, NULL, st->ns);
+		json_u64(j, NULL, st->count);
+		json_u64(j, NULL, st->nframes);
+		for (k = 0; k < st->nframes; k++)
+			json_u64(j, NULL, rank[k]);
+	}
+	json_arr_end(j);
+}
+
+static int write_data(FILE *f, const struct profile *p)
+{
+	struct ranked r;
+	struct json j;
+	int err;
+
+	err = rank_stacks(&r, p);
+	if (err)
+		goto out;
+	json_init(&j, f);
+	j.compact = true;
+	j.html_safe = true;
+	json_obj_begin(&j, NULL);
+	write_header(&j, p);
+	write_totals(&j, p);
+	write_procs(&j, p);
+	write_threads(&j, p);
+	err = write_funcs(&j, &r);
+	if (err)
+		goto out;
+	write_stacks(&j, &r);
+	json_obj_end(&j);
+out:
+	ranked_free(&r);
+	return err;
+}
+
+/* Whether the marker from at ("@@NAME") to close (the "@@" after it) is name. */
+static bool marker(const char *at, const char *close, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(close - at) == n + 2 && !memcmp(at + 2, name, n);
+}
+
+/* Copies the page, replacing each @@NAME@@ marker with the style, the script or the data. */
+static int write_page(FILE *f, const struct profile *p)
+{
+	const char *s = (const char *)report_html, *end = s + sizeof(report_html), *at, *close;
+	int err = 0;
+
+	while (!err && (at = memmem(s, end - s, "@@", 2))) {
+		fwrite(s, 1, at - s, f);
+		close = memmem(at + 2, end - at - 2, "@@", 2);
+		if (!close)
+			return -EINVAL;
+		if (marker(at, close, "CSS"))
+			fwrite(report_css, 1, sizeof(report_css), f);
+		else if (marker(at, close, "JS"))
+			fwrite(report_js, 1, sizeof(report_js), f);
+		else if (marker(at, close, "JS_SHA256"))
+			fputs(report_js_sha256, f);
+		else if (marker(at, close, "DATA"))
+			err = write_data(f, p);
+		else
+			return -EINVAL;	/* a template bug: the unit tests render it */
+		s = close + 2;
+	}
+	fwrite(s, 1, end - s, f);
+	return err;
+}
+
+int write_html(const struct profile *p, FILE *f)
+{
+	int err = write_page(f, p);
+
+	return err ? err : ferror(f) ? -EIO : 0;
+}

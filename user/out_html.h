@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* The self-contained HTML report: time breakdown and a flame graph of all time, one file. */
+#ifndef CONCUR_OUT_HTML_H
+#define CONCUR_OUT_HTML_H
+
+#include <stdio.h>
+#include "profile.h"
+
+/* 0 or a negative errno. */
+int write_html(const struct profile *p, FILE *f);
+
+#endif

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CONCUR_STACK_MERGE_H
+#define CONCUR_STACK_MERGE_H
+
+#include "profile.h"
+
+struct merged_stack {
+	const struct stack *st;	/* category and frames; its pid/tid are one thread's of many */
+	uint64_t ns;
+	uint64_t count;
+};
+
+/* Sorted by category, then frames; *out is malloc'ed. */
+int stacks_merge(const struct profile *p, struct merged_stack **out, size_t *nout);
+
+#endif

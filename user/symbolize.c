@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Addresses → function names. User frames through the target's memory map and the ELF
+ * objects it maps (read with libelf, opened through /proc/PID/map_files so deleted files
+ * and other mount namespaces work); kernel frames through /proc/kallsyms.
+ *
+ * Everything here comes from the target and is untrusted: paths are only ever opened for
+ * reading under /proc/PID/, and a malformed ELF file yields no symbols, not a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "demangle.h"
+#include "strtab.h"
+#include "symbolize.h"
+
+/* Bounds on what a hostile ELF file can make us allocate. */
+#define MAX_SYMS (16u << 20)
+#define MAX_SEGS 64
+#define MAX_MAPPINGS 65536
+#define MAX_VDSO (1u << 20)
+
+struct seg {
+	uint64_t off, filesz, vaddr;
+};
+
+struct sym {
+	uint64_t addr, size;
+	const char *name;
+};
+
+struct elf_image {
+	dev_t dev;
+	ino_t ino;
+	const char *module;
+	struct seg *segs;
+	size_t nsegs;
+	struct sym *syms;
+	size_t nsyms;
+};
+
+struct mapping {
+	uint64_t start, end, pgoff;
+	struct elf_image *img;	/* NULL: could not be opened */
+	const char *module;
+	const char *bracketed;	/* "[module]" */
+};
+
+struct proc_maps {
+	uint32_t pid;
+	struct mapping *maps;
+	size_t n;
+};
+
+struct symbolizer {
+	struct strtab *strs;
+	struct elf_image **imgs;
+	size_t nimgs;
+	struct proc_maps *procs;
+	size_t nprocs;
+	struct sym *ksyms;
+	size_t nksyms;
+	bool kernel_loaded;
+	const char *unknown, *kernel_module;
+	struct elf_image *vdso;
+	char *vdso_bytes;
+};
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct symbolizer *symbolizer__new(void)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->strs = strtab__new();
+	if (!s->strs) {
+		free(s);
+		return NULL;
+	}
+	s->unknown = strtab__intern(s->strs, "[unknown]");
+	s->kernel_module = strtab__intern(s->strs, "[kernel]");
+	elf_version(EV_CURRENT);
+	return s;
+}
+
+static void free_image(struct elf_image *img)
+{
+	if (!img)
+		return;
+	free(img->segs);
+	free(img->syms);
+	free(img);
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nimgs; i++)
+		free_image(s->imgs[i]);
+	free(s->imgs);
+	for (i = 0; i < s->nprocs; i++)
+		free(s->procs[i].maps);
+	free(s->procs);
+	free(s->ksyms);
+	free_image(s->vdso);
+	free(s->vdso_bytes);
+	strtab__free(s->strs);
+	free(s);
+}
+
+/* Appends one element to a growable array; *cap doubles. */
+static void *push(void *arr, size_t *n, size_t *cap, size_t sz)
+{
+	void *tmp;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		tmp = realloc(arr, *cap * sz);
+		if (!tmp)
+			return NULL;
+		arr = tmp;
+	}
+	(*n)++;
+	return arr;
+}
+
+static const char *intern_name(struct symbolizer *s, const char *raw)
+{
+	char *pretty = demangle(raw);
+	const char *name = strtab__intern(s->strs, pretty ? pretty : raw);
+
+	free(pretty);
+	return name;
+}
+
+static int read_segments(Elf *elf, struct elf_image *img)
+{
+	size_t n, i, cap = 0;
+	GElf_Phdr ph;
+	void *tmp;
+
+	if (elf_getphdrnum(elf, &n))
+		return -EINVAL;
+	for (i = 0; i < n && img->nsegs < MAX_SEGS; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		tmp = push(img->segs, &img->nsegs, &cap, sizeof(*img->segs));
+		if (!tmp)
+			return -ENOMEM;
+		img->segs = tmp;
+		img->segs[img->nsegs - 1] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+	}
+	return 0;
+}
+
+/* The section holding the symbols: .symtab where present, .dynsym otherwise. */
+static Elf_Scn *symbol_section(Elf *elf, GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL, *dyn = NULL;
+	GElf_Shdr sh, dynsh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			*out = sh;
+			return scn;
+		}
+		if (sh.sh_type == SHT_DYNSYM && !dyn) {
+			dyn = scn;
+			dynsh = sh;
+		}
+	}
+	if (dyn)
+		*out = dynsh;
+	return dyn;
+}
+
+static int read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = symbol_section(elf, &sh);
+	Elf_Data *data;
+	size_t i, n, cap = 0;
+	GElf_Sym sym;
+	const char *raw;
+	void *tmp;
+
+	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+		return 0;
+	n = sh.sh_size / sh.sh_entsize;
+	for (i = 0; i < n && img->nsyms < MAX_SYMS; i++) {
+		if (!gelf_getsym(data, i, &sym) || !sym.st_value || sym.st_shndx == SHN_UNDEF)
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		    GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
+			continue;
+		raw = elf_strptr(elf, sh.sh_link, sym.st_name);
+		if (!raw || !*raw)
+			continue;
+		tmp = push(img->syms, &img->nsyms, &cap, sizeof(*img->syms));
+		if (!tmp)
+			return -ENOMEM;
+		img->syms = tmp;
+		img->syms[img->nsyms - 1] =
+			(struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) };
+	}
+	qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym);
+	return 0;
+}
+
+static struct elf_image *load_image(struct symbolizer *s, int fd, const struct stat *st,
+				    const char *module)
+{
+	struct elf_image *img = calloc(1, sizeof(*img));
+	Elf *elf;
+
+	if (!img)
+		return NULL;
+	img->dev = st->st_dev;
+	img->ino = st->st_ino;
+	img->module = module;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		/* A damaged file keeps whatever could be read: the frames name the module. */
+		if (!read_segments(elf, img))
+			read_symbols(s, elf, img);
+	}
+	elf_end(elf);
+	return img;
+}
+
+/* The image behind an open file, loaded once per (device, inode). */
+static struct elf_image *image_for(struct symbolizer *s, int fd, const char *module)
+{
+	struct elf_image *img, **tmp;
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return NULL;
+	for (i = 0; i < s->nimgs; i++)
+		if (s->imgs[i]->dev == st.st_dev && s->imgs[i]->ino == st.st_ino)
+			return s->imgs[i];
+	img = load_image(s, fd, &st, module);
+	if (!img)
+		return NULL;
+	tmp = realloc(s->imgs, (s->nimgs + 1) * sizeof(*tmp));
+	if (!tmp) {
+		free_image(img);
+		return NULL;
+	}
+	s->imgs = tmp;
+	s->imgs[s->nimgs++] = img;
+	return img;
+}
+
+/* Opens a mapped file as the target sees it; the path is the target's, only read. */
+static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path)
+{
+	char buf[4200];
+	int fd;
+
+	snprintf(buf, sizeof(buf), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
+		 (unsigned long long)end);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || path[0] != '/')
+		return fd;
+	snprintf(buf, sizeof(buf), "/proc/%u/root%s", pid, path);
+	return open(buf, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+static const char *module_name(struct symbolizer *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", slash ? slash + 1 : path);
+	/* "libfoo.so (deleted)": the file is gone, the name is still the one to show. */
+	if (strlen(buf) > 10 && !strcmp(buf + strlen(buf) - 10, " (deleted)"))
+		buf[strlen(buf) - 10] = '\0';
+	return strtab__intern(s->strs, buf);
+}
+
+/*
+ * The vDSO has no file: its ELF image is read from the target's memory. It is the same
+ * for every process of this kernel, so it is read once.
+ */
+static struct elf_image *vdso_image(struct symbolizer *s, uint32_t pid, uint64_t start,
+				    uint64_t end)
+{
+	char path[64];
+	Elf *elf = NULL;
+	ssize_t n;
+	int fd;
+
+	if (s->vdso || end - start > MAX_VDSO)
+		return s->vdso;
+	s->vdso = calloc(1, sizeof(*s->vdso));
+	s->vdso_bytes = malloc(end - start);
+	snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!s->vdso || !s->vdso_bytes || fd < 0)
+		goto out;
+	n = pread(fd, s->vdso_bytes, end - start, start);
+	if (n == (ssize_t)(end - start))
+		elf = elf_memory(s->vdso_bytes, n);
+	if (elf && elf_kind(elf) == ELF_K_ELF && !read_segments(elf, s->vdso))
+		read_symbols(s, elf, s->vdso);
+	elf_end(elf);
+out:
+	if (fd >= 0)
+		close(fd);
+	return s->vdso;
+}
+
+/* One line of /proc/PID/maps → a mapping, if it is executable and file-backed. */
+static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
+			   struct mapping *m)
+{
+	unsigned long long start, end, off;
+	char perms[8], buf[300];
+	int pos = 0, fd;
+	const char *path;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pos) < 4 ||
+	    !pos || !strchr(perms, 'x'))
+		return -EINVAL;
+	path = line + pos;
+	if (!strcmp(path, "[vdso]")) {
+		*m = (struct mapping){ start, end, 0, vdso_image(s, pid, start, end), "[vdso]",
+				       "[vdso]" };
+		return 0;
+	}
+	if (path[0] != '/')
+		return -EINVAL;	/* anonymous (JIT) code: nothing to read symbols from */
+	*m = (struct mapping){ start, end, off, NULL, module_name(s, path), NULL };
+	snprintf(buf, sizeof(buf), "[%s]", m->module);
+	m->bracketed = strtab__intern(s->strs, buf);
+	fd = open_mapped(pid, start, end, path);
+	if (fd >= 0) {
+		m->img = image_for(s, fd, m->module);
+		close(fd);
+	}
+	return m->bracketed ? 0 : -ENOMEM;
+}
+
+static struct proc_maps *find_proc(struct symbolizer *s, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
+{
+	struct proc_maps *pm, *tmp;
+	struct mapping m, *maps = NULL;
+	size_t n = 0, cap = 0;
+	char path[64], *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &len, f) > 0 && n < MAX_MAPPINGS) {
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_maps_line(s, pid, line, &m))
+			continue;
+		tmp = push(maps, &n, &cap, sizeof(*maps));
+		if (!tmp)
+			break;
+		maps = (struct mapping *)tmp;
+		maps[n - 1] = m;
+	}
+	free(line);
+	fclose(f);
+	if (!n)
+		return -ENOENT;	/* an exited process reads as empty: keep the snapshot we have */
+	pm = find_proc(s, pid);
+	if (!pm) {
+		tmp = realloc(s->procs, (s->nprocs + 1) * sizeof(*s->procs));
+		if (!tmp) {
+			free(maps);
+			return -ENOMEM;
+		}
+		s->procs = tmp;
+		pm = &s->procs[s->nprocs++];
+		pm->pid = pid;
+		pm->maps = NULL;
+	}
+	free(pm->maps);
+	pm->maps = maps;
+	pm->n = n;
+	return 0;
+}
+
+static const struct sym *find_sym(const struct sym *syms, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	if (syms[lo - 1].size && addr >= syms[lo - 1].addr + syms[lo - 1].size)
+		return NULL;
+	return &syms[lo - 1];
+}
+
+/* File offset → the address the ELF file's symbols use. */
+static bool to_vaddr(const struct elf_image *img, uint64_t off, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < img->nsegs; i++) {
+		if (off >= img->segs[i].off && off < img->segs[i].off + img->segs[i].filesz) {
+			*vaddr = off - img->segs[i].off + img->segs[i].vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)
+{
+	struct proc_maps *pm = find_proc(s, pid);
+	const struct sym *sym;
+	uint64_t vaddr;
+	size_t i;
+
+	r->name = s->unknown;
+	r->module = s->unknown;
+	for (i = 0; pm && i < pm->n; i++) {
+		const struct mapping *m = &pm->maps[i];
+
+		if (ip < m->start || ip >= m->end)
+			continue;
+		r->module = m->module;
+		/* No symbol: the object's name still says more than "[unknown]". */
+		r->name = m->bracketed;
+		if (m->img && to_vaddr(m->img, ip - m->start + m->pgoff, &vaddr) &&
+		    (sym = find_sym(m->img->syms, m->img->nsyms, vaddr)))
+			r->name = sym->name;
+		return;
+	}
+}
+
+static int load_kallsyms(struct symbolizer *s)
+{
+	unsigned long long addr;
+	char type, name[256], *line = NULL;
+	size_t len = 0, cap = 0;
+	void *tmp;
+	FILE *f;
+
+	s->kernel_loaded = true;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &len, f) > 0) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		tmp = push(s->ksyms, &s->nksyms, &cap, sizeof(*s->ksyms));
+		if (!tmp)
+			break;
+		s->ksyms = tmp;
+		s->ksyms[s->nksyms - 1] = (struct sym){ addr, 0, strtab__intern(s->strs, name) };
+	}
+	free(line);
+	fclose(f);
+	qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
+	return 0;
+}
+
+void symbolizer__kernel(struct symbolizer *s, uint64_t ip, struct sym_result *r)
+{
+	const struct sym *sym;
+
+	if (!s->kernel_loaded)
+		load_kallsyms(s);
+	sym = find_sym(s->ksyms, s->nksyms, ip);
+	r->name = sym ? sym->name : s->unknown;
+	r->module = s->kernel_module;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CONCUR_SYMBOLIZE_H
+#define CONCUR_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct symbolizer;
+
+/* Names live as long as the symbolizer. */
+struct sym_result {
+	const char *name;	/* "[unknown]" when unresolved */
+	const char *module;	/* file name of the object, "[kernel]", or "[unknown]" */
+};
+
+struct symbolizer *symbolizer__new(void);
+void symbolizer__free(struct symbolizer *s);
+/* Reads the process's memory map and symbol tables now, while it is alive. */
+int symbolizer__snapshot(struct symbolizer *s, uint32_t pid);
+void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r);
+void symbolizer__kernel(struct symbolizer *s, uint64_t ip, struct sym_result *r);
+
+#endif
