@@ -41,13 +41,16 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit-test output-test kernel-test demo install clean
+.PHONY: all deps test-deps test unit-test output-test kernel-test demo install clean
 
 all: $(OUT)/concur
 
-# Installs the build dependencies with apt-get when something is missing (needs root).
+# Install the build (and test) dependencies with apt-get when something is missing (needs root).
 deps:
 	$(Q)tools/install-deps.sh
+
+test-deps:
+	$(Q)tools/install-deps.sh --test
 
 $(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo:
 	$(Q)mkdir -p $@
@@ -150,14 +153,15 @@ output-test: $(OUT)/render-fixture $(OUT)/big-fixture
 kernel-test: $(OUT)/concur $(WORKLOADS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)
 
-test: deps
+test: test-deps
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory output-test
 	$(Q)$(MAKE) --no-print-directory kernel-test
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/concur $(DEMO_WORKLOADS)
-	$(Q)$(OUT)/concur run -- $(OUT)/demo/kitchen
+	$(Q)$(OUT)/concur run -o $(OUT)/demo-report.html -- $(OUT)/demo/kitchen
+	@echo "The flame graph: $(OUT)/demo-report.html (open it in a browser)"
 
 install: $(OUT)/concur
 	install -D -m 0755 $(OUT)/concur $(DESTDIR)$(PREFIX)/bin/concur

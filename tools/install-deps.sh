@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs what building and testing concur needs, with apt-get, when something is missing.
-# Idempotent and quiet when everything is there already.
+# Installs what building concur needs (and, with --test, what its tests need) with apt-get,
+# when something is missing. Idempotent and quiet when everything is there already.
+#   tools/install-deps.sh          build: compilers, libbpf, libelf, zlib, bpftool
+#   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node
 set -euo pipefail
 
-packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcriterion-dev
-	  pkg-config python3 linux-libc-dev util-linux golang-go chromium)
+packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config linux-libc-dev)
+if [ "${1:-}" = --test ]; then
+	packages+=(libcriterion-dev python3 util-linux golang-go chromium)
+	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
+	command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -555,6 +555,50 @@ def t_stacks_no_frame_pointer_warning(ctx):
         raise Fail("a binary built with frame pointers is named in the warnings: %s" % mods)
 
 
+def go_pprof(ctx, args, path):
+    """`go tool pprof ARGS PATH` with its caches in the test's scratch directory, offline."""
+    if not shutil.which("go"):
+        raise Fail("go not found (tools/install-deps.sh installs golang-go)")
+    env = run_env(HOME=ctx.tmp, GOPATH=os.path.join(ctx.tmp, "gopath"), GOCACHE=os.path.join(ctx.tmp, "gocache"),
+                  GOPROXY="off", GOTOOLCHAIN="local", GOFLAGS="", PPROF_TMPDIR=os.path.join(ctx.tmp, "pprof"))
+    rc, out, err = execute(["go", "tool", "pprof"] + args + [path], env=env)
+    if rc != 0:
+        raise Fail("go tool pprof %s failed: %s" % (" ".join(args), err.strip()[-300:]))
+    return out
+
+
+def pprof_total_us(top):
+    """What a -top -unit=us listing of every node accounts for, after its filters:
+    "Showing nodes accounting for 1234us, P% of T total"."""
+    for line in top.splitlines():
+        if line.startswith("Showing nodes accounting for "):
+            return float(line.split()[4].rstrip(",").rstrip("us"))
+    raise Fail("no total in pprof output: %r" % top[:300])
+
+
+@test("stacks_pprof_matches_folded")
+def t_stacks_pprof_matches_folded(ctx):
+    # The same recording written as pprof and folded: go tool pprof (the real reader) must
+    # see the same total and per-category totals as the folded file, and burn_cpu's work on top.
+    pb, folded = os.path.join(ctx.tmp, "out.pb.gz"), os.path.join(ctx.tmp, "out.folded")
+    profile(ctx, ["run", "-o", pb, "-o", folded, "--", ctx.w("stacks"), "1"])
+    rows = load_folded(folded)
+    # Folded weights are rounded to 1 us per line; pprof keeps nanoseconds.
+    slack = len(rows) + 1
+    total = pprof_total_us(go_pprof(ctx, ["-top", "-unit=us", "-nodecount=1000000", "-nodefraction=0"], pb))
+    if abs(total - sum(w for _, w in rows)) > slack:
+        raise Fail("pprof total %.0f us, folded total %d us" % (total, sum(w for _, w in rows)))
+    for cat in ("cpu", "lock", "io.pipe"):
+        got = pprof_total_us(go_pprof(ctx, ["-top", "-unit=us", "-nodecount=1000000", "-nodefraction=0", "-tagfocus=category=" + cat], pb))
+        want = sum(w for f, w in rows if f[0] == cat)
+        if abs(got - want) > slack:
+            raise Fail("category %s: pprof %.0f us, folded %d us" % (cat, got, want))
+    top = go_pprof(ctx, ["-top", "-unit=us", "-tagfocus=category=cpu", "-nodecount=3"], pb)
+    rows_top = [l for l in top.splitlines() if l.strip() and l.strip()[0].isdigit()]
+    if not rows_top or rows_top[0].split()[-1] != "burn":
+        raise Fail("pprof's top on-CPU function is not burn (burn_cpu's worker):\n%s" % top)
+
+
 def one_line_error(argv, rc, err, status=None):
     """Non-zero (or exactly `status`) exit and exactly one non-empty line on stderr."""
     lines = err.splitlines()
