@@ -31,6 +31,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%.o,$(UNIT_SRCS))
 WORKLOADS := $(patsubst tests/kernel/workloads/%.c,$(OUT)/workloads/%,\
 	$(wildcard tests/kernel/workloads/*.c))
 DEMO_WORKLOADS := $(patsubst tools/demo/%.c,$(OUT)/demo/%,$(wildcard tools/demo/*.c))
+BENCH_WORKLOADS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(wildcard tools/bench/*.c))
 
 ifeq ($(V),1)
 Q :=
@@ -41,7 +42,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps test unit-test output-test kernel-test demo install clean
+.PHONY: all deps test-deps bench-deps bench test unit-test output-test kernel-test demo install clean
 
 all: $(OUT)/concur
 
@@ -52,7 +53,8 @@ deps:
 test-deps:
 	$(Q)tools/install-deps.sh --test
 
-$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo:
+$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo \
+		$(OUT)/bench:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),$(OUT)/vmlinux.h)
@@ -142,6 +144,10 @@ $(OUT)/demo/%: tools/demo/%.c | $(OUT)/demo
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WL_CFLAGS) $< -o $@
 
+$(OUT)/bench/%: tools/bench/%.c tools/bench/common.h | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WL_CFLAGS) $< -o $@
+
 unit-test: $(OUT)/unit-tests
 	$(Q)$(OUT)/unit-tests --jobs 1
 
@@ -149,6 +155,42 @@ unit-test: $(OUT)/unit-tests
 output-test: $(OUT)/render-fixture $(OUT)/big-fixture
 	$(Q)tests/output/check_pprof.sh $(OUT)
 	$(Q)tests/output/check_html.sh $(OUT)
+
+# The recording reader under libFuzzer, ASan and UBSan, with every writer on what it accepts.
+# `make fuzz` builds it; `make fuzz-run` replays the past crashes (tests/unit/recordings/), then
+# fuzzes FUZZ_TIME seconds from the seed corpus: new inputs go to $(OUT)/fuzz/corpus, crashes
+# to $(OUT)/fuzz/.
+.PHONY: fuzz fuzz-run
+FUZZ_TIME ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(FUZZ_SAN)
+FUZZ_USER := recording profile strtab output out_json out_folded out_text out_html out_pprof \
+	json stack_merge syscalls
+FUZZ_OBJS := $(patsubst %,$(OUT)/fuzz/%.o,$(FUZZ_USER))
+
+$(OUT)/fuzz $(OUT)/fuzz/corpus:
+	$(Q)mkdir -p $@
+
+$(OUT)/fuzz/%.o: user/%.c $(OUT)/syscall_names.h $(OUT)/report_assets.h | $(OUT)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUT)/fuzz/fuzz_recording.o: tools/fuzz/fuzz_recording.c | $(OUT)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -Iuser $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
+
+$(OUT)/fuzz-recording: $(OUT)/fuzz/fuzz_recording.o $(FUZZ_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lz -o $@
+
+fuzz: $(OUT)/fuzz-recording
+
+fuzz-run: $(OUT)/fuzz-recording | $(OUT)/fuzz/corpus
+	$(Q)$(OUT)/fuzz-recording tests/unit/recordings/*
+	$(Q)$(OUT)/fuzz-recording -max_total_time=$(FUZZ_TIME) -max_len=16384 \
+		-artifact_prefix=$(OUT)/fuzz/ $(OUT)/fuzz/corpus tools/fuzz/corpus
+
+-include $(wildcard $(OUT)/fuzz/*.d)
 
 kernel-test: $(OUT)/concur $(WORKLOADS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)
@@ -162,6 +204,14 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/concur $(DEMO_WORKLOADS)
 	$(Q)$(OUT)/concur run -o $(OUT)/demo-report.html -- $(OUT)/demo/kitchen
 	@echo "The flame graph: $(OUT)/demo-report.html (open it in a browser)"
+
+# Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~5 min).
+bench: bench-deps $(OUT)/concur $(BENCH_WORKLOADS) $(WORKLOADS)
+	$(Q)python3 tools/bench/overhead.py
+	$(Q)python3 tools/bench/accuracy.py
+
+bench-deps:
+	$(Q)tools/install-deps.sh --bench
 
 install: $(OUT)/concur
 	install -D -m 0755 $(OUT)/concur $(DESTDIR)$(PREFIX)/bin/concur

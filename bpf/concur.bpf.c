@@ -48,24 +48,24 @@ static __always_inline void record(const struct thread_acct *a, struct acct_delt
 		weigh_stack(a->pid, a->tid, d.cat, a->ustack, a->kstack, d.ns);
 }
 
-/* Kind of the file behind fd in task's file table, read with CO-RE. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * Kind of the file behind fd in task's file table. Direct (BTF) loads rather than
+ * bpf_probe_read calls: this runs at every blocking switch and each helper call costs.
+ */
 static __u32 fd_kind(struct task_struct *task, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *file = NULL;
-	unsigned int max_fds;
-	umode_t mode;
+	struct fdtable *fdt = task->files->fdt;
+	struct file *filep = NULL, *file;
 
-	if (!fdt || fd < 0)
+	if (!fdt || fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return FD_NONE;
-	max_fds = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max_fds)
+	/* An array of pointers has no BTF type to walk: one read for the slot. */
+	if (bpf_probe_read_kernel(&filep, sizeof(filep), &fdt->fd[fd]) || !filep)
 		return FD_NONE;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
-		return FD_NONE;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	return fdkind_from_mode(mode);
+	file = bpf_rdonly_cast(filep, bpf_core_type_id_kernel(struct file));
+	return fdkind_from_mode(file->f_inode->i_mode);
 }
 
 /*
@@ -76,39 +76,32 @@ static __u32 fd_kind(struct task_struct *task, long fd)
 static __u32 classify_task(struct task_struct *task, __s32 *nr_out)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	long nr, ax, arg0;
-	__u32 kind = FD_NONE;
+	long nr;
 
 	*nr_out = CONCUR_NO_SYSCALL;
 	if (!regs)
 		return CAT_OTHER;
-	nr = BPF_CORE_READ(regs, orig_ax);
-	ax = BPF_CORE_READ(regs, ax);
-	if (nr < 0 || ax != -ENOSYS)
+	nr = regs->orig_ax;
+	if (nr < 0 || (long)regs->ax != -ENOSYS)
 		return CAT_OTHER;
 	*nr_out = nr;
-	if (syscall_takes_fd(nr)) {
-		arg0 = BPF_CORE_READ(regs, di);
-		kind = fd_kind(task, arg0);
-	}
-	return classify_block(nr, kind);
+	return classify_block(nr, syscall_takes_fd(nr) ? fd_kind(task, regs->di) : FD_NONE);
 }
 
 static __always_inline struct acct_kclock kclock(struct task_struct *task)
 {
-	return (struct acct_kclock){ BPF_CORE_READ(task, se.sum_exec_runtime),
-				     BPF_CORE_READ(task, sched_info.run_delay) };
+	return (struct acct_kclock){ task->se.sum_exec_runtime, task->sched_info.run_delay };
 }
 
 static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32 state)
 {
-	__u32 zero = 0, tid = BPF_CORE_READ(task, pid);
+	__u32 zero = 0, tid = task->pid;
 	struct thread_acct *a = bpf_map_lookup_elem(&scratch, &zero);
 
 	if (!a)
 		return NULL;
 	__builtin_memset(a, 0, sizeof(*a));
-	acct_init(a, BPF_CORE_READ(task, tgid), tid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_init(a, task->tgid, tid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
 	acct_set_kclock(a, kclock(task));
 	BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
 	if (bpf_map_update_elem(&threads, &tid, a, BPF_NOEXIST) == -E2BIG) {
@@ -125,12 +118,12 @@ static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32
  */
 static struct thread_acct *get_thread(struct task_struct *task, __u64 now, __u32 state)
 {
-	__u32 tid = BPF_CORE_READ(task, pid), tgid;
+	__u32 tid = task->pid, tgid;
 	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
 
 	if (a || !tid)
 		return a;
-	tgid = BPF_CORE_READ(task, tgid);
+	tgid = task->tgid;
 	if (!bpf_map_lookup_elem(&procs, &tgid))
 		return NULL;
 	return new_thread(task, now, state);

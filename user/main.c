@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "output.h"
+#include "recording.h"
 #include "tracer.h"
 
 #define MAX_OUTPUTS 16
@@ -25,11 +26,15 @@ static const char doc[] =
 	"\n"
 	"  run [--] CMD [ARG...]  launch CMD and follow its descendants until it exits\n"
 	"  attach -p PID[,PID]    profile running processes until -d, Ctrl-C or exit\n"
+	"  report FILE.concur     render a recording saved with -o FILE.concur\n"
+	"                         (no root needed)\n"
 	"\v"
 	"EXAMPLES:\n"
 	"  sudo concur run -- ./my_program arg1 arg2\n"
 	"  sudo concur attach -p 1234,1240 -d 10\n"
 	"  sudo concur run -o summary.json -- make -j2 test\n"
+	"  sudo concur run -o today.concur -- ./server\n"
+	"  concur report today.concur -o today.html\n"
 	"\n"
 	"The report goes to standard output; -o FILE.json also writes a JSON summary.\n"
 	"Exit status: 0, or the workload's own for `run`; 1 on error; 127 if CMD\n"
@@ -41,7 +46,9 @@ enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS };
 #define MAX_HZ 10000
 
 static const struct argp_option options[] = {
-	{ "output", 'o', "FILE", 0, "Also write FILE; the format follows the extension: .json, .folded/.txt, .pb.gz, .html", 0 },
+	{ "output", 'o', "FILE", 0,
+	  "Also write FILE; the format follows the extension: .json, .folded/.txt, .pb.gz, .html, "
+	  ".concur (a recording for `concur report`)", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "attach: the processes to profile", 0 },
 	{ "duration", 'd', "SECONDS", 0, "attach: stop after SECONDS (default: Ctrl-C)", 0 },
 	{ "children", OPT_CHILDREN, NULL, 0, "attach: also follow processes the targets start", 0 },
@@ -71,6 +78,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 
 struct args {
 	const char *cmd;
+	bool report;
+	const char *recording;	/* report: the file to read */
+	const char *record_only;	/* an option given that only run and attach take */
 	struct tracer_opts t;
 	uint32_t pids[MAX_PIDS];
 	const char *outputs[MAX_OUTPUTS];
@@ -123,10 +133,15 @@ static void parse_hz(struct args *a, const char *s)
 static void parse_arg(struct args *a, char *arg, struct argp_state *st)
 {
 	if (!a->cmd) {
-		if (strcmp(arg, "run") && strcmp(arg, "attach"))
-			usage_error("unknown command '%s' (run or attach)", arg);
+		if (strcmp(arg, "run") && strcmp(arg, "attach") && strcmp(arg, "report"))
+			usage_error("unknown command '%s' (run, attach or report)", arg);
 		a->cmd = arg;
+		a->report = !strcmp(arg, "report");
 		a->t.mode = strcmp(arg, "run") ? MODE_ATTACH : MODE_RUN;
+		return;
+	}
+	if (a->report && !a->recording) {
+		a->recording = arg;
 		return;
 	}
 	if (a->t.mode != MODE_RUN)
@@ -134,6 +149,25 @@ static void parse_arg(struct args *a, char *arg, struct argp_state *st)
 	/* The workload's own options are its own: stop parsing at its name. */
 	a->t.argv = &st->argv[st->next - 1];
 	st->next = st->argc;
+}
+
+static void check_record_args(const struct args *a)
+{
+	if (a->t.mode == MODE_RUN && !a->t.argv)
+		usage_error("run: missing the command to run");
+	if (a->t.mode == MODE_RUN && (a->t.npids || a->t.duration_ns))
+		usage_error("run: -p and -d are for attach");
+	if (a->t.mode == MODE_ATTACH && !a->t.npids)
+		usage_error("attach: which process? (-p PID)");
+}
+
+/* A recording is rendered, not made: the options that shape one have no say. */
+static void check_report_args(const struct args *a)
+{
+	if (!a->recording)
+		usage_error("report: which recording? (concur report FILE.concur)");
+	if (a->record_only)
+		usage_error("report: %s is for run and attach", a->record_only);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
@@ -149,20 +183,26 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->outputs[a->noutputs++] = arg;
 		break;
 	case 'p':
+		a->record_only = "-p";
 		return parse_pids(a, arg);
 	case 'd':
+		a->record_only = "-d";
 		parse_duration(a, arg);
 		break;
 	case 'F':
+		a->record_only = "-F";
 		parse_hz(a, arg);
 		break;
 	case OPT_NO_STACKS:
+		a->record_only = "--no-stacks";
 		a->t.stacks = false;
 		break;
 	case OPT_CHILDREN:
+		a->record_only = "--children";
 		a->t.follow_children = true;
 		break;
 	case OPT_AS_ROOT:
+		a->record_only = "--as-root";
 		a->t.keep_root = true;
 		break;
 	case 'q':
@@ -180,13 +220,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case ARGP_KEY_END:
 		if (!a->cmd)
-			usage_error("missing command: run or attach");
-		if (a->t.mode == MODE_RUN && !a->t.argv)
-			usage_error("run: missing the command to run");
-		if (a->t.mode == MODE_RUN && (a->t.npids || a->t.duration_ns))
-			usage_error("run: -p and -d are for attach");
-		if (a->t.mode == MODE_ATTACH && !a->t.npids)
-			usage_error("attach: which process? (-p PID)");
+			usage_error("missing command: run, attach or report");
+		if (a->report)
+			check_report_args(a);
+		else
+			check_record_args(a);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -228,10 +266,27 @@ static int write_outputs(const struct args *a, const struct profile *p)
 	return ret;
 }
 
+/* concur report: the outputs from a recording, without the kernel or root. */
+static int report(const struct args *a)
+{
+	struct profile *p = NULL;
+	char err[256];
+	int ret;
+
+	if (recording_read(a->recording, &p, err, sizeof(err))) {
+		fprintf(stderr, "concur: %s: %s\n", a->recording, err);
+		return 1;
+	}
+	ret = write_outputs(a, p);
+	profile__free(p);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, "run|attach [CMD [ARG...]]", doc,
-					  NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_opt,
+					  "run|attach [CMD [ARG...]]\nreport FILE.concur", doc, NULL,
+					  NULL, NULL };
 	struct tracer_error e = { .exit_code = 1 };
 	struct args a = { .t = { .stacks = true, .sample_hz = DEFAULT_HZ } };
 	struct profile *p = NULL;
@@ -244,6 +299,8 @@ int main(int argc, char **argv)
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
 	if (a.null_stream)
 		fclose(a.null_stream);
+	if (a.report)
+		return report(&a);
 	a.t.pids = a.pids;
 	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
 	err = tracer_check_env(&e);

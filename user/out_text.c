@@ -68,8 +68,11 @@ static void print_comm(FILE *f, const char *comm, int width)
 static void print_bar(FILE *f, const struct style *s, int cat, double v)
 {
 	static const char *const eighths[] = { "", "▏", "▎", "▍", "▌", "▋", "▊", "▉" };
-	int units = (int)(v / 100.0 * BAR_WIDTH * 8 + 0.5), i;
+	int units, i;
 
+	/* Over 100% only when a sum of times wrapped (a crafted recording): the bar stays a bar. */
+	v = v > 100.0 ? 100.0 : v;
+	units = (int)(v / 100.0 * BAR_WIDTH * 8 + 0.5);
 	fputs(sgr(s, colours[cat]), f);
 	for (i = 0; i < units / 8; i++)
 		fputs("█", f);

@@ -9,6 +9,7 @@
 #include "output.h"
 #include "out_pprof.h"
 #include "out_html.h"
+#include "recording.h"
 
 static const struct {
 	const char *ext;
@@ -20,6 +21,7 @@ static const struct {
 	{ ".txt", OUT_FOLDED, write_folded },
 	{ ".pb.gz", OUT_PPROF, write_pprof },
 	{ ".html", OUT_HTML, write_html },
+	{ ".concur", OUT_RECORDING, write_recording },
 };
 
 static int find_format(const char *path)

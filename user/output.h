@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "profile.h"
 
-enum out_format { OUT_JSON, OUT_FOLDED, OUT_PPROF, OUT_HTML };
+enum out_format { OUT_JSON, OUT_FOLDED, OUT_PPROF, OUT_HTML, OUT_RECORDING };
 
 /* "…, …": the extensions that name a format, for messages. */
 const char *output_extensions(void);

@@ -48,6 +48,7 @@ void profile__free(struct profile *p)
 		free(p->stacks[i].frames);
 	free(p->stacks);
 	free(p->unwind);
+	free(p->owned_command);
 	strtab__free(p->strings);
 	free(p);
 }

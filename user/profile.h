@@ -71,6 +71,9 @@ struct strtab;
 struct profile {
 	enum profile_mode mode;
 	char **command;			/* NULL-terminated */
+	/* The array command points to when the profile owns it (a loaded recording: its strings
+	 * are interned), freed with the profile; NULL when command is borrowed. */
+	char **owned_command;
 	int exit_status;		/* run: the workload's, -1 if unknown */
 	bool interrupted;
 	uint64_t window_start_ns;	/* CLOCK_MONOTONIC */

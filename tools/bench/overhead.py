@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""concur's overhead side by side with the tools users would otherwise pick, in one run.
+
+    tools/bench/overhead.py [--pairs N] [--tracers a,b,...] [WORKLOAD...]
+
+Each workload (tools/bench/*.c, built into build/bench/) waits for a line on stdin, then
+measures itself and prints "elapsed_ns N", so a tracer's start-up is never counted. Every
+tracer attaches to the waiting workload by pid first. Runs are paired and interleaved:
+for each pair, the untraced run and the traced run follow each other, so drift on this
+noisy 2-core VM cancels in the ratio; the table gives the median and min-max of the
+ratios. Root only (every tracer loads BPF or perf events).
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(REPO, "build")
+CONCUR = os.path.join(BUILD, "concur")
+
+# Iterations chosen for ~0.5 s untraced on the reference VM.
+WORKLOADS = {
+    "pingpong": "100000",   # ~200 000 switches in ~0.5 s, two threads pinned to one CPU
+    "mutex": "600000",
+    "smallread": "2000000",
+    "cpu": "300000000",
+    "churn": "3000",
+}
+
+# An off-CPU tracer as a user would write it in bpftrace: time blocked, by stack.
+BPFTRACE_OFFCPU = r"""
+tracepoint:sched:sched_switch
+{
+	if (pid == %(pid)d) {
+		@start[tid] = nsecs;
+		@kstk[tid] = kstack;
+		@ustk[tid] = ustack;
+	}
+	if (@start[args->next_pid]) {
+		@offcpu[@kstk[args->next_pid], @ustk[args->next_pid]] =
+			sum(nsecs - @start[args->next_pid]);
+		delete(@start[args->next_pid]);
+	}
+}
+"""
+
+
+def tracer_argv(name, pid, tmp):
+    """argv of a tracer attached to pid, and the line (regex) on stderr that says it is live."""
+    out = os.path.join(tmp, "out")
+    if name == "concur":
+        return [CONCUR, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
+    if name == "concur-stacks":
+        return [CONCUR, "attach", "-q", "-v", "-p", str(pid), "-o", out + ".json"], r"probes attached"
+    if name == "bpftrace":
+        script = os.path.join(tmp, "offcpu.bt")
+        with open(script, "w") as f:
+            f.write(BPFTRACE_OFFCPU % {"pid": pid})
+        return ["bpftrace", script], r"Attaching \d+ probe"
+    if name == "perf-record":
+        return ["perf", "record", "-q", "-e", "sched:sched_switch", "-g", "-p", str(pid), "-o", out + ".data"], None
+    if name == "perf-trace":
+        return ["perf", "trace", "-s", "-p", str(pid), "-o", out + ".trace"], None
+    raise SystemExit("unknown tracer %s" % name)
+
+
+def ensure_tracefs():
+    """bpftrace's and perf's tracepoints need tracefs; a fresh machine may not have it mounted."""
+    if not os.path.exists("/sys/kernel/tracing/events"):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
+
+
+def wait_ready(proc, log, pattern, timeout=20.0):
+    """Until the tracer's log (its stdout and stderr) shows pattern, or, for a tracer without
+    a readiness message, a fixed settle time. Returns concur's own attach time, if it said."""
+    if pattern is None:
+        time.sleep(1.0)  # perf says nothing when ready; it attaches in ~150 ms here
+        return None
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        with open(log, errors="replace") as f:
+            text = f.read()
+        m = re.search(pattern, text)
+        if m:
+            if proc.args[0] == "bpftrace":
+                time.sleep(0.5)  # it prints "Attaching" before attaching
+            a = re.search(r"attached ([\d.]+) ms", text)
+            return float(a.group(1)) if a else None
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise RuntimeError("%s did not become ready: %s" % (proc.args[0], text[-300:]))
+
+
+def run_once(workload, tracer, tmp):
+    """One run; returns (elapsed_ns, info) where info holds concur's figures when traced by it."""
+    wl = subprocess.Popen([os.path.join(BUILD, "bench", workload), WORKLOADS[workload]],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    info = {}
+    tr = None
+    try:
+        if tracer != "none":
+            argv, ready = tracer_argv(tracer, wl.pid, tmp)
+            log = os.path.join(tmp, "tracer.log")
+            with open(log, "w") as logf:
+                tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+            info["attach_ms"] = wait_ready(tr, log, ready)
+        wl.stdin.write("go\n")
+        wl.stdin.close()
+        out = wl.stdout.read()
+        wl.wait()
+        m = re.search(r"elapsed_ns (\d+)", out)
+        if not m:
+            raise RuntimeError("%s printed no elapsed_ns: %r" % (workload, out))
+        elapsed = int(m.group(1))
+    finally:
+        if wl.poll() is None:
+            wl.kill()
+            wl.wait()
+        if tr is not None:
+            # wait4, not Popen.poll(): the rusage of the tracer is part of the result.
+            pid, status, usage = os.wait4(tr.pid, os.WNOHANG)
+            if pid == 0:
+                tr.send_signal(signal.SIGINT)
+                pid, status, usage = os.wait4(tr.pid, 0)
+            tr.returncode = status
+            info["cpu_ms"] = (usage.ru_utime + usage.ru_stime) * 1000
+            info["rss_mb"] = usage.ru_maxrss / 1024
+    if tracer.startswith("concur"):
+        with open(os.path.join(tmp, "out.json")) as f:
+            doc = json.load(f)
+        info["lost"] = doc["events"]["lost"]
+        info["switches"] = doc["events"]["switches"]
+    return elapsed, info
+
+
+def fmt_ratio(rs):
+    return "%.3f (%.3f-%.3f)" % (statistics.median(rs), min(rs), max(rs))
+
+
+def bench(workloads, tracers, pairs):
+    rows = []
+    for w in workloads:
+        ratios = {t: [] for t in tracers}
+        infos = {t: [] for t in tracers}
+        base = []
+        for i in range(pairs):
+            # Rotate the tracer order each pair so no tracer always runs right after another.
+            order = tracers[i % len(tracers):] + tracers[:i % len(tracers)]
+            for t in order:
+                with tempfile.TemporaryDirectory(prefix="concur-bench-") as tmp:
+                    u, _ = run_once(w, "none", tmp)
+                    v, info = run_once(w, t, tmp)
+                base.append(u)
+                ratios[t].append(v / u)
+                infos[t].append(info)
+        for t in tracers:
+            med = lambda k: statistics.median([x[k] for x in infos[t] if x.get(k) is not None]) \
+                if any(x.get(k) is not None for x in infos[t]) else None
+            rows.append((w, t, statistics.median(base), ratios[t], med("attach_ms"), med("cpu_ms"),
+                         med("rss_mb"), med("lost"), med("switches")))
+            print_row(rows[-1])
+    return rows
+
+
+def print_header():
+    print("%-10s %-14s %10s  %-22s %9s %9s %7s %6s %10s" % (
+        "workload", "tracer", "base ms", "slowdown median (min-max)", "attach ms", "cpu ms", "rss MB",
+        "lost", "switches"))
+
+
+def print_row(r):
+    w, t, base, rs, attach, cpu, rss, lost, sw = r
+    opt = lambda v, f: (f % v) if v is not None else "-"
+    print("%-10s %-14s %10.1f  %-22s %9s %9s %7s %6s %10s" % (
+        w, t, base / 1e6, fmt_ratio(rs), opt(attach, "%.0f"), opt(cpu, "%.0f"), opt(rss, "%.1f"),
+        opt(lost, "%d"), opt(sw, "%d")), flush=True)
+
+
+def idle_cost(seconds=5.0):
+    """concur's own CPU while attached to an idle process: % of one core."""
+    target = subprocess.Popen(["sleep", str(seconds + 5)])
+    try:
+        tr = subprocess.Popen([CONCUR, "attach", "-q", "-p", str(target.pid), "-d", str(seconds)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(tr.pid, 0)
+    finally:
+        target.kill()
+        target.wait()
+    return 100.0 * (usage.ru_utime + usage.ru_stime) / seconds
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--tracers", default="concur,concur-stacks,bpftrace,perf-record,perf-trace")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("overhead.py: needs root (tracers load BPF programs and perf events)")
+    tracers = args.tracers.split(",")
+    for t in tracers:
+        tool = {"bpftrace": "bpftrace", "perf-record": "perf", "perf-trace": "perf"}.get(t)
+        if tool and not shutil.which(tool):
+            raise SystemExit("overhead.py: %s not found (tools/install-deps.sh --bench installs it)" % tool)
+    for w in args.workloads:
+        if w not in WORKLOADS:
+            raise SystemExit("overhead.py: unknown workload %s (%s)" % (w, ", ".join(WORKLOADS)))
+    ensure_tracefs()
+    print("concur overhead, %s, %d CPUs, kernel %s, %d pairs per cell; slowdown = traced/untraced"
+          % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.pairs), flush=True)
+    print_header()
+    bench(args.workloads, tracers, args.pairs)
+    print("concur attached to an idle process for 5 s: %.2f %% of one core" % idle_cost())
+
+
+if __name__ == "__main__":
+    main()
