@@ -12,7 +12,7 @@ ARCH := x86
 VMLINUX_H ?= $(OUT)/vmlinux.h
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
 LDLIBS += -lbpf -lelf -lz -lstdc++
 
@@ -42,7 +42,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps bench-deps bench test unit-test output-test kernel-test demo install clean
+.PHONY: all deps test-deps bench-deps bench asan test unit-test output-test kernel-test demo install clean
 
 all: $(OUT)/concur
 
@@ -204,6 +204,19 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/concur $(DEMO_WORKLOADS)
 	$(Q)$(OUT)/concur run -o $(OUT)/demo-report.html -- $(OUT)/demo/kitchen
 	@echo "The flame graph: $(OUT)/demo-report.html (open it in a browser)"
+
+# The unit tests and real-kernel tests on the product built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in a build directory of its own.
+ASAN_OUT := $(OUT)/asan
+asan: test-deps
+	$(Q)$(MAKE) --no-print-directory OUT=$(ASAN_OUT) \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		$(ASAN_OUT)/concur $(ASAN_OUT)/unit-tests \
+		$(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(WORKLOADS))
+	$(Q)ASAN_OPTIONS=detect_leaks=1 $(ASAN_OUT)/unit-tests --jobs 1
+	$(Q)ASAN_OPTIONS=detect_leaks=1 python3 tests/kernel/run.py --concur $(ASAN_OUT)/concur \
+		--workloads $(ASAN_OUT)/workloads $(KTEST_FLAGS) \
+		-k stacks_known_functions -k attach_blocked -k recording_replays -k hostile_names
 
 # Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~5 min).
 bench: bench-deps $(OUT)/concur $(BENCH_WORKLOADS) $(WORKLOADS)

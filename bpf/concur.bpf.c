@@ -112,21 +112,59 @@ static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32
 }
 
 /*
- * The thread's entry; created on the fly for a thread of a target process that has none
- * (born between `attach` reading /proc and the probes going live), in the state the
- * event proves it was in, from the moment it was first seen.
+ * The thread's entry, if it is a target's. Threads are added when a target forks them or
+ * by userspace from /proc, never on the fly here: that would cost every other task on the
+ * machine a second lookup at every switch.
  */
-static struct thread_acct *get_thread(struct task_struct *task, __u64 now, __u32 state)
+static __always_inline struct thread_acct *get_thread(struct task_struct *task)
 {
-	__u32 tid = task->pid, tgid;
-	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
+	__u32 tid = task->pid;
 
-	if (a || !tid)
-		return a;
-	tgid = task->tgid;
-	if (!bpf_map_lookup_elem(&procs, &tgid))
-		return NULL;
-	return new_thread(task, now, state);
+	return tid ? bpf_map_lookup_elem(&threads, &tid) : NULL;
+}
+
+/* The "syscall" of a preemption, for the stack cache: never equal to a real one. */
+#define NR_PREEMPTED (-2)
+/* A cached pair of stacks is used at most this many times in a row, then captured anew. */
+#define STACK_REUSE_MAX 63
+
+/*
+ * Walking a kernel stack costs microseconds here (it is most of the price of stacks), and a
+ * thread in a loop leaves the CPU from the same few places over and over. When it leaves with
+ * the same user instruction and stack pointers, in the same syscall, as one of the last four
+ * times, the stacks captured then are used again; every 64th time they are captured anew, so
+ * a different kernel path behind the same call site still shows up.
+ */
+static __always_inline void switch_out_stacks(void *ctx, struct task_struct *task, __s32 nr,
+					      struct thread_acct *a)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct stack_cache_entry *e;
+	struct stack_cache *c;
+	__u64 ip, sp;
+	int i;
+
+	c = bpf_task_storage_get(&stack_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c || !regs) {
+		capture_stacks(ctx, &a->ustack, &a->kstack);
+		return;
+	}
+	ip = regs->ip;
+	sp = regs->sp;
+	for (i = 0; i < STACK_CACHE_WAYS; i++) {
+		e = &c->e[i];
+		if (e->ip == ip && e->sp == sp && e->nr == nr && e->ustack != CONCUR_NO_STACK &&
+		    e->reuses < STACK_REUSE_MAX) {
+			e->reuses++;
+			a->ustack = e->ustack;
+			a->kstack = e->kstack;
+			return;
+		}
+	}
+	capture_stacks(ctx, &a->ustack, &a->kstack);
+	e = &c->e[c->next & (STACK_CACHE_WAYS - 1)];
+	*e = (struct stack_cache_entry){ ip, sp, nr, 0, a->ustack, a->kstack };
+	c->next++;
 }
 
 SEC("tp_btf/sched_switch")
@@ -140,7 +178,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u32 cat = CAT_OTHER;
 	int runnable;
 
-	a = get_thread(prev, now, TS_RUNNING);
+	a = get_thread(prev);
 	if (a) {
 		stat_add(STAT_SWITCHES, 1);
 		runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
@@ -150,11 +188,11 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		record(a, d);
 		/* prev is still the current task here: its stacks are where it stopped. */
 		if (collect_stacks) {
-			capture_stacks(ctx, &a->ustack, &a->kstack);
+			switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : nr, a);
 			want_maps(a->pid);
 		}
 	}
-	a = get_thread(next, now, TS_RUNNABLE);
+	a = get_thread(next);
 	if (a) {
 		d = acct_switch_in(a, now);
 		record(a, d);
@@ -164,24 +202,13 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 static int on_wake(struct task_struct *p)
 {
-	__u32 tid = p->pid, tgid = p->tgid;
-	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
-	__u64 now = bpf_ktime_get_ns();
+	struct thread_acct *a = get_thread(p);
 	struct acct_delta d;
-	__s32 nr;
 
-	if (!a) {
-		if (!tid || !bpf_map_lookup_elem(&procs, &tgid))
-			return 0;
-		/* First seen waking: it was blocked, in what its registers still say. */
-		a = new_thread(p, now, TS_BLOCKED);
-		if (!a)
-			return 0;
-		a->cat = classify_task(p, &nr);
-		a->nr = nr;
-	}
+	if (!a)
+		return 0;
 	stat_add(STAT_WAKEUPS, 1);
-	d = acct_wakeup(a, now);
+	d = acct_wakeup(a, bpf_ktime_get_ns());
 	record(a, d);
 	return 0;
 }
@@ -240,6 +267,21 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	return 0;
 }
 
+/*
+ * A dead thread's entry moves out of the tid-keyed map, so that a new thread that gets the
+ * same tid (pid_max is often 32768) starts an entry of its own. If there is no room, it stays.
+ */
+static __always_inline void retire(__u32 tid, struct thread_acct *a)
+{
+	__u64 seq = __sync_fetch_and_add(&dead_seq, 1);
+
+	if (bpf_map_update_elem(&dead_threads, &seq, a, BPF_NOEXIST)) {
+		stat_add(STAT_DEAD_FULL, 1);
+		return;
+	}
+	bpf_map_delete_elem(&threads, &tid);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
@@ -255,6 +297,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	d = acct_exit(a, bpf_ktime_get_ns(), kclock(p));
 	record(a, d);
+	retire(tid, a);
 	if (tid == tgid) {
 		info = bpf_map_lookup_elem(&procs, &tgid);
 		if (info)

@@ -19,6 +19,16 @@ struct {
 	__type(value, struct thread_acct);
 } threads SEC(".maps") __weak;
 
+/* Threads that exited, keyed by the order they did (see retire()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_THREADS);
+	__type(key, __u64);
+	__type(value, struct thread_acct);
+} dead_threads SEC(".maps") __weak;
+
+__u64 dead_seq __weak = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_PROCS);
@@ -61,6 +71,28 @@ struct {
 	__type(key, struct stack_key);
 	__type(value, struct stack_val);
 } stack_weights SEC(".maps") __weak;
+
+/* The last stacks a thread left a CPU with (see switch_out_stacks); BPF-side only. */
+#define STACK_CACHE_WAYS 4
+
+struct stack_cache_entry {
+	__u64 ip, sp;
+	__s32 nr;
+	__u32 reuses;
+	__s32 ustack, kstack;
+};
+
+struct stack_cache {
+	struct stack_cache_entry e[STACK_CACHE_WAYS];
+	__u32 next;	/* the entry replaced next */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct stack_cache);
+} stack_cache SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -71,24 +71,27 @@ enum concur_fdkind {
 
 /* Value of the `threads` map, keyed by tid: state machine plus totals. */
 struct thread_acct {
+	/* What every event touches first, in one cache line. */
 	__u64 since_ns;		/* start of the interval in progress */
-	__u64 start_ns;		/* first moment inside the window */
-	__u64 end_ns;		/* death, or 0 while alive */
-	__u64 ns[CAT_MAX];
-	__u64 cnt[CAT_MAX];	/* intervals closed per category */
-	__u64 wakeups;
-	__u64 preemptions;	/* left a CPU still runnable */
-	__u64 exec_ns;		/* the kernel's sum_exec_runtime at the last switch-out */
-	__u64 run_delay_ns;	/* and its sched_info.run_delay */
-	__u32 pid;
-	__u32 tid;
 	__u32 state;		/* enum concur_tstate */
 	__u32 cat;		/* category while TS_BLOCKED */
 	__s32 nr;		/* syscall blocked in, while TS_BLOCKED */
-	__u32 anomalies;	/* events that did not fit the state (a missed event) */
 	__u32 flags;		/* ACCT_* */
+	__u64 exec_ns;		/* the kernel's sum_exec_runtime at the last switch-out */
+	__u64 run_delay_ns;	/* and its sched_info.run_delay */
 	__s32 ustack;		/* stack ids where the thread last left a CPU */
 	__s32 kstack;
+	__u32 pid;
+	__u32 tid;
+	__u64 wakeups;
+	__u64 preemptions;	/* left a CPU still runnable */
+	/* Totals. */
+	__u64 ns[CAT_MAX];
+	__u64 cnt[CAT_MAX];	/* intervals closed per category */
+	__u64 start_ns;		/* first moment inside the window */
+	__u64 end_ns;		/* death, or 0 while alive */
+	__u32 anomalies;	/* events that did not fit the state (a missed event) */
+	__u32 pad;
 	char comm[CONCUR_COMM_LEN];
 };
 
@@ -148,6 +151,7 @@ enum concur_stat {
 	STAT_STACK_KEYS_FULL,	/* time kept in totals but not by stack: map full */
 	STAT_SAMPLES,		/* on-CPU samples of target threads */
 	STAT_MAPS_LOST,		/* ring buffer full: a process's memory map may not be read */
+	STAT_DEAD_FULL,		/* an exited thread kept under its tid: a reused tid adds to it */
 	STAT_MAX,
 };
 

@@ -46,6 +46,25 @@ static int collect_threads(struct profile *p, int fd, uint64_t end_mono)
 	return 0;
 }
 
+static int collect_dead_threads(struct profile *p, int fd, uint64_t end_mono)
+{
+	struct thread_acct a;
+	__u64 key, next;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &a))
+			continue;
+		err = profile__add_thread(p, &a, end_mono);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int collect_procs(struct profile *p, int fd)
 {
 	struct proc_info info;
@@ -118,6 +137,8 @@ int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t e
 		err = collect_procs(p, fds->procs);
 	if (!err)
 		err = collect_threads(p, fds->threads, end_mono);
+	if (!err)
+		err = collect_dead_threads(p, fds->dead_threads, end_mono);
 	if (!err)
 		err = collect_other(p, fds->other);
 	if (!err)

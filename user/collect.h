@@ -6,6 +6,7 @@
 
 struct collect_fds {
 	int threads;
+	int dead_threads;
 	int procs;
 	int other;
 	int stats;

@@ -43,6 +43,8 @@ static void merge_weights(struct weights *ws)
 {
 	size_t i, out = 0;
 
+	if (!ws->n)
+		return;
 	qsort(ws->w, ws->n, sizeof(*ws->w), cmp_weight);
 	for (i = 0; i < ws->n; i++) {
 		if (out && !cmp_weight(&ws->w[out - 1], &ws->w[i])) {

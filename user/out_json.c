@@ -29,6 +29,7 @@ static void write_events(struct json *j, const struct profile *p)
 	json_u64(j, "threads_map_full", p->stats[STAT_THREADS_FULL]);
 	json_u64(j, "procs_map_full", p->stats[STAT_PROCS_FULL]);
 	json_u64(j, "other_map_full", p->stats[STAT_OTHER_FULL]);
+	json_u64(j, "dead_map_full", p->stats[STAT_DEAD_FULL]);
 	json_u64(j, "anomalies", p->anomalies);
 	json_obj_end(j);
 }

@@ -190,7 +190,7 @@ uint64_t profile__thread_ns(const struct profile *p, __u64 ns[CAT_MAX])
 uint64_t profile__lost(const struct profile *p)
 {
 	return p->stats[STAT_THREADS_FULL] + p->stats[STAT_PROCS_FULL] +
-	       p->stats[STAT_OTHER_FULL];
+	       p->stats[STAT_OTHER_FULL] + p->stats[STAT_DEAD_FULL];
 }
 
 static int cmp_thread(const void *a, const void *b)
@@ -234,8 +234,11 @@ void profile__finish(struct profile *p)
 		for (c = 0; c < CAT_MAX; c++)
 			pr->ns[c] += t->acct.ns[c];
 	}
-	qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
-	qsort(p->procs, p->nprocs, sizeof(*p->procs), cmp_proc);
+	/* qsort's array may not be NULL, even with nothing in it. */
+	if (p->nthreads)
+		qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
+	if (p->nprocs)
+		qsort(p->procs, p->nprocs, sizeof(*p->procs), cmp_proc);
 	for (i = 0; i < p->nprocs; i++)
 		if (p->procs[i].nother)
 			qsort(p->procs[i].other, p->procs[i].nother, sizeof(*p->procs[i].other),

@@ -77,7 +77,7 @@
 #ifdef __x86_64__
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update user/recording.c")
-RECORDED(struct profile, 232);
+RECORDED(struct profile, 240);
 RECORDED(struct proc, 128);
 RECORDED(struct other_sys, 24);
 RECORDED(struct thread, 304);

@@ -30,11 +30,14 @@ void status_format(char *buf, size_t size, double elapsed_s, const struct status
 	buf[len < size ? len : size - 1] = '\0';
 }
 
-/* Sums every thread, intervals in progress included, as if the window ended now. */
+/*
+ * Sums every thread of a map (the live ones keyed by tid, the exited ones by a u64),
+ * intervals in progress included, as if the window ended now.
+ */
 static void sum_threads(int fd, uint64_t now, struct status_sums *s)
 {
 	struct thread_acct a;
-	__u32 key, next;
+	__u64 key = 0, next = 0;
 	void *prev = NULL;
 	int c;
 
@@ -54,14 +57,16 @@ static void sum_threads(int fd, uint64_t now, struct status_sums *s)
 	}
 }
 
-void status_update(struct status *st, int threads_fd, int stats_fd, uint64_t now, uint64_t t0)
+void status_update(struct status *st, const int thread_fds[2], int stats_fd, uint64_t now,
+		   uint64_t t0)
 {
 	struct status_sums sums;
 	uint64_t stats[STAT_MAX];
 	char line[STATUS_WIDTH + 1];
 
 	memset(&sums, 0, sizeof(sums));
-	sum_threads(threads_fd, now, &sums);
+	sum_threads(thread_fds[0], now, &sums);
+	sum_threads(thread_fds[1], now, &sums);
 	if (!collect_stats(stats, stats_fd))
 		sums.events = stats[STAT_SWITCHES] + stats[STAT_WAKEUPS] + stats[STAT_FORKS] +
 			      stats[STAT_EXITS];

@@ -22,7 +22,9 @@ struct status_sums {
 
 /* Formats one line of at most `size` - 1 characters (no newline). */
 void status_format(char *buf, size_t size, double elapsed_s, const struct status_sums *sums);
-void status_update(struct status *st, int threads_fd, int stats_fd, uint64_t now, uint64_t t0);
+/* thread_fds: the live threads' map (u32 keys) and the exited threads' (u64 keys). */
+void status_update(struct status *st, const int thread_fds[2], int stats_fd, uint64_t now,
+		   uint64_t t0);
 void status_clear(struct status *st);
 
 #endif

@@ -221,7 +221,8 @@ static int read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
 		img->syms[img->nsyms - 1] =
 			(struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) };
 	}
-	qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym);
+	if (img->nsyms)
+		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym);
 	return 0;
 }
 
@@ -498,7 +499,8 @@ static int load_kallsyms(struct symbolizer *s)
 	}
 	free(line);
 	fclose(f);
-	qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
+	if (s->nksyms)
+		qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
 	return 0;
 }
 

@@ -384,6 +384,8 @@ static int watch(struct session *s)
 	size_t n = s->o->mode == MODE_RUN ? 1 : s->o->npids, i;
 	uint64_t deadline = s->o->duration_ns ? s->t0 + s->o->duration_ns : 0, now;
 	uint64_t next_status = s->t0 + STATUS_PERIOD_MS * 1000000ull, maps_due, wake;
+	const int thread_fds[2] = { bpf_map__fd(s->skel->maps.threads),
+				    bpf_map__fd(s->skel->maps.dead_threads) };
 	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
 	int timeout;
 
@@ -402,7 +404,7 @@ static int watch(struct session *s)
 			break;
 		if (now >= next_status) {
 			if (s->o->status_line)
-				status_update(&s->status, bpf_map__fd(s->skel->maps.threads),
+				status_update(&s->status, thread_fds,
 					      bpf_map__fd(s->skel->maps.stats), now, s->t0);
 			next_status = now + STATUS_PERIOD_MS * 1000000ull;
 		}
@@ -448,6 +450,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 {
 	struct collect_fds fds = {
 		.threads = bpf_map__fd(s->skel->maps.threads),
+		.dead_threads = bpf_map__fd(s->skel->maps.dead_threads),
 		.procs = bpf_map__fd(s->skel->maps.procs),
 		.other = bpf_map__fd(s->skel->maps.other),
 		.stats = bpf_map__fd(s->skel->maps.stats),

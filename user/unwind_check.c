@@ -54,7 +54,8 @@ static void keep_suspects(struct profile *p)
 			p->unwind[out++] = *w;
 	}
 	p->nunwind = out;
-	qsort(p->unwind, p->nunwind, sizeof(*p->unwind), cmp_warning);
+	if (p->nunwind)
+		qsort(p->unwind, p->nunwind, sizeof(*p->unwind), cmp_warning);
 }
 
 int profile__check_unwinding(struct profile *p)

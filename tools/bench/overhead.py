@@ -33,7 +33,7 @@ CONCUR = os.path.join(BUILD, "concur")
 # Iterations chosen for ~0.5 s untraced on the reference VM.
 WORKLOADS = {
     "pingpong": "100000",   # ~200 000 switches in ~0.5 s, two threads pinned to one CPU
-    "mutex": "600000",
+    "mutex": "60000",
     "smallread": "2000000",
     "cpu": "300000000",
     "churn": "3000",
