@@ -236,7 +236,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (ctgid != ptgid) {
 		if (!follow_children)
 			return 0;
+		info.pid = ctgid;
 		info.ppid = ptgid;
+		info.start_ns = bpf_ktime_get_ns();
 		BPF_CORE_READ_STR_INTO(&info.comm, child, comm);
 		if (bpf_map_update_elem(&procs, &ctgid, &info, BPF_NOEXIST) == -E2BIG) {
 			stat_add(STAT_PROCS_FULL, 1);
@@ -282,6 +284,17 @@ static __always_inline void retire(__u32 tid, struct thread_acct *a)
 	bpf_map_delete_elem(&threads, &tid);
 }
 
+static __always_inline void retire_proc(__u32 tgid, struct proc_info *info)
+{
+	__u64 seq = __sync_fetch_and_add(&dead_seq, 1);
+
+	if (bpf_map_update_elem(&dead_procs, &seq, info, BPF_NOEXIST)) {
+		stat_add(STAT_DEAD_FULL, 1);
+		return;
+	}
+	bpf_map_delete_elem(&procs, &tgid);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
@@ -298,10 +311,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	d = acct_exit(a, bpf_ktime_get_ns(), kclock(p));
 	record(a, d);
 	retire(tid, a);
-	if (tid == tgid) {
+	/* The last thread out: the process is gone, and its pid free for another. */
+	if (!BPF_CORE_READ(p, signal, live.counter)) {
 		info = bpf_map_lookup_elem(&procs, &tgid);
-		if (info)
+		if (info) {
 			info->flags |= PROC_EXITED;
+			info->end_ns = bpf_ktime_get_ns();
+			retire_proc(tgid, info);
+		}
 	}
 	return 0;
 }

@@ -29,6 +29,14 @@ struct {
 
 __u64 dead_seq __weak = 0;
 
+/* Processes whose threads have all exited, keyed like dead_threads: a reused pid is new. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_PROCS);
+	__type(key, __u64);
+	__type(value, struct proc_info);
+} dead_procs SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_PROCS);

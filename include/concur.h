@@ -130,8 +130,12 @@ struct other_val {
 
 /* Value of the `procs` map, keyed by pid (tgid). */
 struct proc_info {
+	__u32 pid;
 	__u32 ppid;
 	__u32 flags;
+	__u32 pad;
+	__u64 start_ns;		/* fork, or 0: before the window */
+	__u64 end_ns;		/* exit of its last thread, or 0 */
 	char comm[CONCUR_COMM_LEN];
 };
 

@@ -65,10 +65,11 @@ static int collect_dead_threads(struct profile *p, int fd, uint64_t end_mono)
 	return 0;
 }
 
+/* Live processes (keyed by pid) or exited ones (keyed by the order they exited). */
 static int collect_procs(struct profile *p, int fd)
 {
 	struct proc_info info;
-	__u32 key, next;
+	__u64 key = 0, next = 0;
 	void *prev = NULL;
 	int err;
 
@@ -78,7 +79,8 @@ static int collect_procs(struct profile *p, int fd)
 		if (bpf_map_lookup_elem(fd, &key, &info))
 			continue;
 		info.comm[CONCUR_COMM_LEN - 1] = '\0';
-		err = profile__add_proc(p, key, info.ppid, info.comm, info.flags & PROC_EXITED);
+		err = profile__add_proc_span(p, info.pid, info.ppid, info.comm,
+					     info.flags & PROC_EXITED, info.start_ns, info.end_ns);
 		if (err && err != -EEXIST)
 			return err;
 	}
@@ -135,6 +137,8 @@ int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t e
 	err = collect_stats(p->stats, fds->stats);
 	if (!err)
 		err = collect_procs(p, fds->procs);
+	if (!err)
+		err = collect_procs(p, fds->dead_procs);
 	if (!err)
 		err = collect_threads(p, fds->threads, end_mono);
 	if (!err)

@@ -8,6 +8,7 @@ struct collect_fds {
 	int threads;
 	int dead_threads;
 	int procs;
+	int dead_procs;
 	int other;
 	int stats;
 	int stack_weights;

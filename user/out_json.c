@@ -42,6 +42,8 @@ static void write_proc(struct json *j, const struct proc *pr)
 	json_obj_begin(j, NULL);
 	json_u64(j, "pid", pr->pid);
 	json_u64(j, "ppid", pr->ppid);
+	json_u64(j, "start_ns", pr->start_ns);
+	json_u64(j, "end_ns", pr->end_ns);
 	json_strn(j, "comm", pr->comm, CONCUR_COMM_LEN);
 	json_bool(j, "exited", pr->exited);
 	json_u64(j, "threads", pr->nthreads);

@@ -101,7 +101,11 @@ int output_write(const struct profile *p, const char *path)
 		close(fd);
 		goto cleanup;
 	}
+	/* Writers report a stream error as -EIO; the failed write's errno says more (ENOSPC). */
+	errno = 0;
 	err = formats[idx].write(p, f);
+	if (err == -EIO && errno)
+		err = -errno;
 	if ((fflush(f) || ferror(f)) && !err)
 		err = errno ? -errno : -EIO;
 	if (!err && fsync(fd))

@@ -98,24 +98,47 @@ int profile__add_thread(struct profile *p, const struct thread_acct *a, uint64_t
 	return 0;
 }
 
-struct proc *profile__find_proc(struct profile *p, uint32_t pid)
+/* The instance of pid alive at `at` (relative ns): the latest one started by then. */
+static struct proc *find_proc_at(struct profile *p, uint32_t pid, uint64_t at)
 {
+	struct proc *best = NULL;
 	size_t i;
 
-	for (i = 0; i < p->nprocs; i++)
-		if (p->procs[i].pid == pid)
-			return &p->procs[i];
-	return NULL;
+	for (i = 0; i < p->nprocs; i++) {
+		struct proc *pr = &p->procs[i];
+
+		if (pr->pid != pid)
+			continue;
+		if (!best || (pr->start_ns <= at && (best->start_ns > at ||
+						      pr->start_ns > best->start_ns)) ||
+		    (best->start_ns > at && pr->start_ns < best->start_ns))
+			best = pr;
+	}
+	return best;
+}
+
+struct proc *profile__find_proc(struct profile *p, uint32_t pid)
+{
+	return find_proc_at(p, pid, UINT64_MAX);
 }
 
 int profile__add_proc(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
 		      bool exited)
 {
+	return profile__add_proc_span(p, pid, ppid, comm, exited, 0, 0);
+}
+
+int profile__add_proc_span(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
+			   bool exited, uint64_t start_mono, uint64_t end_mono)
+{
+	uint64_t start = start_mono ? rel(p, start_mono) : 0;
 	struct proc *pr;
+	size_t i;
 	int err;
 
-	if (profile__find_proc(p, pid))
-		return -EEXIST;
+	for (i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pid && p->procs[i].start_ns == start)
+			return -EEXIST;
 	err = grow((void **)&p->procs, p->nprocs, sizeof(*p->procs));
 	if (err)
 		return err;
@@ -124,6 +147,8 @@ int profile__add_proc(struct profile *p, uint32_t pid, uint32_t ppid, const char
 	pr->pid = pid;
 	pr->ppid = ppid;
 	pr->exited = exited;
+	pr->start_ns = start;
+	pr->end_ns = end_mono ? rel(p, end_mono) : 0;
 	memcpy(pr->comm, comm, strnlen(comm, CONCUR_COMM_LEN - 1));
 	return 0;
 }
@@ -206,7 +231,9 @@ static int cmp_proc(const void *a, const void *b)
 {
 	const struct proc *x = a, *y = b;
 
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
 static int cmp_other(const void *a, const void *b)
@@ -225,7 +252,7 @@ void profile__finish(struct profile *p)
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
 
-		pr = profile__find_proc(p, t->acct.pid);
+		pr = find_proc_at(p, t->acct.pid, t->start_ns);
 		if (!pr && !profile__add_proc(p, t->acct.pid, 0, t->acct.comm, false))
 			pr = profile__find_proc(p, t->acct.pid);
 		if (!pr)

@@ -19,6 +19,8 @@ struct other_sys {
 struct proc {
 	uint32_t pid;
 	uint32_t ppid;
+	uint64_t start_ns;	/* relative to the window; 0 also for "before it" */
+	uint64_t end_ns;	/* 0 while alive */
 	bool exited;
 	char comm[CONCUR_COMM_LEN];
 	uint32_t nthreads;
@@ -104,7 +106,11 @@ void profile__free(struct profile *p);
 int profile__add_thread(struct profile *p, const struct thread_acct *a, uint64_t end_mono);
 int profile__add_proc(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
 		      bool exited);
+/* One instance of a pid that may be reused within the window: alive from start to end. */
+int profile__add_proc_span(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
+			   bool exited, uint64_t start_mono, uint64_t end_mono);
 int profile__add_other(struct profile *p, uint32_t pid, int32_t nr, uint64_t ns, uint64_t cnt);
+/* The latest instance of pid (see profile__add_proc_span). */
 struct proc *profile__find_proc(struct profile *p, uint32_t pid);
 
 /* A stable copy of s owned by the profile; NULL when out of memory. */

@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (1); a reader refuses any other
+ *   u32 format version           REC_FORMAT (2); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -25,10 +25,10 @@
  *   i32 cpus, u32 sample_hz, u64 anomalies, nstats x u64 stats
  *   u32 nstrings, each: u32 len, len bytes (no NUL)
  *   u32 argc, argc x str               the command line
- *   u32 nprocs, each: u32 pid, u32 ppid, u8 exited, 16 bytes comm, u32 nthreads,
+ *   u32 nprocs, each: u32 pid, u32 ppid, u64 start_ns, u64 end_ns, u8 exited, 16 bytes comm, u32 nthreads,
  *       CAT_MAX x u64 ns, u32 nother, each: i32 nr, u64 ns, u64 count
  *   u32 nthreads, each: u64 start_ns, u64 end_ns, u8 exited, u32 last_cat, u64 last_ns, then
- *       struct thread_acct field by field in declaration order (ns[] and cnt[] CAT_MAX x u64,
+ *       struct thread_acct field by field in the order of put_acct() (ns[] and cnt[] CAT_MAX x u64,
  *       comm 16 bytes)
  *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count, u32 nframes,
  *       each: u64 ip, str name, str module, u8 kernel
@@ -51,7 +51,7 @@
 
 #define REC_MAGIC "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT 1
+#define REC_FORMAT 2
 #define REC_MAX_BODY (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -62,7 +62,7 @@
 /* The smallest encoding of each record: a count of them must fit in the bytes left. */
 #define SZ_STRING 4
 #define SZ_ARG 4
-#define SZ_PROC (4 + 4 + 1 + CONCUR_COMM_LEN + 4 + CAT_MAX * 8 + 4)
+#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 4 + CAT_MAX * 8 + 4)
 #define SZ_OTHER (4 + 8 + 8)
 #define SZ_ACCT (3 * 8 + 2 * CAT_MAX * 8 + 4 * 8 + 9 * 4 + CONCUR_COMM_LEN)
 #define SZ_THREAD (8 + 8 + 1 + 4 + 8 + SZ_ACCT)
@@ -78,7 +78,7 @@
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update user/recording.c")
 RECORDED(struct profile, 240);
-RECORDED(struct proc, 128);
+RECORDED(struct proc, 144);
 RECORDED(struct other_sys, 24);
 RECORDED(struct thread, 304);
 RECORDED(struct thread_acct, 272);
@@ -295,6 +295,8 @@ static void put_procs(struct out *o, const struct profile *p)
 
 		put_u32(o, pr->pid);
 		put_u32(o, pr->ppid);
+		put_u64(o, pr->start_ns);
+		put_u64(o, pr->end_ns);
 		put_u8(o, pr->exited);
 		put(o, pr->comm, CONCUR_COMM_LEN);
 		put_u32(o, pr->nthreads);
@@ -764,6 +766,8 @@ static void read_procs(struct loader *l)
 
 		pr->pid = get_u32(r);
 		pr->ppid = get_u32(r);
+		pr->start_ns = get_u64(r);
+		pr->end_ns = get_u64(r);
 		pr->exited = get_flag(r);
 		get_comm(r, pr->comm);
 		pr->nthreads = get_u32(r);

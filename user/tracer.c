@@ -133,6 +133,7 @@ static int add_proc(struct session *s, uint32_t pid)
 {
 	struct proc_info info = {};
 
+	info.pid = pid;
 	procfs_read_ppid(pid, &info.ppid);
 	procfs_read_comm(pid, pid, info.comm);
 	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info, BPF_ANY) ?
@@ -452,6 +453,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		.threads = bpf_map__fd(s->skel->maps.threads),
 		.dead_threads = bpf_map__fd(s->skel->maps.dead_threads),
 		.procs = bpf_map__fd(s->skel->maps.procs),
+		.dead_procs = bpf_map__fd(s->skel->maps.dead_procs),
 		.other = bpf_map__fd(s->skel->maps.other),
 		.stats = bpf_map__fd(s->skel->maps.stats),
 		.stack_weights = bpf_map__fd(s->skel->maps.stack_weights),

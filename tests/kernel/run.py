@@ -793,6 +793,75 @@ def t_hostile_names_stay_well_formed(ctx):
     json.loads(data)
 
 
+@test("full_disk_keeps_previous_output")
+def t_full_disk_keeps_previous_output(ctx):
+    # An output that does not fit: a one-line error, exit 1, the previous file untouched,
+    # no temporary file left behind.
+    rec = os.path.join(ctx.tmp, "a.concur")
+    profile(ctx, ["run", "-o", rec, "--", ctx.w("stacks"), "0.3"])
+    small = os.path.join(ctx.tmp, "small")
+    os.mkdir(small)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", small]).returncode != 0:
+        raise Fail("cannot mount a small tmpfs")
+    try:
+        target = os.path.join(small, "report.html")
+        with open(target, "w") as f:
+            f.write("previous\n")
+        argv = [ctx.concur, "report", "-q", "-o", target, rec]
+        rc, _, err = execute(argv)
+        one_line_error(argv, rc, err, 1)
+        if "No space left" not in err:
+            raise Fail("the error does not say the disk is full: %r" % err)
+        with open(target) as f:
+            if f.read() != "previous\n":
+                raise Fail("the previous file was changed")
+        if sorted(os.listdir(small)) != ["report.html"]:
+            raise Fail("files left behind: %s" % sorted(os.listdir(small)))
+    finally:
+        subprocess.run(["umount", small])
+
+
+@test("closed_output_pipe")
+def t_closed_output_pipe(ctx):
+    # The terminal report's reader goes away: concur still finishes, writes its -o file and
+    # leaves nothing attached.
+    before = set(concur_progs())
+    out = os.path.join(ctx.tmp, "out.json")
+    script = "%s run -o %s -- %s 0.3 | head -c 1 >/dev/null; echo ${PIPESTATUS[0]}" % (
+        shlex.quote(ctx.concur), shlex.quote(out), shlex.quote(ctx.w("spin")))
+    rc, stdout, err = execute(["bash", "-c", script])
+    if rc != 0 or stdout.strip() != "0":
+        raise Fail("concur's exit status behind a closed pipe: %r (stderr %r)" % (stdout, err[-200:]))
+    check_doc(load_json(out))
+    if set(concur_progs()) - before:
+        raise Fail("BPF programs left attached")
+
+
+@test("pid_reuse")
+def t_pid_reuse(ctx):
+    # Two processes, one after the other, with the same pid (the second one forced onto the
+    # first one's pid through /proc/sys/kernel/ns_last_pid): two processes in the report,
+    # each with its own thread and its own split; the first sleeps, the second spins.
+    script = (
+        "sleep 0.3 & p=$!; wait $p; "
+        "echo $((p - 1)) > /proc/sys/kernel/ns_last_pid; "
+        "%s 0.3 & q=$!; wait $q; [ $p = $q ] || echo NOT-REUSED $p $q" % shlex.quote(ctx.w("spin")))
+    doc = profile(ctx, ["run", "--as-root", "--", "bash", "-c", script])
+    by_pid = {}
+    for p in doc["processes"]:
+        by_pid.setdefault(p["pid"], []).append(p)
+    reused = [ps for ps in by_pid.values() if len(ps) == 2]
+    if not reused:
+        raise Fail("no pid reported twice: %s" % [(p["pid"], p["comm"]) for p in doc["processes"]])
+    first, second = sorted(reused[0], key=lambda p: p["start_ns"])
+    if (first["comm"], second["comm"]) != ("sleep", "spin") or not first["exited"]:
+        raise Fail("the two instances: %s" % reused[0])
+    if first["threads"] != 1 or second["threads"] != 1:
+        raise Fail("threads per instance: %d and %d" % (first["threads"], second["threads"]))
+    if first["ns"]["sleep"] < 0.9 * first["thread_ns"] or second["ns"]["cpu"] < 0.9 * second["thread_ns"]:
+        raise Fail("the instances' splits are mixed up: %s" % reused[0])
+
+
 def one_line_error(argv, rc, err, status=None):
     """Non-zero (or exactly `status`) exit and exactly one non-empty line on stderr."""
     lines = err.splitlines()

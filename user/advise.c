@@ -1,0 +1,787 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The advisor's rules (see advise.h for the design). Every threshold is a named constant with
+ * the reason it has that value; every verdict has one rule function filling the three rows.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "advise.h"
+
+const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
+	"too_short", "no_threads", "idle", "cpu", "cpu_saturated", "lock", "io_disk", "io_net",
+	"io_pipe", "loop_saturated", "loop_waiting", "sleep", "wait", "other",
+};
+
+const char *const adv_verdict_names[ADV_VERDICT_MAX] = {
+	"too short to advise", "nothing measured", "idle", "CPU work", "CPU saturation",
+	"lock contention", "blocking disk I/O", "blocking network I/O", "blocking pipe I/O",
+	"saturated event loop", "event loop waiting for events", "deliberate sleeps",
+	"waiting for children", "other blocking",
+};
+
+const char *const adv_effect_names[ADV_EFFECT_MAX] = {
+	"n/a", "helps", "no effect", "hurts", "already used",
+};
+
+const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "async" };
+
+/* A thread with less CPU than this share of its life does no work worth bounding... */
+#define IDLE_CPU_SHARE 0.02
+/* ...and when it is also parked this much of its life in one category, it is idle capacity
+ * (a pool worker on its condition variable, an event loop with nothing to do, a timer thread):
+ * its waits are not contention, they are the absence of work. */
+#define IDLE_PARKED_SHARE 0.90
+/* Run-queue time above this share of the active time: the threads want more CPU than they
+ * get. Below it, preemption noise (a few % on a busy machine) is not saturation. */
+#define RUNQ_SATURATED 0.20
+/* A thread on a CPU this much of its life is "busy": it alone could use a whole CPU. */
+#define BUSY_CPU_SHARE 0.50
+/* An event loop thread wanting a CPU (cpu + runqueue) this much of its life has no idle time
+ * left: more events only queue up. */
+#define LOOP_BUSY_SHARE 0.90
+/* Lock wait above this share: each added thread is one more waiter on the same lock. */
+#define LOCK_HURTS_SHARE 0.30
+/* This many active threads already overlap blocking I/O: threads are "already used". */
+#define IO_MANY_THREADS 4
+/* Overlapping waits is worth at most this: beyond it the other end (the server, the device,
+ * the pipe's writer) becomes the bound, which this profile does not measure. */
+#define IO_BOUND_CAP 10.0
+/* Network waits this many, or this short on average: an event loop beats a thread per wait. */
+#define NET_MANY_WAITS 1000
+#define NET_SHORT_WAIT_NS 1000000ull
+/* Spare CPUs below this (in CPUs): the CPUs are full. */
+#define CPU_SPARE 0.5
+
+/* What the rules read about a scope, beyond what adv_scope reports. */
+struct metrics {
+	int cpus;
+	double share[CAT_MAX];		/* of the active threads' time */
+	__u64 cnt[CAT_MAX];		/* intervals, active threads */
+	uint32_t busy;			/* active threads with cpu >= BUSY_CPU_SHARE */
+	bool loop_busy;			/* an active thread polls and is busy LOOP_BUSY_SHARE */
+	double loop_cpu;		/* that thread's cpu share */
+	uint64_t window_ns;
+};
+
+static double amdahl(double f, int n)
+{
+	return n > 0 ? 1.0 / ((1.0 - f) + f / n) : 1.0;
+}
+
+static __attribute__((format(printf, 2, 3))) void say(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, ADV_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+static struct adv_row *row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
+			   double bound)
+{
+	struct adv_row *r = &sc->rows[l];
+
+	r->effect = e;
+	r->bound = bound;
+	return r;
+}
+
+static double pc(double share)
+{
+	return 100.0 * share;
+}
+
+/* ---- The rules, one per verdict ---- */
+
+/* Nothing to measure: every row is n/a. */
+static void rule_na(struct adv_scope *sc, const char *reason)
+{
+	int l;
+
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		say(row(sc, l, ADV_NA, 0)->reason, "%s", reason);
+}
+
+/* Same effect and reason on every lever: nothing about concurrency changes this time. */
+static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason)
+{
+	int l;
+
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		say(row(sc, l, e, 0)->reason, "%s", reason);
+}
+
+/*
+ * CPU work. One busy thread with spare CPUs: splitting the work helps, by Amdahl's law on the
+ * share that is CPU work (the rest, waits, is assumed serial), never above the CPU count. Busy
+ * threads already: more help only while CPUs are left idle (bound: CPUs / CPUs in use). One
+ * CPU: CPU work cannot overlap. Async never helps CPU work: it overlaps waiting only.
+ */
+static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
+{
+	double f = m->share[CAT_CPU], par = sc->parallelism, b;
+	struct adv_row *r;
+
+	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "Async overlaps waiting, and only %.0f %% of the time is spent waiting.",
+	    pc(1.0 - f - m->share[CAT_RUNQUEUE]));
+	if (m->cpus <= 1) {
+		say(row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, CPU work (%.0f %% of the time) cannot run in parallel.", pc(f));
+		say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, processes share it just as threads would.");
+		return;
+	}
+	if (m->busy <= 1 && sc->active <= 1) {
+		b = amdahl(f, m->cpus);
+		r = row(sc, ADV_THREADS, ADV_HELPS, b);
+		say(r->basis, "%d CPUs, %.0f %% of the time is parallelizable CPU work",
+		    m->cpus, pc(f));
+		say(r->reason, "One thread does the work, on a CPU %.0f %% of the time, while %d "
+			       "CPUs are available.", pc(f), m->cpus);
+		r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
+		say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+		say(r->reason, "Splitting the work across processes uses the other CPUs too, "
+			       "with no shared memory to coordinate.");
+		return;
+	}
+	if (par < m->cpus - CPU_SPARE) {
+		b = par > 0 ? m->cpus / par : m->cpus;
+		b = b < amdahl(f, m->cpus) * sc->active ? b : amdahl(f, m->cpus) * sc->active;
+		if (b > m->cpus)
+			b = m->cpus;
+		r = row(sc, ADV_THREADS, ADV_HELPS, b);
+		say(r->basis, "%d CPUs, %.1f busy on average", m->cpus, par);
+		say(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
+			       "more parallel work would fill them.", sc->active, par, m->cpus);
+		r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
+		say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+		say(r->reason, "Processes would fill the idle CPUs as threads would.");
+		return;
+	}
+	say(row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+	    "%u threads already keep %.1f of %d CPUs busy: only more CPUs or less work help.",
+	    sc->active, par, m->cpus);
+	say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	    "The CPUs are already busy (%.1f of %d): processes would share them.", par, m->cpus);
+}
+
+/*
+ * CPU saturation: the threads wait for a CPU a large share of the time. No concurrency lever
+ * adds CPUs; more runnable threads only lengthen the run queue (hurts). The bound for more
+ * CPUs, (cpu + runqueue) / cpu, goes in the verdict's sentence.
+ */
+static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
+{
+	double r = m->share[CAT_RUNQUEUE];
+
+	say(row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+	    "More runnable threads than CPUs only lengthen the run queue, already %.0f %% of "
+	    "the time.", pc(r));
+	say(row(sc, ADV_PROCESSES, ADV_HURTS, 0)->reason,
+	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
+	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "There is little I/O wait to overlap: the wait is for a CPU.");
+}
+
+/*
+ * Lock contention: threads block on a lock a large share of the time. More threads add
+ * waiters on the same lock (hurts above LOCK_HURTS_SHARE, else no effect); processes help only
+ * once the locked state is partitioned, which is the real change; async does not shorten a
+ * lock wait. The bound for removing the contention goes in the verdict's sentence.
+ */
+static void rule_lock(struct adv_scope *sc, const struct metrics *m)
+{
+	double l = m->share[CAT_LOCK];
+
+	say(row(sc, ADV_THREADS, l >= LOCK_HURTS_SHARE ? ADV_HURTS : ADV_NO_EFFECT, 0)->reason,
+	    "The threads wait for a lock %.0f %% of the time: more threads add waiters, not "
+	    "throughput.", pc(l));
+	say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	    "Only if the locked state is split between them; the split, not the processes, is "
+	    "the change.");
+	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "A lock wait is not I/O: async does not shorten it.");
+}
+
+/*
+ * Blocking I/O in one category. Overlapping the waits (threads, processes or async) removes at
+ * most the blocked share: bound 1 / (1 - share), capped at IO_BOUND_CAP. Disk: only up to what
+ * the device sustains. Net: async is preferred for many or short waits. Already
+ * IO_MANY_THREADS active threads: threads are already used.
+ */
+static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
+{
+	double s = m->share[cat], b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
+	bool capped = b > IO_BOUND_CAP;
+	uint64_t avg = m->cnt[cat] ? sc->ns[cat] / m->cnt[cat] : 0;
+	char basis[ADV_TEXT];
+	struct adv_row *r;
+	int l;
+
+	if (capped)
+		b = IO_BOUND_CAP;
+	say(basis, "%.0f %% of the time is blocked in %s%s", pc(s), cat_names[cat],
+	    capped ? "; capped: beyond, the other end is the limit" :
+	    cat == CAT_IO_DISK ? ", if the device keeps up" : "");
+	if (sc->active >= IO_MANY_THREADS)
+		say(row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+		    "%u threads already wait in parallel.", sc->active);
+	else if (cat == CAT_IO_DISK)
+		say(row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		    "Each thread has one request in flight; more threads keep more in flight, up "
+		    "to what the device sustains.");
+	else if (cat == CAT_IO_NET)
+		say(row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		    "Each thread waits on one socket at a time: more threads overlap the waits.");
+	else
+		say(row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		    "The thread waits for the other end of a pipe: more readers help only if that "
+		    "end keeps up.");
+	say(row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
+	    "Separate processes overlap the waits as threads do, with nothing shared to lock.");
+	r = row(sc, ADV_ASYNC, ADV_HELPS, b);
+	if (cat == CAT_IO_NET && (m->cnt[cat] >= NET_MANY_WAITS || avg < NET_SHORT_WAIT_NS))
+		say(r->reason, "Preferred: %llu waits of %.2f ms on average, overlapped by one "
+			       "event loop without a thread each.",
+		    (unsigned long long)m->cnt[cat], avg / 1e6);
+	else if (cat == CAT_IO_NET)
+		say(r->reason, "An event loop overlaps the socket waits without a thread each.");
+	else if (cat == CAT_IO_DISK)
+		say(r->reason, "io_uring keeps many requests in flight from one thread, up to "
+			       "what the device sustains.");
+	else
+		say(r->reason, "Polling the pipe among other work overlaps its waits.");
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		if (sc->rows[l].bound > 0)
+			say(sc->rows[l].basis, "%s", basis);
+}
+
+/*
+ * A saturated event loop: a thread that polls is nonetheless on (or waiting for) a CPU nearly
+ * all its life. More loops (threads or processes, one per CPU) help by Amdahl on its CPU share;
+ * async is what it already does.
+ */
+static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
+{
+	struct adv_row *r;
+	double b;
+
+	say(row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
+	    "An event loop is already async; more of it adds no CPU.");
+	if (m->cpus <= 1) {
+		say(row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, a second loop would share the only CPU.");
+		say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, a second loop would share the only CPU.");
+		return;
+	}
+	b = amdahl(m->loop_cpu, m->cpus);
+	r = row(sc, ADV_THREADS, ADV_HELPS, b);
+	say(r->basis, "%d CPUs, the loop is on a CPU %.0f %% of its time", m->cpus,
+	    pc(m->loop_cpu));
+	say(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
+		       "loop per CPU.");
+	r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
+	say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+	say(r->reason, "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
+		       "the CPUs.");
+}
+
+/* An event loop waiting for events: bound by its input (clients, timers), not its speed. */
+static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
+{
+	char why[ADV_TEXT];
+
+	say(why, "The loop waits for events %.0f %% of the time: its input, not its speed, sets "
+		 "the pace.", pc(m->share[CAT_POLL]));
+	rule_all(sc, ADV_NO_EFFECT, why);
+	say(row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
+}
+
+/* ---- Scopes ---- */
+
+struct ctx {
+	const struct profile *p;
+	const struct thread **threads;	/* by pid, tid */
+	size_t nthreads;
+	bool *idle_proc, *idle_whole;	/* per entry of threads */
+	const struct stack **by_pid;	/* by pid, cat, frames */
+	const struct stack **by_cat;	/* by cat, frames */
+	bool multi;			/* more than one process: wait is the children's time */
+};
+
+static uint64_t life_of(const struct thread *t, bool no_wait)
+{
+	uint64_t life = thread_lifetime_ns(t);
+
+	if (no_wait)
+		life = life > t->acct.ns[CAT_WAIT] ? life - t->acct.ns[CAT_WAIT] : 0;
+	return life;
+}
+
+/* The parking category of an idle thread, or -1 for an active one. */
+static int idle_cat(const struct thread *t, bool no_wait)
+{
+	static const int parked[] = { CAT_POLL, CAT_LOCK, CAT_SLEEP, CAT_WAIT };
+	uint64_t life = life_of(t, no_wait);
+	size_t i;
+
+	if (!life)
+		return no_wait && t->acct.ns[CAT_WAIT] ? CAT_WAIT : -1;
+	if (t->acct.ns[CAT_CPU] >= IDLE_CPU_SHARE * life)
+		return -1;
+	for (i = 0; i < sizeof(parked) / sizeof(parked[0]); i++)
+		if (!(no_wait && parked[i] == CAT_WAIT) &&
+		    t->acct.ns[parked[i]] > IDLE_PARKED_SHARE * life)
+			return parked[i];
+	return -1;
+}
+
+/* Sums the threads [lo, hi) into the scope: active ones into the split, idle ones counted. */
+static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, size_t lo, size_t hi,
+		   bool *idle)
+{
+	uint32_t parked[CAT_MAX] = { 0 }, best = 0;
+	bool no_wait = sc->whole && x->multi;
+	uint64_t cpu_all = 0;
+	size_t i;
+	int c, ic;
+
+	sc->idle_cat = -1;
+	for (i = lo; i < hi; i++) {
+		const struct thread *t = x->threads[i];
+		uint64_t life = life_of(t, no_wait);
+
+		sc->threads++;
+		cpu_all += t->acct.ns[CAT_CPU];
+		ic = idle_cat(t, no_wait);
+		idle[i] = ic >= 0;
+		if (ic >= 0) {
+			sc->idle++;
+			parked[ic]++;
+			continue;
+		}
+		if (!life)
+			continue;
+		sc->active++;
+		sc->active_ns += life;
+		for (c = 0; c < CAT_MAX; c++) {
+			if (no_wait && c == CAT_WAIT)
+				continue;
+			sc->ns[c] += t->acct.ns[c];
+			m->cnt[c] += t->acct.cnt[c];
+		}
+		if (t->acct.ns[CAT_CPU] >= BUSY_CPU_SHARE * life)
+			m->busy++;
+		if (t->acct.ns[CAT_POLL] &&
+		    t->acct.ns[CAT_CPU] + t->acct.ns[CAT_RUNQUEUE] >= LOOP_BUSY_SHARE * life &&
+		    t->acct.ns[CAT_CPU] >= BUSY_CPU_SHARE * life) {
+			m->loop_busy = true;
+			if ((double)t->acct.ns[CAT_CPU] / life > m->loop_cpu)
+				m->loop_cpu = (double)t->acct.ns[CAT_CPU] / life;
+		}
+	}
+	for (c = 0; c < CAT_MAX; c++)
+		if (parked[c] > best)
+			best = parked[c], sc->idle_cat = c;
+	sc->parallelism = x->p->window_ns ? (double)cpu_all / x->p->window_ns : 0;
+	/* Nobody active: the split of all the threads is the evidence (an idle program). */
+	if (!sc->active) {
+		for (i = lo; i < hi; i++) {
+			sc->active_ns += life_of(x->threads[i], no_wait);
+			for (c = 0; c < CAT_MAX; c++)
+				if (!(no_wait && c == CAT_WAIT))
+					sc->ns[c] += x->threads[i]->acct.ns[c];
+		}
+	}
+	for (c = 0; c < CAT_MAX; c++)
+		m->share[c] = sc->active_ns ? (double)sc->ns[c] / sc->active_ns : 0;
+}
+
+/*
+ * The verdict. Order matters:
+ *  - too short a window or no thread time: no advice (a 5 ms window says nothing about a
+ *    steady state);
+ *  - all threads idle: what they were parked in (sleep and wait have their own verdicts);
+ *  - CPU wanted (cpu + runqueue) dominating: saturation when the run queue holds
+ *    RUNQ_SATURATED of the time, a saturated loop when the busy thread polls, else CPU work;
+ *  - otherwise the largest category among the active threads.
+ */
+static void choose(struct adv_scope *sc, const struct metrics *m)
+{
+	static const enum adv_verdict by_cat[CAT_MAX] = {
+		[CAT_CPU] = ADV_CPU, [CAT_RUNQUEUE] = ADV_CPU_SATURATED, [CAT_LOCK] = ADV_LOCK,
+		[CAT_IO_DISK] = ADV_IO_DISK, [CAT_IO_NET] = ADV_IO_NET, [CAT_IO_PIPE] = ADV_IO_PIPE,
+		[CAT_POLL] = ADV_LOOP_WAITING, [CAT_SLEEP] = ADV_SLEEP, [CAT_WAIT] = ADV_WAIT,
+		[CAT_OTHER] = ADV_OTHER,
+	};
+	double want = m->share[CAT_CPU] + m->share[CAT_RUNQUEUE], best = 0;
+	int c, d = -1;
+
+	if (m->window_ns < ADV_MIN_WINDOW_NS) {
+		sc->verdict = ADV_TOO_SHORT;
+		return;
+	}
+	if (!sc->active_ns) {
+		sc->verdict = ADV_NO_THREADS;
+		return;
+	}
+	if (!sc->active) {
+		sc->cat = sc->idle_cat;
+		sc->verdict = sc->cat == CAT_SLEEP ? ADV_SLEEP :
+			      sc->cat == CAT_WAIT  ? ADV_WAIT : ADV_IDLE;
+		return;
+	}
+	for (c = CAT_LOCK; c < CAT_MAX; c++)
+		if (m->share[c] > best)
+			best = m->share[c], d = c;
+	if (want >= best) {
+		if (m->share[CAT_RUNQUEUE] >= RUNQ_SATURATED)
+			d = CAT_RUNQUEUE;
+		else
+			d = CAT_CPU;
+	}
+	sc->cat = d;
+	sc->verdict = by_cat[d];
+	if (d == CAT_CPU && m->loop_busy)
+		sc->verdict = ADV_LOOP_SATURATED;
+}
+
+/* The verdict's sentence, with the bound for what no lever gives (more CPUs, no lock). */
+static void explain(struct adv_scope *sc, const struct metrics *m)
+{
+	double s = sc->cat >= 0 ? m->share[sc->cat] : 0, par = sc->parallelism, b;
+
+	switch (sc->verdict) {
+	case ADV_TOO_SHORT:
+		say(sc->why, "The window (%.1f ms) is too short to advise.", m->window_ns / 1e6);
+		break;
+	case ADV_NO_THREADS:
+		say(sc->why, "No thread time was measured.");
+		break;
+	case ADV_IDLE:
+		say(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2 %% CPU.",
+		    sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
+		break;
+	case ADV_CPU:
+		say(sc->why, "CPU work: %.0f %% of the active threads' time is on a CPU "
+			     "(%.1f of %d CPUs busy on average).", pc(s), par, m->cpus);
+		break;
+	case ADV_CPU_SATURATED:
+		b = m->share[CAT_CPU] > 0 ?
+			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] : 1;
+		say(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f %% of the time, "
+			     "%.1f of %d CPUs busy %s; only more CPUs help (<= %.1fx).",
+		    pc(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
+		    "with it (the rest is other load)", b);
+		break;
+	case ADV_LOCK:
+		b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
+		b = b > m->cpus / (par > 0 ? par : 1) ? m->cpus / (par > 0 ? par : 1) : b;
+		b = b < 1.0 ? 1.0 : b;
+		say(sc->why, "Lock contention: %.0f %% of the time waiting for a lock; less "
+			     "sharing (finer locks, per-thread data) is worth <= %.1fx.", pc(s), b);
+		break;
+	case ADV_IO_DISK:
+	case ADV_IO_NET:
+	case ADV_IO_PIPE:
+		say(sc->why, "Blocking I/O: %.0f %% of the time blocked in %s.", pc(s),
+		    cat_names[sc->cat]);
+		break;
+	case ADV_LOOP_SATURATED:
+		say(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f %% of its "
+			     "time.", pc(m->loop_cpu));
+		break;
+	case ADV_LOOP_WAITING:
+		say(sc->why, "An event loop waiting for events %.0f %% of the time.", pc(s));
+		break;
+	case ADV_SLEEP:
+		say(sc->why, "Deliberate sleeps: %.0f %% of the time in nanosleep and friends.",
+		    pc(s));
+		break;
+	case ADV_WAIT:
+		say(sc->why, "Waiting for children %.0f %% of the time: see their advice.", pc(s));
+		break;
+	case ADV_OTHER:
+	default:
+		say(sc->why, "Blocked in other syscalls or page faults %.0f %% of the time.", pc(s));
+		break;
+	}
+}
+
+static void apply_rule(struct adv_scope *sc, const struct metrics *m)
+{
+	char buf[ADV_TEXT];
+
+	switch (sc->verdict) {
+	case ADV_TOO_SHORT:
+	case ADV_NO_THREADS:
+		rule_na(sc, sc->why);
+		break;
+	case ADV_IDLE:
+		rule_all(sc, ADV_NO_EFFECT, "Nothing to speed up: the threads waited for work.");
+		break;
+	case ADV_CPU:
+		rule_cpu(sc, m);
+		break;
+	case ADV_CPU_SATURATED:
+		rule_saturated(sc, m);
+		break;
+	case ADV_LOCK:
+		rule_lock(sc, m);
+		break;
+	case ADV_IO_DISK:
+	case ADV_IO_NET:
+	case ADV_IO_PIPE:
+		rule_io(sc, m, sc->cat);
+		break;
+	case ADV_LOOP_SATURATED:
+		rule_loop_saturated(sc, m);
+		break;
+	case ADV_LOOP_WAITING:
+		rule_loop_waiting(sc, m);
+		break;
+	case ADV_SLEEP:
+		say(buf, "The time is deliberate sleep (%.0f %%): only shorter sleeps shorten it.",
+		    pc(m->share[CAT_SLEEP]));
+		rule_all(sc, ADV_NO_EFFECT, buf);
+		break;
+	case ADV_WAIT:
+		rule_all(sc, ADV_NO_EFFECT, "The time is the children's: their own advice applies.");
+		break;
+	case ADV_OTHER:
+	default:
+		say(buf, "Blocked in other syscalls or page faults (%.0f %%): no rule applies; see "
+			 "the 'other' list.", pc(m->share[CAT_OTHER]));
+		rule_all(sc, ADV_NO_EFFECT, buf);
+		break;
+	}
+}
+
+/* ---- Evidence: the heaviest code paths of the bottleneck, active threads only ---- */
+
+static int cmp_frames(const struct stack *x, const struct stack *y)
+{
+	uint32_t i, n = x->nframes < y->nframes ? x->nframes : y->nframes;
+	int c;
+
+	for (i = 0; i < n; i++) {
+		if (x->frames[i].name != y->frames[i].name) {
+			c = strcmp(x->frames[i].name, y->frames[i].name);
+			if (c)
+				return c;
+		}
+		if (x->frames[i].kernel != y->frames[i].kernel)
+			return x->frames[i].kernel ? 1 : -1;
+	}
+	return x->nframes < y->nframes ? -1 : x->nframes > y->nframes;
+}
+
+static int cmp_cat_frames(const void *a, const void *b)
+{
+	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
+
+	if (x->cat != y->cat)
+		return x->cat < y->cat ? -1 : 1;
+	return cmp_frames(x, y);
+}
+
+static int cmp_pid_cat_frames(const void *a, const void *b)
+{
+	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return cmp_cat_frames(a, b);
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct thread *x = *(const struct thread *const *)a;
+	const struct thread *y = *(const struct thread *const *)b;
+
+	if (x->acct.pid != y->acct.pid)
+		return x->acct.pid < y->acct.pid ? -1 : 1;
+	return x->acct.tid < y->acct.tid ? -1 : x->acct.tid > y->acct.tid;
+}
+
+/* Whether the stack's thread is idle in the scope (a stack of an unknown thread counts). */
+static bool stack_idle(const struct ctx *x, const struct stack *st, const bool *idle)
+{
+	size_t lo = 0, hi = x->nthreads, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (x->threads[mid]->acct.pid < st->pid ||
+		    (x->threads[mid]->acct.pid == st->pid && x->threads[mid]->acct.tid < st->tid))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nthreads && x->threads[lo]->acct.pid == st->pid &&
+	       x->threads[lo]->acct.tid == st->tid && idle[lo];
+}
+
+static void top_insert(struct adv_scope *sc, const struct stack *st, uint64_t ns, uint64_t cnt)
+{
+	size_t i;
+
+	if (!ns)
+		return;
+	for (i = sc->ntop; i > 0 && sc->top[i - 1].ns < ns; i--)
+		if (i < ADV_TOP_STACKS)
+			sc->top[i] = sc->top[i - 1];
+	if (i >= ADV_TOP_STACKS)
+		return;
+	sc->top[i] = (struct adv_stack){ st, ns, cnt };
+	if (sc->ntop < ADV_TOP_STACKS)
+		sc->ntop++;
+}
+
+/* v[lo, hi) holds one scope's stacks of the category, sorted by frames: merge runs. */
+static void top_stacks(const struct ctx *x, struct adv_scope *sc, const struct stack **v,
+		       size_t lo, size_t hi, const bool *idle)
+{
+	size_t i, j;
+
+	for (i = lo; i < hi; i = j) {
+		uint64_t ns = 0, cnt = 0;
+
+		for (j = i; j < hi && !cmp_frames(v[i], v[j]); j++) {
+			if (stack_idle(x, v[j], idle))
+				continue;
+			ns += v[j]->ns;
+			cnt += v[j]->count;
+		}
+		top_insert(sc, v[i], ns, cnt);
+	}
+}
+
+/* The range of v (sorted by cmp) equal to key under cmp. */
+static void equal_range(const struct stack **v, size_t n, const struct stack *key,
+			int (*cmp)(const struct stack *, const struct stack *), size_t *lo,
+			size_t *hi)
+{
+	size_t a = 0, b = n, mid;
+
+	while (a < b) {
+		mid = (a + b) / 2;
+		if (cmp(v[mid], key) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	for (b = a; b < n && !cmp(v[b], key); b++)
+		;
+	*hi = b;
+}
+
+static int key_cat(const struct stack *a, const struct stack *b)
+{
+	return a->cat < b->cat ? -1 : a->cat > b->cat;
+}
+
+static int key_pid_cat(const struct stack *a, const struct stack *b)
+{
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return key_cat(a, b);
+}
+
+static void evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle)
+{
+	struct stack key = { .pid = sc->pid };
+	size_t lo, hi;
+
+	if (sc->cat < 0 || !x->p->nstacks)
+		return;
+	key.cat = sc->cat;
+	if (sc->whole) {
+		equal_range(x->by_cat, x->p->nstacks, &key, key_cat, &lo, &hi);
+		top_stacks(x, sc, x->by_cat, lo, hi, idle);
+	} else {
+		equal_range(x->by_pid, x->p->nstacks, &key, key_pid_cat, &lo, &hi);
+		top_stacks(x, sc, x->by_pid, lo, hi, idle);
+	}
+}
+
+static void scope(struct ctx *x, struct adv_scope *sc, size_t lo, size_t hi, bool *idle)
+{
+	struct metrics m = { .cpus = x->p->cpus > 0 ? x->p->cpus : 1,
+			     .window_ns = x->p->window_ns };
+
+	sc->cat = -1;
+	gather(x, sc, &m, lo, hi, idle);
+	choose(sc, &m);
+	explain(sc, &m);
+	apply_rule(sc, &m);
+	if (sc->verdict != ADV_TOO_SHORT)
+		evidence(x, sc, idle);
+}
+
+void advice_free(struct advice *a)
+{
+	free(a->procs);
+	a->procs = NULL;
+	a->nprocs = 0;
+}
+
+int advise(const struct profile *p, struct advice *out)
+{
+	struct ctx x = { .p = p, .nthreads = p->nthreads, .multi = p->nprocs > 1 };
+	size_t i, lo = 0;
+	int err = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	out->cpus = p->cpus;
+	out->window_ns = p->window_ns;
+	x.threads = calloc(p->nthreads + 1, sizeof(*x.threads));
+	x.idle_proc = calloc(p->nthreads + 1, sizeof(bool));
+	x.idle_whole = calloc(p->nthreads + 1, sizeof(bool));
+	x.by_pid = calloc(p->nstacks + 1, sizeof(*x.by_pid));
+	x.by_cat = calloc(p->nstacks + 1, sizeof(*x.by_cat));
+	out->procs = calloc(p->nprocs + 1, sizeof(*out->procs));
+	if (!x.threads || !x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !out->procs)
+		goto out;
+	for (i = 0; i < p->nthreads; i++)
+		x.threads[i] = &p->threads[i];
+	qsort(x.threads, p->nthreads, sizeof(*x.threads), cmp_thread);
+	for (i = 0; i < p->nstacks; i++)
+		x.by_pid[i] = x.by_cat[i] = &p->stacks[i];
+	qsort(x.by_pid, p->nstacks, sizeof(*x.by_pid), cmp_pid_cat_frames);
+	qsort(x.by_cat, p->nstacks, sizeof(*x.by_cat), cmp_cat_frames);
+
+	out->whole.whole = true;
+	scope(&x, &out->whole, 0, p->nthreads, x.idle_whole);
+	out->parallelism = out->whole.parallelism;
+	out->nprocs = p->nprocs;
+	for (i = 0; i < p->nprocs; i++) {
+		struct adv_scope *sc = &out->procs[i];
+		size_t hi;
+
+		/* The process's threads: a run of x.threads (procs need not be sorted). */
+		for (lo = 0; lo < p->nthreads && x.threads[lo]->acct.pid < p->procs[i].pid; lo++)
+			;
+		for (hi = lo; hi < p->nthreads && x.threads[hi]->acct.pid == p->procs[i].pid; hi++)
+			;
+		sc->pid = p->procs[i].pid;
+		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
+		scope(&x, sc, lo, hi, x.idle_proc);
+	}
+	err = 0;
+out:
+	free(x.threads);
+	free(x.idle_proc);
+	free(x.idle_whole);
+	free(x.by_pid);
+	free(x.by_cat);
+	if (err)
+		advice_free(out);
+	return err;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The advisor: from a finished profile, what bounds each process and the whole workload, and
+ * whether more threads, more processes or async I/O would help, with a speedup bound and its
+ * basis. Pure: it reads the profile only (no /proc, no kernel), so a recording gives the same
+ * advice as the run that made it, and it is computed at render time (nothing is recorded).
+ *
+ * Design, in three steps (advise.c documents every rule where it is applied):
+ *   1. A scope (one process, or the whole workload) is reduced to its "active" threads: a
+ *      thread parked nearly all its life (poll, lock, sleep or wait) with almost no CPU is idle
+ *      capacity, not a bottleneck, and is only counted ("N idle threads").
+ *   2. The verdict is chosen from the active threads' split and a few shape tests (one busy
+ *      thread, a busy thread that also polls, run-queue share against the CPUs in use).
+ *   3. Each verdict has one small rule function that fills the three levers' rows.
+ *
+ * Where runtime detection plugs in: a runtime changes what a lever means, not the measured
+ * split (under CPython's GIL, more threads do not add CPU parallelism; a Node process already
+ * runs an event loop). Such knowledge belongs in a per-process hint computed by the caller
+ * (from the process's modules, e.g. libpython or libnode in its stacks) and passed beside the
+ * profile to the rule functions, which then downgrade "threads: helps" to "no effect" or
+ * turn "async: helps" into "already used". The verdicts and the bounds stay as they are: they
+ * come from time measured in the kernel, which no runtime can hide.
+ */
+#ifndef CONCUR_ADVISE_H
+#define CONCUR_ADVISE_H
+
+#include "profile.h"
+
+enum adv_verdict {
+	ADV_TOO_SHORT,		/* window under ADV_MIN_WINDOW_NS */
+	ADV_NO_THREADS,		/* nothing was measured in this scope */
+	ADV_IDLE,		/* parked (poll/lock) with almost no CPU: waiting for work */
+	ADV_CPU,		/* CPU work */
+	ADV_CPU_SATURATED,	/* runnable but waiting for a CPU */
+	ADV_LOCK,		/* lock contention */
+	ADV_IO_DISK,		/* blocking I/O */
+	ADV_IO_NET,
+	ADV_IO_PIPE,
+	ADV_LOOP_SATURATED,	/* an event loop busy nearly all the time */
+	ADV_LOOP_WAITING,	/* an event loop waiting for events: bound by its input */
+	ADV_SLEEP,		/* deliberate sleeps */
+	ADV_WAIT,		/* waiting for children */
+	ADV_OTHER,		/* blocked in other syscalls or page faults */
+	ADV_VERDICT_MAX,
+};
+
+enum adv_effect { ADV_NA, ADV_HELPS, ADV_NO_EFFECT, ADV_HURTS, ADV_ALREADY_USED, ADV_EFFECT_MAX };
+
+enum adv_lever { ADV_THREADS, ADV_PROCESSES, ADV_ASYNC, ADV_LEVER_MAX };
+
+#define ADV_MIN_WINDOW_NS 10000000ull	/* 10 ms */
+#define ADV_TOP_STACKS 3
+#define ADV_TEXT 200
+
+extern const char *const adv_verdict_keys[ADV_VERDICT_MAX];	/* "cpu_saturated", ... */
+extern const char *const adv_verdict_names[ADV_VERDICT_MAX];	/* "CPU saturation", ... */
+extern const char *const adv_effect_names[ADV_EFFECT_MAX];	/* "helps", "no effect", ... */
+extern const char *const adv_lever_names[ADV_LEVER_MAX];	/* "threads", ... */
+
+struct adv_row {
+	enum adv_effect effect;
+	double bound;			/* the speedup's upper bound; 0 when there is none */
+	char basis[ADV_TEXT];		/* what the bound rests on; "" without a bound */
+	char reason[ADV_TEXT];		/* one sentence, from the measured split */
+};
+
+/* A code path of the bottleneck category, threads of the scope merged. */
+struct adv_stack {
+	const struct stack *st;		/* frames and category; pid/tid are one thread's */
+	uint64_t ns;
+	uint64_t count;
+};
+
+struct adv_scope {
+	bool whole;			/* the whole workload, else one process */
+	uint32_t pid;
+	char comm[CONCUR_COMM_LEN];
+	enum adv_verdict verdict;
+	int cat;			/* the bottleneck's category, -1 when none */
+	char why[ADV_TEXT];		/* the verdict in one sentence */
+	struct adv_row rows[ADV_LEVER_MAX];
+	/* Evidence: the active threads' split, and the idle threads left out of it. */
+	__u64 ns[CAT_MAX];
+	uint64_t active_ns;		/* their summed lifetimes (wait excluded for the whole) */
+	uint32_t threads, active, idle;
+	int idle_cat;			/* what most idle threads were parked in, -1 if none */
+	double parallelism;		/* all the scope's cpu ns / window ns */
+	struct adv_stack top[ADV_TOP_STACKS];
+	size_t ntop;
+};
+
+struct advice {
+	int cpus;
+	uint64_t window_ns;
+	double parallelism;		/* the workload's cpu ns / window ns */
+	struct adv_scope whole;
+	struct adv_scope *procs;	/* one per p->procs[i], same order */
+	size_t nprocs;
+};
+
+/* Fills out (free with advice_free); 0, or -ENOMEM. The profile must be finished and must
+ * outlive out (the top stacks point into it). */
+int advise(const struct profile *p, struct advice *out);
+void advice_free(struct advice *a);
+
+#endif /* CONCUR_ADVISE_H */
