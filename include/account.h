@@ -114,16 +114,14 @@ ACCT_INLINE struct acct_delta acct_split_missed_switch_in(struct thread_acct *a,
 }
 
 /*
- * The thread leaves the CPU: preempted (still runnable) or blocking in `cat`; k holds the
- * kernel's counters for it, now.
+ * The interval in progress ends on a CPU (the thread leaves it, or runs its exit path),
+ * split first if its switch-in was never seen. Returns the blocked or waiting part when
+ * there was one (what callers record by syscall and stack), else the cpu part.
  */
-ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, int runnable,
-					      __u32 cat, __s32 nr, struct acct_kclock k)
+ACCT_INLINE struct acct_delta acct_off_cpu(struct thread_acct *a, __u64 now, struct acct_kclock k)
 {
-	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL }, missed = d;
+	struct acct_delta d, missed = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
 
-	if (a->state == TS_DEAD)
-		return d;
 	if (a->state != TS_RUNNING) {
 		if (a->state != TS_R_UNKNOWN)
 			a->anomalies++;
@@ -133,6 +131,21 @@ ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, 
 	a->state = TS_RUNNING;
 	d = acct_close(a, now, CAT_CPU);
 	acct_set_kclock(a, k);
+	return missed.ns ? missed : d;
+}
+
+/*
+ * The thread leaves the CPU: preempted (still runnable) or blocking in `cat`; k holds the
+ * kernel's counters for it, now.
+ */
+ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, int runnable,
+					      __u32 cat, __s32 nr, struct acct_kclock k)
+{
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+
+	if (a->state == TS_DEAD)
+		return d;
+	d = acct_off_cpu(a, now, k);
 	if (runnable) {
 		a->preemptions++;
 		a->state = TS_RUNNABLE;
@@ -141,8 +154,7 @@ ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, 
 		a->cat = cat < CAT_MAX ? cat : CAT_OTHER;
 		a->nr = nr;
 	}
-	/* The caller wants the time blocked in a syscall: that is the missed part, if any. */
-	return missed.ns ? missed : d;
+	return d;
 }
 
 ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now)
@@ -192,20 +204,14 @@ ACCT_INLINE struct acct_delta acct_wakeup(struct thread_acct *a, __u64 now)
  */
 ACCT_INLINE struct acct_delta acct_exit(struct thread_acct *a, __u64 now, struct acct_kclock k)
 {
-	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL }, missed = d;
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
 
 	if (a->state == TS_DEAD)
 		return d;
-	if (a->state != TS_RUNNING) {
-		if (a->state != TS_R_UNKNOWN)
-			a->anomalies++;
-		missed = acct_split_missed_switch_in(a, now, k);
-	}
-	a->state = TS_RUNNING;
-	d = acct_close(a, now, CAT_CPU);
+	d = acct_off_cpu(a, now, k);
 	a->state = TS_DEAD;
 	a->end_ns = now;
-	return missed.ns ? missed : d;
+	return d;
 }
 
 /* The window closes: the interval in progress ends in the category of the state it is in. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "advise.h"
+#include "stack_merge.h"
 
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
 	"too_short", "no_threads", "idle", "cpu", "cpu_saturated", "lock", "io_disk", "io_net",
@@ -52,6 +53,9 @@ const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "as
 /* Network waits this many, or this short on average: an event loop beats a thread per wait. */
 #define NET_MANY_WAITS 1000
 #define NET_SHORT_WAIT_NS 1000000ull
+/* A process whose threads wait for children this share of their time is a parent: its
+ * children are the bound, whatever the little rest of its time does. */
+#define WAIT_DOMINATES 0.50
 /* Spare CPUs below this (in CPUs): the CPUs are full. */
 #define CPU_SPARE 0.5
 
@@ -64,6 +68,7 @@ struct metrics {
 	bool loop_busy;			/* an active thread polls and is busy LOOP_BUSY_SHARE */
 	double loop_cpu;		/* that thread's cpu share */
 	uint64_t window_ns;
+	bool waiting;			/* a process dominated by waiting for children */
 };
 
 static double amdahl(double f, int n)
@@ -118,7 +123,8 @@ static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason
 /*
  * CPU work. One busy thread with spare CPUs: splitting the work helps, by Amdahl's law on the
  * share that is CPU work (the rest, waits, is assumed serial), never above the CPU count. Busy
- * threads already: more help only while CPUs are left idle (bound: CPUs / CPUs in use). One
+ * threads already: more help only while CPUs are left idle (bound: CPUs / CPUs in use, and
+ * Amdahl's on the CPU share). One
  * CPU: CPU work cannot overlap. Async never helps CPU work: it overlaps waiting only.
  */
 static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
@@ -127,21 +133,22 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 	struct adv_row *r;
 
 	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "Async overlaps waiting, and only %.0f %% of the time is spent waiting.",
+	    "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
 	    pc(1.0 - f - m->share[CAT_RUNQUEUE]));
 	if (m->cpus <= 1) {
 		say(row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, CPU work (%.0f %% of the time) cannot run in parallel.", pc(f));
+		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", pc(f));
 		say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 		    "With 1 CPU, processes share it just as threads would.");
 		return;
 	}
-	if (m->busy <= 1 && sc->active <= 1) {
+	/* Single-threaded: one busy thread (others light), or one active thread at all. */
+	if (m->busy == 1 || sc->active <= 1) {
 		b = amdahl(f, m->cpus);
 		r = row(sc, ADV_THREADS, ADV_HELPS, b);
-		say(r->basis, "%d CPUs, %.0f %% of the time is parallelizable CPU work",
+		say(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
 		    m->cpus, pc(f));
-		say(r->reason, "One thread does the work, on a CPU %.0f %% of the time, while %d "
+		say(r->reason, "One thread does the work, on a CPU %.0f%% of the time, while %d "
 			       "CPUs are available.", pc(f), m->cpus);
 		r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
 		say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
@@ -150,12 +157,13 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		return;
 	}
 	if (par < m->cpus - CPU_SPARE) {
+		/* Idle CPUs could take more of the CPU work (C / par), but the waits stay:
+		 * Amdahl on the CPU share caps it. */
 		b = par > 0 ? m->cpus / par : m->cpus;
-		b = b < amdahl(f, m->cpus) * sc->active ? b : amdahl(f, m->cpus) * sc->active;
-		if (b > m->cpus)
-			b = m->cpus;
+		b = b < amdahl(f, m->cpus) ? b : amdahl(f, m->cpus);
 		r = row(sc, ADV_THREADS, ADV_HELPS, b);
-		say(r->basis, "%d CPUs, %.1f busy on average", m->cpus, par);
+		say(r->basis, "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work",
+		    m->cpus, par, pc(f));
 		say(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
 			       "more parallel work would fill them.", sc->active, par, m->cpus);
 		r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
@@ -180,7 +188,7 @@ static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
 	double r = m->share[CAT_RUNQUEUE];
 
 	say(row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-	    "More runnable threads than CPUs only lengthen the run queue, already %.0f %% of "
+	    "More runnable threads than CPUs only lengthen the run queue, already %.0f%% of "
 	    "the time.", pc(r));
 	say(row(sc, ADV_PROCESSES, ADV_HURTS, 0)->reason,
 	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
@@ -199,7 +207,7 @@ static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 	double l = m->share[CAT_LOCK];
 
 	say(row(sc, ADV_THREADS, l >= LOCK_HURTS_SHARE ? ADV_HURTS : ADV_NO_EFFECT, 0)->reason,
-	    "The threads wait for a lock %.0f %% of the time: more threads add waiters, not "
+	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
 	    "throughput.", pc(l));
 	say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 	    "Only if the locked state is split between them; the split, not the processes, is "
@@ -225,7 +233,7 @@ static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
 
 	if (capped)
 		b = IO_BOUND_CAP;
-	say(basis, "%.0f %% of the time is blocked in %s%s", pc(s), cat_names[cat],
+	say(basis, "%.0f%% of the time is blocked in %s%s", pc(s), cat_names[cat],
 	    capped ? "; capped: beyond, the other end is the limit" :
 	    cat == CAT_IO_DISK ? ", if the device keeps up" : "");
 	if (sc->active >= IO_MANY_THREADS)
@@ -282,7 +290,7 @@ static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 	}
 	b = amdahl(m->loop_cpu, m->cpus);
 	r = row(sc, ADV_THREADS, ADV_HELPS, b);
-	say(r->basis, "%d CPUs, the loop is on a CPU %.0f %% of its time", m->cpus,
+	say(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
 	    pc(m->loop_cpu));
 	say(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
 		       "loop per CPU.");
@@ -297,7 +305,7 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 {
 	char why[ADV_TEXT];
 
-	say(why, "The loop waits for events %.0f %% of the time: its input, not its speed, sets "
+	say(why, "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
 		 "the pace.", pc(m->share[CAT_POLL]));
 	rule_all(sc, ADV_NO_EFFECT, why);
 	say(row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
@@ -312,55 +320,68 @@ struct ctx {
 	bool *idle_proc, *idle_whole;	/* per entry of threads */
 	const struct stack **by_pid;	/* by pid, cat, frames */
 	const struct stack **by_cat;	/* by cat, frames */
-	bool multi;			/* more than one process: wait is the children's time */
+	const struct proc **procs;	/* by pid, start */
+	size_t *owner;			/* per entry of threads: its process, in p->procs */
 };
 
-static uint64_t life_of(const struct thread *t, bool no_wait)
+/*
+ * A thread's time without its wait for children: that time is the children's, measured in
+ * their own threads, so it is left out of every split (a parent waiting on `make -j` is not
+ * the bottleneck; the compilers are).
+ */
+static uint64_t life_of(const struct thread *t)
 {
 	uint64_t life = thread_lifetime_ns(t);
 
-	if (no_wait)
-		life = life > t->acct.ns[CAT_WAIT] ? life - t->acct.ns[CAT_WAIT] : 0;
-	return life;
+	return life > t->acct.ns[CAT_WAIT] ? life - t->acct.ns[CAT_WAIT] : 0;
 }
 
-/* The parking category of an idle thread, or -1 for an active one. */
-static int idle_cat(const struct thread *t, bool no_wait)
+/*
+ * The parking category of an idle thread, or -1 for an active one. A thread that waits for
+ * children IDLE_PARKED_SHARE of its life is a parent, idle while its children work; one that
+ * has under IDLE_CPU_SHARE CPU and is parked IDLE_PARKED_SHARE of the rest in poll, lock or
+ * sleep is an idle worker. Its lock time then is a condition variable with no work behind it,
+ * not contention: an idle pool beside one busy producer must not read as a lock problem.
+ * The cost: under extreme contention (every thread under 2 % CPU) waiters look idle; when all
+ * the threads look so, the scope is judged on all of them (see gather()).
+ */
+static int idle_cat(const struct thread *t)
 {
-	static const int parked[] = { CAT_POLL, CAT_LOCK, CAT_SLEEP, CAT_WAIT };
-	uint64_t life = life_of(t, no_wait);
+	static const int parked[] = { CAT_POLL, CAT_LOCK, CAT_SLEEP };
+	uint64_t full = thread_lifetime_ns(t), life = life_of(t);
 	size_t i;
 
-	if (!life)
-		return no_wait && t->acct.ns[CAT_WAIT] ? CAT_WAIT : -1;
-	if (t->acct.ns[CAT_CPU] >= IDLE_CPU_SHARE * life)
+	if (full && t->acct.ns[CAT_WAIT] > IDLE_PARKED_SHARE * full)
+		return CAT_WAIT;
+	if (!life || t->acct.ns[CAT_CPU] >= IDLE_CPU_SHARE * life)
 		return -1;
 	for (i = 0; i < sizeof(parked) / sizeof(parked[0]); i++)
-		if (!(no_wait && parked[i] == CAT_WAIT) &&
-		    t->acct.ns[parked[i]] > IDLE_PARKED_SHARE * life)
+		if (t->acct.ns[parked[i]] > IDLE_PARKED_SHARE * life)
 			return parked[i];
 	return -1;
 }
 
-/* Sums the threads [lo, hi) into the scope: active ones into the split, idle ones counted. */
-static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, size_t lo, size_t hi,
-		   bool *idle)
+/* Sums the threads idx[0..n) (of x->threads) into the scope: active ones into the split, idle
+ * ones counted. */
+static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const size_t *idx,
+		   size_t n, bool *idle)
 {
 	uint32_t parked[CAT_MAX] = { 0 }, best = 0;
-	bool no_wait = sc->whole && x->multi;
-	uint64_t cpu_all = 0;
+	uint64_t cpu_all = 0, wait_all = 0, full_all = 0;
 	size_t i;
 	int c, ic;
 
 	sc->idle_cat = -1;
-	for (i = lo; i < hi; i++) {
-		const struct thread *t = x->threads[i];
-		uint64_t life = life_of(t, no_wait);
+	for (i = 0; i < n; i++) {
+		const struct thread *t = x->threads[idx[i]];
+		uint64_t life = life_of(t);
 
 		sc->threads++;
 		cpu_all += t->acct.ns[CAT_CPU];
-		ic = idle_cat(t, no_wait);
-		idle[i] = ic >= 0;
+		wait_all += t->acct.ns[CAT_WAIT];
+		full_all += thread_lifetime_ns(t);
+		ic = idle_cat(t);
+		idle[idx[i]] = ic >= 0;
 		if (ic >= 0) {
 			sc->idle++;
 			parked[ic]++;
@@ -371,7 +392,7 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, size_
 		sc->active++;
 		sc->active_ns += life;
 		for (c = 0; c < CAT_MAX; c++) {
-			if (no_wait && c == CAT_WAIT)
+			if (c == CAT_WAIT)
 				continue;
 			sc->ns[c] += t->acct.ns[c];
 			m->cnt[c] += t->acct.cnt[c];
@@ -390,13 +411,17 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, size_
 		if (parked[c] > best)
 			best = parked[c], sc->idle_cat = c;
 	sc->parallelism = x->p->window_ns ? (double)cpu_all / x->p->window_ns : 0;
-	/* Nobody active: the split of all the threads is the evidence (an idle program). */
-	if (!sc->active) {
-		for (i = lo; i < hi; i++) {
-			sc->active_ns += life_of(x->threads[i], no_wait);
+	/* Nobody active, or a process mostly waiting for its children (the whole workload has
+	 * the children in it: there, the wait stays out): the whole split of all the threads,
+	 * wait included, is the evidence. */
+	m->waiting = !sc->whole && wait_all && wait_all >= WAIT_DOMINATES * full_all;
+	if (!sc->active || m->waiting) {
+		sc->active_ns = 0;
+		memset(sc->ns, 0, sizeof(sc->ns));
+		for (i = 0; i < n; i++) {
+			sc->active_ns += thread_lifetime_ns(x->threads[idx[i]]);
 			for (c = 0; c < CAT_MAX; c++)
-				if (!(no_wait && c == CAT_WAIT))
-					sc->ns[c] += x->threads[i]->acct.ns[c];
+				sc->ns[c] += x->threads[idx[i]]->acct.ns[c];
 		}
 	}
 	for (c = 0; c < CAT_MAX; c++)
@@ -429,6 +454,11 @@ static void choose(struct adv_scope *sc, const struct metrics *m)
 	}
 	if (!sc->active_ns) {
 		sc->verdict = ADV_NO_THREADS;
+		return;
+	}
+	if (m->waiting) {
+		sc->cat = CAT_WAIT;
+		sc->verdict = ADV_WAIT;
 		return;
 	}
 	if (!sc->active) {
@@ -465,18 +495,18 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		say(sc->why, "No thread time was measured.");
 		break;
 	case ADV_IDLE:
-		say(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2 %% CPU.",
+		say(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
 		    sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
 		break;
 	case ADV_CPU:
-		say(sc->why, "CPU work: %.0f %% of the active threads' time is on a CPU "
+		say(sc->why, "CPU work: %.0f%% of the active threads' time is on a CPU "
 			     "(%.1f of %d CPUs busy on average).", pc(s), par, m->cpus);
 		break;
 	case ADV_CPU_SATURATED:
 		b = m->share[CAT_CPU] > 0 ?
 			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] : 1;
-		say(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f %% of the time, "
-			     "%.1f of %d CPUs busy %s; only more CPUs help (<= %.1fx).",
+		say(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
+			     "%.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
 		    pc(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
 		    "with it (the rest is other load)", b);
 		break;
@@ -484,32 +514,32 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
 		b = b > m->cpus / (par > 0 ? par : 1) ? m->cpus / (par > 0 ? par : 1) : b;
 		b = b < 1.0 ? 1.0 : b;
-		say(sc->why, "Lock contention: %.0f %% of the time waiting for a lock; less "
-			     "sharing (finer locks, per-thread data) is worth <= %.1fx.", pc(s), b);
+		say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
+			     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.", pc(s), b);
 		break;
 	case ADV_IO_DISK:
 	case ADV_IO_NET:
 	case ADV_IO_PIPE:
-		say(sc->why, "Blocking I/O: %.0f %% of the time blocked in %s.", pc(s),
+		say(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.", pc(s),
 		    cat_names[sc->cat]);
 		break;
 	case ADV_LOOP_SATURATED:
-		say(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f %% of its "
+		say(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
 			     "time.", pc(m->loop_cpu));
 		break;
 	case ADV_LOOP_WAITING:
-		say(sc->why, "An event loop waiting for events %.0f %% of the time.", pc(s));
+		say(sc->why, "An event loop waiting for events %.0f%% of the time.", pc(s));
 		break;
 	case ADV_SLEEP:
-		say(sc->why, "Deliberate sleeps: %.0f %% of the time in nanosleep and friends.",
+		say(sc->why, "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
 		    pc(s));
 		break;
 	case ADV_WAIT:
-		say(sc->why, "Waiting for children %.0f %% of the time: see their advice.", pc(s));
+		say(sc->why, "Waiting for children %.0f%% of the time: see their advice.", pc(s));
 		break;
 	case ADV_OTHER:
 	default:
-		say(sc->why, "Blocked in other syscalls or page faults %.0f %% of the time.", pc(s));
+		say(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.", pc(s));
 		break;
 	}
 }
@@ -547,7 +577,7 @@ static void apply_rule(struct adv_scope *sc, const struct metrics *m)
 		rule_loop_waiting(sc, m);
 		break;
 	case ADV_SLEEP:
-		say(buf, "The time is deliberate sleep (%.0f %%): only shorter sleeps shorten it.",
+		say(buf, "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
 		    pc(m->share[CAT_SLEEP]));
 		rule_all(sc, ADV_NO_EFFECT, buf);
 		break;
@@ -556,7 +586,7 @@ static void apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_OTHER:
 	default:
-		say(buf, "Blocked in other syscalls or page faults (%.0f %%): no rule applies; see "
+		say(buf, "Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
 			 "the 'other' list.", pc(m->share[CAT_OTHER]));
 		rule_all(sc, ADV_NO_EFFECT, buf);
 		break;
@@ -565,30 +595,13 @@ static void apply_rule(struct adv_scope *sc, const struct metrics *m)
 
 /* ---- Evidence: the heaviest code paths of the bottleneck, active threads only ---- */
 
-static int cmp_frames(const struct stack *x, const struct stack *y)
-{
-	uint32_t i, n = x->nframes < y->nframes ? x->nframes : y->nframes;
-	int c;
-
-	for (i = 0; i < n; i++) {
-		if (x->frames[i].name != y->frames[i].name) {
-			c = strcmp(x->frames[i].name, y->frames[i].name);
-			if (c)
-				return c;
-		}
-		if (x->frames[i].kernel != y->frames[i].kernel)
-			return x->frames[i].kernel ? 1 : -1;
-	}
-	return x->nframes < y->nframes ? -1 : x->nframes > y->nframes;
-}
-
 static int cmp_cat_frames(const void *a, const void *b)
 {
 	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
 
 	if (x->cat != y->cat)
 		return x->cat < y->cat ? -1 : 1;
-	return cmp_frames(x, y);
+	return stack_cmp_frames(x, y);
 }
 
 static int cmp_pid_cat_frames(const void *a, const void *b)
@@ -652,7 +665,7 @@ static void top_stacks(const struct ctx *x, struct adv_scope *sc, const struct s
 	for (i = lo; i < hi; i = j) {
 		uint64_t ns = 0, cnt = 0;
 
-		for (j = i; j < hi && !cmp_frames(v[i], v[j]); j++) {
+		for (j = i; j < hi && !stack_cmp_frames(v[i], v[j]); j++) {
 			if (stack_idle(x, v[j], idle))
 				continue;
 			ns += v[j]->ns;
@@ -711,13 +724,13 @@ static void evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle
 	}
 }
 
-static void scope(struct ctx *x, struct adv_scope *sc, size_t lo, size_t hi, bool *idle)
+static void scope(struct ctx *x, struct adv_scope *sc, const size_t *idx, size_t n, bool *idle)
 {
 	struct metrics m = { .cpus = x->p->cpus > 0 ? x->p->cpus : 1,
 			     .window_ns = x->p->window_ns };
 
 	sc->cat = -1;
-	gather(x, sc, &m, lo, hi, idle);
+	gather(x, sc, &m, idx, n, idle);
 	choose(sc, &m);
 	explain(sc, &m);
 	apply_rule(sc, &m);
@@ -732,10 +745,53 @@ void advice_free(struct advice *a)
 	a->nprocs = 0;
 }
 
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct proc *x = *(const struct proc *const *)a, *y = *(const struct proc *const *)b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/*
+ * The process instance a thread belongs to, as profile__finish() decides it (a pid reused in
+ * the window is a new process): the latest instance of its pid started by the thread's start,
+ * else the earliest. x->procs must be sorted; returns an index into p->procs, or SIZE_MAX.
+ */
+static size_t owner_of(const struct ctx *x, const struct thread *t)
+{
+	size_t a = 0, b = x->p->nprocs, mid, k;
+
+	while (a < b) {
+		mid = (a + b) / 2;
+		if (x->procs[mid]->pid < t->acct.pid)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a >= x->p->nprocs || x->procs[a]->pid != t->acct.pid)
+		return SIZE_MAX;
+	for (k = a; k + 1 < x->p->nprocs && x->procs[k + 1]->pid == t->acct.pid &&
+		    x->procs[k + 1]->start_ns <= t->start_ns; k++)
+		;
+	return x->procs[k] - x->p->procs;
+}
+
+static int by_owner(const void *a, const void *b, void *arg)
+{
+	const struct ctx *x = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (x->owner[i] != x->owner[j])
+		return x->owner[i] < x->owner[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
 int advise(const struct profile *p, struct advice *out)
 {
-	struct ctx x = { .p = p, .nthreads = p->nthreads, .multi = p->nprocs > 1 };
-	size_t i, lo = 0;
+	struct ctx x = { .p = p, .nthreads = p->nthreads };
+	size_t i, lo, hi, *idx = NULL;
 	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
@@ -746,8 +802,12 @@ int advise(const struct profile *p, struct advice *out)
 	x.idle_whole = calloc(p->nthreads + 1, sizeof(bool));
 	x.by_pid = calloc(p->nstacks + 1, sizeof(*x.by_pid));
 	x.by_cat = calloc(p->nstacks + 1, sizeof(*x.by_cat));
+	x.procs = calloc(p->nprocs + 1, sizeof(*x.procs));
+	x.owner = calloc(p->nthreads + 1, sizeof(*x.owner));
+	idx = calloc(p->nthreads + 1, sizeof(*idx));
 	out->procs = calloc(p->nprocs + 1, sizeof(*out->procs));
-	if (!x.threads || !x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !out->procs)
+	if (!x.threads || !x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !x.procs ||
+	    !x.owner || !idx || !out->procs)
 		goto out;
 	for (i = 0; i < p->nthreads; i++)
 		x.threads[i] = &p->threads[i];
@@ -756,23 +816,31 @@ int advise(const struct profile *p, struct advice *out)
 		x.by_pid[i] = x.by_cat[i] = &p->stacks[i];
 	qsort(x.by_pid, p->nstacks, sizeof(*x.by_pid), cmp_pid_cat_frames);
 	qsort(x.by_cat, p->nstacks, sizeof(*x.by_cat), cmp_cat_frames);
+	for (i = 0; i < p->nprocs; i++)
+		x.procs[i] = &p->procs[i];
+	qsort(x.procs, p->nprocs, sizeof(*x.procs), cmp_proc);
+	for (i = 0; i < p->nthreads; i++) {
+		x.owner[i] = owner_of(&x, x.threads[i]);
+		idx[i] = i;
+	}
 
 	out->whole.whole = true;
-	scope(&x, &out->whole, 0, p->nthreads, x.idle_whole);
+	scope(&x, &out->whole, idx, p->nthreads, x.idle_whole);
+	/* Each process's threads: a run of idx once sorted by owner. */
+	qsort_r(idx, p->nthreads, sizeof(*idx), by_owner, &x);
 	out->parallelism = out->whole.parallelism;
 	out->nprocs = p->nprocs;
-	for (i = 0; i < p->nprocs; i++) {
+	for (i = 0, lo = 0; i < p->nprocs; i++) {
 		struct adv_scope *sc = &out->procs[i];
-		size_t hi;
 
-		/* The process's threads: a run of x.threads (procs need not be sorted). */
-		for (lo = 0; lo < p->nthreads && x.threads[lo]->acct.pid < p->procs[i].pid; lo++)
-			;
-		for (hi = lo; hi < p->nthreads && x.threads[hi]->acct.pid == p->procs[i].pid; hi++)
+		while (lo < p->nthreads && x.owner[idx[lo]] < i)
+			lo++;
+		for (hi = lo; hi < p->nthreads && x.owner[idx[hi]] == i; hi++)
 			;
 		sc->pid = p->procs[i].pid;
 		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
-		scope(&x, sc, lo, hi, x.idle_proc);
+		scope(&x, sc, idx + lo, hi - lo, x.idle_proc);
+		lo = hi;
 	}
 	err = 0;
 out:
@@ -781,6 +849,9 @@ out:
 	free(x.idle_whole);
 	free(x.by_pid);
 	free(x.by_cat);
+	free(x.procs);
+	free(x.owner);
+	free(idx);
 	if (err)
 		advice_free(out);
 	return err;

@@ -81,7 +81,7 @@ struct adv_scope {
 	struct adv_row rows[ADV_LEVER_MAX];
 	/* Evidence: the active threads' split, and the idle threads left out of it. */
 	__u64 ns[CAT_MAX];
-	uint64_t active_ns;		/* their summed lifetimes (wait excluded for the whole) */
+	uint64_t active_ns;		/* their summed lifetimes, wait for children excluded */
 	uint32_t threads, active, idle;
 	int idle_cat;			/* what most idle threads were parked in, -1 if none */
 	double parallelism;		/* all the scope's cpu ns / window ns */

@@ -26,84 +26,76 @@ static void settle_unseen_switch_in(struct thread_acct *a, uint64_t end_mono)
 	a->state = TS_RUNNING;
 }
 
-static int collect_threads(struct profile *p, int fd, uint64_t end_mono)
+/* Keys are at most this long (struct stack_key). */
+#define MAX_KEY 32
+
+/*
+ * Calls fn on every entry of a hash map with keys of key_size bytes, the value read into
+ * value; entries deleted meanwhile are skipped. Stops at fn's first error.
+ */
+int map_walk(int fd, size_t key_size, void *value,
+	     int (*fn)(const void *key, void *value, void *ctx), void *ctx)
 {
-	struct thread_acct a;
-	__u32 key, next;
+	unsigned char key[MAX_KEY], next[MAX_KEY];
 	void *prev = NULL;
 	int err;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &a))
-			continue;	/* deleted meanwhile */
-		settle_unseen_switch_in(&a, end_mono);
-		err = profile__add_thread(p, &a, end_mono);
+	if (key_size > MAX_KEY)
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, value))
+			continue;
+		err = fn(key, value, ctx);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int collect_dead_threads(struct profile *p, int fd, uint64_t end_mono)
-{
-	struct thread_acct a;
-	__u64 key, next;
-	void *prev = NULL;
-	int err;
+struct add_ctx {
+	struct profile *p;
+	uint64_t end_mono;
+};
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &a))
-			continue;
-		err = profile__add_thread(p, &a, end_mono);
-		if (err)
-			return err;
-	}
-	return 0;
+static int add_live_thread(const void *key, void *value, void *ctx)
+{
+	struct add_ctx *c = ctx;
+
+	(void)key;
+	settle_unseen_switch_in(value, c->end_mono);
+	return profile__add_thread(c->p, value, c->end_mono);
 }
 
-/* Live processes (keyed by pid) or exited ones (keyed by the order they exited). */
-static int collect_procs(struct profile *p, int fd)
+static int add_dead_thread(const void *key, void *value, void *ctx)
 {
-	struct proc_info info;
-	__u64 key = 0, next = 0;
-	void *prev = NULL;
-	int err;
+	struct add_ctx *c = ctx;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &info))
-			continue;
-		info.comm[CONCUR_COMM_LEN - 1] = '\0';
-		err = profile__add_proc_span(p, info.pid, info.ppid, info.comm,
-					     info.flags & PROC_EXITED, info.start_ns, info.end_ns);
-		if (err && err != -EEXIST)
-			return err;
-	}
-	return 0;
+	(void)key;
+	return profile__add_thread(c->p, value, c->end_mono);
 }
 
-static int collect_other(struct profile *p, int fd)
+/* Live processes (keyed by pid) and exited ones (keyed by the order they exited) alike. */
+static int add_proc(const void *key, void *value, void *ctx)
 {
-	struct other_key key, next;
-	struct other_val v;
-	void *prev = NULL;
+	struct proc_info *info = value;
 	int err;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
-		err = profile__add_other(p, key.pid, key.nr, v.ns, v.cnt);
-		if (err && err != -ENOENT)
-			return err;
-	}
-	return 0;
+	(void)key;
+	info->comm[CONCUR_COMM_LEN - 1] = '\0';
+	err = profile__add_proc_span(ctx, info->pid, info->ppid, info->comm,
+				     info->flags & PROC_EXITED, info->start_ns, info->end_ns);
+	return err == -EEXIST ? 0 : err;
+}
+
+static int add_other(const void *key, void *value, void *ctx)
+{
+	const struct other_key *k = key;
+	const struct other_val *v = value;
+	int err = profile__add_other(ctx, k->pid, k->nr, v->ns, v->cnt);
+
+	return err == -ENOENT ? 0 : err;
 }
 
 int collect_stats(uint64_t out[STAT_MAX], int fd)
@@ -131,20 +123,24 @@ int collect_stats(uint64_t out[STAT_MAX], int fd)
 
 int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono)
 {
+	struct add_ctx c = { p, end_mono };
+	struct proc_info info;
+	struct thread_acct a;
+	struct other_val v;
 	int err;
 
 	p->window_ns = end_mono > p->window_start_ns ? end_mono - p->window_start_ns : 0;
 	err = collect_stats(p->stats, fds->stats);
 	if (!err)
-		err = collect_procs(p, fds->procs);
+		err = map_walk(fds->procs, sizeof(__u32), &info, add_proc, p);
 	if (!err)
-		err = collect_procs(p, fds->dead_procs);
+		err = map_walk(fds->dead_procs, sizeof(__u64), &info, add_proc, p);
 	if (!err)
-		err = collect_threads(p, fds->threads, end_mono);
+		err = map_walk(fds->threads, sizeof(__u32), &a, add_live_thread, &c);
 	if (!err)
-		err = collect_dead_threads(p, fds->dead_threads, end_mono);
+		err = map_walk(fds->dead_threads, sizeof(__u64), &a, add_dead_thread, &c);
 	if (!err)
-		err = collect_other(p, fds->other);
+		err = map_walk(fds->other, sizeof(struct other_key), &v, add_other, p);
 	if (!err)
 		profile__finish(p);
 	return err;

@@ -21,6 +21,9 @@ struct symbolizer;
 int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono);
 /* Adds the symbolized stacks; after collect_profile, while the symbolizer knows the maps. */
 int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym);
+/* Calls fn on every entry of a hash map (keys of key_size bytes, at most 32). */
+int map_walk(int fd, size_t key_size, void *value,
+	     int (*fn)(const void *key, void *value, void *ctx), void *ctx);
 int collect_stats(uint64_t out[STAT_MAX], int fd);
 
 #endif

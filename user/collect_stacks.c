@@ -57,23 +57,18 @@ static void merge_weights(struct weights *ws)
 	ws->n = out;
 }
 
+static int add_map_weight(const void *key, void *value, void *ctx)
+{
+	const struct stack_val *v = value;
+
+	return add_weight(ctx, key, v->ns, v->cnt);
+}
+
 static int read_weights(int fd, struct weights *ws)
 {
-	struct stack_key key, next;
 	struct stack_val v;
-	void *prev = NULL;
-	int err;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
-		err = add_weight(ws, &key, v.ns, v.cnt);
-		if (err)
-			return err;
-	}
-	return 0;
+	return map_walk(fd, sizeof(struct stack_key), &v, add_map_weight, ws);
 }
 
 /* A thread still off-CPU when the window closed: its last interval goes to its stack too. */

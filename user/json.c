@@ -153,6 +153,13 @@ void json_u64(struct json *j, const char *key, uint64_t v)
 	fprintf(j->f, "%" PRIu64, v);
 }
 
+void json_fixed(struct json *j, const char *key, double v, int decimals)
+{
+	prefix(j, key);
+	/* JSON has no NaN or infinity: such a value (a bug upstream) is written as 0. */
+	fprintf(j->f, "%.*f", decimals, v == v && v - v == 0 ? v : 0.0);
+}
+
 void json_i64(struct json *j, const char *key, int64_t v)
 {
 	prefix(j, key);

@@ -16,12 +16,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "advise.h"
 #include "json.h"
 #include "out_html.h"
 #include "report_assets.h"
 #include "syscalls.h"
 
 #define DATA_VERSION 1
+/* Processes with an advice block on the page (the heaviest by thread-time); the JSON summary
+ * has them all. */
+#define ADVICE_PROCS 20
 
 /* A function, as the flame graph merges frames: same name, module and side. */
 struct func {
@@ -314,6 +318,96 @@ static void write_threads(struct json *j, const struct profile *p)
 }
 
 /*
+ * An advice scope: verdict (name), why, levers as [lever, effect, bound (0: none), basis,
+ * reason], the evidence (threads, active, idle, idle category or -1, parallelism in
+ * thousandths, active_ns, ns per category) and the top stacks as [ns, [names, root first]].
+ */
+static void write_scope(struct json *j, const struct adv_scope *sc)
+{
+	size_t i;
+	uint32_t k;
+	int l;
+
+	json_obj_begin(j, NULL);
+	json_bool(j, "whole", sc->whole);
+	json_u64(j, "pid", sc->pid);
+	json_strn(j, "comm", sc->comm, CONCUR_COMM_LEN);
+	json_str(j, "verdict", adv_verdict_names[sc->verdict]);
+	json_str(j, "why", sc->why);
+	json_arr_begin(j, "levers");
+	for (l = 0; l < ADV_LEVER_MAX; l++) {
+		json_arr_begin(j, NULL);
+		json_str(j, NULL, adv_lever_names[l]);
+		json_str(j, NULL, adv_effect_names[sc->rows[l].effect]);
+		json_fixed(j, NULL, sc->rows[l].bound, 2);
+		json_str(j, NULL, sc->rows[l].basis);
+		json_str(j, NULL, sc->rows[l].reason);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_u64(j, "threads", sc->threads);
+	json_u64(j, "active", sc->active);
+	json_u64(j, "idle", sc->idle);
+	json_i64(j, "idle_cat", sc->idle_cat);
+	json_u64(j, "active_ns", sc->active_ns);
+	cat_array(j, "ns", sc->ns);
+	json_arr_begin(j, "top");
+	for (i = 0; i < sc->ntop; i++) {
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, sc->top[i].ns);
+		json_arr_begin(j, NULL);
+		for (k = 0; k < sc->top[i].st->nframes; k++)
+			json_str(j, NULL, sc->top[i].st->frames[k].name);
+		json_arr_end(j);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static int by_thread_ns_desc(const void *a, const void *b, void *arg)
+{
+	const struct proc *procs = arg;
+	uint64_t x = proc_thread_ns(&procs[*(const size_t *)a]);
+	uint64_t y = proc_thread_ns(&procs[*(const size_t *)b]);
+
+	return x > y ? -1 : x < y;
+}
+
+/* "advice": cpus, parallelism, then the scopes: the whole workload first, then the
+ * ADVICE_PROCS heaviest processes, and how many processes there are in all. */
+static int write_advice(struct json *j, const struct profile *p)
+{
+	struct advice a;
+	size_t *order, i;
+	int err = advise(p, &a);
+
+	if (err)
+		return err;
+	order = calloc(a.nprocs + 1, sizeof(*order));
+	if (!order) {
+		advice_free(&a);
+		return -ENOMEM;
+	}
+	for (i = 0; i < a.nprocs; i++)
+		order[i] = i;
+	qsort_r(order, a.nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
+	json_obj_begin(j, "advice");
+	json_u64(j, "cpus", a.cpus);
+	json_fixed(j, "parallelism", a.parallelism, 3);
+	json_u64(j, "nprocs", a.nprocs);
+	json_arr_begin(j, "scopes");
+	write_scope(j, &a.whole);
+	for (i = 0; i < a.nprocs && i < ADVICE_PROCS; i++)
+		write_scope(j, &a.procs[order[i]]);
+	json_arr_end(j);
+	json_obj_end(j);
+	free(order);
+	advice_free(&a);
+	return 0;
+}
+
+/*
  * "strings": names and modules; "funcs": name and module (string indices) and 1 for a kernel
  * function, flattened, in rank order: a frame's function index is its rank.
  */
@@ -399,6 +493,9 @@ static int write_data(FILE *f, const struct profile *p)
 	write_totals(&j, p);
 	write_procs(&j, p);
 	write_threads(&j, p);
+	err = write_advice(&j, p);
+	if (err)
+		goto out;
 	err = write_funcs(&j, &r);
 	if (err)
 		goto out;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The JSON summary; its schema is documented in README.md. */
 #include <stdlib.h>
+#include "advise.h"
 #include "json.h"
 #include "output.h"
 #include "stack_merge.h"
@@ -169,6 +170,79 @@ static int write_stacks(struct json *j, const struct profile *p)
 	return err;
 }
 
+static void write_scope(struct json *j, const struct adv_scope *sc)
+{
+	size_t i;
+	int l;
+
+	json_obj_begin(j, sc->whole ? "whole" : NULL);
+	if (!sc->whole) {
+		json_u64(j, "pid", sc->pid);
+		json_strn(j, "comm", sc->comm, CONCUR_COMM_LEN);
+	}
+	json_str(j, "verdict", adv_verdict_keys[sc->verdict]);
+	json_str(j, "verdict_text", adv_verdict_names[sc->verdict]);
+	if (sc->cat >= 0)
+		json_str(j, "category", cat_names[sc->cat]);
+	json_str(j, "why", sc->why);
+	json_obj_begin(j, "levers");
+	for (l = 0; l < ADV_LEVER_MAX; l++) {
+		const struct adv_row *r = &sc->rows[l];
+
+		json_obj_begin(j, adv_lever_names[l]);
+		json_str(j, "effect", adv_effect_names[r->effect]);
+		if (r->bound > 0) {
+			json_fixed(j, "bound", r->bound, 2);
+			json_str(j, "basis", r->basis);
+		}
+		json_str(j, "reason", r->reason);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+	json_obj_begin(j, "evidence");
+	json_u64(j, "threads", sc->threads);
+	json_u64(j, "active_threads", sc->active);
+	json_u64(j, "idle_threads", sc->idle);
+	if (sc->idle_cat >= 0)
+		json_str(j, "idle_category", cat_names[sc->idle_cat]);
+	json_fixed(j, "parallelism", sc->parallelism, 3);
+	json_u64(j, "active_ns", sc->active_ns);
+	cat_obj(j, "ns", sc->ns);
+	json_arr_begin(j, "top");
+	for (i = 0; i < sc->ntop; i++) {
+		json_obj_begin(j, NULL);
+		json_u64(j, "ns", sc->top[i].ns);
+		json_u64(j, "count", sc->top[i].count);
+		write_frames(j, sc->top[i].st);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	json_obj_end(j);
+}
+
+/* What bounds each process and the workload, and what would help (user/advise.c). */
+static int write_advice(struct json *j, const struct profile *p)
+{
+	struct advice a;
+	size_t i;
+	int err = advise(p, &a);
+
+	if (err)
+		return err;
+	json_obj_begin(j, "advice");
+	json_u64(j, "cpus", a.cpus);
+	json_fixed(j, "parallelism", a.parallelism, 3);
+	write_scope(j, &a.whole);
+	json_arr_begin(j, "processes");
+	for (i = 0; i < a.nprocs; i++)
+		write_scope(j, &a.procs[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+	advice_free(&a);
+	return 0;
+}
+
 int write_json(const struct profile *p, FILE *f)
 {
 	__u64 total[CAT_MAX];
@@ -210,6 +284,8 @@ int write_json(const struct profile *p, FILE *f)
 		write_thread(&j, &p->threads[i]);
 	json_arr_end(&j);
 	err = write_stacks(&j, p);
+	if (!err)
+		err = write_advice(&j, p);
 	json_obj_end(&j);
 	return err ? err : ferror(f) ? -EIO : 0;
 }

@@ -2,12 +2,15 @@
 /* The terminal report: readable at 80 columns, colour only when asked (on a TTY). */
 #include <stdlib.h>
 #include <string.h>
+#include "advise.h"
 #include "output.h"
 #include "syscalls.h"
 
 #define BAR_WIDTH 40
 #define TOP_THREADS 10
 #define TOP_OTHER 3
+#define TOP_ADVICE 10
+#define WIDTH 80
 
 /* ANSI colours per category, matching the order of enum concur_cat. */
 static const char *const colours[CAT_MAX] = {
@@ -234,6 +237,189 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 	}
 }
 
+/* Writes text from column col, wrapped at WIDTH, continuation lines indented to indent;
+ * control bytes shown as '?'. Returns the column after it. */
+static int wrap(FILE *f, int col, int indent, const char *text)
+{
+	const char *w = text, *e;
+	bool first = true;
+	int n, i, len;
+
+	while (*w) {
+		while (*w == ' ')
+			w++;
+		if (!*w)
+			break;
+		for (e = w; *e && *e != ' '; e++)
+			;
+		for (len = 0, i = 0; i < e - w; i++)
+			len += ((unsigned char)w[i] & 0xc0) != 0x80;
+		if (!first && col + 1 + len > WIDTH) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		first = false;
+		for (i = 0; i < e - w; i++) {
+			n = (unsigned char)w[i];
+			fputc(n < 0x20 || n == 0x7f ? '?' : n, f);
+		}
+		col += len;
+		w = e;
+	}
+	return col;
+}
+
+static void print_evidence(FILE *f, const struct adv_scope *sc)
+{
+	bool shown[CAT_MAX] = { false };
+	char buf[64], line[ADV_TEXT * 2] = "evidence:";
+	int c, best, k;
+
+	for (k = 0; k < CAT_MAX; k++) {
+		best = -1;
+		for (c = 0; c < CAT_MAX; c++)
+			if (!shown[c] && (best < 0 || sc->ns[c] > sc->ns[best]))
+				best = c;
+		if (best < 0 || pct(sc->ns[best], sc->active_ns) < 1.0)
+			break;
+		shown[best] = true;
+		snprintf(buf, sizeof(buf), "%s %s %.0f%%", k ? "," : "", cat_names[best],
+			 pct(sc->ns[best], sc->active_ns));
+		strncat(line, buf, sizeof(line) - strlen(line) - 1);
+	}
+	snprintf(buf, sizeof(buf), " (%u active thread%s", sc->active, sc->active == 1 ? "" : "s");
+	strncat(line, buf, sizeof(line) - strlen(line) - 1);
+	if (sc->idle)
+		snprintf(buf, sizeof(buf), ", %u idle in %s)", sc->idle,
+			 sc->idle_cat >= 0 ? cat_names[sc->idle_cat] : "?");
+	else
+		snprintf(buf, sizeof(buf), ")");
+	strncat(line, buf, sizeof(line) - strlen(line) - 1);
+	fputs("    ", f);
+	wrap(f, 4, 6, line);
+	fputc('\n', f);
+}
+
+/* A code path on one line, leaf first, user frames (kernel ones when there are none). */
+static void print_path(FILE *f, const struct stack *st, int col)
+{
+	bool user = false;
+	uint32_t i, k;
+	int len, n;
+
+	for (i = 0; i < st->nframes; i++)
+		user |= !st->frames[i].kernel;
+	for (i = st->nframes, k = 0; i-- > 0;) {
+		const char *name = st->frames[i].name;
+
+		if (user && st->frames[i].kernel)
+			continue;
+		len = (int)strlen(name);
+		if (col + (k ? 3 : 0) + (len < 8 ? len : 8) > WIDTH - 3) {
+			fputs(" ...", f);
+			break;
+		}
+		if (k++) {
+			fputs(" < ", f);
+			col += 3;
+		}
+		for (; *name && col < WIDTH - 3; name++) {
+			n = (unsigned char)*name;
+			fputc(n < 0x20 || n >= 0x7f ? '?' : n, f);
+			col++;
+		}
+		if (*name) {
+			fputs("...", f);
+			break;
+		}
+	}
+	fputc('\n', f);
+}
+
+static void print_scope(FILE *f, const struct adv_scope *sc, const struct style *s)
+{
+	char head[ADV_TEXT * 2];
+	size_t i;
+	int l, col;
+
+	if (sc->whole) {
+		fprintf(f, "  %swhole workload:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
+		col = 18;
+	} else {
+		fprintf(f, "  %s%-6u ", sgr(s, "\033[1m"), sc->pid);
+		print_comm(f, sc->comm, (int)strnlen(sc->comm, 15));
+		fprintf(f, ":%s ", sgr(s, "\033[0m"));
+		col = 11 + (int)strnlen(sc->comm, 15);
+	}
+	wrap(f, col, 4, adv_verdict_names[sc->verdict]);
+	fputs("\n    ", f);
+	wrap(f, 4, 4, sc->why);
+	fputc('\n', f);
+	for (l = 0; l < ADV_LEVER_MAX; l++) {
+		const struct adv_row *r = &sc->rows[l];
+
+		if (r->bound > 0)
+			snprintf(head, sizeof(head), "%s, ≤ %.1f× (%s)", adv_effect_names[r->effect],
+				 r->bound, r->basis);
+		else
+			snprintf(head, sizeof(head), "%s", adv_effect_names[r->effect]);
+		fprintf(f, "    %-10s ", adv_lever_names[l]);
+		wrap(f, 15, 17, head);
+		fprintf(f, "\n%17s", "");
+		wrap(f, 17, 17, r->reason);
+		fputc('\n', f);
+	}
+	print_evidence(f, sc);
+	for (i = 0; i < sc->ntop; i++) {
+		fputs("      ", f);
+		print_secs(f, 8, sc->top[i].ns);
+		fputs("  ", f);
+		print_path(f, sc->top[i].st, 16);
+	}
+}
+
+static int by_thread_ns_desc(const void *a, const void *b, void *arg)
+{
+	const struct proc *procs = arg;
+	uint64_t x = proc_thread_ns(&procs[*(const size_t *)a]);
+	uint64_t y = proc_thread_ns(&procs[*(const size_t *)b]);
+
+	return x > y ? -1 : x < y;
+}
+
+static int print_advice(FILE *f, const struct profile *p, const struct style *s)
+{
+	struct advice a;
+	size_t *order, i, n;
+	int err = advise(p, &a);
+
+	if (err)
+		return err;
+	order = calloc(a.nprocs + 1, sizeof(*order));
+	if (!order) {
+		advice_free(&a);
+		return -ENOMEM;
+	}
+	fprintf(f, "\n%sAdvice%s (%d CPU%s, %.2f busy on average)\n", sgr(s, "\033[1m"),
+		sgr(s, "\033[0m"), a.cpus, a.cpus == 1 ? "" : "s", a.parallelism);
+	if (a.nprocs != 1)
+		print_scope(f, &a.whole, s);
+	for (i = 0; i < a.nprocs; i++)
+		order[i] = i;
+	qsort_r(order, a.nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
+	n = a.nprocs < TOP_ADVICE ? a.nprocs : TOP_ADVICE;
+	for (i = 0; i < n; i++)
+		print_scope(f, &a.procs[order[i]], s);
+	if (n < a.nprocs)
+		fprintf(f, "  (%zu more processes: see the JSON summary)\n", a.nprocs - n);
+	free(order);
+	advice_free(&a);
+	return 0;
+}
+
 int write_text(const struct profile *p, FILE *f, bool colour)
 {
 	struct style s = { .on = colour };
@@ -244,5 +430,7 @@ int write_text(const struct profile *p, FILE *f, bool colour)
 	print_procs(f, p, &s);
 	err = print_threads(f, p, &s);
 	print_stack_notes(f, p, &s);
+	if (!err)
+		err = print_advice(f, p, &s);
 	return err ? err : ferror(f) ? -EIO : 0;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "stack_merge.h"
 
-static int cmp_frames(const struct stack *x, const struct stack *y)
+int stack_cmp_frames(const struct stack *x, const struct stack *y)
 {
 	uint32_t i, n = x->nframes < y->nframes ? x->nframes : y->nframes;
 	int c;
@@ -29,7 +29,7 @@ static int cmp_stack(const void *a, const void *b)
 
 	if (x->cat != y->cat)
 		return x->cat < y->cat ? -1 : 1;
-	return cmp_frames(x, y);
+	return stack_cmp_frames(x, y);
 }
 
 int stacks_merge(const struct profile *p, struct merged_stack **out, size_t *nout)

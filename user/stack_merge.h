@@ -10,6 +10,8 @@ struct merged_stack {
 	uint64_t count;
 };
 
+/* Orders stacks by their frames, root first: names, then user before kernel, then depth. */
+int stack_cmp_frames(const struct stack *x, const struct stack *y);
 /* Sorted by category, then frames; *out is malloc'ed. */
 int stacks_merge(const struct profile *p, struct merged_stack **out, size_t *nout);
 

@@ -30,31 +30,39 @@ void status_format(char *buf, size_t size, double elapsed_s, const struct status
 	buf[len < size ? len : size - 1] = '\0';
 }
 
+struct sum_ctx {
+	struct status_sums *s;
+	uint64_t now;
+};
+
+static int add_thread(const void *key, void *value, void *ctx)
+{
+	struct sum_ctx *c = ctx;
+	struct thread_acct *a = value;
+	int i;
+
+	(void)key;
+	acct_finish(a, c->now);
+	for (i = 0; i < CAT_MAX; i++) {
+		c->s->ns[i] += a->ns[i];
+		c->s->total += a->ns[i];
+	}
+	c->s->threads++;
+	/* A process is counted by its main thread: exact for all but exotic exits. */
+	c->s->procs += a->tid == a->pid;
+	return 0;
+}
+
 /*
  * Sums every thread of a map (the live ones keyed by tid, the exited ones by a u64),
  * intervals in progress included, as if the window ended now.
  */
-static void sum_threads(int fd, uint64_t now, struct status_sums *s)
+static void sum_threads(int fd, size_t key_size, uint64_t now, struct status_sums *s)
 {
+	struct sum_ctx c = { s, now };
 	struct thread_acct a;
-	__u64 key = 0, next = 0;
-	void *prev = NULL;
-	int c;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &a))
-			continue;
-		acct_finish(&a, now);
-		for (c = 0; c < CAT_MAX; c++) {
-			s->ns[c] += a.ns[c];
-			s->total += a.ns[c];
-		}
-		s->threads++;
-		/* A process is counted by its main thread: exact for all but exotic exits. */
-		s->procs += a.tid == a.pid;
-	}
+	map_walk(fd, key_size, &a, add_thread, &c);
 }
 
 void status_update(struct status *st, const int thread_fds[2], int stats_fd, uint64_t now,
@@ -65,8 +73,8 @@ void status_update(struct status *st, const int thread_fds[2], int stats_fd, uin
 	char line[STATUS_WIDTH + 1];
 
 	memset(&sums, 0, sizeof(sums));
-	sum_threads(thread_fds[0], now, &sums);
-	sum_threads(thread_fds[1], now, &sums);
+	sum_threads(thread_fds[0], sizeof(__u32), now, &sums);
+	sum_threads(thread_fds[1], sizeof(__u64), now, &sums);
 	if (!collect_stats(stats, stats_fd))
 		sums.events = stats[STAT_SWITCHES] + stats[STAT_WAKEUPS] + stats[STAT_FORKS] +
 			      stats[STAT_EXITS];

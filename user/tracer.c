@@ -326,19 +326,20 @@ static int start_run(struct session *s, struct tracer_error *e)
 }
 
 /* Passes a signal sent to concur alone on to every live process of the workload. */
+static int signal_proc(const void *key, void *value, void *ctx)
+{
+	const struct proc_info *info = value;
+
+	if (!(info->flags & PROC_EXITED))
+		kill(*(const __u32 *)key, *(int *)ctx);
+	return 0;
+}
+
 static void forward_signal(struct session *s, int sig)
 {
-	int fd = bpf_map__fd(s->skel->maps.procs);
 	struct proc_info info;
-	__u32 key, next;
-	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &info) && !(info.flags & PROC_EXITED))
-			kill(key, sig);
-	}
+	map_walk(bpf_map__fd(s->skel->maps.procs), sizeof(__u32), &info, signal_proc, &sig);
 }
 
 /*

@@ -185,6 +185,60 @@
 		moreRow(body, MAX_THREAD_ROWS, D.threads.length);
 	}
 
+	// ---- Advice: what bounds each scope, and what would help (user/advise.c) ----
+
+	function renderAdvice() {
+		const A = D.advice, box = $('advice');
+		if (!A)
+			return;
+		$('advice-note').textContent = `(${A.cpus} CPU${A.cpus === 1 ? '' : 's'}, ` +
+			`${A.parallelism.toFixed(2)} busy on average)`;
+		const single = A.nprocs === 1;
+		for (const sc of A.scopes) {
+			if (sc.whole && single)
+				continue;
+			const div = el('div', undefined, 'scope');
+			const h = el('h3');
+			if (sc.whole)
+				h.append('whole workload: ');
+			else
+				h.append(`${sc.pid} `, el('span', clean(sc.comm), 'comm'), ': ');
+			h.append(sc.verdict);
+			div.append(h, el('p', sc.why));
+			const table = el('table');
+			for (const [lever, effect, bound, basis, reason] of sc.levers) {
+				const tr = table.insertRow();
+				tr.append(el('td', lever));
+				tr.append(el('td', effect, 'effect ' + effect.replace(/ /g, '-')));
+				tr.append(el('td', bound > 0 ? `\u2264 ${bound.toFixed(1)}\u00d7` : '', 'num'));
+				const td = el('td', reason);
+				if (basis)
+					td.append(el('div', basis, 'note'));
+				tr.append(td);
+			}
+			div.append(table);
+			const parts = [];
+			sc.ns.map((ns, c) => [ns, c]).sort((x, y) => y[0] - x[0]).forEach(([ns, c]) => {
+				if (pct(ns, sc.active_ns) >= 1)
+					parts.push(`${CATS[c]} ${pct(ns, sc.active_ns).toFixed(0)}%`);
+			});
+			let ev = `evidence: ${parts.join(', ')} (${sc.active} active thread` +
+				`${sc.active === 1 ? '' : 's'}`;
+			if (sc.idle)
+				ev += `, ${sc.idle} idle in ${CATS[sc.idle_cat] || '?'}`;
+			div.append(el('p', ev + ')', 'note'));
+			for (const [ns, names] of sc.top) {
+				const path = names.slice().reverse().map(clean).join(' \u2190 ');
+				div.append(el('div', `${secs(ns)}  ${path}`, 'path'));
+			}
+			box.append(div);
+		}
+		const shown = A.scopes.length - 1;
+		if (A.nprocs > shown)
+			box.append(el('p', `${A.nprocs - shown} more processes: see the JSON summary.`,
+				      'note'));
+	}
+
 	// ---- Stacks ----
 	// D.stacks is flat: pid, tid, category, ns, count, n, then n function indices (root
 	// first). The writer sorts stacks by category, then by their functions' name order,
@@ -701,6 +755,7 @@
 	renderSplit();
 	renderProcs();
 	renderThreads();
+	renderAdvice();
 	renderScopes();
 	if (!ST.length) {
 		$('empty').textContent = 'This profile has no stacks (recorded with --no-stacks, ' +

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/* The advisor's rules on synthetic splits, built through the real time model. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include "account.h"
+#include "advise.h"
+#include "output.h"
+
+#define MS 1000000ull
+#define T0 (1000 * MS)
+
+static char *command[] = { "./prog", NULL };
+
+/* A profile of window_ms on cpus CPUs; add threads, then finish(). */
+static struct profile *new_profile(uint64_t window_ms, int cpus)
+{
+	struct profile *p = profile__new(MODE_RUN, command);
+
+	cr_assert_not_null(p);
+	p->window_start_ns = T0;
+	p->window_ns = window_ms * MS;
+	p->cpus = cpus;
+	return p;
+}
+
+/* A thread born start_ms into the window whose categories hold exactly split[] (ms), as
+ * tests/fixture/fixture.c does. */
+static void add_thread_at(struct profile *p, __u32 pid, __u32 tid, uint64_t start_ms,
+			  const uint64_t split_ms[CAT_MAX])
+{
+	struct thread_acct acct;
+	__u64 t = T0 + start_ms * MS, blocks = 0, split[CAT_MAX];
+	int c;
+
+	for (c = 0; c < CAT_MAX; c++)
+		split[c] = split_ms[c] * MS;
+	for (c = CAT_CPU + 1; c < CAT_MAX; c++)
+		blocks += split[c] != 0;
+	memset(&acct, 0, sizeof(acct));
+	acct_init(&acct, pid, tid, t, TS_RUNNING, CAT_OTHER, CONCUR_NO_SYSCALL);
+	snprintf(acct.comm, sizeof(acct.comm), "t%u", tid);
+	for (c = CAT_CPU + 1; c < CAT_MAX; c++) {
+		if (!split[c])
+			continue;
+		t += split[CAT_CPU] / blocks;
+		acct_switch_out(&acct, t, c == CAT_RUNQUEUE, c, c == CAT_OTHER ? 16 : 0,
+				(struct acct_kclock){ 0, 0 });
+		t += split[c];
+		if (c != CAT_RUNQUEUE)
+			acct_wakeup(&acct, t);
+		acct_switch_in(&acct, t);
+	}
+	t += split[CAT_CPU] - (blocks ? split[CAT_CPU] / blocks * blocks : 0);
+	cr_assert_eq(profile__add_thread(p, &acct, t), 0);
+}
+
+static void add_thread(struct profile *p, __u32 pid, __u32 tid, const uint64_t split_ms[CAT_MAX])
+{
+	add_thread_at(p, pid, tid, 0, split_ms);
+}
+
+static void add_stack(struct profile *p, __u32 pid, __u32 tid, __u32 cat, uint64_t ms,
+		      const char *leaf)
+{
+	struct stack st = { .pid = pid, .tid = tid, .cat = cat, .ns = ms * MS, .count = 1,
+			    .nframes = 2 };
+
+	st.frames = calloc(2, sizeof(*st.frames));
+	cr_assert_not_null(st.frames);
+	st.frames[0].name = profile__intern(p, "main");
+	st.frames[0].module = profile__intern(p, "prog");
+	st.frames[1].name = profile__intern(p, leaf);
+	st.frames[1].module = profile__intern(p, "prog");
+	cr_assert_eq(profile__add_stack(p, &st), 0);
+}
+
+#define SPLIT(...) ((const uint64_t[CAT_MAX]){ __VA_ARGS__ })
+
+static struct advice a;
+static struct profile *prof;
+
+static const struct adv_scope *run(struct profile *p)
+{
+	profile__finish(p);
+	prof = p;
+	cr_assert_eq(advise(p, &a), 0);
+	cr_assert_eq(a.nprocs, p->nprocs);
+	return a.nprocs ? &a.procs[0] : &a.whole;
+}
+
+static void done(void)
+{
+	advice_free(&a);
+	profile__free(prof);
+	prof = NULL;
+}
+
+TestSuite(advise, .fini = done);
+
+Test(advise, single_thread_cpu_bound_threads_help_by_amdahl)
+{
+	struct profile *p = new_profile(1000, 4);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 900, [CAT_IO_DISK] = 100));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_eq(sc->cat, CAT_CPU);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	/* Amdahl: 1 / (0.1 + 0.9 / 4) = 3.08, within the 4 CPUs. */
+	cr_expect_float_eq(sc->rows[ADV_THREADS].bound, 1.0 / (0.1 + 0.9 / 4), 1e-6);
+	cr_expect_neq(strstr(sc->rows[ADV_THREADS].basis, "4 CPUs"), NULL);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+	cr_expect_float_eq(a.parallelism, 0.9, 1e-9);
+	cr_expect_eq(a.whole.verdict, ADV_CPU, "one process: the whole says the same");
+}
+
+Test(advise, one_cpu_nothing_parallelizes_cpu_work)
+{
+	struct profile *p = new_profile(1000, 1);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 1000));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_THREADS].bound, 0);
+}
+
+Test(advise, busy_threads_filling_the_cpus_already_used)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 980, [CAT_RUNQUEUE] = 20));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 980, [CAT_RUNQUEUE] = 20));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_ALREADY_USED);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+}
+
+Test(advise, cpu_saturation_more_threads_hurt)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 500, [CAT_RUNQUEUE] = 500));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU_SATURATED);
+	cr_expect_eq(sc->cat, CAT_RUNQUEUE);
+	cr_expect_float_eq(sc->parallelism, 2.0, 1e-9);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+	cr_expect_neq(strstr(sc->why, "only more CPUs"), NULL, "%s", sc->why);
+}
+
+Test(advise, lock_contention_with_its_stacks)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 250, [CAT_LOCK] = 700,
+						[CAT_RUNQUEUE] = 50));
+		add_stack(p, 10, 10 + i, CAT_LOCK, 600, "take_lock");
+		add_stack(p, 10, 10 + i, CAT_LOCK, 100, "other_lock");
+		add_stack(p, 10, 10 + i, CAT_CPU, 250, "work");
+	}
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOCK);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+	cr_assert_eq(sc->ntop, 2);
+	cr_expect_str_eq(sc->top[0].st->frames[1].name, "take_lock");
+	cr_expect_eq(sc->top[0].ns, 4 * 600 * MS, "merged across threads");
+	cr_expect_eq(sc->top[0].count, 4);
+	cr_expect_str_eq(sc->top[1].st->frames[1].name, "other_lock");
+}
+
+Test(advise, idle_pool_beside_a_busy_producer_is_not_lock_contention)
+{
+	struct profile *p = new_profile(1000, 4);
+	const struct adv_scope *sc;
+	int i;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 950, [CAT_RUNQUEUE] = 50));
+	add_stack(p, 10, 10, CAT_CPU, 950, "produce");
+	for (i = 1; i <= 8; i++) {
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 5, [CAT_LOCK] = 995));
+		add_stack(p, 10, 10 + i, CAT_LOCK, 995, "pthread_cond_wait");
+	}
+	sc = run(p);
+	cr_expect_neq(sc->verdict, ADV_LOCK);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_eq(sc->threads, 9);
+	cr_expect_eq(sc->active, 1);
+	cr_expect_eq(sc->idle, 8);
+	cr_expect_eq(sc->idle_cat, CAT_LOCK);
+	cr_expect_eq(sc->ns[CAT_LOCK], 0, "idle threads are out of the split");
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	cr_assert_eq(sc->ntop, 1);
+	cr_expect_str_eq(sc->top[0].st->frames[1].name, "produce");
+}
+
+Test(advise, network_io_threads_and_async_help)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 200, [CAT_IO_NET] = 800));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_IO_NET);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	cr_expect_float_eq(sc->rows[ADV_THREADS].bound, 5.0, 1e-6);
+	cr_expect_neq(strstr(sc->rows[ADV_THREADS].basis, "80% of the time is blocked in io.net"),
+		      NULL, "%s", sc->rows[ADV_THREADS].basis);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_HELPS);
+}
+
+Test(advise, io_bound_is_capped_and_many_io_threads_already_used)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 10, [CAT_IO_NET] = 990));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_IO_NET, "blocked in I/O is not idle, however little CPU");
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_ALREADY_USED);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 10.0, 1e-9);
+	cr_expect_neq(strstr(sc->rows[ADV_PROCESSES].basis, "capped"), NULL);
+}
+
+Test(advise, disk_io_helps_up_to_the_device)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_IO_DISK] = 700));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_IO_DISK);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	cr_expect_neq(strstr(sc->rows[ADV_THREADS].reason, "device"), NULL);
+	cr_expect_neq(strstr(sc->rows[ADV_THREADS].basis, "device"), NULL);
+}
+
+Test(advise, saturated_event_loop_more_loops_help)
+{
+	struct profile *p = new_profile(1000, 4);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 950, [CAT_POLL] = 30, [CAT_RUNQUEUE] = 20));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_gt(sc->rows[ADV_PROCESSES].bound, 3.0);
+	cr_expect_leq(sc->rows[ADV_PROCESSES].bound, 4.0);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+}
+
+Test(advise, waiting_event_loop_is_bound_by_its_input)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 100, [CAT_POLL] = 900));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_WAITING);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+}
+
+Test(advise, idle_program)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 1, [CAT_POLL] = 999));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 1, [CAT_LOCK] = 999));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 1, [CAT_POLL] = 999));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_IDLE);
+	cr_expect_eq(sc->active, 0);
+	cr_expect_eq(sc->idle, 3);
+	cr_expect_eq(sc->idle_cat, CAT_POLL);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_gt(sc->ns[CAT_POLL], 0, "the evidence is the parked split");
+}
+
+Test(advise, deliberate_sleeps)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_SLEEP] = 950));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_SLEEP);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+}
+
+Test(advise, parent_waits_for_children_the_whole_is_judged_on_the_children)
+{
+	struct profile *p = new_profile(1000, 4);
+
+	cr_assert_eq(profile__add_proc(p, 10, 1, "make", false), 0);
+	cr_assert_eq(profile__add_proc(p, 20, 10, "cc", true), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 5, [CAT_WAIT] = 995));
+	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 950, [CAT_IO_DISK] = 50));
+	run(p);
+	cr_assert_eq(a.nprocs, 2);
+	cr_expect_eq(a.procs[0].pid, 10);
+	cr_expect_eq(a.procs[0].verdict, ADV_WAIT);
+	cr_expect_eq(a.procs[0].rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(a.procs[1].pid, 20);
+	cr_expect_eq(a.procs[1].verdict, ADV_CPU);
+	cr_expect_eq(a.whole.verdict, ADV_CPU, "the parent's wait is the child's time");
+	cr_expect_eq(a.whole.idle, 1);
+	cr_expect_eq(a.whole.ns[CAT_WAIT], 0);
+}
+
+Test(advise, a_parent_mostly_waiting_is_waiting_even_with_some_work)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_WAIT] = 700));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_WAIT);
+	cr_expect_eq(sc->active, 1);
+	cr_expect_eq(sc->ns[CAT_WAIT], 700 * MS, "the evidence shows the wait");
+	cr_expect_eq(a.whole.verdict, ADV_CPU, "the whole leaves the wait out (children in it)");
+}
+
+Test(advise, too_short_a_window)
+{
+	struct profile *p = new_profile(5, 2);
+	const struct adv_scope *sc;
+	int l;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 5));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_TOO_SHORT);
+	cr_expect_eq(a.whole.verdict, ADV_TOO_SHORT);
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		cr_expect_eq(sc->rows[l].effect, ADV_NA);
+	cr_expect_neq(strstr(sc->why, "too short"), NULL);
+}
+
+Test(advise, no_threads)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	cr_assert_eq(profile__add_proc(p, 10, 1, "ghost", true), 0);
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_NO_THREADS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NA);
+	cr_expect_eq(a.whole.verdict, ADV_NO_THREADS);
+}
+
+Test(advise, empty_profile)
+{
+	struct profile *p = new_profile(1000, 2);
+
+	run(p);
+	cr_expect_eq(a.nprocs, 0);
+	cr_expect_eq(a.whole.verdict, ADV_NO_THREADS);
+}
+
+Test(advise, every_sentence_is_filled)
+{
+	struct profile *p = new_profile(1000, 2);
+	size_t i;
+	int l;
+
+	cr_assert_eq(profile__add_proc(p, 10, 1, "a", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_LOCK] = 700));
+	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 300, [CAT_IO_PIPE] = 700));
+	add_thread(p, 30, 30, SPLIT([CAT_CPU] = 300, [CAT_OTHER] = 700));
+	run(p);
+	cr_expect_eq(a.procs[1].verdict, ADV_IO_PIPE);
+	cr_expect_eq(a.procs[2].verdict, ADV_OTHER);
+	for (i = 0; i < a.nprocs; i++) {
+		cr_expect_gt(strlen(a.procs[i].why), 0);
+		for (l = 0; l < ADV_LEVER_MAX; l++) {
+			const struct adv_row *r = &a.procs[i].rows[l];
+
+			cr_expect_gt(strlen(r->reason), 0, "pid %u lever %d", a.procs[i].pid, l);
+			cr_expect_eq(r->bound > 0, r->basis[0] != 0, "a bound has a basis");
+			cr_expect(r->bound == 0 || r->bound >= 1.0);
+		}
+	}
+}
+
+Test(advise, a_reused_pid_is_two_processes)
+{
+	struct profile *p = new_profile(1000, 2);
+
+	cr_assert_eq(profile__add_proc_span(p, 10, 1, "first", true, T0, T0 + 400 * MS), 0);
+	cr_assert_eq(profile__add_proc_span(p, 10, 1, "second", false, T0 + 500 * MS, 0), 0);
+	add_thread_at(p, 10, 10, 0, SPLIT([CAT_CPU] = 100, [CAT_SLEEP] = 300));
+	add_thread_at(p, 10, 10, 500, SPLIT([CAT_CPU] = 400, [CAT_IO_NET] = 100));
+	run(p);
+	cr_assert_eq(a.nprocs, 2);
+	cr_expect_str_eq(a.procs[0].comm, "first");
+	cr_expect_eq(a.procs[0].threads, 1);
+	cr_expect_eq(a.procs[0].verdict, ADV_SLEEP);
+	cr_expect_str_eq(a.procs[1].comm, "second");
+	cr_expect_eq(a.procs[1].threads, 1);
+	cr_expect_eq(a.procs[1].verdict, ADV_CPU);
+	cr_expect_eq(a.whole.threads, 2);
+}
+
+/* Every verdict's text fits 80 columns, with long names, and has no escape without a TTY. */
+Test(advise, text_section_fits_80_columns)
+{
+	static const int cats[] = { CAT_LOCK, CAT_IO_DISK, CAT_IO_NET, CAT_IO_PIPE, CAT_POLL,
+				    CAT_SLEEP, CAT_WAIT, CAT_OTHER, CAT_RUNQUEUE };
+	struct profile *p = new_profile(1000, 2);
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(cats) / sizeof(cats[0]); i++) {
+		uint64_t split[CAT_MAX] = { [CAT_CPU] = 200 };
+		char comm[32];
+
+		split[cats[i]] = 800;
+		snprintf(comm, sizeof(comm), "a_very_long_nm%zu", i);
+		cr_assert_eq(profile__add_proc(p, 10 + i, 1, comm, false), 0);
+		add_thread(p, 10 + i, 10 + i, split);
+		add_stack(p, 10 + i, 10 + i, cats[i], 800,
+			  "an_extremely_long_function_name_that_goes_on_and_on_and_on_forever_"
+			  "and_does_not_fit");
+	}
+	run(p);
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(write_text(p, f, false), 0);
+	fclose(f);
+	cr_expect_neq(strstr(buf, "\nAdvice ("), NULL);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t cols = 0;
+		const unsigned char *c;
+
+		for (c = (const unsigned char *)line; *c; c++)
+			cols += (*c & 0xc0) != 0x80;
+		cr_expect_leq(cols, 80, "too wide: %s", line);
+		cr_expect_null(strchr(line, '\033'));
+	}
+	free(buf);
+}
