@@ -8,7 +8,6 @@
 #include "classify.h"
 
 #define TASK_RUNNING 0
-#define PF_KTHREAD 0x00200000
 #define ENOSYS 38
 #define E2BIG 7
 #define EFAULT 14
