@@ -164,7 +164,7 @@ output-test: $(OUT)/render-fixture $(OUT)/big-fixture
 FUZZ_TIME ?= 60
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(FUZZ_SAN)
-FUZZ_USER := recording profile strtab output out_json out_folded out_text out_html out_pprof advise \
+FUZZ_USER := recording_write recording_read profile strtab output out_json out_folded out_text out_html out_pprof advise advise_rules \
 	json stack_merge syscalls
 FUZZ_OBJS := $(patsubst %,$(OUT)/fuzz/%.o,$(FUZZ_USER))
 

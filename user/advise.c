@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "advise.h"
+#include "advise_internal.h"
 #include "stack_merge.h"
 
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
@@ -28,288 +28,6 @@ const char *const adv_effect_names[ADV_EFFECT_MAX] = {
 };
 
 const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "async" };
-
-/* A thread with less CPU than this share of its life does no work worth bounding... */
-#define IDLE_CPU_SHARE 0.02
-/* ...and when it is also parked this much of its life in one category, it is idle capacity
- * (a pool worker on its condition variable, an event loop with nothing to do, a timer thread):
- * its waits are not contention, they are the absence of work. */
-#define IDLE_PARKED_SHARE 0.90
-/* Run-queue time above this share of the active time: the threads want more CPU than they
- * get. Below it, preemption noise (a few % on a busy machine) is not saturation. */
-#define RUNQ_SATURATED 0.20
-/* A thread on a CPU this much of its life is "busy": it alone could use a whole CPU. */
-#define BUSY_CPU_SHARE 0.50
-/* An event loop thread wanting a CPU (cpu + runqueue) this much of its life has no idle time
- * left: more events only queue up. */
-#define LOOP_BUSY_SHARE 0.90
-/* Lock wait above this share: each added thread is one more waiter on the same lock. */
-#define LOCK_HURTS_SHARE 0.30
-/* This many active threads already overlap blocking I/O: threads are "already used". */
-#define IO_MANY_THREADS 4
-/* Overlapping waits is worth at most this: beyond it the other end (the server, the device,
- * the pipe's writer) becomes the bound, which this profile does not measure. */
-#define IO_BOUND_CAP 10.0
-/* Network waits this many, or this short on average: an event loop beats a thread per wait. */
-#define NET_MANY_WAITS 1000
-#define NET_SHORT_WAIT_NS 1000000ull
-/* A process whose threads wait for children this share of their time is a parent: its
- * children are the bound, whatever the little rest of its time does. */
-#define WAIT_DOMINATES 0.50
-/* Spare CPUs below this (in CPUs): the CPUs are full. */
-#define CPU_SPARE 0.5
-
-/* What the rules read about a scope, beyond what adv_scope reports. */
-struct metrics {
-	int cpus;
-	double share[CAT_MAX];		/* of the active threads' time */
-	__u64 cnt[CAT_MAX];		/* intervals, active threads */
-	uint32_t busy;			/* active threads with cpu >= BUSY_CPU_SHARE */
-	bool loop_busy;			/* an active thread polls and is busy LOOP_BUSY_SHARE */
-	double loop_cpu;		/* that thread's cpu share */
-	uint64_t window_ns;
-	bool waiting;			/* a process dominated by waiting for children */
-};
-
-static double amdahl(double f, int n)
-{
-	return n > 0 ? 1.0 / ((1.0 - f) + f / n) : 1.0;
-}
-
-static __attribute__((format(printf, 2, 3))) void say(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, ADV_TEXT, fmt, ap);
-	va_end(ap);
-}
-
-static struct adv_row *row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
-			   double bound)
-{
-	struct adv_row *r = &sc->rows[l];
-
-	r->effect = e;
-	r->bound = bound;
-	return r;
-}
-
-static double pc(double share)
-{
-	return 100.0 * share;
-}
-
-/* ---- The rules, one per verdict ---- */
-
-/* Nothing to measure: every row is n/a. */
-static void rule_na(struct adv_scope *sc, const char *reason)
-{
-	int l;
-
-	for (l = 0; l < ADV_LEVER_MAX; l++)
-		say(row(sc, l, ADV_NA, 0)->reason, "%s", reason);
-}
-
-/* Same effect and reason on every lever: nothing about concurrency changes this time. */
-static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason)
-{
-	int l;
-
-	for (l = 0; l < ADV_LEVER_MAX; l++)
-		say(row(sc, l, e, 0)->reason, "%s", reason);
-}
-
-/*
- * CPU work. One busy thread with spare CPUs: splitting the work helps, by Amdahl's law on the
- * share that is CPU work (the rest, waits, is assumed serial), never above the CPU count. Busy
- * threads already: more help only while CPUs are left idle (bound: CPUs / CPUs in use, and
- * Amdahl's on the CPU share). One
- * CPU: CPU work cannot overlap. Async never helps CPU work: it overlaps waiting only.
- */
-static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
-{
-	double f = m->share[CAT_CPU], par = sc->parallelism, b;
-	struct adv_row *r;
-
-	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
-	    pc(1.0 - f - m->share[CAT_RUNQUEUE]));
-	if (m->cpus <= 1) {
-		say(row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", pc(f));
-		say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, processes share it just as threads would.");
-		return;
-	}
-	/* Single-threaded: one busy thread (others light), or one active thread at all. */
-	if (m->busy == 1 || sc->active <= 1) {
-		b = amdahl(f, m->cpus);
-		r = row(sc, ADV_THREADS, ADV_HELPS, b);
-		say(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
-		    m->cpus, pc(f));
-		say(r->reason, "One thread does the work, on a CPU %.0f%% of the time, while %d "
-			       "CPUs are available.", pc(f), m->cpus);
-		r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
-		say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-		say(r->reason, "Splitting the work across processes uses the other CPUs too, "
-			       "with no shared memory to coordinate.");
-		return;
-	}
-	if (par < m->cpus - CPU_SPARE) {
-		/* Idle CPUs could take more of the CPU work (C / par), but the waits stay:
-		 * Amdahl on the CPU share caps it. */
-		b = par > 0 ? m->cpus / par : m->cpus;
-		b = b < amdahl(f, m->cpus) ? b : amdahl(f, m->cpus);
-		r = row(sc, ADV_THREADS, ADV_HELPS, b);
-		say(r->basis, "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work",
-		    m->cpus, par, pc(f));
-		say(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
-			       "more parallel work would fill them.", sc->active, par, m->cpus);
-		r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
-		say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-		say(r->reason, "Processes would fill the idle CPUs as threads would.");
-		return;
-	}
-	say(row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
-	    "%u threads already keep %.1f of %d CPUs busy: only more CPUs or less work help.",
-	    sc->active, par, m->cpus);
-	say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-	    "The CPUs are already busy (%.1f of %d): processes would share them.", par, m->cpus);
-}
-
-/*
- * CPU saturation: the threads wait for a CPU a large share of the time. No concurrency lever
- * adds CPUs; more runnable threads only lengthen the run queue (hurts). The bound for more
- * CPUs, (cpu + runqueue) / cpu, goes in the verdict's sentence.
- */
-static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
-{
-	double r = m->share[CAT_RUNQUEUE];
-
-	say(row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-	    "More runnable threads than CPUs only lengthen the run queue, already %.0f%% of "
-	    "the time.", pc(r));
-	say(row(sc, ADV_PROCESSES, ADV_HURTS, 0)->reason,
-	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
-	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "There is little I/O wait to overlap: the wait is for a CPU.");
-}
-
-/*
- * Lock contention: threads block on a lock a large share of the time. More threads add
- * waiters on the same lock (hurts above LOCK_HURTS_SHARE, else no effect); processes help only
- * once the locked state is partitioned, which is the real change; async does not shorten a
- * lock wait. The bound for removing the contention goes in the verdict's sentence.
- */
-static void rule_lock(struct adv_scope *sc, const struct metrics *m)
-{
-	double l = m->share[CAT_LOCK];
-
-	say(row(sc, ADV_THREADS, l >= LOCK_HURTS_SHARE ? ADV_HURTS : ADV_NO_EFFECT, 0)->reason,
-	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
-	    "throughput.", pc(l));
-	say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-	    "Only if the locked state is split between them; the split, not the processes, is "
-	    "the change.");
-	say(row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "A lock wait is not I/O: async does not shorten it.");
-}
-
-/*
- * Blocking I/O in one category. Overlapping the waits (threads, processes or async) removes at
- * most the blocked share: bound 1 / (1 - share), capped at IO_BOUND_CAP. Disk: only up to what
- * the device sustains. Net: async is preferred for many or short waits. Already
- * IO_MANY_THREADS active threads: threads are already used.
- */
-static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
-{
-	double s = m->share[cat], b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
-	bool capped = b > IO_BOUND_CAP;
-	uint64_t avg = m->cnt[cat] ? sc->ns[cat] / m->cnt[cat] : 0;
-	char basis[ADV_TEXT];
-	struct adv_row *r;
-	int l;
-
-	if (capped)
-		b = IO_BOUND_CAP;
-	say(basis, "%.0f%% of the time is blocked in %s%s", pc(s), cat_names[cat],
-	    capped ? "; capped: beyond, the other end is the limit" :
-	    cat == CAT_IO_DISK ? ", if the device keeps up" : "");
-	if (sc->active >= IO_MANY_THREADS)
-		say(row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
-		    "%u threads already wait in parallel.", sc->active);
-	else if (cat == CAT_IO_DISK)
-		say(row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
-		    "Each thread has one request in flight; more threads keep more in flight, up "
-		    "to what the device sustains.");
-	else if (cat == CAT_IO_NET)
-		say(row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
-		    "Each thread waits on one socket at a time: more threads overlap the waits.");
-	else
-		say(row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
-		    "The thread waits for the other end of a pipe: more readers help only if that "
-		    "end keeps up.");
-	say(row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
-	    "Separate processes overlap the waits as threads do, with nothing shared to lock.");
-	r = row(sc, ADV_ASYNC, ADV_HELPS, b);
-	if (cat == CAT_IO_NET && (m->cnt[cat] >= NET_MANY_WAITS || avg < NET_SHORT_WAIT_NS))
-		say(r->reason, "Preferred: %llu waits of %.2f ms on average, overlapped by one "
-			       "event loop without a thread each.",
-		    (unsigned long long)m->cnt[cat], avg / 1e6);
-	else if (cat == CAT_IO_NET)
-		say(r->reason, "An event loop overlaps the socket waits without a thread each.");
-	else if (cat == CAT_IO_DISK)
-		say(r->reason, "io_uring keeps many requests in flight from one thread, up to "
-			       "what the device sustains.");
-	else
-		say(r->reason, "Polling the pipe among other work overlaps its waits.");
-	for (l = 0; l < ADV_LEVER_MAX; l++)
-		if (sc->rows[l].bound > 0)
-			say(sc->rows[l].basis, "%s", basis);
-}
-
-/*
- * A saturated event loop: a thread that polls is nonetheless on (or waiting for) a CPU nearly
- * all its life. More loops (threads or processes, one per CPU) help by Amdahl on its CPU share;
- * async is what it already does.
- */
-static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
-{
-	struct adv_row *r;
-	double b;
-
-	say(row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
-	    "An event loop is already async; more of it adds no CPU.");
-	if (m->cpus <= 1) {
-		say(row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, a second loop would share the only CPU.");
-		say(row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, a second loop would share the only CPU.");
-		return;
-	}
-	b = amdahl(m->loop_cpu, m->cpus);
-	r = row(sc, ADV_THREADS, ADV_HELPS, b);
-	say(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
-	    pc(m->loop_cpu));
-	say(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
-		       "loop per CPU.");
-	r = row(sc, ADV_PROCESSES, ADV_HELPS, b);
-	say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-	say(r->reason, "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
-		       "the CPUs.");
-}
-
-/* An event loop waiting for events: bound by its input (clients, timers), not its speed. */
-static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
-{
-	char why[ADV_TEXT];
-
-	say(why, "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
-		 "the pace.", pc(m->share[CAT_POLL]));
-	rule_all(sc, ADV_NO_EFFECT, why);
-	say(row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
-}
 
 /* ---- Scopes ---- */
 
@@ -489,106 +207,57 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 
 	switch (sc->verdict) {
 	case ADV_TOO_SHORT:
-		say(sc->why, "The window (%.1f ms) is too short to advise.", m->window_ns / 1e6);
+		adv_say(sc->why, "The window (%.1f ms) is too short to advise.", m->window_ns / 1e6);
 		break;
 	case ADV_NO_THREADS:
-		say(sc->why, "No thread time was measured.");
+		adv_say(sc->why, "No thread time was measured.");
 		break;
 	case ADV_IDLE:
-		say(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
+		adv_say(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
 		    sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
 		break;
 	case ADV_CPU:
-		say(sc->why, "CPU work: %.0f%% of the active threads' time is on a CPU "
-			     "(%.1f of %d CPUs busy on average).", pc(s), par, m->cpus);
+		adv_say(sc->why, "CPU work: %.0f%% of the active threads' time is on a CPU "
+			     "(%.1f of %d CPUs busy on average).", adv_pc(s), par, m->cpus);
 		break;
 	case ADV_CPU_SATURATED:
 		b = m->share[CAT_CPU] > 0 ?
 			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] : 1;
-		say(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
+		adv_say(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
 			     "%.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
-		    pc(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
+		    adv_pc(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
 		    "with it (the rest is other load)", b);
 		break;
 	case ADV_LOCK:
 		b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
 		b = b > m->cpus / (par > 0 ? par : 1) ? m->cpus / (par > 0 ? par : 1) : b;
 		b = b < 1.0 ? 1.0 : b;
-		say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
-			     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.", pc(s), b);
+		adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
+			     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.", adv_pc(s), b);
 		break;
 	case ADV_IO_DISK:
 	case ADV_IO_NET:
 	case ADV_IO_PIPE:
-		say(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.", pc(s),
+		adv_say(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.", adv_pc(s),
 		    cat_names[sc->cat]);
 		break;
 	case ADV_LOOP_SATURATED:
-		say(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
-			     "time.", pc(m->loop_cpu));
+		adv_say(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
+			     "time.", adv_pc(m->loop_cpu));
 		break;
 	case ADV_LOOP_WAITING:
-		say(sc->why, "An event loop waiting for events %.0f%% of the time.", pc(s));
+		adv_say(sc->why, "An event loop waiting for events %.0f%% of the time.", adv_pc(s));
 		break;
 	case ADV_SLEEP:
-		say(sc->why, "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
-		    pc(s));
+		adv_say(sc->why, "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
+		    adv_pc(s));
 		break;
 	case ADV_WAIT:
-		say(sc->why, "Waiting for children %.0f%% of the time: see their advice.", pc(s));
+		adv_say(sc->why, "Waiting for children %.0f%% of the time: see their advice.", adv_pc(s));
 		break;
 	case ADV_OTHER:
 	default:
-		say(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.", pc(s));
-		break;
-	}
-}
-
-static void apply_rule(struct adv_scope *sc, const struct metrics *m)
-{
-	char buf[ADV_TEXT];
-
-	switch (sc->verdict) {
-	case ADV_TOO_SHORT:
-	case ADV_NO_THREADS:
-		rule_na(sc, sc->why);
-		break;
-	case ADV_IDLE:
-		rule_all(sc, ADV_NO_EFFECT, "Nothing to speed up: the threads waited for work.");
-		break;
-	case ADV_CPU:
-		rule_cpu(sc, m);
-		break;
-	case ADV_CPU_SATURATED:
-		rule_saturated(sc, m);
-		break;
-	case ADV_LOCK:
-		rule_lock(sc, m);
-		break;
-	case ADV_IO_DISK:
-	case ADV_IO_NET:
-	case ADV_IO_PIPE:
-		rule_io(sc, m, sc->cat);
-		break;
-	case ADV_LOOP_SATURATED:
-		rule_loop_saturated(sc, m);
-		break;
-	case ADV_LOOP_WAITING:
-		rule_loop_waiting(sc, m);
-		break;
-	case ADV_SLEEP:
-		say(buf, "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
-		    pc(m->share[CAT_SLEEP]));
-		rule_all(sc, ADV_NO_EFFECT, buf);
-		break;
-	case ADV_WAIT:
-		rule_all(sc, ADV_NO_EFFECT, "The time is the children's: their own advice applies.");
-		break;
-	case ADV_OTHER:
-	default:
-		say(buf, "Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
-			 "the 'other' list.", pc(m->share[CAT_OTHER]));
-		rule_all(sc, ADV_NO_EFFECT, buf);
+		adv_say(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.", adv_pc(s));
 		break;
 	}
 }
@@ -733,7 +402,7 @@ static void scope(struct ctx *x, struct adv_scope *sc, const size_t *idx, size_t
 	gather(x, sc, &m, idx, n, idle);
 	choose(sc, &m);
 	explain(sc, &m);
-	apply_rule(sc, &m);
+	adv_apply_rule(sc, &m);
 	if (sc->verdict != ADV_TOO_SHORT)
 		evidence(x, sc, idle);
 }

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* What the advisor's verdicts (advise.c) and its rules (advise_rules.c) share. */
+#ifndef CONCUR_ADVISE_INTERNAL_H
+#define CONCUR_ADVISE_INTERNAL_H
+
+#include <stdbool.h>
+#include "advise.h"
+
+/* A thread with less CPU than this share of its life does no work worth bounding... */
+#define IDLE_CPU_SHARE 0.02
+/* ...and when it is also parked this much of its life in one category, it is idle capacity
+ * (a pool worker on its condition variable, an event loop with nothing to do, a timer thread):
+ * its waits are not contention, they are the absence of work. */
+#define IDLE_PARKED_SHARE 0.90
+/* Run-queue time above this share of the active time: the threads want more CPU than they
+ * get. Below it, preemption noise (a few % on a busy machine) is not saturation. */
+#define RUNQ_SATURATED 0.20
+/* A thread on a CPU this much of its life is "busy": it alone could use a whole CPU. */
+#define BUSY_CPU_SHARE 0.50
+/* An event loop thread wanting a CPU (cpu + runqueue) this much of its life has no idle time
+ * left: more events only queue up. */
+#define LOOP_BUSY_SHARE 0.90
+/* Lock wait above this share: each added thread is one more waiter on the same lock. */
+#define LOCK_HURTS_SHARE 0.30
+/* This many active threads already overlap blocking I/O: threads are "already used". */
+#define IO_MANY_THREADS 4
+/* Overlapping waits is worth at most this: beyond it the other end (the server, the device,
+ * the pipe's writer) becomes the bound, which this profile does not measure. */
+#define IO_BOUND_CAP 10.0
+/* Network waits this many, or this short on average: an event loop beats a thread per wait. */
+#define NET_MANY_WAITS 1000
+#define NET_SHORT_WAIT_NS 1000000ull
+/* A process whose threads wait for children this share of their time is a parent: its
+ * children are the bound, whatever the little rest of its time does. */
+#define WAIT_DOMINATES 0.50
+/* Spare CPUs below this (in CPUs): the CPUs are full. */
+#define CPU_SPARE 0.5
+
+/* What the rules read about a scope, beyond what adv_scope reports. */
+struct metrics {
+	int cpus;
+	double share[CAT_MAX];		/* of the active threads' time */
+	__u64 cnt[CAT_MAX];		/* intervals, active threads */
+	uint32_t busy;			/* active threads with cpu >= BUSY_CPU_SHARE */
+	bool loop_busy;			/* an active thread polls and is busy LOOP_BUSY_SHARE */
+	double loop_cpu;		/* that thread's cpu share */
+	uint64_t window_ns;
+	bool waiting;			/* a process dominated by waiting for children */
+};
+
+double adv_amdahl(double f, int n);
+void adv_say(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct adv_row *adv_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e, double bound);
+double adv_pc(double share);
+/* Nothing to measure: every row is n/a. */
+void adv_rule_na(struct adv_scope *sc, const char *reason);
+/* The levers' rows for the verdict chosen. */
+void adv_apply_rule(struct adv_scope *sc, const struct metrics *m);
+
+#endif

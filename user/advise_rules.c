@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/* The advisor's rules: for each verdict, what threads, processes and async would do. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "advise_internal.h"
+
+double adv_amdahl(double f, int n)
+{
+	return n > 0 ? 1.0 / ((1.0 - f) + f / n) : 1.0;
+}
+
+__attribute__((format(printf, 2, 3))) void adv_say(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, ADV_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+struct adv_row *adv_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
+			   double bound)
+{
+	struct adv_row *r = &sc->rows[l];
+
+	r->effect = e;
+	r->bound = bound;
+	return r;
+}
+
+double adv_pc(double share)
+{
+	return 100.0 * share;
+}
+
+/* ---- The rules, one per verdict ---- */
+
+/* Nothing to measure: every row is n/a. */
+void adv_rule_na(struct adv_scope *sc, const char *reason)
+{
+	int l;
+
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		adv_say(adv_row(sc, l, ADV_NA, 0)->reason, "%s", reason);
+}
+
+/* Same effect and reason on every lever: nothing about concurrency changes this time. */
+static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason)
+{
+	int l;
+
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		adv_say(adv_row(sc, l, e, 0)->reason, "%s", reason);
+}
+
+/*
+ * CPU work. One busy thread with spare CPUs: splitting the work helps, by Amdahl's law on the
+ * share that is CPU work (the rest, waits, is assumed serial), never above the CPU count. Busy
+ * threads already: more help only while CPUs are left idle (bound: CPUs / CPUs in use, and
+ * Amdahl's on the CPU share). One
+ * CPU: CPU work cannot overlap. Async never helps CPU work: it overlaps waiting only.
+ */
+static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
+{
+	double f = m->share[CAT_CPU], par = sc->parallelism, b;
+	struct adv_row *r;
+
+	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
+	    adv_pc(1.0 - f - m->share[CAT_RUNQUEUE]));
+	if (m->cpus <= 1) {
+		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", adv_pc(f));
+		adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, processes share it just as threads would.");
+		return;
+	}
+	/* Single-threaded: one busy thread (others light), or one active thread at all. */
+	if (m->busy == 1 || sc->active <= 1) {
+		b = adv_amdahl(f, m->cpus);
+		r = adv_row(sc, ADV_THREADS, ADV_HELPS, b);
+		adv_say(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
+		    m->cpus, adv_pc(f));
+		adv_say(r->reason, "One thread does the work, on a CPU %.0f%% of the time, while %d "
+			       "CPUs are available.", adv_pc(f), m->cpus);
+		r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+		adv_say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+		adv_say(r->reason, "Splitting the work across processes uses the other CPUs too, "
+			       "with no shared memory to coordinate.");
+		return;
+	}
+	if (par < m->cpus - CPU_SPARE) {
+		/* Idle CPUs could take more of the CPU work (C / par), but the waits stay:
+		 * Amdahl on the CPU share caps it. */
+		b = par > 0 ? m->cpus / par : m->cpus;
+		b = b < adv_amdahl(f, m->cpus) ? b : adv_amdahl(f, m->cpus);
+		r = adv_row(sc, ADV_THREADS, ADV_HELPS, b);
+		adv_say(r->basis, "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work",
+		    m->cpus, par, adv_pc(f));
+		adv_say(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
+			       "more parallel work would fill them.", sc->active, par, m->cpus);
+		r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+		adv_say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+		adv_say(r->reason, "Processes would fill the idle CPUs as threads would.");
+		return;
+	}
+	adv_say(adv_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+	    "%u threads already keep %.1f of %d CPUs busy: only more CPUs or less work help.",
+	    sc->active, par, m->cpus);
+	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	    "The CPUs are already busy (%.1f of %d): processes would share them.", par, m->cpus);
+}
+
+/*
+ * CPU saturation: the threads wait for a CPU a large share of the time. No concurrency lever
+ * adds CPUs; more runnable threads only lengthen the run queue (hurts). The bound for more
+ * CPUs, (cpu + runqueue) / cpu, goes in the verdict's sentence.
+ */
+static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
+{
+	double r = m->share[CAT_RUNQUEUE];
+
+	adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+	    "More runnable threads than CPUs only lengthen the run queue, already %.0f%% of "
+	    "the time.", adv_pc(r));
+	adv_say(adv_row(sc, ADV_PROCESSES, ADV_HURTS, 0)->reason,
+	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
+	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "There is little I/O wait to overlap: the wait is for a CPU.");
+}
+
+/*
+ * Lock contention: threads block on a lock a large share of the time. More threads add
+ * waiters on the same lock (hurts above LOCK_HURTS_SHARE, else no effect); processes help only
+ * once the locked state is partitioned, which is the real change; async does not shorten a
+ * lock wait. The bound for removing the contention goes in the verdict's sentence.
+ */
+static void rule_lock(struct adv_scope *sc, const struct metrics *m)
+{
+	double l = m->share[CAT_LOCK];
+
+	adv_say(adv_row(sc, ADV_THREADS, l >= LOCK_HURTS_SHARE ? ADV_HURTS : ADV_NO_EFFECT, 0)->reason,
+	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
+	    "throughput.", adv_pc(l));
+	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	    "Only if the locked state is split between them; the split, not the processes, is "
+	    "the change.");
+	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "A lock wait is not I/O: async does not shorten it.");
+}
+
+/*
+ * Blocking I/O in one category. Overlapping the waits (threads, processes or async) removes at
+ * most the blocked share: bound 1 / (1 - share), capped at IO_BOUND_CAP. Disk: only up to what
+ * the device sustains. Net: async is preferred for many or short waits. Already
+ * IO_MANY_THREADS active threads: threads are already used.
+ */
+static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
+{
+	double s = m->share[cat], b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
+	bool capped = b > IO_BOUND_CAP;
+	uint64_t avg = m->cnt[cat] ? sc->ns[cat] / m->cnt[cat] : 0;
+	char basis[ADV_TEXT];
+	struct adv_row *r;
+	int l;
+
+	if (capped)
+		b = IO_BOUND_CAP;
+	adv_say(basis, "%.0f%% of the time is blocked in %s%s", adv_pc(s), cat_names[cat],
+	    capped ? "; capped: beyond, the other end is the limit" :
+	    cat == CAT_IO_DISK ? ", if the device keeps up" : "");
+	if (sc->active >= IO_MANY_THREADS)
+		adv_say(adv_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+		    "%u threads already wait in parallel.", sc->active);
+	else if (cat == CAT_IO_DISK)
+		adv_say(adv_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		    "Each thread has one request in flight; more threads keep more in flight, up "
+		    "to what the device sustains.");
+	else if (cat == CAT_IO_NET)
+		adv_say(adv_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		    "Each thread waits on one socket at a time: more threads overlap the waits.");
+	else
+		adv_say(adv_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		    "The thread waits for the other end of a pipe: more readers help only if that "
+		    "end keeps up.");
+	adv_say(adv_row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
+	    "Separate processes overlap the waits as threads do, with nothing shared to lock.");
+	r = adv_row(sc, ADV_ASYNC, ADV_HELPS, b);
+	if (cat == CAT_IO_NET && (m->cnt[cat] >= NET_MANY_WAITS || avg < NET_SHORT_WAIT_NS))
+		adv_say(r->reason, "Preferred: %llu waits of %.2f ms on average, overlapped by one "
+			       "event loop without a thread each.",
+		    (unsigned long long)m->cnt[cat], avg / 1e6);
+	else if (cat == CAT_IO_NET)
+		adv_say(r->reason, "An event loop overlaps the socket waits without a thread each.");
+	else if (cat == CAT_IO_DISK)
+		adv_say(r->reason, "io_uring keeps many requests in flight from one thread, up to "
+			       "what the device sustains.");
+	else
+		adv_say(r->reason, "Polling the pipe among other work overlaps its waits.");
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		if (sc->rows[l].bound > 0)
+			adv_say(sc->rows[l].basis, "%s", basis);
+}
+
+/*
+ * A saturated event loop: a thread that polls is nonetheless on (or waiting for) a CPU nearly
+ * all its life. More loops (threads or processes, one per CPU) help by Amdahl on its CPU share;
+ * async is what it already does.
+ */
+static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
+{
+	struct adv_row *r;
+	double b;
+
+	adv_say(adv_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
+	    "An event loop is already async; more of it adds no CPU.");
+	if (m->cpus <= 1) {
+		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, a second loop would share the only CPU.");
+		adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, a second loop would share the only CPU.");
+		return;
+	}
+	b = adv_amdahl(m->loop_cpu, m->cpus);
+	r = adv_row(sc, ADV_THREADS, ADV_HELPS, b);
+	adv_say(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
+	    adv_pc(m->loop_cpu));
+	adv_say(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
+		       "loop per CPU.");
+	r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+	adv_say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+	adv_say(r->reason, "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
+		       "the CPUs.");
+}
+
+/* An event loop waiting for events: bound by its input (clients, timers), not its speed. */
+static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
+{
+	char why[ADV_TEXT];
+
+	adv_say(why, "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
+		 "the pace.", adv_pc(m->share[CAT_POLL]));
+	rule_all(sc, ADV_NO_EFFECT, why);
+	adv_say(adv_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
+}
+
+void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
+{
+	char buf[ADV_TEXT];
+
+	switch (sc->verdict) {
+	case ADV_TOO_SHORT:
+	case ADV_NO_THREADS:
+		adv_rule_na(sc, sc->why);
+		break;
+	case ADV_IDLE:
+		rule_all(sc, ADV_NO_EFFECT, "Nothing to speed up: the threads waited for work.");
+		break;
+	case ADV_CPU:
+		rule_cpu(sc, m);
+		break;
+	case ADV_CPU_SATURATED:
+		rule_saturated(sc, m);
+		break;
+	case ADV_LOCK:
+		rule_lock(sc, m);
+		break;
+	case ADV_IO_DISK:
+	case ADV_IO_NET:
+	case ADV_IO_PIPE:
+		rule_io(sc, m, sc->cat);
+		break;
+	case ADV_LOOP_SATURATED:
+		rule_loop_saturated(sc, m);
+		break;
+	case ADV_LOOP_WAITING:
+		rule_loop_waiting(sc, m);
+		break;
+	case ADV_SLEEP:
+		adv_say(buf, "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
+		    adv_pc(m->share[CAT_SLEEP]));
+		rule_all(sc, ADV_NO_EFFECT, buf);
+		break;
+	case ADV_WAIT:
+		rule_all(sc, ADV_NO_EFFECT, "The time is the children's: their own advice applies.");
+		break;
+	case ADV_OTHER:
+	default:
+		adv_say(buf, "Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
+			 "the 'other' list.", adv_pc(m->share[CAT_OTHER]));
+		rule_all(sc, ADV_NO_EFFECT, buf);
+		break;
+	}
+}
+

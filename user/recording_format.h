@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* The recording format's constants and sizes, shared by its writer and its reader. */
+#ifndef CONCUR_RECORDING_FORMAT_H
+#define CONCUR_RECORDING_FORMAT_H
+
+#include "recording.h"
+
+#define REC_MAGIC "CONCURREC"
+#define REC_MAGIC_LEN 9
+#define REC_FORMAT 2
+#define REC_MAX_BODY (1ull << 30)
+/* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
+#define DEFLATE_MAX_RATIO 1032
+/* The kernel gives at most CONCUR_STACK_DEPTH user and kernel frames; leave room to grow. */
+#define REC_MAX_FRAMES 4096
+#define REC_MAX_FILE (REC_MAX_BODY + (REC_MAX_BODY >> 8) + 4096)
+
+/* The smallest encoding of each record: a count of them must fit in the bytes left. */
+#define SZ_STRING 4
+#define SZ_ARG 4
+#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 4 + CAT_MAX * 8 + 4)
+#define SZ_OTHER (4 + 8 + 8)
+#define SZ_ACCT (3 * 8 + 2 * CAT_MAX * 8 + 4 * 8 + 9 * 4 + CONCUR_COMM_LEN)
+#define SZ_THREAD (8 + 8 + 1 + 4 + 8 + SZ_ACCT)
+#define SZ_STACK (3 * 4 + 2 * 8 + 4)
+#define SZ_FRAME (8 + 4 + 4 + 1)
+#define SZ_UNWIND (4 + 4 * 8)
+
+/*
+ * A tripwire: a field added to a recorded struct must be added to the format too (with
+ * REC_FORMAT bumped), or reports rendered from recordings would silently go without it.
+ */
+#ifdef __x86_64__
+#define RECORDED(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
+RECORDED(struct profile, 240);
+RECORDED(struct proc, 144);
+RECORDED(struct other_sys, 24);
+RECORDED(struct thread, 304);
+RECORDED(struct thread_acct, 272);
+RECORDED(struct stack, 40);
+RECORDED(struct frame, 32);
+RECORDED(struct unwind_warning, 40);
+#endif
+
+
+#endif
