@@ -508,6 +508,7 @@ int advise(const struct profile *p, struct advice *out)
 			;
 		sc->pid = p->procs[i].pid;
 		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
+		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
 		scope(&x, sc, idx + lo, hi - lo, x.idle_proc);
 		lo = hi;
 	}

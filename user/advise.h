@@ -75,6 +75,7 @@ struct adv_scope {
 	bool whole;			/* the whole workload, else one process */
 	uint32_t pid;
 	char comm[CONCUR_COMM_LEN];
+	char runtime[16];		/* the process's (see runtime.h); "" for the whole workload */
 	enum adv_verdict verdict;
 	int cat;			/* the bottleneck's category, -1 when none */
 	char why[ADV_TEXT];		/* the verdict in one sentence */

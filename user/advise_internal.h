@@ -36,6 +36,9 @@
 /* Spare CPUs below this (in CPUs): the CPUs are full. */
 #define CPU_SPARE 0.5
 
+/* CPython threads waiting this much for a lock, besides computing: the GIL hand-off. */
+#define GIL_LOCK_SHARE 0.10
+
 /* What the rules read about a scope, beyond what adv_scope reports. */
 struct metrics {
 	int cpus;

@@ -138,9 +138,46 @@ static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
  * once the locked state is partitioned, which is the real change; async does not shorten a
  * lock wait. The bound for removing the contention goes in the verdict's sentence.
  */
+/*
+ * CPython runs one thread's Python code at a time: threads of a CPython process that compute
+ * hand a single lock (the GIL) back and forth, and their lock wait is that hand-off. Only
+ * processes run Python code in parallel. (The wait is not yet measured as GIL wait by the
+ * lock's address: this is the runtime's known behaviour applied to the measured split.)
+ */
+static bool gil_bound(const struct adv_scope *sc, const struct metrics *m)
+{
+	return !strncmp(sc->runtime, "CPython", 7) && sc->active > 1 && m->cpus > 1;
+}
+
+static void rule_gil(struct adv_scope *sc, const struct metrics *m)
+{
+	double f = m->share[CAT_CPU] + m->share[CAT_LOCK], b = adv_amdahl(f, m->cpus);
+	struct adv_row *r;
+
+	adv_say(sc->why, "%s's GIL: %u threads run Python code in turn, on a CPU %.0f%% and "
+		    "waiting for the lock %.0f%% of the time.", sc->runtime, sc->active,
+		adv_pc(m->share[CAT_CPU]), adv_pc(m->share[CAT_LOCK]));
+
+	adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+	    "%s: threads take turns holding the GIL; more threads only add hand-offs "
+	    "(lock wait %.0f%%).", sc->runtime, adv_pc(m->share[CAT_LOCK]));
+	r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+	adv_say(r->basis, "%d CPUs, %.0f%% of the time is Python work or the GIL hand-off",
+	    m->cpus, adv_pc(f));
+	adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
+		       "parallel.");
+	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	    "The wait is for the GIL, not for I/O: async does not shorten it.");
+}
+
 static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 {
 	double l = m->share[CAT_LOCK];
+
+	if (gil_bound(sc, m)) {
+		rule_gil(sc, m);
+		return;
+	}
 
 	adv_say(adv_row(sc, ADV_THREADS, l >= LOCK_HURTS_SHARE ? ADV_HURTS : ADV_NO_EFFECT, 0)->reason,
 	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
@@ -249,6 +286,12 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 {
+	/* CPU work handed around one lock in a CPython process is the GIL, whatever share won. */
+	if (gil_bound(sc, m) && m->share[CAT_LOCK] >= GIL_LOCK_SHARE &&
+	    (sc->verdict == ADV_CPU || sc->verdict == ADV_LOCK)) {
+		rule_gil(sc, m);
+		return;
+	}
 	char buf[ADV_TEXT];
 
 	switch (sc->verdict) {
@@ -261,6 +304,11 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_CPU:
 		rule_cpu(sc, m);
+		/* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
+		if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
+			adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+			    "%s: one thread at a time runs Python code (the GIL); processes do not "
+			    "share it.", sc->runtime);
 		break;
 	case ADV_CPU_SATURATED:
 		rule_saturated(sc, m);

@@ -46,6 +46,7 @@ static void write_proc(struct json *j, const struct proc *pr)
 	json_u64(j, "start_ns", pr->start_ns);
 	json_u64(j, "end_ns", pr->end_ns);
 	json_strn(j, "comm", pr->comm, CONCUR_COMM_LEN);
+	json_strn(j, "runtime", pr->runtime, sizeof(pr->runtime));
 	json_bool(j, "exited", pr->exited);
 	json_u64(j, "threads", pr->nthreads);
 	json_u64(j, "thread_ns", proc_thread_ns(pr));

@@ -23,6 +23,7 @@ struct proc {
 	uint64_t end_ns;	/* 0 while alive */
 	bool exited;
 	char comm[CONCUR_COMM_LEN];
+	char runtime[16];	/* "CPython 3.11", "native"..., "" when unknown (see runtime.h) */
 	uint32_t nthreads;
 	__u64 ns[CAT_MAX];
 	struct other_sys *other;

@@ -7,7 +7,7 @@
 
 #define REC_MAGIC "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT 2
+#define REC_FORMAT 3
 #define REC_MAX_BODY (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -18,7 +18,7 @@
 /* The smallest encoding of each record: a count of them must fit in the bytes left. */
 #define SZ_STRING 4
 #define SZ_ARG 4
-#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 4 + CAT_MAX * 8 + 4)
+#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + CAT_MAX * 8 + 4)
 #define SZ_OTHER (4 + 8 + 8)
 #define SZ_ACCT (3 * 8 + 2 * CAT_MAX * 8 + 4 * 8 + 9 * 4 + CONCUR_COMM_LEN)
 #define SZ_THREAD (8 + 8 + 1 + 4 + 8 + SZ_ACCT)
@@ -34,7 +34,7 @@
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
 RECORDED(struct profile, 240);
-RECORDED(struct proc, 144);
+RECORDED(struct proc, 160);
 RECORDED(struct other_sys, 24);
 RECORDED(struct thread, 304);
 RECORDED(struct thread_acct, 272);

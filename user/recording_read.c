@@ -311,6 +311,7 @@ static void read_procs(struct loader *l)
 		pr->end_ns = get_u64(r);
 		pr->exited = get_flag(r);
 		get_comm(r, pr->comm);
+		get_comm(r, pr->runtime);
 		pr->nthreads = get_u32(r);
 		get_cats(r, pr->ns);
 		read_other(r, pr);

@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (2); a reader refuses any other
+ *   u32 format version           REC_FORMAT (3); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -25,7 +25,8 @@
  *   i32 cpus, u32 sample_hz, u64 anomalies, nstats x u64 stats
  *   u32 nstrings, each: u32 len, len bytes (no NUL)
  *   u32 argc, argc x str               the command line
- *   u32 nprocs, each: u32 pid, u32 ppid, u64 start_ns, u64 end_ns, u8 exited, 16 bytes comm, u32 nthreads,
+ *   u32 nprocs, each: u32 pid, u32 ppid, u64 start_ns, u64 end_ns, u8 exited, 16 bytes comm,
+ *       16 bytes runtime, u32 nthreads,
  *       CAT_MAX x u64 ns, u32 nother, each: i32 nr, u64 ns, u64 count
  *   u32 nthreads, each: u64 start_ns, u64 end_ns, u8 exited, u32 last_cat, u64 last_ns, then
  *       struct thread_acct field by field in the order of put_acct() (ns[] and cnt[] CAT_MAX x u64,
@@ -261,6 +262,7 @@ static void put_procs(struct out *o, const struct profile *p)
 		put_u64(o, pr->end_ns);
 		put_u8(o, pr->exited);
 		put(o, pr->comm, CONCUR_COMM_LEN);
+		put(o, pr->runtime, sizeof(pr->runtime));
 		put_u32(o, pr->nthreads);
 		put_cats(o, pr->ns);
 		put_u32(o, pr->nother);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "demangle.h"
+#include "runtime.h"
 #include "strtab.h"
 #include "symbolize.h"
 
@@ -448,6 +449,17 @@ static bool to_vaddr(const struct elf_image *img, uint64_t off, uint64_t *vaddr)
 		}
 	}
 	return false;
+}
+
+int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN])
+{
+	struct proc_maps *pm = find_proc(s, pid);
+	size_t i;
+
+	for (i = 0; pm && i < pm->n; i++)
+		if (runtime_of_module(pm->maps[i].module, out))
+			return 1;
+	return 0;
 }
 
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)

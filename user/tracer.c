@@ -25,6 +25,7 @@
 #include "launch.h"
 #include "mapwatch.h"
 #include "procfs.h"
+#include "runtime.h"
 #include "status.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -482,6 +483,15 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	}
 	if (err)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
+	/* The runtime of each process, from the files it maps: the advisor's hint. The exited
+	 * are known from the maps read while they lived (with stacks on). */
+	for (i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].exited)
+			runtime_detect(p->procs[i].pid, p->procs[i].runtime);
+		else if (s->sym && !symbolizer__runtime(s->sym, p->procs[i].pid,
+							p->procs[i].runtime))
+			snprintf(p->procs[i].runtime, sizeof(p->procs[i].runtime), "native");
+	}
 	/* Threads rename themselves after they start; the living say what they are called now. */
 	for (i = 0; i < p->nthreads; i++)
 		if (!p->threads[i].exited)

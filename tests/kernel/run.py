@@ -862,6 +862,24 @@ def t_pid_reuse(ctx):
         raise Fail("the instances' splits are mixed up: %s" % reused[0])
 
 
+@test("advice_cpython_gil")
+def t_advice_cpython_gil(ctx):
+    # Debian's python3 with pure-Python work split across 2 threads: the process is detected as
+    # CPython, its threads take turns at the GIL, and the advice says processes help
+    # (bound about 2x on 2 CPUs) while more threads hurt.
+    script = os.path.join(REPO, "tests", "kernel", "scenarios", "gil_work.py")
+    doc = profile(ctx, ["run", "--", "/usr/bin/python3", script, "--threads", "2", "--units", "150"])
+    procs = [p for p in doc["processes"] if p["comm"].startswith("python3")]
+    if not procs or not procs[0]["runtime"].startswith("CPython 3."):
+        raise Fail("runtime not detected: %s" % [(p["comm"], p["runtime"]) for p in doc["processes"]])
+    adv = [a for a in doc["advice"]["processes"] if a["pid"] == procs[0]["pid"]][0]
+    levers = {k: v["effect"] for k, v in adv["levers"].items()}
+    if levers != {"threads": "hurts", "processes": "helps", "async": "no effect"} or "GIL" not in adv["why"]:
+        raise Fail("advice for a GIL-bound process: %s / %s" % (adv["why"], levers))
+    if not 1.5 <= adv["levers"]["processes"]["bound"] <= 2.0:
+        raise Fail("processes' bound %.2f, expected 1.5-2.0 on 2 CPUs" % adv["levers"]["processes"]["bound"])
+
+
 def one_line_error(argv, rc, err, status=None):
     """Non-zero (or exactly `status`) exit and exactly one non-empty line on stderr."""
     lines = err.splitlines()

@@ -461,3 +461,35 @@ Test(advise, text_section_fits_80_columns)
 	}
 	free(buf);
 }
+
+/* Two CPython threads computing in turn: the GIL, so processes help and threads do not. */
+Test(advise, cpython_threads_taking_turns_are_gil_bound)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
+	profile__finish(p);
+	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
+	cr_assert_eq(advise(p, &a), 0);
+	prof = p;
+	sc = &a.procs[0];
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_gt(sc->rows[ADV_PROCESSES].bound, 1.9);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+	cr_expect(strstr(sc->why, "GIL"), "%s", sc->why);
+}
+
+/* The same split in a native process is plain lock contention. */
+Test(advise, the_same_split_natively_is_lock_or_cpu_not_gil)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
+	sc = run(p);
+	cr_expect_null(strstr(sc->why, "GIL"), "%s", sc->why);
+}

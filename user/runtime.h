@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Which language runtime a process runs, from the files it maps: the advisor's hint. */
+#ifndef CONCUR_RUNTIME_H
+#define CONCUR_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RUNTIME_LEN 16
+
+/* "CPython 3.11", "Node.js", "JVM" for a mapped file's name, else NULL. */
+int runtime_of_module(const char *name, char out[RUNTIME_LEN]);
+/* From /proc/PID/maps: a runtime, or "native"; -errno when the process is gone. */
+int runtime_detect(uint32_t pid, char out[RUNTIME_LEN]);
+
+#endif
