@@ -407,6 +407,27 @@ static void scope(struct ctx *x, struct adv_scope *sc, const size_t *idx, size_t
 		evidence(x, sc, idle);
 }
 
+static int by_thread_ns_desc(const void *a, const void *b, void *arg)
+{
+	const struct proc *procs = arg;
+	uint64_t x = proc_thread_ns(&procs[*(const size_t *)a]);
+	uint64_t y = proc_thread_ns(&procs[*(const size_t *)b]);
+
+	return x > y ? -1 : x < y;
+}
+
+size_t *advice_heaviest_first(const struct advice *a, const struct profile *p)
+{
+	size_t *order = calloc(a->nprocs + 1, sizeof(*order)), i;
+
+	if (!order)
+		return NULL;
+	for (i = 0; i < a->nprocs; i++)
+		order[i] = i;
+	qsort_r(order, a->nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
+	return order;
+}
+
 void advice_free(struct advice *a)
 {
 	free(a->procs);

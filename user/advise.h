@@ -103,5 +103,7 @@ struct advice {
  * outlive out (the top stacks point into it). */
 int advise(const struct profile *p, struct advice *out);
 void advice_free(struct advice *a);
+/* Indices into a->procs (== p->procs), most thread-time first; malloc'ed, NULL without memory. */
+size_t *advice_heaviest_first(const struct advice *a, const struct profile *p);
 
 #endif /* CONCUR_ADVISE_H */

@@ -365,15 +365,6 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	json_obj_end(j);
 }
 
-static int by_thread_ns_desc(const void *a, const void *b, void *arg)
-{
-	const struct proc *procs = arg;
-	uint64_t x = proc_thread_ns(&procs[*(const size_t *)a]);
-	uint64_t y = proc_thread_ns(&procs[*(const size_t *)b]);
-
-	return x > y ? -1 : x < y;
-}
-
 /* "advice": cpus, parallelism, then the scopes: the whole workload first, then the
  * ADVICE_PROCS heaviest processes, and how many processes there are in all. */
 static int write_advice(struct json *j, const struct profile *p)
@@ -384,14 +375,11 @@ static int write_advice(struct json *j, const struct profile *p)
 
 	if (err)
 		return err;
-	order = calloc(a.nprocs + 1, sizeof(*order));
+	order = advice_heaviest_first(&a, p);
 	if (!order) {
 		advice_free(&a);
 		return -ENOMEM;
 	}
-	for (i = 0; i < a.nprocs; i++)
-		order[i] = i;
-	qsort_r(order, a.nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
 	json_obj_begin(j, "advice");
 	json_u64(j, "cpus", a.cpus);
 	json_fixed(j, "parallelism", a.parallelism, 3);

@@ -381,15 +381,6 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 	}
 }
 
-static int by_thread_ns_desc(const void *a, const void *b, void *arg)
-{
-	const struct proc *procs = arg;
-	uint64_t x = proc_thread_ns(&procs[*(const size_t *)a]);
-	uint64_t y = proc_thread_ns(&procs[*(const size_t *)b]);
-
-	return x > y ? -1 : x < y;
-}
-
 static int print_advice(FILE *f, const struct profile *p, const struct style *s)
 {
 	struct advice a;
@@ -398,7 +389,7 @@ static int print_advice(FILE *f, const struct profile *p, const struct style *s)
 
 	if (err)
 		return err;
-	order = calloc(a.nprocs + 1, sizeof(*order));
+	order = advice_heaviest_first(&a, p);
 	if (!order) {
 		advice_free(&a);
 		return -ENOMEM;
@@ -407,9 +398,6 @@ static int print_advice(FILE *f, const struct profile *p, const struct style *s)
 		sgr(s, "\033[0m"), a.cpus, a.cpus == 1 ? "" : "s", a.parallelism);
 	if (a.nprocs != 1)
 		print_scope(f, &a.whole, s);
-	for (i = 0; i < a.nprocs; i++)
-		order[i] = i;
-	qsort_r(order, a.nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
 	n = a.nprocs < TOP_ADVICE ? a.nprocs : TOP_ADVICE;
 	for (i = 0; i < n; i++)
 		print_scope(f, &a.procs[order[i]], s);
