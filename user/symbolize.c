@@ -456,9 +456,12 @@ int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN
 	struct proc_maps *pm = find_proc(s, pid);
 	size_t i;
 
-	for (i = 0; pm && i < pm->n; i++)
+	if (!pm)
+		return -ENOENT;
+	for (i = 0; i < pm->n; i++)
 		if (runtime_of_module(pm->maps[i].module, out))
-			return 1;
+			return 0;
+	snprintf(out, RUNTIME_LEN, "native");
 	return 0;
 }
 

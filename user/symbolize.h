@@ -18,7 +18,8 @@ void symbolizer__free(struct symbolizer *s);
 /* Reads the process's memory map and symbol tables now, while it is alive. */
 int symbolizer__snapshot(struct symbolizer *s, uint32_t pid);
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r);
-/* The runtime of a process whose map was read (see runtime.h); 0 when none is known. */
+/* The runtime of a process whose map was read (see runtime.h), or "native";
+ * -ENOENT when its map was never read. */
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[16]);
 void symbolizer__kernel(struct symbolizer *s, uint64_t ip, struct sym_result *r);
 

@@ -483,14 +483,18 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	}
 	if (err)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
-	/* The runtime of each process, from the files it maps: the advisor's hint. The exited
-	 * are known from the maps read while they lived (with stacks on). */
+	/*
+	 * The runtime of each process, from the files it maps: the advisor's hint. With stacks,
+	 * from the maps the symbolizer read (just now for the living, while they lived for the
+	 * exited); else from /proc for the living. Unknown ("") otherwise.
+	 */
 	for (i = 0; i < p->nprocs; i++) {
-		if (!p->procs[i].exited)
-			runtime_detect(p->procs[i].pid, p->procs[i].runtime);
-		else if (s->sym && !symbolizer__runtime(s->sym, p->procs[i].pid,
-							p->procs[i].runtime))
-			snprintf(p->procs[i].runtime, sizeof(p->procs[i].runtime), "native");
+		struct proc *pr = &p->procs[i];
+
+		if (s->sym && !symbolizer__runtime(s->sym, pr->pid, pr->runtime))
+			continue;
+		if (!pr->exited)
+			runtime_detect(pr->pid, pr->runtime);
 	}
 	/* Threads rename themselves after they start; the living say what they are called now. */
 	for (i = 0; i < p->nthreads; i++)
