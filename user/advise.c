@@ -416,16 +416,22 @@ static int by_thread_ns_desc(const void *a, const void *b, void *arg)
 	return x > y ? -1 : x < y;
 }
 
-size_t *advice_heaviest_first(const struct advice *a, const struct profile *p)
+int advise_ranked(const struct profile *p, struct advice *a, size_t **order)
 {
-	size_t *order = calloc(a->nprocs + 1, sizeof(*order)), i;
+	size_t i;
+	int err = advise(p, a);
 
-	if (!order)
-		return NULL;
+	if (err)
+		return err;
+	*order = calloc(a->nprocs + 1, sizeof(**order));
+	if (!*order) {
+		advice_free(a);
+		return -ENOMEM;
+	}
 	for (i = 0; i < a->nprocs; i++)
-		order[i] = i;
-	qsort_r(order, a->nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
-	return order;
+		(*order)[i] = i;
+	qsort_r(*order, a->nprocs, sizeof(**order), by_thread_ns_desc, p->procs);
+	return 0;
 }
 
 void advice_free(struct advice *a)

@@ -103,7 +103,8 @@ struct advice {
  * outlive out (the top stacks point into it). */
 int advise(const struct profile *p, struct advice *out);
 void advice_free(struct advice *a);
-/* Indices into a->procs (== p->procs), most thread-time first; malloc'ed, NULL without memory. */
-size_t *advice_heaviest_first(const struct advice *a, const struct profile *p);
+/* advise(), and *order: indices into a->procs (== p->procs), most thread-time first
+ * (malloc'ed). On an error nothing is left to free. */
+int advise_ranked(const struct profile *p, struct advice *a, size_t **order);
 
 #endif /* CONCUR_ADVISE_H */

@@ -371,15 +371,10 @@ static int write_advice(struct json *j, const struct profile *p)
 {
 	struct advice a;
 	size_t *order, i;
-	int err = advise(p, &a);
+	int err = advise_ranked(p, &a, &order);
 
 	if (err)
 		return err;
-	order = advice_heaviest_first(&a, p);
-	if (!order) {
-		advice_free(&a);
-		return -ENOMEM;
-	}
 	json_obj_begin(j, "advice");
 	json_u64(j, "cpus", a.cpus);
 	json_fixed(j, "parallelism", a.parallelism, 3);

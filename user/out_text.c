@@ -385,15 +385,10 @@ static int print_advice(FILE *f, const struct profile *p, const struct style *s)
 {
 	struct advice a;
 	size_t *order, i, n;
-	int err = advise(p, &a);
+	int err = advise_ranked(p, &a, &order);
 
 	if (err)
 		return err;
-	order = advice_heaviest_first(&a, p);
-	if (!order) {
-		advice_free(&a);
-		return -ENOMEM;
-	}
 	fprintf(f, "\n%sAdvice%s (%d CPU%s, %.2f busy on average)\n", sgr(s, "\033[1m"),
 		sgr(s, "\033[0m"), a.cpus, a.cpus == 1 ? "" : "s", a.parallelism);
 	if (a.nprocs != 1)
