@@ -122,6 +122,29 @@ static __always_inline struct thread_acct *get_thread(struct task_struct *task)
 	return tid ? bpf_map_lookup_elem(&threads, &tid) : NULL;
 }
 
+/*
+ * How long `next`, switched in now, was runnable since it last left a CPU: the run queue
+ * waits the kernel has added to its run_delay since (a migration closes one) and the wait
+ * in progress since it was queued on this CPU, on this run queue's clock (updated for this
+ * switch). Exactly what the kernel adds to run_delay right after this tracepoint. The run
+ * queue is reached through the task (its CFS queue is this CPU's): per-CPU kernel
+ * variables have no address for BPF where kallsyms lists no data symbols.
+ */
+static __always_inline __u64 queued_ns(struct task_struct *next, const struct thread_acct *a)
+{
+	struct cfs_rq *cfs = next->se.cfs_rq;
+	__u64 q = 0, last = next->sched_info.last_queued, clock;
+
+	if (last && cfs) {
+		clock = cfs->rq->clock;
+		if (clock > last)
+			q = clock - last;
+	}
+	if ((a->flags & ACCT_EXEC_KNOWN) && next->sched_info.run_delay > a->run_delay_ns)
+		q += next->sched_info.run_delay - a->run_delay_ns;
+	return q;
+}
+
 /* The "syscall" of a preemption, for the stack cache: never equal to a real one. */
 #define NR_PREEMPTED (-2)
 /* A cached pair of stacks is used at most this many times in a row, then captured anew. */
@@ -172,7 +195,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct thread_acct *a;
-	struct acct_delta d;
+	struct acct_delta d, queue;
 	__s32 nr = CONCUR_NO_SYSCALL;
 	__u32 cat = CAT_OTHER;
 	int runnable;
@@ -193,35 +216,13 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	}
 	a = get_thread(next);
 	if (a) {
-		d = acct_switch_in(a, now);
+		d = acct_switch_in(a, now, queued_ns(next, a), &queue);
+		if (queue.ns)
+			stat_add(STAT_WAKEUPS, 1);
 		record(a, d);
+		record(a, queue);
 	}
 	return 0;
-}
-
-static int on_wake(struct task_struct *p)
-{
-	struct thread_acct *a = get_thread(p);
-	struct acct_delta d;
-
-	if (!a)
-		return 0;
-	stat_add(STAT_WAKEUPS, 1);
-	d = acct_wakeup(a, bpf_ktime_get_ns());
-	record(a, d);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(on_wakeup, struct task_struct *p)
-{
-	return on_wake(p);
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(on_wakeup_new, struct task_struct *p)
-{
-	return on_wake(p);
 }
 
 SEC("tp_btf/sched_process_fork")

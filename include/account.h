@@ -89,14 +89,15 @@ ACCT_INLINE void acct_set_kclock(struct thread_acct *a, struct acct_kclock k)
  * kernels hide the scheduler events of their own agents, and the thread they preempted
  * gets the CPU back silently). The kernel's own counters say how the interval divides:
  * a runnable thread waited for what its run_delay grew by (counted at the unseen
- * switch-in), a blocked one was on a CPU for what its runtime grew by. The first part
- * goes to the interval's category, the rest is left for cpu. Returns the first part.
+ * switch-in); a blocked one was on a CPU for what its runtime grew by, and runnable before
+ * that for what its run_delay grew by. The first part goes to the interval's category, the
+ * runnable part to runqueue, the rest is left for cpu. Returns the first part.
  */
 ACCT_INLINE struct acct_delta acct_split_missed_switch_in(struct thread_acct *a, __u64 now,
 							  struct acct_kclock k)
 {
 	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
-	__u64 part, span = now > a->since_ns ? now - a->since_ns : 0;
+	__u64 part, ran, span = now > a->since_ns ? now - a->since_ns : 0;
 
 	if (!(a->flags & ACCT_EXEC_KNOWN))
 		return d;
@@ -110,7 +111,14 @@ ACCT_INLINE struct acct_delta acct_split_missed_switch_in(struct thread_acct *a,
 	}
 	if (k.exec_ns < a->exec_ns || k.exec_ns - a->exec_ns >= span)
 		return d;
-	return acct_close(a, now - (k.exec_ns - a->exec_ns), acct_open_cat(a));
+	ran = k.exec_ns - a->exec_ns;
+	part = k.run_delay_ns > a->run_delay_ns ? k.run_delay_ns - a->run_delay_ns : 0;
+	if (part > span - ran)
+		part = span - ran;
+	d = acct_close(a, now - ran - part, acct_open_cat(a));
+	/* Not returned: only the wait itself is recorded by syscall and stack on this path. */
+	acct_close(a, now - ran, CAT_RUNQUEUE);
+	return d;
 }
 
 /*
@@ -157,10 +165,20 @@ ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, 
 	return d;
 }
 
-ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now)
+/*
+ * The thread gets a CPU. A wait ends here: a preempted thread's runqueue time, or a blocked
+ * thread's wait, whose last queued_ns were spent runnable (woken, waiting for this CPU: the
+ * kernel's own figure, see the caller). Returns the wait; *queue gets the runnable part
+ * after a blocked wait (empty otherwise). Wake-ups are not traced: this split costs nothing
+ * at the wake-up, which on a switch-bound program is as frequent as the switch.
+ */
+ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now, __u64 queued_ns,
+					     struct acct_delta *queue)
 {
 	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+	__u64 span = now > a->since_ns ? now - a->since_ns : 0;
 
+	*queue = d;
 	switch (a->state) {
 	case TS_DEAD:
 		return d;
@@ -169,9 +187,11 @@ ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now)
 		d = acct_close(a, now, CAT_RUNQUEUE);
 		break;
 	case TS_BLOCKED:
-		/* The wake-up was missed: the wait lasted until now. */
-		a->anomalies++;
-		d = acct_close(a, now, acct_open_cat(a));
+		a->wakeups++;
+		if (queued_ns > span)
+			queued_ns = span;
+		d = acct_close(a, now - queued_ns, acct_open_cat(a));
+		*queue = acct_close(a, now, CAT_RUNQUEUE);
 		break;
 	default:
 		a->anomalies++;
@@ -179,22 +199,6 @@ ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now)
 		break;
 	}
 	a->state = TS_RUNNING;
-	return d;
-}
-
-/*
- * Woken up. Only a blocked thread changes state: a thread woken between setting its
- * sleep state and calling schedule() never left the CPU.
- */
-ACCT_INLINE struct acct_delta acct_wakeup(struct thread_acct *a, __u64 now)
-{
-	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
-
-	if (a->state != TS_BLOCKED)
-		return d;
-	a->wakeups++;
-	d = acct_close(a, now, acct_open_cat(a));
-	a->state = TS_RUNNABLE;
 	return d;
 }
 

@@ -83,7 +83,7 @@ struct thread_acct {
 	__s32 kstack;
 	__u32 pid;
 	__u32 tid;
-	__u64 wakeups;
+	__u64 wakeups;		/* got a CPU back after blocking */
 	__u64 preemptions;	/* left a CPU still runnable */
 	/* Totals. */
 	__u64 ns[CAT_MAX];
@@ -145,7 +145,7 @@ struct proc_info {
 /* Index into the per-CPU `stats` array. */
 enum concur_stat {
 	STAT_SWITCHES,
-	STAT_WAKEUPS,
+	STAT_WAKEUPS,		/* target threads back on a CPU after blocking */
 	STAT_FORKS,
 	STAT_EXITS,
 	STAT_THREADS_FULL,	/* a thread could not be tracked: map full */

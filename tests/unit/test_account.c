@@ -19,11 +19,18 @@ static struct thread_acct fresh(__u64 t, __u32 state)
 Test(account, busy_then_sleep_then_runqueue)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta d, queue;
 
 	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35, KC(0, 0));	/* nanosleep */
-	acct_wakeup(&a, 15 * MS);
-	acct_switch_in(&a, 16 * MS);
+	/* Woken at 15 ms: the kernel says it then waited 1 ms for the CPU. */
+	d = acct_switch_in(&a, 16 * MS, 1 * MS, &queue);
 	acct_exit(&a, 20 * MS, KC(0, 0));
+
+	cr_expect_eq(d.cat, CAT_SLEEP);
+	cr_expect_eq(d.nr, 35);
+	cr_expect_eq(d.ns, 10 * MS);
+	cr_expect_eq(queue.cat, CAT_RUNQUEUE);
+	cr_expect_eq(queue.ns, 1 * MS);
 
 	cr_expect_eq(a.ns[CAT_CPU], 9 * MS);
 	cr_expect_eq(a.ns[CAT_SLEEP], 10 * MS);
@@ -37,11 +44,12 @@ Test(account, busy_then_sleep_then_runqueue)
 Test(account, preemption_goes_to_runqueue)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta queue;
 
 	acct_switch_out(&a, 4 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
-	acct_switch_in(&a, 12 * MS);
+	acct_switch_in(&a, 12 * MS, 0, &queue);
 	acct_switch_out(&a, 16 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
-	acct_switch_in(&a, 24 * MS);
+	acct_switch_in(&a, 24 * MS, 0, &queue);
 
 	cr_expect_eq(a.ns[CAT_CPU], 8 * MS);
 	cr_expect_eq(a.ns[CAT_RUNQUEUE], 16 * MS);
@@ -49,50 +57,68 @@ Test(account, preemption_goes_to_runqueue)
 	cr_expect_eq(a.cnt[CAT_CPU], 2);
 }
 
-Test(account, wakeup_of_running_thread_changes_nothing)
+Test(account, runnable_part_never_exceeds_the_wait)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
-	struct acct_delta d = acct_wakeup(&a, 3 * MS);
-
-	cr_expect_eq(d.ns, 0);
-	cr_expect_eq(a.state, TS_RUNNING);
-	cr_expect_eq(a.since_ns, 0);
-	cr_expect_eq(a.wakeups, 0);
-}
-
-Test(account, delta_reports_blocked_syscall)
-{
-	struct thread_acct a = fresh(0, TS_RUNNING);
-	struct acct_delta d;
+	struct acct_delta d, queue;
 
 	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16, KC(0, 0));	/* ioctl on something odd */
-	d = acct_wakeup(&a, 4 * MS);
+	d = acct_switch_in(&a, 4 * MS, 9 * MS, &queue);	/* the kernel's figure is off */
 	cr_expect_eq(d.cat, CAT_OTHER);
 	cr_expect_eq(d.nr, 16);
-	cr_expect_eq(d.ns, 3 * MS);
+	cr_expect_eq(d.ns, 0);
+	cr_expect_eq(queue.ns, 3 * MS);
+	cr_expect_eq(acct_total_ns(&a), 4 * MS);
+	cr_expect_eq(a.wakeups, 1);
+}
+
+Test(account, preempted_thread_has_no_separate_runnable_part)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta d, queue;
+
+	acct_switch_out(&a, 1 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
+	d = acct_switch_in(&a, 3 * MS, 1 * MS, &queue);
+	cr_expect_eq(d.cat, CAT_RUNQUEUE);
+	cr_expect_eq(d.ns, 2 * MS);
+	cr_expect_eq(queue.ns, 0);
+	cr_expect_eq(a.wakeups, 0);
 }
 
 Test(account, seeded_r_resolves_by_first_event)
 {
 	struct thread_acct on_cpu = fresh(0, TS_R_UNKNOWN), waiting = fresh(0, TS_R_UNKNOWN);
+	struct acct_delta queue;
 
 	acct_switch_out(&on_cpu, 7 * MS, 0, CAT_LOCK, 202, KC(0, 0));
-	acct_switch_in(&waiting, 7 * MS);
+	acct_switch_in(&waiting, 7 * MS, 0, &queue);
 	cr_expect_eq(on_cpu.ns[CAT_CPU], 7 * MS);
 	cr_expect_eq(waiting.ns[CAT_RUNQUEUE], 7 * MS);
 	cr_expect_eq(on_cpu.anomalies + waiting.anomalies, 0);
 }
 
-Test(account, missed_wakeup_still_tiles_lifetime)
+Test(account, switch_in_after_block_is_not_an_anomaly)
 {
 	struct thread_acct a = fresh(100, TS_RUNNING);
+	struct acct_delta queue;
 
 	acct_switch_out(&a, 200, 0, CAT_IO_PIPE, 0, KC(0, 0));
-	acct_switch_in(&a, 500);	/* wake-up never seen */
+	acct_switch_in(&a, 500, 0, &queue);
 	acct_finish(&a, 600);
 	cr_expect_eq(a.ns[CAT_IO_PIPE], 300);
-	cr_expect_eq(a.anomalies, 1);
+	cr_expect_eq(a.anomalies, 0);
 	cr_expect_eq(acct_total_ns(&a), 500);
+}
+
+Test(account, switch_in_while_running_counts_anomaly)
+{
+	struct thread_acct a = fresh(100, TS_RUNNING);
+	struct acct_delta queue;
+
+	acct_switch_in(&a, 400, 0, &queue);
+	acct_finish(&a, 600);
+	cr_expect_eq(a.ns[CAT_CPU], 500);
+	cr_expect_eq(a.anomalies, 1);
 }
 
 Test(account, switch_out_while_blocked_counts_anomaly)
@@ -109,11 +135,11 @@ Test(account, switch_out_while_blocked_counts_anomaly)
 Test(account, events_after_death_are_ignored)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta queue;
 
 	acct_exit(&a, 10, KC(0, 0));
 	acct_switch_out(&a, 20, 0, CAT_SLEEP, 35, KC(0, 0));
-	acct_switch_in(&a, 30);
-	acct_wakeup(&a, 40);
+	acct_switch_in(&a, 30, 5, &queue);
 	acct_finish(&a, 50);
 	cr_expect_eq(acct_total_ns(&a), 10);
 	cr_expect_eq(a.end_ns, 10);
@@ -156,22 +182,17 @@ Test(account, random_sequences_tile_the_lifetime)
 
 	for (round = 0; round < 200; round++) {
 		struct thread_acct a = fresh(1000, rand_r(&seed) % 5 == 0 ? TS_R_UNKNOWN : TS_RUNNING);
+		struct acct_delta queue;
 		__u64 t = 1000, exec = 0;
 
 		for (i = 0; i < 300; i++) {
 			t += rand_r(&seed) % 5000;
-			switch (rand_r(&seed) % 3) {
-			case 0:
+			if (rand_r(&seed) % 2) {
 				exec += rand_r(&seed) % 5000;
 				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX, 1,
 						KC(exec, exec / 2));
-				break;
-			case 1:
-				acct_switch_in(&a, t);
-				break;
-			default:
-				acct_wakeup(&a, t);
-				break;
+			} else {
+				acct_switch_in(&a, t, rand_r(&seed) % 8000, &queue);
 			}
 		}
 		t += 17;
@@ -193,14 +214,17 @@ Test(account, missed_switch_in_is_split_by_the_kernels_run_delay)
 	cr_expect_eq(a.state, TS_BLOCKED);
 }
 
-Test(account, missed_wakeup_and_switch_in_split_the_same_way)
+Test(account, unseen_switch_in_after_a_block_splits_by_both_counters)
 {
 	struct thread_acct a = fresh(0, TS_RUNNING);
 
 	acct_switch_out(&a, 2 * MS, 0, CAT_IO_NET, 0, KC(2 * MS, 0));
-	acct_switch_out(&a, 10 * MS, 0, CAT_IO_NET, 0, KC(3 * MS, 0));
-	cr_expect_eq(a.ns[CAT_IO_NET], 7 * MS);
+	/* woken, 2 ms runnable, 1 ms on a CPU: switched in unseen */
+	acct_switch_out(&a, 10 * MS, 0, CAT_IO_NET, 0, KC(3 * MS, 2 * MS));
+	cr_expect_eq(a.ns[CAT_IO_NET], 5 * MS);
+	cr_expect_eq(a.ns[CAT_RUNQUEUE], 2 * MS);
 	cr_expect_eq(a.ns[CAT_CPU], 3 * MS);
+	cr_expect_eq(acct_total_ns(&a), 10 * MS);
 }
 
 Test(account, seeded_running_thread_uses_its_counters_at_seed)

@@ -29,6 +29,7 @@ static struct profile *new_profile(uint64_t window_ms, int cpus)
 static void add_thread_at(struct profile *p, __u32 pid, __u32 tid, uint64_t start_ms,
 			  const uint64_t split_ms[CAT_MAX])
 {
+	struct acct_delta queue;
 	struct thread_acct acct;
 	__u64 t = T0 + start_ms * MS, blocks = 0, split[CAT_MAX];
 	int c;
@@ -47,9 +48,7 @@ static void add_thread_at(struct profile *p, __u32 pid, __u32 tid, uint64_t star
 		acct_switch_out(&acct, t, c == CAT_RUNQUEUE, c, c == CAT_OTHER ? 16 : 0,
 				(struct acct_kclock){ 0, 0 });
 		t += split[c];
-		if (c != CAT_RUNQUEUE)
-			acct_wakeup(&acct, t);
-		acct_switch_in(&acct, t);
+		acct_switch_in(&acct, t, 0, &queue);
 	}
 	t += split[CAT_CPU] - (blocks ? split[CAT_CPU] / blocks * blocks : 0);
 	cr_assert_eq(profile__add_thread(p, &acct, t), 0);
