@@ -34,8 +34,31 @@ static void record_other(__u32 pid, struct acct_delta d)
 }
 
 /*
- * Where a closed interval's time goes beyond the thread's totals: 'other' by syscall, and
- * off-CPU time onto the stack the thread left the CPU with (on-CPU stacks come from samples).
+ * A wait on a futex word, by its address: userspace names the words that lie in a global
+ * variable (a lock, CPython's GIL). Its process's memory map is wanted for that.
+ */
+static void record_futex(__u32 pid, __u32 tid, __u64 addr, __u64 ns)
+{
+	struct futex_wait_key key = { .pid = pid, .tid = tid, .addr = addr };
+	struct futex_wait_val *v, zero = {};
+
+	v = bpf_map_lookup_elem(&futexes, &key);
+	if (!v) {
+		if (bpf_map_update_elem(&futexes, &key, &zero, BPF_NOEXIST) == -E2BIG)
+			stat_add(STAT_FUTEX_FULL, 1);
+		v = bpf_map_lookup_elem(&futexes, &key);
+		if (!v)
+			return;
+		want_maps(pid);
+	}
+	__sync_fetch_and_add(&v->ns, ns);
+	__sync_fetch_and_add(&v->cnt, 1);
+}
+
+/*
+ * Where a closed interval's time goes beyond the thread's totals: 'other' by syscall, lock
+ * time by futex word, and off-CPU time onto the stack the thread left the CPU with (on-CPU
+ * stacks come from samples).
  */
 static __always_inline void record(const struct thread_acct *a, struct acct_delta d)
 {
@@ -43,6 +66,8 @@ static __always_inline void record(const struct thread_acct *a, struct acct_delt
 		return;
 	if (d.cat == CAT_OTHER)
 		record_other(a->pid, d);
+	if (d.cat == CAT_LOCK && d.nr == __NR_futex && a->futex)
+		record_futex(a->pid, a->tid, a->futex, d.ns);
 	if (collect_stacks)
 		weigh_stack(a->pid, a->tid, d.cat, a->ustack, a->kstack, d.ns);
 }
@@ -72,7 +97,7 @@ static __u32 fd_kind(struct task_struct *task, long fd)
  * pt_regs->ax holds -ENOSYS until the syscall returns (the entry code puts it there);
  * after a fault from user mode, orig_ax holds the error code instead of a syscall nr.
  */
-static __u32 classify_task(struct task_struct *task, __s32 *nr_out)
+static __u32 classify_task(struct task_struct *task, __s32 *nr_out, __u64 *futex)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	long nr;
@@ -84,6 +109,8 @@ static __u32 classify_task(struct task_struct *task, __s32 *nr_out)
 	if (nr < 0 || (long)regs->ax != -ENOSYS)
 		return CAT_OTHER;
 	*nr_out = nr;
+	if (nr == __NR_futex)
+		*futex = regs->di;
 	return classify_block(nr, syscall_takes_fd(nr) ? fd_kind(task, regs->di) : FD_NONE);
 }
 
@@ -198,6 +225,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct acct_delta d, queue;
 	__s32 nr = CONCUR_NO_SYSCALL;
 	__u32 cat = CAT_OTHER;
+	__u64 futex = 0;
 	int runnable;
 
 	a = get_thread(prev);
@@ -205,9 +233,11 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		stat_add(STAT_SWITCHES, 1);
 		runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
 		if (!runnable)
-			cat = classify_task(prev, &nr);
+			cat = classify_task(prev, &nr, &futex);
 		d = acct_switch_out(a, now, runnable, cat, nr, kclock(prev));
+		/* d may close the previous wait (a missed switch-in): its futex is still set. */
 		record(a, d);
+		a->futex = futex;
 		/* prev is still the current task here: its stacks are where it stopped. */
 		if (collect_stacks) {
 			switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : nr, a);

@@ -52,6 +52,13 @@ struct {
 } other SEC(".maps") __weak;
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_FUTEXES);
+	__type(key, struct futex_wait_key);
+	__type(value, struct futex_wait_val);
+} futexes SEC(".maps") __weak;
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_MAX);
 	__type(key, __u32);

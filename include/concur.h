@@ -18,6 +18,9 @@
 #ifndef CONCUR_MAX_OTHER
 #define CONCUR_MAX_OTHER 8192
 #endif
+#ifndef CONCUR_MAX_FUTEXES
+#define CONCUR_MAX_FUTEXES 16384
+#endif
 /* Distinct stacks kept (user and kernel stacks each take one) and their depth. */
 #ifndef CONCUR_MAX_STACKS
 #define CONCUR_MAX_STACKS 32768
@@ -79,6 +82,7 @@ struct thread_acct {
 	__u32 flags;		/* ACCT_* */
 	__u64 exec_ns;		/* the kernel's sum_exec_runtime at the last switch-out */
 	__u64 run_delay_ns;	/* and its sched_info.run_delay */
+	__u64 futex;		/* the futex word blocked on, while TS_BLOCKED in futex(2) */
 	__s32 ustack;		/* stack ids where the thread last left a CPU */
 	__s32 kstack;
 	__u32 pid;
@@ -128,6 +132,21 @@ struct other_val {
 	__u64 cnt;
 };
 
+/*
+ * Key of the `futexes` map: time a thread blocked on one futex word (a lock, a condition
+ * variable, CPython's GIL), by the word's address in its process.
+ */
+struct futex_wait_key {
+	__u32 pid;
+	__u32 tid;
+	__u64 addr;
+};
+
+struct futex_wait_val {
+	__u64 ns;	/* blocked, runnable part after the wake-up excluded */
+	__u64 cnt;	/* waits */
+};
+
 /* Value of the `procs` map, keyed by pid (tgid). */
 struct proc_info {
 	__u32 pid;
@@ -156,6 +175,7 @@ enum concur_stat {
 	STAT_SAMPLES,		/* on-CPU samples of target threads */
 	STAT_MAPS_LOST,		/* ring buffer full: a process's memory map may not be read */
 	STAT_DEAD_FULL,		/* an exited thread kept under its tid: a reused tid adds to it */
+	STAT_FUTEX_FULL,	/* lock time kept in totals but not by futex: map full */
 	STAT_MAX,
 };
 

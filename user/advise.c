@@ -232,8 +232,15 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
 		b = b > m->cpus / (par > 0 ? par : 1) ? m->cpus / (par > 0 ? par : 1) : b;
 		b = b < 1.0 ? 1.0 : b;
-		adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
-			     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.", adv_pc(s), b);
+		if (sc->lock.ns && sc->lock.symbol)
+			adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock, most "
+				     "on %s (%s, %u threads); less sharing (finer locks, per-thread "
+				     "data) is worth ≤ %.1f×.", adv_pc(s), sc->lock.symbol,
+			    sc->lock.module, sc->lock.threads, b);
+		else
+			adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
+				     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.",
+			    adv_pc(s), b);
 		break;
 	case ADV_IO_DISK:
 	case ADV_IO_NET:
@@ -292,21 +299,65 @@ static int cmp_thread(const void *a, const void *b)
 	return x->acct.tid < y->acct.tid ? -1 : x->acct.tid > y->acct.tid;
 }
 
-/* Whether the stack's thread is idle in the scope (a stack of an unknown thread counts). */
-static bool stack_idle(const struct ctx *x, const struct stack *st, const bool *idle)
+/* Whether a thread is idle in the scope (an unknown thread is not). */
+static bool thread_idle(const struct ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
 {
 	size_t lo = 0, hi = x->nthreads, mid;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (x->threads[mid]->acct.pid < st->pid ||
-		    (x->threads[mid]->acct.pid == st->pid && x->threads[mid]->acct.tid < st->tid))
+		if (x->threads[mid]->acct.pid < pid ||
+		    (x->threads[mid]->acct.pid == pid && x->threads[mid]->acct.tid < tid))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < x->nthreads && x->threads[lo]->acct.pid == st->pid &&
-	       x->threads[lo]->acct.tid == st->tid && idle[lo];
+	return lo < x->nthreads && x->threads[lo]->acct.pid == pid &&
+	       x->threads[lo]->acct.tid == tid && idle[lo];
+}
+
+static bool stack_idle(const struct ctx *x, const struct stack *st, const bool *idle)
+{
+	return thread_idle(x, st->pid, st->tid, idle);
+}
+
+/* ---- Evidence: which futex words the active threads waited on ---- */
+
+struct futex_filter {
+	const struct ctx *x;
+	const bool *idle;
+};
+
+/* An idle thread's wait (a pool worker parked on its condition variable) is no contention. */
+static bool active_wait(const struct futex_wait *fw, void *arg)
+{
+	const struct futex_filter *f = arg;
+
+	return !thread_idle(f->x, fw->pid, fw->tid, f->idle);
+}
+
+static int futex_evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle)
+{
+	struct futex_filter f = { x, idle };
+	const struct futex_wait *fw = x->p->futexes;
+	size_t n = x->p->nfutexes;
+	struct futex_sum *sums;
+	long i, k;
+
+	if (!sc->whole)
+		fw = profile__futexes_of(x->p, sc->pid, &n);
+	sc->futexes_known = n > 0;
+	k = futex_sums(fw, n, active_wait, &f, &sums);
+	if (k < 0)
+		return (int)k;
+	for (i = 0; i < k; i++) {
+		if (futex_is_gil(&sums[i]))
+			sc->gil_ns += sums[i].ns;
+		else if (!sc->lock.ns)
+			sc->lock = sums[i];
+	}
+	free(sums);
+	return 0;
 }
 
 static void top_insert(struct adv_scope *sc, const struct stack *st, uint64_t ns, uint64_t cnt)
@@ -393,18 +444,24 @@ static void evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle
 	}
 }
 
-static void scope(struct ctx *x, struct adv_scope *sc, const size_t *idx, size_t n, bool *idle)
+static int scope(struct ctx *x, struct adv_scope *sc, const size_t *idx, size_t n, bool *idle)
 {
 	struct metrics m = { .cpus = x->p->cpus > 0 ? x->p->cpus : 1,
 			     .window_ns = x->p->window_ns };
+	int err;
 
 	sc->cat = -1;
 	gather(x, sc, &m, idx, n, idle);
+	err = futex_evidence(x, sc, idle);
+	if (err)
+		return err;
+	m.gil_share = sc->active_ns ? (double)sc->gil_ns / sc->active_ns : 0;
 	choose(sc, &m);
 	explain(sc, &m);
 	adv_apply_rule(sc, &m);
 	if (sc->verdict != ADV_TOO_SHORT)
 		evidence(x, sc, idle);
+	return 0;
 }
 
 static int by_thread_ns_desc(const void *a, const void *b, void *arg)
@@ -521,7 +578,9 @@ int advise(const struct profile *p, struct advice *out)
 	}
 
 	out->whole.whole = true;
-	scope(&x, &out->whole, idx, p->nthreads, x.idle_whole);
+	err = scope(&x, &out->whole, idx, p->nthreads, x.idle_whole);
+	if (err)
+		goto out;
 	/* Each process's threads: a run of idx once sorted by owner. */
 	qsort_r(idx, p->nthreads, sizeof(*idx), by_owner, &x);
 	out->parallelism = out->whole.parallelism;
@@ -536,10 +595,11 @@ int advise(const struct profile *p, struct advice *out)
 		sc->pid = p->procs[i].pid;
 		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
 		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
-		scope(&x, sc, idx + lo, hi - lo, x.idle_proc);
+		err = scope(&x, sc, idx + lo, hi - lo, x.idle_proc);
+		if (err)
+			goto out;
 		lo = hi;
 	}
-	err = 0;
 out:
 	free(x.threads);
 	free(x.idle_proc);

@@ -24,6 +24,7 @@
 #ifndef CONCUR_ADVISE_H
 #define CONCUR_ADVISE_H
 
+#include "futex.h"
 #include "profile.h"
 
 enum adv_verdict {
@@ -88,6 +89,11 @@ struct adv_scope {
 	double parallelism;		/* all the scope's cpu ns / window ns */
 	struct adv_stack top[ADV_TOP_STACKS];
 	size_t ntop;
+	/* Futex waits of the active threads (when measured): CPython's GIL, and the word other
+	 * than the GIL waited on longest (lock.ns 0: none). */
+	bool futexes_known;
+	uint64_t gil_ns;
+	struct futex_sum lock;
 };
 
 struct advice {

@@ -36,8 +36,11 @@
 /* Spare CPUs below this (in CPUs): the CPUs are full. */
 #define CPU_SPARE 0.5
 
-/* CPython threads waiting this much for a lock, besides computing: the GIL hand-off. */
+/* CPython threads waiting this much for the GIL, besides computing: GIL-bound. */
 #define GIL_LOCK_SHARE 0.10
+/* GIL-bound threads keeping fewer CPUs busy than this: the hand-offs leave the CPU idle, and
+ * the threads cost time against one thread doing the same work. */
+#define GIL_GAP_HURTS 0.90
 
 /* What the rules read about a scope, beyond what adv_scope reports. */
 struct metrics {
@@ -49,6 +52,7 @@ struct metrics {
 	double loop_cpu;		/* that thread's cpu share */
 	uint64_t window_ns;
 	bool waiting;			/* a process dominated by waiting for children */
+	double gil_share;		/* measured GIL wait, of the active threads' time */
 };
 
 double adv_amdahl(double f, int n);
@@ -57,6 +61,9 @@ struct adv_row *adv_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect 
 double adv_pc(double share);
 /* Nothing to measure: every row is n/a. */
 void adv_rule_na(struct adv_scope *sc, const char *reason);
+/* Threads of CPython computing in turn, the GIL their wait (measured, or the runtime's lock
+ * share when no futex was measured). */
+bool adv_gil_bound(const struct adv_scope *sc, const struct metrics *m);
 /* The levers' rows for the verdict chosen. */
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m);
 

@@ -140,30 +140,53 @@ static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
  */
 /*
  * CPython runs one thread's Python code at a time: threads of a CPython process that compute
- * hand a single lock (the GIL) back and forth, and their lock wait is that hand-off. Only
- * processes run Python code in parallel. (The wait is not yet measured as GIL wait by the
- * lock's address: this is the runtime's known behaviour applied to the measured split.)
+ * hand a single lock (the GIL) back and forth. The hand-off is measured: the active threads'
+ * waits on futex words inside the interpreter's runtime state (_PyRuntime holds the GIL's
+ * mutex and condition variable), named from the mapped objects' symbols, which works on a
+ * stripped distribution python. Without futex data (none was measured in the scope), the
+ * runtime's known behaviour is applied to the lock share instead.
  */
-static bool gil_bound(const struct adv_scope *sc, const struct metrics *m)
+bool adv_gil_bound(const struct adv_scope *sc, const struct metrics *m)
 {
-	return !strncmp(sc->runtime, "CPython", 7) && sc->active > 1 && m->cpus > 1;
+	if (sc->active <= 1 || m->cpus <= 1)
+		return false;
+	if (sc->futexes_known)
+		return m->gil_share >= GIL_LOCK_SHARE;
+	return !strncmp(sc->runtime, "CPython", 7) && m->share[CAT_LOCK] >= GIL_LOCK_SHARE;
 }
 
+/*
+ * The GIL's levers. Processes: each has its own interpreter, so the CPU work (W, all the
+ * threads' cpu) can spread over min(CPUs, threads) CPUs: bound that / parallelism, i.e. the
+ * window over W spread. Threads: they can only take turns; when the turns leave the CPUs idle
+ * (the scope's parallelism under GIL_GAP_HURTS: the hand-off latency is time nobody runs),
+ * one thread would do the same work faster, so threads hurt; else no effect.
+ */
 static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 {
-	double f = m->share[CAT_CPU] + m->share[CAT_LOCK], b = adv_amdahl(f, m->cpus);
+	const char *rt = *sc->runtime ? sc->runtime : "CPython";
+	double par = sc->parallelism, g = m->gil_share, b;
+	int n = (int)sc->active < m->cpus ? (int)sc->active : m->cpus;
 	struct adv_row *r;
 
+	if (!sc->futexes_known)
+		g = m->share[CAT_LOCK];
 	adv_say(sc->why, "%s's GIL: %u threads run Python code in turn, on a CPU %.0f%% and "
-		    "waiting for the lock %.0f%% of the time.", sc->runtime, sc->active,
-		adv_pc(m->share[CAT_CPU]), adv_pc(m->share[CAT_LOCK]));
-
-	adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-	    "%s: threads take turns holding the GIL; more threads only add hand-offs "
-	    "(lock wait %.0f%%).", sc->runtime, adv_pc(m->share[CAT_LOCK]));
+		    "waiting for the GIL %.0f%% of the time%s.", rt, sc->active,
+		adv_pc(m->share[CAT_CPU]), adv_pc(g),
+		sc->futexes_known ? " (measured on _PyRuntime's futexes)" : " (lock wait)");
+	if (par < GIL_GAP_HURTS)
+		adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+		    "%s: the threads take turns at the GIL and leave the CPUs idle during each "
+		    "hand-off (%.2f CPUs busy): one thread would do the work sooner.", rt, par);
+	else
+		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "%s: threads take turns holding the GIL (%.0f%% waiting for it); more threads "
+		    "only add hand-offs.", rt, adv_pc(g));
+	b = par > 0 ? n / par : n;
 	r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
-	adv_say(r->basis, "%d CPUs, %.0f%% of the time is Python work or the GIL hand-off",
-	    m->cpus, adv_pc(f));
+	adv_say(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
+	    sc->active, par);
 	adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
 		       "parallel.");
 	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
@@ -174,7 +197,7 @@ static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 {
 	double l = m->share[CAT_LOCK];
 
-	if (gil_bound(sc, m)) {
+	if (adv_gil_bound(sc, m)) {
 		rule_gil(sc, m);
 		return;
 	}
@@ -286,13 +309,13 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 {
-	/* CPU work handed around one lock in a CPython process is the GIL, whatever share won. */
-	if (gil_bound(sc, m) && m->share[CAT_LOCK] >= GIL_LOCK_SHARE &&
-	    (sc->verdict == ADV_CPU || sc->verdict == ADV_LOCK)) {
+	char buf[ADV_TEXT];
+
+	/* CPU work handed around CPython's GIL is GIL-bound, whatever share won. */
+	if (adv_gil_bound(sc, m) && (sc->verdict == ADV_CPU || sc->verdict == ADV_LOCK)) {
 		rule_gil(sc, m);
 		return;
 	}
-	char buf[ADV_TEXT];
 
 	switch (sc->verdict) {
 	case ADV_TOO_SHORT:

@@ -8,6 +8,7 @@
 #include "account.h"
 #include "collect.h"
 #include "procfs.h"
+#include "symbolize.h"
 
 /*
  * A thread last seen preempted may have got its CPU back unseen (see account.h): if the
@@ -143,5 +144,39 @@ int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t e
 		err = map_walk(fds->other, sizeof(struct other_key), &v, add_other, p);
 	if (!err)
 		profile__finish(p);
+	return err;
+}
+
+struct futex_ctx {
+	struct profile *p;
+	struct symbolizer *sym;
+};
+
+static int add_futex(const void *key, void *value, void *ctx)
+{
+	const struct futex_wait_key *k = key;
+	const struct futex_wait_val *v = value;
+	struct futex_ctx *c = ctx;
+	struct futex_wait fw = { .pid = k->pid, .tid = k->tid, .addr = k->addr, .ns = v->ns,
+				 .count = v->cnt };
+	struct sym_result r;
+
+	if (c->sym && !symbolizer__data(c->sym, k->pid, k->addr, &r, &fw.offset)) {
+		fw.symbol = profile__intern(c->p, r.name);
+		fw.module = profile__intern(c->p, r.module);
+		if (!fw.symbol || !fw.module)
+			return -ENOMEM;
+	}
+	return profile__add_futex(c->p, &fw);
+}
+
+int collect_futexes(struct profile *p, int fd, struct symbolizer *sym)
+{
+	struct futex_ctx c = { p, sym };
+	struct futex_wait_val v;
+	int err = map_walk(fd, sizeof(struct futex_wait_key), &v, add_futex, &c);
+
+	if (!err)
+		profile__sort_futexes(p);
 	return err;
 }

@@ -2,6 +2,7 @@
 /* The JSON summary; its schema is documented in README.md. */
 #include <stdlib.h>
 #include "advise.h"
+#include "futex.h"
 #include "json.h"
 #include "output.h"
 #include "stack_merge.h"
@@ -35,7 +36,37 @@ static void write_events(struct json *j, const struct profile *p)
 	json_obj_end(j);
 }
 
-static void write_proc(struct json *j, const struct proc *pr)
+/* Locks shown per process: the futex words waited on longest. */
+#define JSON_TOP_FUTEXES 5
+
+static void write_futexes(struct json *j, const struct profile *p, uint32_t pid)
+{
+	size_t n;
+	const struct futex_wait *fw = profile__futexes_of(p, pid, &n);
+	struct futex_sum *sums;
+	long i, k = futex_sums(fw, n, NULL, NULL, &sums);
+	char addr[24];
+
+	json_arr_begin(j, "futexes");
+	for (i = 0; i < k && i < JSON_TOP_FUTEXES; i++) {
+		json_obj_begin(j, NULL);
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)sums[i].addr);
+		json_str(j, "addr", addr);
+		if (sums[i].symbol) {
+			json_str(j, "symbol", sums[i].symbol);
+			json_str(j, "module", sums[i].module);
+			json_u64(j, "offset", sums[i].offset);
+		}
+		json_u64(j, "ns", sums[i].ns);
+		json_u64(j, "count", sums[i].count);
+		json_u64(j, "threads", sums[i].threads);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	free(sums);
+}
+
+static void write_proc(struct json *j, const struct profile *p, const struct proc *pr)
 {
 	char buf[32];
 	size_t i;
@@ -60,6 +91,7 @@ static void write_proc(struct json *j, const struct proc *pr)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	write_futexes(j, p, pr->pid);
 	json_obj_end(j);
 }
 
@@ -209,6 +241,25 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	json_fixed(j, "parallelism", sc->parallelism, 3);
 	json_u64(j, "active_ns", sc->active_ns);
 	cat_obj(j, "ns", sc->ns);
+	if (sc->futexes_known)
+		json_u64(j, "gil_ns", sc->gil_ns);
+	if (sc->lock.ns) {
+		char addr[24];
+
+		json_obj_begin(j, "lock");
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)sc->lock.addr);
+		json_u64(j, "pid", sc->lock.pid);
+		json_str(j, "addr", addr);
+		if (sc->lock.symbol) {
+			json_str(j, "symbol", sc->lock.symbol);
+			json_str(j, "module", sc->lock.module);
+			json_u64(j, "offset", sc->lock.offset);
+		}
+		json_u64(j, "ns", sc->lock.ns);
+		json_u64(j, "count", sc->lock.count);
+		json_u64(j, "threads", sc->lock.threads);
+		json_obj_end(j);
+	}
 	json_arr_begin(j, "top");
 	for (i = 0; i < sc->ntop; i++) {
 		json_obj_begin(j, NULL);
@@ -278,7 +329,7 @@ int write_json(const struct profile *p, FILE *f)
 	json_obj_end(&j);
 	json_arr_begin(&j, "processes");
 	for (i = 0; i < p->nprocs; i++)
-		write_proc(&j, &p->procs[i]);
+		write_proc(&j, p, &p->procs[i]);
 	json_arr_end(&j);
 	json_arr_begin(&j, "threads");
 	for (i = 0; i < p->nthreads; i++)

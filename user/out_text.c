@@ -298,9 +298,23 @@ static void print_evidence(FILE *f, const struct adv_scope *sc)
 	else
 		snprintf(buf, sizeof(buf), ")");
 	strncat(line, buf, sizeof(line) - strlen(line) - 1);
+	if (sc->gil_ns) {
+		snprintf(buf, sizeof(buf), "; GIL wait %.0f%%", pct(sc->gil_ns, sc->active_ns));
+		strncat(line, buf, sizeof(line) - strlen(line) - 1);
+	}
 	fputs("    ", f);
 	wrap(f, 4, 6, line);
 	fputc('\n', f);
+	if (sc->lock.ns && sc->lock.symbol && sc->cat == CAT_LOCK) {
+		/* A symbol is the target's: wrap() shows its control bytes as '?'. */
+		snprintf(line, sizeof(line), "most-waited lock: %s+%llu in %s, %.1f ms over %llu "
+			 "waits by %u threads", sc->lock.symbol, (unsigned long long)sc->lock.offset,
+			 sc->lock.module, sc->lock.ns / 1e6, (unsigned long long)sc->lock.count,
+			 sc->lock.threads);
+		fputs("    ", f);
+		wrap(f, 4, 6, line);
+		fputc('\n', f);
+	}
 }
 
 /* A code path on one line, leaf first, user frames (kernel ones when there are none). */

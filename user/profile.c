@@ -48,6 +48,7 @@ void profile__free(struct profile *p)
 		free(p->stacks[i].frames);
 	free(p->stacks);
 	free(p->unwind);
+	free(p->futexes);
 	free(p->owned_command);
 	strtab__free(p->strings);
 	free(p);
@@ -96,6 +97,51 @@ int profile__add_thread(struct profile *p, const struct thread_acct *a, uint64_t
 	t->end_ns = rel(p, t->exited ? a->end_ns : end_mono);
 	p->anomalies += a->anomalies;
 	return 0;
+}
+
+static int cmp_futex(const void *a, const void *b)
+{
+	const struct futex_wait *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+void profile__sort_futexes(struct profile *p)
+{
+	if (p->nfutexes)
+		qsort(p->futexes, p->nfutexes, sizeof(*p->futexes), cmp_futex);
+}
+
+int profile__add_futex(struct profile *p, const struct futex_wait *fw)
+{
+	int err = grow((void **)&p->futexes, p->nfutexes, sizeof(*p->futexes));
+
+	if (err)
+		return err;
+	p->futexes[p->nfutexes++] = *fw;
+	return 0;
+}
+
+const struct futex_wait *profile__futexes_of(const struct profile *p, uint32_t pid, size_t *n)
+{
+	size_t lo = 0, hi = p->nfutexes, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->futexes[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < p->nfutexes && p->futexes[end].pid == pid; end++)
+		;
+	*n = end - lo;
+	return *n ? &p->futexes[lo] : NULL;
 }
 
 /* The instance of pid alive at `at` (relative ns): the latest one started by then. */
@@ -266,6 +312,7 @@ void profile__finish(struct profile *p)
 		qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
 	if (p->nprocs)
 		qsort(p->procs, p->nprocs, sizeof(*p->procs), cmp_proc);
+	profile__sort_futexes(p);
 	for (i = 0; i < p->nprocs; i++)
 		if (p->procs[i].nother)
 			qsort(p->procs[i].other, p->procs[i].nother, sizeof(*p->procs[i].other),

@@ -69,6 +69,21 @@ struct unwind_warning {
 	uint64_t shallow_stacks, stacks;
 };
 
+/*
+ * Time a process's threads spent blocked on one futex word. A word inside a global variable
+ * is named by it: a lock by its symbol, CPython's GIL as "_PyRuntime".
+ */
+struct futex_wait {
+	uint32_t pid;
+	uint32_t tid;		/* the thread that waited */
+	uint64_t addr;
+	uint64_t ns;		/* blocked; the runnable part after each wake-up is not in it */
+	uint64_t count;		/* waits */
+	const char *symbol;	/* the global it lies in, NULL when none was found */
+	const char *module;	/* the object that defines it; NULL with symbol */
+	uint64_t offset;	/* of addr into the symbol */
+};
+
 struct strtab;
 
 struct profile {
@@ -93,6 +108,8 @@ struct profile {
 	uint32_t sample_hz;		/* on-CPU sampling frequency, 0 when stacks were off */
 	struct unwind_warning *unwind;
 	size_t nunwind;
+	struct futex_wait *futexes;	/* by pid, addr, tid (collect_futexes) */
+	size_t nfutexes;
 	struct strtab *strings;
 };
 
@@ -118,6 +135,15 @@ struct proc *profile__find_proc(struct profile *p, uint32_t pid);
 const char *profile__intern(struct profile *p, const char *s);
 /* Takes ownership of frames (malloc'ed). */
 int profile__add_stack(struct profile *p, const struct stack *st);
+
+/* Copies fw (its strings must be the profile's: profile__intern). */
+int profile__add_futex(struct profile *p, const struct futex_wait *fw);
+/* Puts the futex waits in their order (by pid, addr, tid); profile__finish does it too. */
+void profile__sort_futexes(struct profile *p);
+
+/* The futex waits of pid's threads, by addr then tid (a pid reused within the window: all its
+ * instances'); *n of them, NULL when none. */
+const struct futex_wait *profile__futexes_of(const struct profile *p, uint32_t pid, size_t *n);
 
 /* Finds the objects whose stacks look cut short (no frame pointers): p->unwind. */
 int profile__check_unwinding(struct profile *p);

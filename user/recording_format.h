@@ -7,7 +7,7 @@
 
 #define REC_MAGIC "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT 3
+#define REC_FORMAT 4
 #define REC_MAX_BODY (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -25,6 +25,7 @@
 #define SZ_STACK (3 * 4 + 2 * 8 + 4)
 #define SZ_FRAME (8 + 4 + 4 + 1)
 #define SZ_UNWIND (4 + 4 * 8)
+#define SZ_FUTEX (2 * 4 + 3 * 8 + 1)
 
 /*
  * A tripwire: a field added to a recorded struct must be added to the format too (with
@@ -33,14 +34,15 @@
 #ifdef __x86_64__
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
-RECORDED(struct profile, 240);
+RECORDED(struct profile, 264);
 RECORDED(struct proc, 160);
 RECORDED(struct other_sys, 24);
-RECORDED(struct thread, 304);
-RECORDED(struct thread_acct, 272);
+RECORDED(struct thread, 312);
+RECORDED(struct thread_acct, 280);
 RECORDED(struct stack, 40);
 RECORDED(struct frame, 32);
 RECORDED(struct unwind_warning, 40);
+RECORDED(struct futex_wait, 56);
 #endif
 
 

@@ -433,6 +433,37 @@ static int read_unwind(struct loader *l)
 	return r->ret;
 }
 
+static int read_futexes(struct loader *l)
+{
+	struct rd *r = &l->r;
+	struct profile *p = l->p;
+	uint32_t n, i;
+
+	r->section = "futexes";
+	n = get_count(r, SZ_FUTEX, UINT32_MAX);
+	if (!n)
+		return r->ret;
+	p->futexes = alloc_growable(r, n, sizeof(*p->futexes));
+	if (!p->futexes)
+		return r->ret;
+	p->nfutexes = n;
+	for (i = 0; i < n && !r->ret; i++) {
+		struct futex_wait *fw = &p->futexes[i];
+
+		fw->pid = get_u32(r);
+		fw->tid = get_u32(r);
+		fw->addr = get_u64(r);
+		fw->ns = get_u64(r);
+		fw->count = get_u64(r);
+		if (!get_flag(r))
+			continue;
+		fw->symbol = get_str(l);
+		fw->module = get_str(l);
+		fw->offset = get_u64(r);
+	}
+	return r->ret;
+}
+
 /* The uncompressed body into a new profile. */
 static int parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
 		      size_t errlen)
@@ -449,6 +480,8 @@ static int parse_body(const uint8_t *body, size_t len, struct profile **out, cha
 	read_threads(&l);
 	read_stacks(&l);
 	read_unwind(&l);
+	read_futexes(&l);
+	profile__sort_futexes(l.p);	/* a crafted file may list them in any order */
 	if (!l.r.ret && l.r.left)
 		fail(&l.r, -EBADMSG, "corrupt recording: %zu bytes after the last section",
 		     l.r.left);

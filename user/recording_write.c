@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (3); a reader refuses any other
+ *   u32 format version           REC_FORMAT (4); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -34,6 +34,8 @@
  *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count, u32 nframes,
  *       each: u64 ip, str name, str module, u8 kernel
  *   u32 nunwind, each: str module, u64 shallow_ns, u64 total_ns, u64 shallow_stacks, u64 stacks
+ *   u32 nfutexes, each: u32 pid, u32 tid, u64 addr, u64 ns, u64 count, u8 named, and when named:
+ *       str symbol, str module, u64 offset
  *
  * The reader takes the file as hostile: every count is checked against the bytes left before
  * anything is allocated for it, every index and category against its range, and the body
@@ -202,6 +204,12 @@ static int collect_strings(const struct profile *p, struct strmap *m)
 		}
 	for (i = 0; !err && i < p->nunwind; i++)
 		err = strmap_add(m, p->unwind[i].module);
+	for (i = 0; !err && i < p->nfutexes; i++)
+		if (p->futexes[i].symbol) {
+			err = strmap_add(m, p->futexes[i].symbol);
+			if (!err)
+				err = strmap_add(m, p->futexes[i].module);
+		}
 	return err;
 }
 
@@ -352,13 +360,35 @@ static void put_unwind(struct out *o, const struct profile *p, const struct strm
 	}
 }
 
+static void put_futexes(struct out *o, const struct profile *p, const struct strmap *m)
+{
+	size_t i;
+
+	put_u32(o, p->nfutexes);
+	for (i = 0; i < p->nfutexes; i++) {
+		const struct futex_wait *fw = &p->futexes[i];
+
+		put_u32(o, fw->pid);
+		put_u32(o, fw->tid);
+		put_u64(o, fw->addr);
+		put_u64(o, fw->ns);
+		put_u64(o, fw->count);
+		put_u8(o, fw->symbol != NULL);
+		if (!fw->symbol)
+			continue;
+		put_u32(o, strmap_index(m, fw->symbol));
+		put_u32(o, strmap_index(m, fw->module));
+		put_u64(o, fw->offset);
+	}
+}
+
 /* Counts are u32 in the file: a profile with more of anything cannot be written. */
 static bool fits_u32(const struct profile *p)
 {
 	size_t i;
 
 	if (p->nprocs > UINT32_MAX || p->nthreads > UINT32_MAX || p->nstacks > UINT32_MAX ||
-	    p->nunwind > UINT32_MAX)
+	    p->nunwind > UINT32_MAX || p->nfutexes > UINT32_MAX)
 		return false;
 	for (i = 0; i < p->nprocs; i++)
 		if (p->procs[i].nother > UINT32_MAX)
@@ -381,6 +411,7 @@ static int build_body(const struct profile *p, struct out *o)
 		put_threads(o, p);
 		put_stacks(o, p, &m);
 		put_unwind(o, p, &m);
+		put_futexes(o, p, &m);
 		err = o->err;
 	}
 	strmap_free(&m);

@@ -28,7 +28,7 @@
 #define MAX_VDSO (1u << 20)
 
 struct seg {
-	uint64_t off, filesz, vaddr;
+	uint64_t off, filesz, vaddr, memsz;
 };
 
 struct sym {
@@ -42,8 +42,10 @@ struct elf_image {
 	const char *module;
 	struct seg *segs;
 	size_t nsegs;
-	struct sym *syms;
+	struct sym *syms;	/* functions */
 	size_t nsyms;
+	struct sym *dsyms;	/* data objects, with their sizes */
+	size_t ndsyms;
 };
 
 struct mapping {
@@ -103,6 +105,7 @@ static void free_image(struct elf_image *img)
 		return;
 	free(img->segs);
 	free(img->syms);
+	free(img->dsyms);
 	free(img);
 }
 
@@ -165,7 +168,8 @@ static int read_segments(Elf *elf, struct elf_image *img)
 		if (!tmp)
 			return -ENOMEM;
 		img->segs = tmp;
-		img->segs[img->nsegs - 1] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+		img->segs[img->nsegs - 1] =
+			(struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr, ph.p_memsz };
 	}
 	return 0;
 }
@@ -193,38 +197,52 @@ static Elf_Scn *symbol_section(Elf *elf, GElf_Shdr *out)
 	return dyn;
 }
 
+/* Appends a symbol to *arr (functions or data objects). */
+static int add_sym(struct sym **arr, size_t *n, size_t *cap, struct sym sym)
+{
+	void *tmp = push(*arr, n, cap, sizeof(**arr));
+
+	if (!tmp)
+		return -ENOMEM;
+	*arr = tmp;
+	(*arr)[*n - 1] = sym;
+	return 0;
+}
+
 static int read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
 {
 	GElf_Shdr sh;
 	Elf_Scn *scn = symbol_section(elf, &sh);
 	Elf_Data *data;
-	size_t i, n, cap = 0;
+	size_t i, n, cap = 0, dcap = 0;
 	GElf_Sym sym;
 	const char *raw;
-	void *tmp;
+	int type, err = 0;
 
 	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
 		return 0;
 	n = sh.sh_size / sh.sh_entsize;
-	for (i = 0; i < n && img->nsyms < MAX_SYMS; i++) {
+	for (i = 0; !err && i < n && img->nsyms + img->ndsyms < MAX_SYMS; i++) {
 		if (!gelf_getsym(data, i, &sym) || !sym.st_value || sym.st_shndx == SHN_UNDEF)
 			continue;
-		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
-		    GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && (type != STT_OBJECT || !sym.st_size))
 			continue;
 		raw = elf_strptr(elf, sh.sh_link, sym.st_name);
 		if (!raw || !*raw)
 			continue;
-		tmp = push(img->syms, &img->nsyms, &cap, sizeof(*img->syms));
-		if (!tmp)
-			return -ENOMEM;
-		img->syms = tmp;
-		img->syms[img->nsyms - 1] =
-			(struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) };
+		if (type == STT_OBJECT)
+			err = add_sym(&img->dsyms, &img->ndsyms, &dcap,
+				      (struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) });
+		else
+			err = add_sym(&img->syms, &img->nsyms, &cap,
+				      (struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) });
 	}
 	if (img->nsyms)
 		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym);
-	return 0;
+	if (img->ndsyms)
+		qsort(img->dsyms, img->ndsyms, sizeof(*img->dsyms), cmp_sym);
+	return err;
 }
 
 static struct elf_image *load_image(struct symbolizer *s, int fd, const struct stat *st,
@@ -487,6 +505,57 @@ void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sy
 			r->name = sym->name;
 		return;
 	}
+}
+
+/*
+ * Where an object's addresses are in the process: its executable mapping says. Data lies in
+ * the object's other segments (.bss past the file's end included), at the same offset.
+ */
+static bool load_bias(const struct mapping *m, uint64_t *bias)
+{
+	uint64_t vaddr;
+
+	if (!m->img || !to_vaddr(m->img, m->pgoff, &vaddr))
+		return false;
+	*bias = m->start - vaddr;
+	return true;
+}
+
+static bool in_segment(const struct elf_image *img, uint64_t vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < img->nsegs; i++)
+		if (vaddr >= img->segs[i].vaddr && vaddr - img->segs[i].vaddr < img->segs[i].memsz)
+			return true;
+	return false;
+}
+
+int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,
+		     uint64_t *offset)
+{
+	struct proc_maps *pm = find_proc(s, pid);
+	const struct sym *sym;
+	uint64_t bias, vaddr;
+	size_t i;
+
+	for (i = 0; pm && i < pm->n; i++) {
+		const struct mapping *m = &pm->maps[i];
+
+		if (!load_bias(m, &bias) || addr < bias)
+			continue;
+		vaddr = addr - bias;
+		if (!in_segment(m->img, vaddr))
+			continue;
+		sym = find_sym(m->img->dsyms, m->img->ndsyms, vaddr);
+		if (!sym || vaddr >= sym->addr + sym->size)
+			return -ENOENT;
+		r->name = sym->name;
+		r->module = m->module;
+		*offset = vaddr - sym->addr;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static int load_kallsyms(struct symbolizer *s)

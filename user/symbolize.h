@@ -21,6 +21,12 @@ void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sy
 /* The runtime of a process whose map was read (see runtime.h), or "native";
  * -ENOENT when its map was never read. */
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[16]);
+/*
+ * The global variable of a process's mapped objects that holds addr (a lock, a futex word),
+ * and addr's offset into it; -ENOENT when none does. r->module is the object.
+ */
+int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,
+		     uint64_t *offset);
 void symbolizer__kernel(struct symbolizer *s, uint64_t ip, struct sym_result *r);
 
 #endif

@@ -253,13 +253,12 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 {
 	int err;
 
-	if (s->o->stacks) {
-		s->sym = symbolizer__new();
-		s->maps_rb = s->sym ? ring_buffer__new(bpf_map__fd(s->skel->maps.maps_events),
-						       on_maps_event, s, NULL) : NULL;
-		if (!s->maps_rb)
-			return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
-	}
+	/* Stacks, and the futexes waited on (named by the global holding them), need maps. */
+	s->sym = symbolizer__new();
+	s->maps_rb = s->sym ? ring_buffer__new(bpf_map__fd(s->skel->maps.maps_events),
+					       on_maps_event, s, NULL) : NULL;
+	if (!s->maps_rb)
+		return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
 	s->t0 = now_ns();
 	err = concur_bpf__attach(s->skel);
 	if (err)
@@ -436,8 +435,9 @@ static void detach_all(struct session *s)
 }
 
 /*
- * Memory maps: the requests still queued, then a fresh read of every live process
- * (libraries loaded since its first sample). The exited keep the map read while they lived.
+ * Memory maps: the requests still queued, then a fresh read of every live process that has
+ * stacks or lock waits to name (libraries loaded since its first sample). The exited keep
+ * the map read while they lived.
  */
 static void refresh_maps(struct session *s, const struct profile *p)
 {
@@ -445,7 +445,7 @@ static void refresh_maps(struct session *s, const struct profile *p)
 
 	serve_maps(s);
 	for (i = 0; i < p->nprocs; i++)
-		if (!p->procs[i].exited)
+		if (!p->procs[i].exited && (s->o->stacks || p->procs[i].ns[CAT_LOCK]))
 			symbolizer__snapshot(s->sym, p->procs[i].pid);
 }
 
@@ -460,6 +460,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		.stats = bpf_map__fd(s->skel->maps.stats),
 		.stack_weights = bpf_map__fd(s->skel->maps.stack_weights),
 		.stacks = bpf_map__fd(s->skel->maps.stacks),
+		.futexes = bpf_map__fd(s->skel->maps.futexes),
 	};
 	uint64_t end;
 	size_t i;
@@ -474,9 +475,12 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
 	err = collect_profile(p, &fds, end);
+	if (!err)
+		refresh_maps(s, p);
+	if (!err)
+		err = collect_futexes(p, fds.futexes, s->sym);
 	if (!err && s->o->stacks) {
 		p->sample_hz = s->o->sample_hz;
-		refresh_maps(s, p);
 		err = collect_stacks(p, &fds, s->sym);
 		if (!err)
 			err = profile__check_unwinding(p);

@@ -461,12 +461,26 @@ Test(advise, text_section_fits_80_columns)
 	free(buf);
 }
 
-/* Two CPython threads computing in turn: the GIL, so processes help and threads do not. */
+/* A futex wait of thread tid on a word inside `symbol` (NULL: an unnamed word). */
+static void add_futex(struct profile *p, __u32 pid, __u32 tid, uint64_t addr, const char *symbol,
+		      uint64_t ms)
+{
+	struct futex_wait fw = { .pid = pid, .tid = tid, .addr = addr, .ns = ms * MS, .count = 10 };
+
+	if (symbol) {
+		fw.symbol = profile__intern(p, symbol);
+		fw.module = profile__intern(p, "libpython3.11.so.1.0");
+	}
+	cr_assert_eq(profile__add_futex(p, &fw), 0);
+}
+
+/* CPython threads computing in turn, no futex measured: the runtime's lock share says GIL. */
 Test(advise, cpython_threads_taking_turns_are_gil_bound)
 {
 	struct profile *p = new_profile(1000, 2);
 	const struct adv_scope *sc;
 
+	/* Together on a CPU 1.0 of the window: the turns leave no CPU idle. */
 	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
 	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
 	profile__finish(p);
@@ -474,11 +488,85 @@ Test(advise, cpython_threads_taking_turns_are_gil_bound)
 	cr_assert_eq(advise(p, &a), 0);
 	prof = p;
 	sc = &a.procs[0];
-	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
-	cr_expect_gt(sc->rows[ADV_PROCESSES].bound, 1.9);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 0.01, "2 CPUs / 1.0 busy");
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
 	cr_expect(strstr(sc->why, "GIL"), "%s", sc->why);
+	cr_expect(strstr(sc->why, "(lock wait)"), "%s", sc->why);
+}
+
+/*
+ * The GIL measured: waits on _PyRuntime's words. Hand-offs that leave the CPUs idle (0.7 of
+ * 2 busy) make threads hurt; the bound for processes is the work spread over 2 CPUs.
+ */
+Test(advise, measured_gil_wait_with_idle_hand_offs_threads_hurt)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 350, [CAT_LOCK] = 600, [CAT_RUNQUEUE] = 50));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 350, [CAT_LOCK] = 600, [CAT_RUNQUEUE] = 50));
+	add_futex(p, 10, 11, 0x7000, "_PyRuntime", 590);
+	add_futex(p, 10, 12, 0x7004, "_PyRuntime", 590);
+	add_futex(p, 10, 12, 0x9000, "other_lock", 10);
+	profile__finish(p);
+	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
+	cr_assert_eq(advise(p, &a), 0);
+	prof = p;
+	sc = &a.procs[0];
+	cr_expect(sc->futexes_known);
+	cr_expect_eq(sc->gil_ns, 1180 * MS);
+	cr_expect_str_eq(sc->lock.symbol, "other_lock", "the GIL is not the contended lock");
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0 / 0.7, 0.01);
+	cr_expect(strstr(sc->why, "waiting for the GIL 59%"), "%s", sc->why);
+}
+
+/* Futexes measured, none of them the GIL: a CPython process's lock wait is its own lock. */
+Test(advise, cpython_lock_wait_that_is_not_the_gil_is_lock_contention)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 300, [CAT_LOCK] = 700));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 300, [CAT_LOCK] = 700));
+	add_futex(p, 10, 11, 0x9000, "registry_lock", 700);
+	add_futex(p, 10, 12, 0x9000, "registry_lock", 700);
+	profile__finish(p);
+	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
+	cr_assert_eq(advise(p, &a), 0);
+	prof = p;
+	sc = &a.procs[0];
+	cr_expect_eq(sc->verdict, ADV_LOCK);
+	cr_expect_null(strstr(sc->why, "GIL"), "%s", sc->why);
+	cr_expect(strstr(sc->why, "most on registry_lock (libpython3.11.so.1.0, 2 threads)"), "%s",
+		  sc->why);
+	cr_expect_eq(sc->lock.threads, 2);
+	cr_expect_eq(sc->lock.ns, 1400 * MS);
+}
+
+/* A pool parked on its condition variable: those waits are not the contended lock. */
+Test(advise, idle_threads_futex_waits_are_not_the_contended_lock)
+{
+	struct profile *p = new_profile(1000, 4);
+	const struct adv_scope *sc;
+	int i;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 400, [CAT_LOCK] = 600));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 400, [CAT_LOCK] = 600));
+	add_futex(p, 10, 10, 0x5000, "state_lock", 600);
+	add_futex(p, 10, 11, 0x5000, "state_lock", 600);
+	for (i = 2; i < 10; i++) {
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 5, [CAT_LOCK] = 995));
+		add_futex(p, 10, 10 + i, 0x6000, "pool_cond", 995);
+	}
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOCK);
+	cr_expect_eq(sc->idle, 8);
+	cr_expect_str_eq(sc->lock.symbol, "state_lock");
+	cr_expect_eq(sc->lock.ns, 1200 * MS);
 }
 
 /* The same split in a native process is plain lock contention. */

@@ -385,6 +385,7 @@ static struct buf with_stacks(uint32_t cat, uint32_t nframes, uint32_t name, uin
 	U32(&b, 0);	/* threads */
 	one_stack(&b, cat, nframes, name, kernel);
 	U32(&b, 0);	/* unwind warnings */
+	U32(&b, 0);	/* futexes */
 	out = wrap(&b);
 	free(b.d);
 	return out;
@@ -479,6 +480,7 @@ Test(recording, crafted_structure_errors_are_refused)
 	U32(&b, 0);
 	U32(&b, 0);
 	U32(&b, 0);
+	U32(&b, 0);
 	U8(&b, 0);	/* one byte too many */
 	expect_refused(wrap(&b), "after the last section");
 	free(b.d);
@@ -501,6 +503,7 @@ Test(recording, stats_count_may_differ)
 	struct profile *p;
 
 	scalars(&b, CAT_MAX, STAT_MAX + 3);
+	U32(&b, 0);	/* strings, argc, processes, threads, stacks, unwind warnings, futexes */
 	U32(&b, 0);
 	U32(&b, 0);
 	U32(&b, 0);
@@ -517,6 +520,7 @@ Test(recording, stats_count_may_differ)
 
 	b = (struct body){};
 	scalars(&b, CAT_MAX, 1);
+	U32(&b, 0);	/* strings, argc, processes, threads, stacks, unwind warnings, futexes */
 	U32(&b, 0);
 	U32(&b, 0);
 	U32(&b, 0);
