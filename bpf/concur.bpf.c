@@ -245,6 +245,12 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		}
 	}
 	a = get_thread(next);
+	if (collect_stacks) {
+		__u32 cpu = bpf_get_smp_processor_id();
+
+		if (cpu < CONCUR_MAX_CPUS)
+			running_pid[cpu] = a ? a->pid : 0;
+	}
 	if (a) {
 		d = acct_switch_in(a, now, queued_ns(next, a), &queue);
 		if (queue.ns)

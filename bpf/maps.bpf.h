@@ -9,6 +9,13 @@ const volatile bool collect_stacks __weak = false;
 /* Nanoseconds of CPU time each on-CPU sample stands for. */
 const volatile __u64 sample_period_ns __weak = 0;
 
+/* CPUs online (at most CONCUR_MAX_CPUS are looked at). */
+const volatile __u32 nr_cpus __weak = 1;
+
+/* The process of the target thread on each CPU, 0 for another task (stacks only): the
+ * sampler counts a process's threads running at once from it. */
+__u32 running_pid[CONCUR_MAX_CPUS] __weak;
+
 /* Follow processes the targets fork (always for `run`, with --children for `attach`). */
 const volatile bool follow_children __weak = false;
 

@@ -9,6 +9,23 @@
 
 #include "stacks.bpf.h"
 
+/*
+ * The process's threads on a CPU right now, this one included, and the most seen: its peak
+ * parallelism, at the samples' moments (average parallelism comes from its cpu time).
+ */
+static __always_inline void peak_running(__u32 pid)
+{
+	struct proc_info *info = bpf_map_lookup_elem(&procs, &pid);
+	__u32 i, n = 0;
+
+	if (!info)
+		return;
+	for (i = 0; i < CONCUR_MAX_CPUS && i < nr_cpus; i++)
+		n += running_pid[i] == pid;
+	if (n > info->peak_running)
+		info->peak_running = n;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -19,6 +36,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (!tid || !bpf_map_lookup_elem(&threads, &tid))
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
+	peak_running(pid);
 	capture_stacks(ctx, &ustack, &kstack);
 	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, sample_period_ns);
 	want_maps(pid);

@@ -31,6 +31,9 @@
 #define CONCUR_MAX_STACK_KEYS 131072
 #endif
 
+/* CPUs the sampler looks across for a process's threads running at once. */
+#define CONCUR_MAX_CPUS 1024
+
 /* A stack id for "no stack captured": seeded threads, or stacks off. */
 #define CONCUR_NO_STACK (-1)
 
@@ -152,7 +155,7 @@ struct proc_info {
 	__u32 pid;
 	__u32 ppid;
 	__u32 flags;
-	__u32 pad;
+	__u32 peak_running;	/* most of its threads on a CPU at one on-CPU sample */
 	__u64 start_ns;		/* fork, or 0: before the window */
 	__u64 end_ns;		/* exit of its last thread, or 0 */
 	char comm[CONCUR_COMM_LEN];

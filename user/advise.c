@@ -444,14 +444,56 @@ static void evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle
 	}
 }
 
-static int scope(struct ctx *x, struct adv_scope *sc, const size_t *idx, size_t n, bool *idle)
+/*
+ * The CPUs the scope may use (a process's affinity and cgroup quota, when they were read),
+ * its peak parallelism and memory, its switch rate: the context its advice depends on.
+ */
+static void machine(const struct ctx *x, struct adv_scope *sc, const struct proc *pr,
+		    const size_t *idx, size_t n)
 {
-	struct metrics m = { .cpus = x->p->cpus > 0 ? x->p->cpus : 1,
-			     .window_ns = x->p->window_ns };
+	uint64_t switches = 0;
+	size_t i;
+	int len;
+
+	sc->cpus = x->p->cpus > 0 ? x->p->cpus : 1;
+	if (pr && pr->cpus && (int)pr->cpus < sc->cpus)
+		sc->cpus = (int)pr->cpus;
+	if (pr) {
+		sc->peak_running = pr->peak_running;
+		sc->rss_kb = pr->rss_kb;
+	}
+	for (i = 0; !pr && i < x->p->nprocs; i++) {
+		sc->rss_kb += x->p->procs[i].rss_kb;
+		if (x->p->procs[i].peak_running > sc->peak_running)
+			sc->peak_running = x->p->procs[i].peak_running;
+	}
+	for (i = 0; i < n; i++)
+		switches += x->threads[idx[i]]->acct.cnt[CAT_CPU];
+	sc->switches_per_s = x->p->window_ns ? switches * 1e9 / x->p->window_ns : 0;
+	len = snprintf(sc->costs, sizeof(sc->costs), "%d CPUs usable, %.2f busy on average",
+		       sc->cpus, sc->parallelism);
+	if (sc->peak_running && len < (int)sizeof(sc->costs))
+		len += snprintf(sc->costs + len, sizeof(sc->costs) - len, ", %u at peak",
+				sc->peak_running);
+	if (len < (int)sizeof(sc->costs))
+		len += snprintf(sc->costs + len, sizeof(sc->costs) - len, "; %.0f switches/s",
+				sc->switches_per_s);
+	if (sc->rss_kb && len < (int)sizeof(sc->costs))
+		snprintf(sc->costs + len, sizeof(sc->costs) - len,
+			 "; %.1f MB resident at peak%s", sc->rss_kb / 1024.0,
+			 pr ? " (each extra process costs about as much)" : "");
+}
+
+static int scope(struct ctx *x, struct adv_scope *sc, const struct proc *pr, const size_t *idx,
+		 size_t n, bool *idle)
+{
+	struct metrics m = { .window_ns = x->p->window_ns };
 	int err;
 
 	sc->cat = -1;
 	gather(x, sc, &m, idx, n, idle);
+	machine(x, sc, pr, idx, n);
+	m.cpus = sc->cpus;
 	err = futex_evidence(x, sc, idle);
 	if (err)
 		return err;
@@ -578,7 +620,7 @@ int advise(const struct profile *p, struct advice *out)
 	}
 
 	out->whole.whole = true;
-	err = scope(&x, &out->whole, idx, p->nthreads, x.idle_whole);
+	err = scope(&x, &out->whole, NULL, idx, p->nthreads, x.idle_whole);
 	if (err)
 		goto out;
 	/* Each process's threads: a run of idx once sorted by owner. */
@@ -595,7 +637,7 @@ int advise(const struct profile *p, struct advice *out)
 		sc->pid = p->procs[i].pid;
 		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
 		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
-		err = scope(&x, sc, idx + lo, hi - lo, x.idle_proc);
+		err = scope(&x, sc, &p->procs[i], idx + lo, hi - lo, x.idle_proc);
 		if (err)
 			goto out;
 		lo = hi;

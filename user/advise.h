@@ -87,6 +87,12 @@ struct adv_scope {
 	uint32_t threads, active, idle;
 	int idle_cat;			/* what most idle threads were parked in, -1 if none */
 	double parallelism;		/* all the scope's cpu ns / window ns */
+	/* The machine as the scope sees it, and what its concurrency costs. */
+	int cpus;			/* it may use: affinity, cgroup quota (else online) */
+	uint32_t peak_running;		/* most of its threads on a CPU at once; 0 unknown */
+	uint64_t rss_kb;		/* peak resident memory (summed, whole); 0 unknown */
+	double switches_per_s;		/* its threads' context switches per second */
+	char costs[ADV_TEXT];		/* those figures in one sentence */
 	struct adv_stack top[ADV_TOP_STACKS];
 	size_t ntop;
 	/* Futex waits of the active threads (when measured): CPython's GIL, and the word other

@@ -66,11 +66,12 @@ static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason
 static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 {
 	double f = m->share[CAT_CPU], par = sc->parallelism, b;
+	double waiting = 1.0 - f - m->share[CAT_RUNQUEUE];
 	struct adv_row *r;
 
 	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
-	    adv_pc(1.0 - f - m->share[CAT_RUNQUEUE]));
+	    adv_pc(waiting > 0 ? waiting : 0));
 	if (m->cpus <= 1) {
 		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", adv_pc(f));

@@ -81,12 +81,15 @@ static int add_dead_thread(const void *key, void *value, void *ctx)
 static int add_proc(const void *key, void *value, void *ctx)
 {
 	struct proc_info *info = value;
+	struct profile *p = ctx;
 	int err;
 
 	(void)key;
 	info->comm[CONCUR_COMM_LEN - 1] = '\0';
-	err = profile__add_proc_span(ctx, info->pid, info->ppid, info->comm,
+	err = profile__add_proc_span(p, info->pid, info->ppid, info->comm,
 				     info->flags & PROC_EXITED, info->start_ns, info->end_ns);
+	if (!err)
+		p->procs[p->nprocs - 1].peak_running = info->peak_running;
 	return err == -EEXIST ? 0 : err;
 }
 

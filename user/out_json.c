@@ -78,6 +78,9 @@ static void write_proc(struct json *j, const struct profile *p, const struct pro
 	json_u64(j, "end_ns", pr->end_ns);
 	json_strn(j, "comm", pr->comm, CONCUR_COMM_LEN);
 	json_strn(j, "runtime", pr->runtime, sizeof(pr->runtime));
+	json_u64(j, "cpus", pr->cpus);
+	json_u64(j, "peak_running", pr->peak_running);
+	json_u64(j, "rss_kb", pr->rss_kb);
 	json_bool(j, "exited", pr->exited);
 	json_u64(j, "threads", pr->nthreads);
 	json_u64(j, "thread_ns", proc_thread_ns(pr));
@@ -239,6 +242,11 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	if (sc->idle_cat >= 0)
 		json_str(j, "idle_category", cat_names[sc->idle_cat]);
 	json_fixed(j, "parallelism", sc->parallelism, 3);
+	json_u64(j, "cpus", sc->cpus);
+	json_u64(j, "peak_running", sc->peak_running);
+	json_u64(j, "rss_kb", sc->rss_kb);
+	json_fixed(j, "switches_per_s", sc->switches_per_s, 1);
+	json_str(j, "costs", sc->costs);
 	json_u64(j, "active_ns", sc->active_ns);
 	cat_obj(j, "ns", sc->ns);
 	if (sc->futexes_known)

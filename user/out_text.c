@@ -305,6 +305,10 @@ static void print_evidence(FILE *f, const struct adv_scope *sc)
 	fputs("    ", f);
 	wrap(f, 4, 6, line);
 	fputc('\n', f);
+	snprintf(line, sizeof(line), "context: %s", sc->costs);
+	fputs("    ", f);
+	wrap(f, 4, 6, line);
+	fputc('\n', f);
 	if (sc->lock.ns && sc->lock.symbol && sc->cat == CAT_LOCK) {
 		/* A symbol is the target's: wrap() shows its control bytes as '?'. */
 		snprintf(line, sizeof(line), "most-waited lock: %s+%llu in %s, %.1f ms over %llu "

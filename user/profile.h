@@ -24,6 +24,9 @@ struct proc {
 	bool exited;
 	char comm[CONCUR_COMM_LEN];
 	char runtime[16];	/* "CPython 3.11", "native"..., "" when unknown (see runtime.h) */
+	uint32_t cpus;		/* it may use (affinity, cgroup quota); 0 when unknown */
+	uint32_t peak_running;	/* most threads on a CPU at one on-CPU sample; 0 unknown */
+	uint64_t rss_kb;	/* peak resident memory; 0 when unknown */
 	uint32_t nthreads;
 	__u64 ns[CAT_MAX];
 	struct other_sys *other;

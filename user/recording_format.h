@@ -18,7 +18,7 @@
 /* The smallest encoding of each record: a count of them must fit in the bytes left. */
 #define SZ_STRING 4
 #define SZ_ARG 4
-#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + CAT_MAX * 8 + 4)
+#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4 + CAT_MAX * 8 + 4)
 #define SZ_OTHER (4 + 8 + 8)
 #define SZ_ACCT (3 * 8 + 2 * CAT_MAX * 8 + 4 * 8 + 9 * 4 + CONCUR_COMM_LEN)
 #define SZ_THREAD (8 + 8 + 1 + 4 + 8 + SZ_ACCT)
@@ -35,7 +35,7 @@
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
 RECORDED(struct profile, 264);
-RECORDED(struct proc, 160);
+RECORDED(struct proc, 184);
 RECORDED(struct other_sys, 24);
 RECORDED(struct thread, 312);
 RECORDED(struct thread_acct, 280);

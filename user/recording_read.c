@@ -312,6 +312,9 @@ static void read_procs(struct loader *l)
 		pr->exited = get_flag(r);
 		get_comm(r, pr->comm);
 		get_comm(r, pr->runtime);
+		pr->cpus = get_u32(r);
+		pr->peak_running = get_u32(r);
+		pr->rss_kb = get_u64(r);
 		pr->nthreads = get_u32(r);
 		get_cats(r, pr->ns);
 		read_other(r, pr);

@@ -26,7 +26,7 @@
  *   u32 nstrings, each: u32 len, len bytes (no NUL)
  *   u32 argc, argc x str               the command line
  *   u32 nprocs, each: u32 pid, u32 ppid, u64 start_ns, u64 end_ns, u8 exited, 16 bytes comm,
- *       16 bytes runtime, u32 nthreads,
+ *       16 bytes runtime, u32 cpus, u32 peak_running, u64 rss_kb, u32 nthreads,
  *       CAT_MAX x u64 ns, u32 nother, each: i32 nr, u64 ns, u64 count
  *   u32 nthreads, each: u64 start_ns, u64 end_ns, u8 exited, u32 last_cat, u64 last_ns, then
  *       struct thread_acct field by field in the order of put_acct() (ns[] and cnt[] CAT_MAX x u64,
@@ -271,6 +271,9 @@ static void put_procs(struct out *o, const struct profile *p)
 		put_u8(o, pr->exited);
 		put(o, pr->comm, CONCUR_COMM_LEN);
 		put(o, pr->runtime, sizeof(pr->runtime));
+		put_u32(o, pr->cpus);
+		put_u32(o, pr->peak_running);
+		put_u64(o, pr->rss_kb);
 		put_u32(o, pr->nthreads);
 		put_cats(o, pr->ns);
 		put_u32(o, pr->nother);

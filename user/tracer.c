@@ -16,6 +16,7 @@
 #include <linux/perf_event.h>
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,6 +24,7 @@
 #include "collect.h"
 #include "concur.skel.h"
 #include "launch.h"
+#include "limits.h"
 #include "mapwatch.h"
 #include "procfs.h"
 #include "runtime.h"
@@ -120,6 +122,7 @@ struct session {
 	int child_fd;		/* run: pidfd of the workload */
 	int child_status;
 	bool child_reaped;
+	long child_maxrss_kb;	/* run: the workload's peak resident memory, from wait4 */
 	uint64_t t0;
 	struct status status;
 	struct symbolizer *sym;
@@ -181,6 +184,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		return fail(e, -errno, "cannot open the BPF programs: %s", strerror(errno));
 	s->skel->rodata->follow_children = s->o->mode == MODE_RUN || s->o->follow_children;
 	s->skel->rodata->collect_stacks = s->o->stacks;
+	s->skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	if (s->o->stacks)
 		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;
 	err = concur_bpf__load(s->skel);
@@ -343,6 +347,20 @@ static void forward_signal(struct session *s, int sig)
 }
 
 /*
+ * The workload's exit status, and its peak resident memory: gone from /proc once it exited,
+ * the kernel's rusage still has it.
+ */
+static void reap_child(struct session *s)
+{
+	struct rusage ru;
+
+	if (wait4(s->child.pid, &s->child_status, 0, &ru) > 0) {
+		s->child_reaped = true;
+		s->child_maxrss_kb = ru.ru_maxrss;
+	}
+}
+
+/*
  * An interrupted `run` stops the workload too: a Ctrl-C from the terminal reached it
  * already, a signal sent to concur alone is passed on. It gets a moment to exit.
  */
@@ -354,8 +372,8 @@ static void stop_child(struct session *s, int sig)
 		return;
 	if (stop_by_kill)
 		forward_signal(s, sig);
-	if (poll(&pfd, 1, CHILD_GRACE_MS) == 1 && waitpid(s->child.pid, &s->child_status, 0) > 0)
-		s->child_reaped = true;
+	if (poll(&pfd, 1, CHILD_GRACE_MS) == 1)
+		reap_child(s);
 }
 
 /* True when the window is over. */
@@ -366,8 +384,7 @@ static bool check_targets(struct session *s, struct pollfd *pfds, size_t n)
 	if (s->o->mode == MODE_RUN) {
 		if (!(pfds[0].revents & POLLIN))
 			return false;
-		if (waitpid(s->child.pid, &s->child_status, 0) > 0)
-			s->child_reaped = true;
+		reap_child(s);
 		return true;
 	}
 	for (i = 0; i < n; i++) {
@@ -471,6 +488,9 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	end = now_ns();
 	p->window_start_ns = s->t0;
 	p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* run: the workload was started with concur's own affinity and cgroup. */
+	if (s->o->mode == MODE_RUN && limits_cpus(getpid()))
+		p->cpus = limits_cpus(getpid());
 	p->interrupted = stop_signal != 0;
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
@@ -495,6 +515,13 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	for (i = 0; i < p->nprocs; i++) {
 		struct proc *pr = &p->procs[i];
 
+		if (!pr->exited) {
+			pr->cpus = limits_cpus(pr->pid);
+			pr->rss_kb = limits_peak_rss_kb(pr->pid);
+		} else if (s->child_reaped && pr->pid == (uint32_t)s->child.pid) {
+			/* The largest of it and the children it reaped (a shell: its command). */
+			pr->rss_kb = s->child_maxrss_kb > 0 ? s->child_maxrss_kb : 0;
+		}
 		if (s->sym && !symbolizer__runtime(s->sym, pr->pid, pr->runtime))
 			continue;
 		if (!pr->exited)
