@@ -30,6 +30,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%.o,$(UNIT_SRCS))
 WORKLOADS := $(patsubst tests/kernel/workloads/%.c,$(OUT)/workloads/%,\
 	$(wildcard tests/kernel/workloads/*.c))
+SCENARIOS := $(patsubst tests/kernel/scenarios/%.c,$(OUT)/scenarios/%,$(wildcard tests/kernel/scenarios/*.c))
 DEMO_WORKLOADS := $(patsubst tools/demo/%.c,$(OUT)/demo/%,$(wildcard tools/demo/*.c))
 BENCH_WORKLOADS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(wildcard tools/bench/*.c))
 
@@ -54,7 +55,7 @@ test-deps:
 	$(Q)tools/install-deps.sh --test
 
 $(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo \
-		$(OUT)/bench:
+		$(OUT)/bench $(OUT)/scenarios:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),$(OUT)/vmlinux.h)
@@ -130,6 +131,12 @@ $(OUT)/workloads/%: tests/kernel/workloads/%.c tests/kernel/workloads/common.h |
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WL_CFLAGS) $< -o $@ $(WL_LDLIBS)
 
+# The advisor's scenarios: a fixed amount of work, each variant run and timed by the tests.
+$(OUT)/scenarios/%: tests/kernel/scenarios/%.c tests/kernel/scenarios/scenario.h \
+		tests/kernel/workloads/common.h | $(OUT)/scenarios
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WL_CFLAGS) $< -o $@
+
 # The frame-pointer warning's test subject.
 $(OUT)/workloads/nofp: WL_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
 # A PIE executable and a shared library beside it.
@@ -192,7 +199,7 @@ fuzz-run: $(OUT)/fuzz-recording | $(OUT)/fuzz/corpus
 
 -include $(wildcard $(OUT)/fuzz/*.d)
 
-kernel-test: $(OUT)/concur $(WORKLOADS)
+kernel-test: $(OUT)/concur $(WORKLOADS) $(SCENARIOS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)
 
 test: test-deps

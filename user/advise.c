@@ -109,6 +109,8 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const
 			continue;
 		sc->active++;
 		sc->active_ns += life;
+		m->born += t->start_ns > 0;
+		m->lockers += t->acct.ns[CAT_LOCK] >= LOCKER_SHARE * life;
 		for (c = 0; c < CAT_MAX; c++) {
 			if (c == CAT_WAIT)
 				continue;
@@ -152,7 +154,8 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const
  *    steady state);
  *  - all threads idle: what they were parked in (sleep and wait have their own verdicts);
  *  - CPU wanted (cpu + runqueue) dominating: saturation when the run queue holds
- *    RUNQ_SATURATED of the time, a saturated loop when the busy thread polls, else CPU work;
+ *    RUNQ_SATURATED of the time, a saturated loop when the busy thread polls, lock contention
+ *    when the threads also wait LOCK_SERIALIZES for a lock with CPUs idle, else CPU work;
  *  - otherwise the largest category among the active threads.
  */
 static void choose(struct adv_scope *sc, const struct metrics *m)
@@ -194,6 +197,10 @@ static void choose(struct adv_scope *sc, const struct metrics *m)
 		else
 			d = CAT_CPU;
 	}
+	/* Threads that compute in turn around a lock, CPUs idle meanwhile: the lock is the bound. */
+	if (d == CAT_CPU && m->lockers > 1 && m->share[CAT_LOCK] >= LOCK_SERIALIZES &&
+	    sc->parallelism < m->cpus - CPU_SPARE)
+		d = CAT_LOCK;
 	sc->cat = d;
 	sc->verdict = by_cat[d];
 	if (d == CAT_CPU && m->loop_busy)
@@ -234,9 +241,9 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		b = b < 1.0 ? 1.0 : b;
 		if (sc->lock.ns && sc->lock.symbol)
 			adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock, most "
-				     "on %s (%s, %u threads); less sharing (finer locks, per-thread "
+				     "on %s (%s, %u thread%s); less sharing (finer locks, per-thread "
 				     "data) is worth ≤ %.1f×.", adv_pc(s), sc->lock.symbol,
-			    sc->lock.module, sc->lock.threads, b);
+			    sc->lock.module, sc->lock.threads, sc->lock.threads == 1 ? "" : "s", b);
 		else
 			adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
 				     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.",
@@ -484,6 +491,26 @@ static void machine(const struct ctx *x, struct adv_scope *sc, const struct proc
 			 pr ? " (each extra process costs about as much)" : "");
 }
 
+/*
+ * The lever to try first: of those that help, the highest bound; on a tie the cheapest, in
+ * the classic table's order of overhead: async (no thread per wait), threads, processes
+ * (memory and IPC).
+ */
+static void rank(struct adv_scope *sc)
+{
+	static const enum adv_lever by_cost[] = { ADV_ASYNC, ADV_THREADS, ADV_PROCESSES };
+	size_t i;
+
+	sc->best = -1;
+	for (i = 0; i < sizeof(by_cost) / sizeof(by_cost[0]); i++) {
+		const struct adv_row *r = &sc->rows[by_cost[i]];
+
+		if (r->effect == ADV_HELPS &&
+		    (sc->best < 0 || r->bound > sc->rows[sc->best].bound + 1e-9))
+			sc->best = by_cost[i];
+	}
+}
+
 static int scope(struct ctx *x, struct adv_scope *sc, const struct proc *pr, const size_t *idx,
 		 size_t n, bool *idle)
 {
@@ -501,6 +528,7 @@ static int scope(struct ctx *x, struct adv_scope *sc, const struct proc *pr, con
 	choose(sc, &m);
 	explain(sc, &m);
 	adv_apply_rule(sc, &m);
+	rank(sc);
 	if (sc->verdict != ADV_TOO_SHORT)
 		evidence(x, sc, idle);
 	return 0;

@@ -81,6 +81,7 @@ struct adv_scope {
 	int cat;			/* the bottleneck's category, -1 when none */
 	char why[ADV_TEXT];		/* the verdict in one sentence */
 	struct adv_row rows[ADV_LEVER_MAX];
+	int best;			/* the lever to try first (enum adv_lever), -1: none helps */
 	/* Evidence: the active threads' split, and the idle threads left out of it. */
 	__u64 ns[CAT_MAX];
 	uint64_t active_ns;		/* their summed lifetimes, wait for children excluded */

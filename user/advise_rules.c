@@ -117,28 +117,24 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 
 /*
  * CPU saturation: the threads wait for a CPU a large share of the time. No concurrency lever
- * adds CPUs; more runnable threads only lengthen the run queue (hurts). The bound for more
- * CPUs, (cpu + runqueue) / cpu, goes in the verdict's sentence.
+ * adds CPUs: more runnable threads or processes share the same CPUs and only lengthen the run
+ * queue (no effect: the scheduler keeps the CPUs as busy; measured so with 8, 16 threads and
+ * 8 processes on 2 CPUs, tests/kernel/scenarios/oversubscribed.c). The bound for more CPUs,
+ * (cpu + runqueue) / cpu, goes in the verdict's sentence.
  */
 static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
 {
 	double r = m->share[CAT_RUNQUEUE];
 
-	adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-	    "More runnable threads than CPUs only lengthen the run queue, already %.0f%% of "
-	    "the time.", adv_pc(r));
-	adv_say(adv_row(sc, ADV_PROCESSES, ADV_HURTS, 0)->reason,
+	adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+	    "More runnable threads than CPUs share the same CPUs: the run queue, already %.0f%% "
+	    "of the time, only gets longer.", adv_pc(r));
+	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
 	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "There is little I/O wait to overlap: the wait is for a CPU.");
 }
 
-/*
- * Lock contention: threads block on a lock a large share of the time. More threads add
- * waiters on the same lock (hurts above LOCK_HURTS_SHARE, else no effect); processes help only
- * once the locked state is partitioned, which is the real change; async does not shorten a
- * lock wait. The bound for removing the contention goes in the verdict's sentence.
- */
 /*
  * CPython runs one thread's Python code at a time: threads of a CPython process that compute
  * hand a single lock (the GIL) back and forth. The hand-off is measured: the active threads'
@@ -160,13 +156,15 @@ bool adv_gil_bound(const struct adv_scope *sc, const struct metrics *m)
  * The GIL's levers. Processes: each has its own interpreter, so the CPU work (W, all the
  * threads' cpu) can spread over min(CPUs, threads) CPUs: bound that / parallelism, i.e. the
  * window over W spread. Threads: they can only take turns; when the turns leave the CPUs idle
- * (the scope's parallelism under GIL_GAP_HURTS: the hand-off latency is time nobody runs),
- * one thread would do the same work faster, so threads hurt; else no effect.
+ * (the scope's parallelism under GIL_GAP_HURTS: the hand-off latency is time nobody runs) or
+ * a thread is started per task (GIL_CHURN_PER_S), one thread would do the same work faster,
+ * so threads hurt; else no effect.
  */
 static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 {
 	const char *rt = *sc->runtime ? sc->runtime : "CPython";
 	double par = sc->parallelism, g = m->gil_share, b;
+	double churn = m->window_ns ? m->born * 1e9 / m->window_ns : 0;
 	int n = (int)sc->active < m->cpus ? (int)sc->active : m->cpus;
 	struct adv_row *r;
 
@@ -176,10 +174,17 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 		    "waiting for the GIL %.0f%% of the time%s.", rt, sc->active,
 		adv_pc(m->share[CAT_CPU]), adv_pc(g),
 		sc->futexes_known ? " (measured on _PyRuntime's futexes)" : " (lock wait)");
+	bool churn_hurts = churn >= GIL_CHURN_PER_S && m->born >= GIL_CHURN_MIN;
+
 	if (par < GIL_GAP_HURTS)
 		adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
 		    "%s: the threads take turns at the GIL and leave the CPUs idle during each "
 		    "hand-off (%.2f CPUs busy): one thread would do the work sooner.", rt, par);
+	else if (churn_hurts)
+		adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+		    "%s: %u threads started (%.0f/s), each computing in turn under the GIL: "
+		    "starting them and handing the GIL between them costs CPU one thread would "
+		    "not spend.", rt, m->born, churn);
 	else
 		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 		    "%s: threads take turns holding the GIL (%.0f%% waiting for it); more threads "
@@ -188,12 +193,25 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 	r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_say(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
 	    sc->active, par);
-	adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
-		       "parallel.");
+	if (churn_hurts)
+		adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
+			       "parallel (bound for the same design); a pool without a thread per "
+			       "task gains more, as the threads cost.");
+	else
+		adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
+			       "parallel.");
 	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "The wait is for the GIL, not for I/O: async does not shorten it.");
 }
 
+/*
+ * Lock contention: threads block on a lock a large share of the time. More threads add
+ * waiters on the same lock, not throughput (no effect: measured so with 2 and 4 threads on a
+ * 1 ms critical section, tests/kernel/scenarios/big_lock.c; a convoy that makes it worse is
+ * possible but not what the profile shows); processes help only
+ * once the locked state is partitioned, which is the real change; async does not shorten a
+ * lock wait. The bound for removing the contention goes in the verdict's sentence.
+ */
 static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 {
 	double l = m->share[CAT_LOCK];
@@ -203,7 +221,7 @@ static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 		return;
 	}
 
-	adv_say(adv_row(sc, ADV_THREADS, l >= LOCK_HURTS_SHARE ? ADV_HURTS : ADV_NO_EFFECT, 0)->reason,
+	adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
 	    "throughput.", adv_pc(l));
 	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
@@ -308,6 +326,15 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 	adv_say(adv_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
 }
 
+/* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
+static void cpython_threads_share_one_cpu(struct adv_scope *sc)
+{
+	if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
+		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "%s: one thread at a time runs Python code (the GIL); processes do not share "
+		    "it.", sc->runtime);
+}
+
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 {
 	char buf[ADV_TEXT];
@@ -328,11 +355,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_CPU:
 		rule_cpu(sc, m);
-		/* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
-		if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
-			adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-			    "%s: one thread at a time runs Python code (the GIL); processes do not "
-			    "share it.", sc->runtime);
+		cpython_threads_share_one_cpu(sc);
 		break;
 	case ADV_CPU_SATURATED:
 		rule_saturated(sc, m);
@@ -347,6 +370,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_LOOP_SATURATED:
 		rule_loop_saturated(sc, m);
+		cpython_threads_share_one_cpu(sc);
 		break;
 	case ADV_LOOP_WAITING:
 		rule_loop_waiting(sc, m);

@@ -235,6 +235,8 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 		json_obj_end(j);
 	}
 	json_obj_end(j);
+	if (sc->best >= 0)
+		json_str(j, "best", adv_lever_names[sc->best]);
 	json_obj_begin(j, "evidence");
 	json_u64(j, "threads", sc->threads);
 	json_u64(j, "active_threads", sc->active);

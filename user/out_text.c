@@ -312,9 +312,9 @@ static void print_evidence(FILE *f, const struct adv_scope *sc)
 	if (sc->lock.ns && sc->lock.symbol && sc->cat == CAT_LOCK) {
 		/* A symbol is the target's: wrap() shows its control bytes as '?'. */
 		snprintf(line, sizeof(line), "most-waited lock: %s+%llu in %s, %.1f ms over %llu "
-			 "waits by %u threads", sc->lock.symbol, (unsigned long long)sc->lock.offset,
+			 "waits by %u thread%s", sc->lock.symbol, (unsigned long long)sc->lock.offset,
 			 sc->lock.module, sc->lock.ns / 1e6, (unsigned long long)sc->lock.count,
-			 sc->lock.threads);
+			 sc->lock.threads, sc->lock.threads == 1 ? "" : "s");
 		fputs("    ", f);
 		wrap(f, 4, 6, line);
 		fputc('\n', f);
@@ -380,8 +380,8 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 		const struct adv_row *r = &sc->rows[l];
 
 		if (r->bound > 0)
-			snprintf(head, sizeof(head), "%s, ≤ %.1f× (%s)", adv_effect_names[r->effect],
-				 r->bound, r->basis);
+			snprintf(head, sizeof(head), "%s%s, ≤ %.1f× (%s)", adv_effect_names[r->effect],
+				 sc->best == l ? " (try first)" : "", r->bound, r->basis);
 		else
 			snprintf(head, sizeof(head), "%s", adv_effect_names[r->effect]);
 		fprintf(f, "    %-10s ", adv_lever_names[l]);

@@ -113,6 +113,7 @@ Test(advise, single_thread_cpu_bound_threads_help_by_amdahl)
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
 	cr_expect_float_eq(a.parallelism, 0.9, 1e-9);
+	cr_expect_eq(sc->best, ADV_THREADS, "the same bound: threads cost less than processes");
 	cr_expect_eq(a.whole.verdict, ADV_CPU, "one process: the whole says the same");
 }
 
@@ -142,7 +143,7 @@ Test(advise, busy_threads_filling_the_cpus_already_used)
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
 }
 
-Test(advise, cpu_saturation_more_threads_hurt)
+Test(advise, cpu_saturation_nothing_but_cpus_helps)
 {
 	struct profile *p = new_profile(1000, 2);
 	const struct adv_scope *sc;
@@ -154,9 +155,10 @@ Test(advise, cpu_saturation_more_threads_hurt)
 	cr_expect_eq(sc->verdict, ADV_CPU_SATURATED);
 	cr_expect_eq(sc->cat, CAT_RUNQUEUE);
 	cr_expect_float_eq(sc->parallelism, 2.0, 1e-9);
-	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
-	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->best, -1);
 	cr_expect_neq(strstr(sc->why, "only more CPUs"), NULL, "%s", sc->why);
 }
 
@@ -175,7 +177,7 @@ Test(advise, lock_contention_with_its_stacks)
 	}
 	sc = run(p);
 	cr_expect_eq(sc->verdict, ADV_LOCK);
-	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
 	cr_assert_eq(sc->ntop, 2);
 	cr_expect_str_eq(sc->top[0].st->frames[1].name, "take_lock");
@@ -223,6 +225,7 @@ Test(advise, network_io_threads_and_async_help)
 		      NULL, "%s", sc->rows[ADV_THREADS].basis);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_HELPS);
+	cr_expect_eq(sc->best, ADV_ASYNC, "the same bound: the cheapest first");
 }
 
 Test(advise, io_bound_is_capped_and_many_io_threads_already_used)
@@ -521,6 +524,7 @@ Test(advise, measured_gil_wait_with_idle_hand_offs_threads_hurt)
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0 / 0.7, 0.01);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
 	cr_expect(strstr(sc->why, "waiting for the GIL 59%"), "%s", sc->why);
 }
 
@@ -579,4 +583,79 @@ Test(advise, the_same_split_natively_is_lock_or_cpu_not_gil)
 	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
 	sc = run(p);
 	cr_expect_null(strstr(sc->why, "GIL"), "%s", sc->why);
+}
+
+/* Two threads taking turns in a long critical section: more CPU than lock wait, yet the lock
+ * is the bound (one CPU of two idle), and more threads do not help. */
+Test(advise, work_serialized_by_a_lock_is_lock_contention)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 470, [CAT_RUNQUEUE] = 30));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 470, [CAT_RUNQUEUE] = 30));
+	add_futex(p, 10, 10, 0x4000, "big_lock", 470);
+	add_futex(p, 10, 11, 0x4000, "big_lock", 470);
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOCK);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->best, -1);
+	cr_expect(strstr(sc->why, "most on big_lock"), "%s", sc->why);
+}
+
+/* The same split on two busy CPUs is CPU work: the lock does not leave a CPU idle. */
+Test(advise, lock_wait_with_every_cpu_busy_is_not_serialization)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 300,
+						[CAT_RUNQUEUE] = 200));
+	sc = run(p);
+	cr_expect_neq(sc->verdict, ADV_LOCK);
+}
+
+/* A thread per small task under the GIL, the CPUs as busy as one thread would keep them: the
+ * threads themselves cost; one would be faster. */
+Test(advise, cpython_thread_per_task_threads_hurt)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		add_thread_at(p, 10, 100 + i, 1 + i * 4, SPLIT([CAT_CPU] = 5, [CAT_LOCK] = 5));
+		add_futex(p, 10, 100 + i, 0x7000, "_PyRuntime", 5);
+	}
+	profile__finish(p);
+	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
+	cr_assert_eq(advise(p, &a), 0);
+	prof = p;
+	sc = &a.procs[0];
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect(strstr(sc->rows[ADV_THREADS].reason, "200 threads started"), "%s",
+		  sc->rows[ADV_THREADS].reason);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
+}
+
+/* A saturated asyncio loop: more loops in threads share one GIL; processes help. */
+Test(advise, cpython_saturated_loop_needs_processes_not_threads)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 960, [CAT_POLL] = 40));
+	profile__finish(p);
+	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
+	cr_assert_eq(advise(p, &a), 0);
+	prof = p;
+	sc = &a.procs[0];
+	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
 }
