@@ -169,19 +169,11 @@ int main(int argc, char **argv)
 	uint64_t t0, t1;
 	int err;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--workers"))
-			workers = parse_long(opt_value(argc, argv, &i, argv[0], args), 1, 1024, argv[0],
-					     args);
-		else if (!strcmp(argv[i], "--producers"))
-			producers = parse_long(opt_value(argc, argv, &i, argv[0], args), 1, 256,
-					       argv[0], args);
-		else if (!strcmp(argv[i], "--items"))
-			items = parse_long(opt_value(argc, argv, &i, argv[0], args), 1, 10000000,
-					   argv[0], args);
-		else
+	for (int i = 1; i < argc; i++)
+		if (!opt_long(argc, argv, &i, "--workers", 1, 1024, args, &workers) &&
+		    !opt_long(argc, argv, &i, "--producers", 1, 256, args, &producers) &&
+		    !opt_long(argc, argv, &i, "--items", 1, 10000000, args, &items))
 			usage(argv[0], args);
-	}
 	item_pool = calloc((size_t)items, sizeof(*item_pool));
 	wth = calloc((size_t)workers, sizeof(*wth));
 	if (!item_pool || !wth)

@@ -110,26 +110,17 @@ int main(int argc, char **argv)
 	uint64_t t0, t1;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--threads")) {
-			threads = parse_long(opt_value(argc, argv, &i, argv[0], args), 1, 256, argv[0],
-					     args);
-			modes++;
-		} else if (!strcmp(argv[i], "--procs")) {
-			procs = parse_long(opt_value(argc, argv, &i, argv[0], args), 1, 256, argv[0],
-					   args);
-			modes++;
-		} else if (!strcmp(argv[i], "--async")) {
+		if (opt_mode(argc, argv, &i, args, &threads, &procs, &modes))
+			continue;
+		if (!strcmp(argv[i], "--async")) {
+			/* a third mode, which excludes the other two just as they exclude each other */
 			async = 1;
-			modes++;
-		} else if (!strcmp(argv[i], "--units")) {
-			units = parse_long(opt_value(argc, argv, &i, argv[0], args), 1, 10000000,
-					   argv[0], args);
-		} else {
+			if (++modes > 1)
+				usage(argv[0], args);
+		} else if (!opt_long(argc, argv, &i, "--units", 1, 10000000, args, &units)) {
 			usage(argv[0], args);
 		}
 	}
-	if (modes > 1)
-		usage(argv[0], args);
 
 	t0 = now_ns();
 	if (threads)

@@ -92,6 +92,36 @@ static inline const char *opt_value(int argc, char **argv, int *i, const char *p
 	return argv[++*i];
 }
 
+/*
+ * "--NAME N" with N in [min, max]: if argv[*i] is name, its value goes to *val (usage() on a
+ * bad one) and 1 is returned, else 0, so that a scenario's options chain in one condition.
+ */
+static inline int opt_long(int argc, char **argv, int *i, const char *name, long min, long max,
+			   const char *args, long *val)
+{
+	if (strcmp(argv[*i], name))
+		return 0;
+	*val = parse_long(opt_value(argc, argv, i, argv[0], args), min, max, argv[0], args);
+	return 1;
+}
+
+/*
+ * The variants of most scenarios: --threads N or --procs N (1 to 256). If argv[*i] is one of
+ * them, its value goes to *threads or *procs, *modes counts it and 1 is returned, else 0. The
+ * variants do not combine, so a second mode is a usage error (a scenario with a mode of its
+ * own, like --async, counts it in *modes too and checks the same).
+ */
+static inline int opt_mode(int argc, char **argv, int *i, const char *args, long *threads,
+			   long *procs, int *modes)
+{
+	if (!opt_long(argc, argv, i, "--threads", 1, 256, args, threads) &&
+	    !opt_long(argc, argv, i, "--procs", 1, 256, args, procs))
+		return 0;
+	if (++*modes > 1)
+		usage(argv[0], args);
+	return 1;
+}
+
 /* Units [0, total) split n ways, the first total % n shares one larger: share k's range. */
 static inline void share_range(long total, long n, long k, long *first, long *count)
 {

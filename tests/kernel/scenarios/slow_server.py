@@ -26,43 +26,18 @@ import threading
 import time
 import traceback
 
+import scenario_args
+
 USAGE = "[--threads N | --procs N | --async N] [--requests R] [--delay-ms D]"
 REQUEST = b"GET /slow\n"
 PAYLOAD = b"x" * 255 + b"\n"
 
 
-def usage(prog, why):
-    sys.stderr.write("usage: %s %s (%s)\n" % (prog, USAGE, why))
-    sys.exit(2)
-
-
 def parse_args(argv):
-    prog = os.path.basename(argv[0])
-    opts = {"mode": None, "n": 1, "requests": 30, "delay_ms": 20.0}
-    i = 1
-    while i < len(argv):
-        name = argv[i]
-        if name not in ("--threads", "--procs", "--async", "--requests", "--delay-ms"):
-            usage(prog, "unknown argument %r" % name)
-        if i + 1 >= len(argv):
-            usage(prog, "%s needs a value" % name)
-        value = argv[i + 1]
-        i += 2
-        try:
-            v = float(value) if name == "--delay-ms" else int(value)
-        except ValueError:
-            usage(prog, "bad value %r for %s" % (value, name))
-        if not (0 < v <= 100000):
-            usage(prog, "%s out of range" % name)
-        if name in ("--threads", "--procs", "--async"):
-            if opts["mode"]:
-                usage(prog, "only one of --threads, --procs, --async")
-            opts["mode"], opts["n"] = name[2:], v
-        elif name == "--requests":
-            opts["requests"] = v
-        else:
-            opts["delay_ms"] = v
-    return opts
+    return scenario_args.parse(
+        argv, USAGE, {"--threads": 100000, "--procs": 100000, "--async": 100000},
+        {"--requests": (int, 100000), "--delay-ms": (float, 100000)},
+        {"mode": None, "n": 1, "requests": 30, "delay_ms": 20.0})
 
 
 # ---- the server (a forked child process) ----

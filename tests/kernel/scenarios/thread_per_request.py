@@ -24,43 +24,17 @@ import threading
 import time
 import traceback
 
+import scenario_args
+
 USAGE = "[--threads N | --procs N | --procs-per-request N] [--requests R] [--cost-ms X]"
 ITERS_PER_MS = 25000  # of handle_request()'s loop: about 1 ms on a current x86 core
 
 
-def usage(prog, why):
-    sys.stderr.write("usage: %s %s (%s)\n" % (prog, USAGE, why))
-    sys.exit(2)
-
-
 def parse_args(argv):
-    prog = os.path.basename(argv[0])
-    opts = {"mode": None, "n": 0, "requests": 1000, "cost_ms": 0.5}
-    i = 1
-    while i < len(argv):
-        name = argv[i]
-        if name not in ("--threads", "--procs", "--procs-per-request", "--requests", "--cost-ms"):
-            usage(prog, "unknown argument %r" % name)
-        if i + 1 >= len(argv):
-            usage(prog, "%s needs a value" % name)
-        value = argv[i + 1]
-        i += 2
-        try:
-            v = float(value) if name == "--cost-ms" else int(value)
-        except ValueError:
-            usage(prog, "bad value %r for %s" % (value, name))
-        if not (0 < v <= (1000 if name in ("--threads", "--procs", "--procs-per-request")
-                          else 1000000)):
-            usage(prog, "%s out of range" % name)
-        if name in ("--threads", "--procs", "--procs-per-request"):
-            if opts["mode"]:
-                usage(prog, "only one of --threads, --procs, --procs-per-request")
-            opts["mode"], opts["n"] = name[2:], v
-        elif name == "--requests":
-            opts["requests"] = v
-        else:
-            opts["cost_ms"] = v
-    return opts
+    return scenario_args.parse(
+        argv, USAGE, {"--threads": 1000, "--procs": 1000, "--procs-per-request": 1000},
+        {"--requests": (int, 1000000), "--cost-ms": (float, 1000000)},
+        {"mode": None, "n": 0, "requests": 1000, "cost_ms": 0.5})
 
 
 def handle_request(req, iters, results):
