@@ -46,6 +46,7 @@ struct elf_image {
 	size_t nsyms;
 	struct sym *dsyms;	/* data objects, with their sizes */
 	size_t ndsyms;
+	bool go;		/* built by Go: it has the toolchain's .go.buildinfo section */
 };
 
 struct mapping {
@@ -174,6 +175,26 @@ static int read_segments(Elf *elf, struct elf_image *img)
 	return 0;
 }
 
+/* Go binaries are static: their runtime shows in a section of their own, kept by strip. */
+static bool built_by_go(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t shstrndx;
+	const char *name;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".go.buildinfo"))
+			return true;
+	}
+	return false;
+}
+
 /* The section holding the symbols: .symtab where present, .dynsym otherwise. */
 static Elf_Scn *symbol_section(Elf *elf, GElf_Shdr *out)
 {
@@ -261,6 +282,7 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 		/* A damaged file keeps whatever could be read: the frames name the module. */
 		if (!read_segments(elf, img))
 			read_symbols(s, elf, img);
+		img->go = built_by_go(elf);
 	}
 	elf_end(elf);
 	return img;
@@ -479,6 +501,11 @@ int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN
 	for (i = 0; i < pm->n; i++)
 		if (runtime_of_module(pm->maps[i].module, out))
 			return 0;
+	for (i = 0; i < pm->n; i++)
+		if (pm->maps[i].img && pm->maps[i].img->go) {
+			snprintf(out, RUNTIME_LEN, "Go");
+			return 0;
+		}
 	snprintf(out, RUNTIME_LEN, "native");
 	return 0;
 }
