@@ -350,6 +350,8 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	json_u64(j, "idle", sc->idle);
 	json_i64(j, "idle_cat", sc->idle_cat);
 	json_u64(j, "active_ns", sc->active_ns);
+	json_str(j, "best", sc->best >= 0 ? adv_lever_names[sc->best] : "");
+	json_str(j, "costs", sc->costs);
 	cat_array(j, "ns", sc->ns);
 	json_arr_begin(j, "top");
 	for (i = 0; i < sc->ntop; i++) {

@@ -113,6 +113,9 @@ async function fixtureChecks(browser) {
 	check(procs.includes('<script>?\ufffd'), 'hostile comm shown as text', procs);
 	const scopes = await page.$$eval('#scope option', (os) => os.map((o) => o.textContent));
 	check(scopes.some((s) => s.includes('<script>?')), 'hostile comm in the thread list');
+	const advice = await text(page, '#advice');
+	check(advice.includes('threads (try first)') && advice.includes('context: 2 CPUs usable'),
+	      'advice names the lever to try first and its context', advice.slice(0, 300));
 	check(await page.$$eval('img', (l) => l.length) === 0, 'no <img> element created');
 	check(await page.$$eval('script', (l) => l.length) === 2, 'only the two own scripts');
 	const hostile = (await frames(page, 'parse_<img src=x onerror=alert(1)>'))[0];

@@ -208,7 +208,7 @@
 			const table = el('table');
 			for (const [lever, effect, bound, basis, reason] of sc.levers) {
 				const tr = table.insertRow();
-				tr.append(el('td', lever));
+				tr.append(el('td', lever === sc.best ? `${lever} (try first)` : lever));
 				tr.append(el('td', effect, 'effect ' + effect.replace(/ /g, '-')));
 				tr.append(el('td', bound > 0 ? `\u2264 ${bound.toFixed(1)}\u00d7` : '', 'num'));
 				const td = el('td', reason);
@@ -227,6 +227,7 @@
 			if (sc.idle)
 				ev += `, ${sc.idle} idle in ${CATS[sc.idle_cat] || '?'}`;
 			div.append(el('p', ev + ')', 'note'));
+			div.append(el('p', `context: ${sc.costs}`, 'note'));
 			for (const [ns, names] of sc.top) {
 				const path = names.slice().reverse().map(clean).join(' \u2190 ');
 				div.append(el('div', `${secs(ns)}  ${path}`, 'path'));
