@@ -226,9 +226,10 @@ asan: test-deps
 		-k stacks_known_functions -k attach_blocked -k recording_replays -k hostile_names
 
 # Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~5 min).
-bench: bench-deps $(OUT)/concur $(BENCH_WORKLOADS) $(WORKLOADS)
+bench: bench-deps $(OUT)/concur $(OUT)/big-fixture $(BENCH_WORKLOADS) $(WORKLOADS)
 	$(Q)python3 tools/bench/overhead.py
 	$(Q)python3 tools/bench/accuracy.py
+	$(Q)python3 tools/bench/render.py
 
 bench-deps:
 	$(Q)tools/install-deps.sh --bench
