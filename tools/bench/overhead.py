@@ -197,8 +197,8 @@ def print_row(r):
         opt(lost, "%d"), opt(sw, "%d")), flush=True)
 
 
-def idle_cost(seconds=5.0):
-    """concur's own CPU while attached to an idle process: % of one core."""
+def idle_cpu_s(seconds):
+    """concur's own CPU seconds over a window of `seconds` attached to an idle process."""
     target = subprocess.Popen(["sleep", str(seconds + 5)])
     try:
         tr = subprocess.Popen([CONCUR, "attach", "-q", "-p", str(target.pid), "-d", str(seconds)],
@@ -207,7 +207,15 @@ def idle_cost(seconds=5.0):
     finally:
         target.kill()
         target.wait()
-    return 100.0 * (usage.ru_utime + usage.ru_stime) / seconds
+    return usage.ru_utime + usage.ru_stime
+
+
+def idle_cost(short=5.0, long=15.0):
+    """concur's CPU attached to an idle process: % of one core over a 5 s window (start-up
+    included, most of it loading the BPF programs), and the steady state once attached: the
+    difference between a 15 s and a 5 s window, per second."""
+    a, b = idle_cpu_s(short), idle_cpu_s(long)
+    return 100.0 * a / short, 100.0 * max(b - a, 0.0) / (long - short), 1000.0 * a
 
 
 def main():
@@ -231,7 +239,9 @@ def main():
           % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.pairs), flush=True)
     print_header()
     bench(args.workloads, tracers, args.pairs)
-    print("concur attached to an idle process for 5 s: %.2f %% of one core" % idle_cost())
+    window, steady, cpu_ms = idle_cost()
+    print("concur attached to an idle process: %.2f %% of one core over 5 s (%.0f ms of CPU, "
+          "start-up included); steady state %.3f %%" % (window, cpu_ms, steady))
 
 
 if __name__ == "__main__":
