@@ -85,8 +85,9 @@ static __u32 fd_kind(struct task_struct *task, long fd)
 
 	if (!fdt || fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return FD_NONE;
-	/* An array of pointers has no BTF type to walk: one read for the slot. */
-	if (bpf_probe_read_kernel(&filep, sizeof(filep), &fdt->fd[fd]) || !filep)
+	/* An array of pointers has no BTF type to walk: read untyped, as a fault-safe load. */
+	filep = ((struct file **)bpf_rdonly_cast(fdt->fd, 0))[fd];
+	if (!filep)
 		return FD_NONE;
 	file = bpf_rdonly_cast(filep, bpf_core_type_id_kernel(struct file));
 	return fdkind_from_mode(file->f_inode->i_mode);
