@@ -19,18 +19,8 @@ char LICENSE[] SEC("license") = "GPL";
 static void record_other(__u32 pid, struct acct_delta d)
 {
 	struct other_key key = { .pid = pid, .nr = d.nr };
-	struct other_val *v, zero = {};
 
-	v = bpf_map_lookup_elem(&other, &key);
-	if (!v) {
-		if (bpf_map_update_elem(&other, &key, &zero, BPF_NOEXIST) == -E2BIG)
-			stat_add(STAT_OTHER_FULL, 1);
-		v = bpf_map_lookup_elem(&other, &key);
-		if (!v)
-			return;
-	}
-	__sync_fetch_and_add(&v->ns, d.ns);
-	__sync_fetch_and_add(&v->cnt, 1);
+	add_interval(&other, &key, d.ns, STAT_OTHER_FULL);
 }
 
 /*
@@ -40,19 +30,9 @@ static void record_other(__u32 pid, struct acct_delta d)
 static void record_futex(__u32 pid, __u32 tid, __u64 addr, __u64 ns)
 {
 	struct futex_wait_key key = { .pid = pid, .tid = tid, .addr = addr };
-	struct futex_wait_val *v, zero = {};
 
-	v = bpf_map_lookup_elem(&futexes, &key);
-	if (!v) {
-		if (bpf_map_update_elem(&futexes, &key, &zero, BPF_NOEXIST) == -E2BIG)
-			stat_add(STAT_FUTEX_FULL, 1);
-		v = bpf_map_lookup_elem(&futexes, &key);
-		if (!v)
-			return;
+	if (add_interval(&futexes, &key, ns, STAT_FUTEX_FULL) == 1)
 		want_maps(pid);
-	}
-	__sync_fetch_and_add(&v->ns, ns);
-	__sync_fetch_and_add(&v->cnt, 1);
 }
 
 /*

@@ -55,14 +55,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_OTHER);
 	__type(key, struct other_key);
-	__type(value, struct other_val);
+	__type(value, struct interval_sum);
 } other SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_FUTEXES);
 	__type(key, struct futex_wait_key);
-	__type(value, struct futex_wait_val);
+	__type(value, struct interval_sum);
 } futexes SEC(".maps") __weak;
 
 struct {
@@ -91,7 +91,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_STACK_KEYS);
 	__type(key, struct stack_key);
-	__type(value, struct stack_val);
+	__type(value, struct interval_sum);
 } stack_weights SEC(".maps") __weak;
 
 /* The last stacks a thread left a CPU with (see switch_out_stacks); BPF-side only. */

@@ -50,22 +50,36 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*ustack = CONCUR_NO_STACK;
 }
 
+/*
+ * Adds one interval of ns to the struct interval_sum under key in map, creating the entry
+ * when it is new (a full map is counted in stat full). Returns 1 when it created the entry,
+ * 0 when it added to one, -1 when the interval could not be kept.
+ */
+static __always_inline int add_interval(void *map, const void *key, __u64 ns, __u32 full)
+{
+	struct interval_sum *v, zero = {};
+	int created = 0;
+
+	v = bpf_map_lookup_elem(map, key);
+	if (!v) {
+		if (bpf_map_update_elem(map, key, &zero, BPF_NOEXIST) == -E2BIG)
+			stat_add(full, 1);
+		v = bpf_map_lookup_elem(map, key);
+		if (!v)
+			return -1;
+		created = 1;
+	}
+	__sync_fetch_and_add(&v->ns, ns);
+	__sync_fetch_and_add(&v->cnt, 1);
+	return created;
+}
+
 static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack,
 					__s32 kstack, __u64 ns)
 {
 	struct stack_key key = { pid, tid, cat, ustack, kstack };
-	struct stack_val *v, zero = {};
 
-	v = bpf_map_lookup_elem(&stack_weights, &key);
-	if (!v) {
-		if (bpf_map_update_elem(&stack_weights, &key, &zero, BPF_NOEXIST) == -E2BIG)
-			stat_add(STAT_STACK_KEYS_FULL, 1);
-		v = bpf_map_lookup_elem(&stack_weights, &key);
-		if (!v)
-			return;
-	}
-	__sync_fetch_and_add(&v->ns, ns);
-	__sync_fetch_and_add(&v->cnt, 1);
+	add_interval(&stack_weights, &key, ns, STAT_STACK_KEYS_FULL);
 }
 
 #endif

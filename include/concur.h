@@ -120,7 +120,11 @@ struct stack_key {
 	__s32 kstack;
 };
 
-struct stack_val {
+/*
+ * Value of the maps that add up intervals under a key (`stack_weights`, `other`, `futexes`):
+ * their time, and how many there were.
+ */
+struct interval_sum {
 	__u64 ns;
 	__u64 cnt;
 };
@@ -130,24 +134,15 @@ struct maps_event {
 	__u32 pid;
 };
 
-struct other_val {
-	__u64 ns;
-	__u64 cnt;
-};
-
 /*
  * Key of the `futexes` map: time a thread blocked on one futex word (a lock, a condition
- * variable, CPython's GIL), by the word's address in its process.
+ * variable, CPython's GIL), by the word's address in its process. The time is the blocked
+ * part of each wait: the runnable part after the wake-up is not in it.
  */
 struct futex_wait_key {
 	__u32 pid;
 	__u32 tid;
 	__u64 addr;
-};
-
-struct futex_wait_val {
-	__u64 ns;	/* blocked, runnable part after the wake-up excluded */
-	__u64 cnt;	/* waits */
 };
 
 /* Value of the `procs` map, keyed by pid (tgid). */

@@ -96,7 +96,7 @@ static int add_proc(const void *key, void *value, void *ctx)
 static int add_other(const void *key, void *value, void *ctx)
 {
 	const struct other_key *k = key;
-	const struct other_val *v = value;
+	const struct interval_sum *v = value;
 	int err = profile__add_other(ctx, k->pid, k->nr, v->ns, v->cnt);
 
 	return err == -ENOENT ? 0 : err;
@@ -130,7 +130,7 @@ int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t e
 	struct add_ctx c = { p, end_mono };
 	struct proc_info info;
 	struct thread_acct a;
-	struct other_val v;
+	struct interval_sum v;
 	int err;
 
 	p->window_ns = end_mono > p->window_start_ns ? end_mono - p->window_start_ns : 0;
@@ -158,7 +158,7 @@ struct futex_ctx {
 static int add_futex(const void *key, void *value, void *ctx)
 {
 	const struct futex_wait_key *k = key;
-	const struct futex_wait_val *v = value;
+	const struct interval_sum *v = value;
 	struct futex_ctx *c = ctx;
 	struct futex_wait fw = { .pid = k->pid, .tid = k->tid, .addr = k->addr, .ns = v->ns,
 				 .count = v->cnt };
@@ -176,7 +176,7 @@ static int add_futex(const void *key, void *value, void *ctx)
 int collect_futexes(struct profile *p, int fd, struct symbolizer *sym)
 {
 	struct futex_ctx c = { p, sym };
-	struct futex_wait_val v;
+	struct interval_sum v;
 	int err = map_walk(fd, sizeof(struct futex_wait_key), &v, add_futex, &c);
 
 	if (!err)

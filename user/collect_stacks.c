@@ -9,7 +9,7 @@
 
 struct weight {
 	struct stack_key key;
-	struct stack_val val;
+	struct interval_sum val;
 };
 
 struct weights {
@@ -59,14 +59,14 @@ static void merge_weights(struct weights *ws)
 
 static int add_map_weight(const void *key, void *value, void *ctx)
 {
-	const struct stack_val *v = value;
+	const struct interval_sum *v = value;
 
 	return add_weight(ctx, key, v->ns, v->cnt);
 }
 
 static int read_weights(int fd, struct weights *ws)
 {
-	struct stack_val v;
+	struct interval_sum v;
 
 	return map_walk(fd, sizeof(struct stack_key), &v, add_map_weight, ws);
 }
