@@ -234,7 +234,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	}
 	if (a) {
 		d = acct_switch_in(a, now, queued_ns(next, a), &queue);
-		if (queue.ns)
+		/* After a block the runnable part is closed, even at 0 ns: that is a wake-up, as the
+		 * thread's own wakeups count it. */
+		if (queue.cat == CAT_RUNQUEUE)
 			stat_add(STAT_WAKEUPS, 1);
 		record(a, d);
 		record(a, queue);
