@@ -6,13 +6,13 @@
  * written; the cgroup path is the kernel's, still checked before it becomes a path.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "limits.h"
+#include "procfs.h"
 
 int limits_parse_cpu_max(const char *line)
 {
@@ -40,23 +40,6 @@ long long limits_parse_vmhwm(const char *status)
 	return kb;
 }
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return (int)n;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The tightest cpu.max from the process's cgroup up to the root; 0 when none limits it. */
 static int cgroup_cpus(uint32_t pid)
 {
@@ -64,7 +47,7 @@ static int cgroup_cpus(uint32_t pid)
 	int best = 0, n;
 
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if (read_text(path, buf, sizeof(buf)))
+	if (procfs_read_text(path, buf, sizeof(buf)))
 		return 0;
 	/* cgroup v2: the one line "0::/path". */
 	cg = strstr(buf, "0::/");
@@ -76,7 +59,7 @@ static int cgroup_cpus(uint32_t pid)
 		return 0;
 	for (;;) {
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", cg);
-		if (!read_text(path, line, sizeof(line))) {
+		if (!procfs_read_text(path, line, sizeof(line))) {
 			n = limits_parse_cpu_max(line);
 			if (n > 0 && (!best || n < best))
 				best = n;
@@ -107,7 +90,7 @@ uint64_t limits_peak_rss_kb(uint32_t pid)
 	long long kb;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	if (read_text(path, buf, sizeof(buf)))
+	if (procfs_read_text(path, buf, sizeof(buf)))
 		return 0;
 	kb = limits_parse_vmhwm(buf);
 	return kb > 0 ? (uint64_t)kb : 0;

@@ -39,29 +39,38 @@ static void write_events(struct json *j, const struct profile *p)
 /* Locks shown per process: the futex words waited on longest. */
 #define JSON_TOP_FUTEXES 5
 
+/* A futex word's waits summed (key: NULL inside an array); with_pid for the advice's lock. */
+static void write_futex_sum(struct json *j, const char *key, const struct futex_sum *fs,
+			    bool with_pid)
+{
+	char addr[24];
+
+	json_obj_begin(j, key);
+	if (with_pid)
+		json_u64(j, "pid", fs->pid);
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fs->addr);
+	json_str(j, "addr", addr);
+	if (fs->symbol) {
+		json_str(j, "symbol", fs->symbol);
+		json_str(j, "module", fs->module);
+		json_u64(j, "offset", fs->offset);
+	}
+	json_u64(j, "ns", fs->ns);
+	json_u64(j, "count", fs->count);
+	json_u64(j, "threads", fs->threads);
+	json_obj_end(j);
+}
+
 static void write_futexes(struct json *j, const struct profile *p, uint32_t pid)
 {
 	size_t n;
 	const struct futex_wait *fw = profile__futexes_of(p, pid, &n);
 	struct futex_sum *sums;
 	long i, k = futex_sums(fw, n, NULL, NULL, &sums);
-	char addr[24];
 
 	json_arr_begin(j, "futexes");
-	for (i = 0; i < k && i < JSON_TOP_FUTEXES; i++) {
-		json_obj_begin(j, NULL);
-		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)sums[i].addr);
-		json_str(j, "addr", addr);
-		if (sums[i].symbol) {
-			json_str(j, "symbol", sums[i].symbol);
-			json_str(j, "module", sums[i].module);
-			json_u64(j, "offset", sums[i].offset);
-		}
-		json_u64(j, "ns", sums[i].ns);
-		json_u64(j, "count", sums[i].count);
-		json_u64(j, "threads", sums[i].threads);
-		json_obj_end(j);
-	}
+	for (i = 0; i < k && i < JSON_TOP_FUTEXES; i++)
+		write_futex_sum(j, NULL, &sums[i], false);
 	json_arr_end(j);
 	free(sums);
 }
@@ -253,23 +262,8 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	cat_obj(j, "ns", sc->ns);
 	if (sc->futexes_known)
 		json_u64(j, "gil_ns", sc->gil_ns);
-	if (sc->lock.ns) {
-		char addr[24];
-
-		json_obj_begin(j, "lock");
-		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)sc->lock.addr);
-		json_u64(j, "pid", sc->lock.pid);
-		json_str(j, "addr", addr);
-		if (sc->lock.symbol) {
-			json_str(j, "symbol", sc->lock.symbol);
-			json_str(j, "module", sc->lock.module);
-			json_u64(j, "offset", sc->lock.offset);
-		}
-		json_u64(j, "ns", sc->lock.ns);
-		json_u64(j, "count", sc->lock.count);
-		json_u64(j, "threads", sc->lock.threads);
-		json_obj_end(j);
-	}
+	if (sc->lock.ns)
+		write_futex_sum(j, "lock", &sc->lock, true);
 	json_arr_begin(j, "top");
 	for (i = 0; i < sc->ntop; i++) {
 		json_obj_begin(j, NULL);

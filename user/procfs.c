@@ -44,10 +44,10 @@ int procfs_parse_syscall(const char *line, long *nr, long *arg0)
 	return 0;
 }
 
-static int read_small(const char *path, char *buf, size_t size)
+int procfs_read_text(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		return -errno;
@@ -56,10 +56,19 @@ static int read_small(const char *path, char *buf, size_t size)
 		n = -errno;
 	close(fd);
 	if (n < 0)
-		return n;
+		return (int)n;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+/* The first line of a small file. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int err = procfs_read_text(path, buf, size);
+
+	if (!err)
+		buf[strcspn(buf, "\n")] = '\0';
+	return err;
 }
 
 static __u32 fd_kind_of(uint32_t pid, long fd)

@@ -487,10 +487,10 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	detach_all(s);
 	end = now_ns();
 	p->window_start_ns = s->t0;
-	p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* run: the workload was started with concur's own affinity and cgroup. */
-	if (s->o->mode == MODE_RUN && limits_cpus(getpid()))
-		p->cpus = limits_cpus(getpid());
+	p->cpus = s->o->mode == MODE_RUN ? (int)limits_cpus(getpid()) : 0;
+	if (!p->cpus)
+		p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	p->interrupted = stop_signal != 0;
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
