@@ -88,6 +88,16 @@ static const struct adv_scope *run(struct profile *p)
 	return a.nprocs ? &a.procs[0] : &a.whole;
 }
 
+/* run(), pid 10 being a CPython 3.11 process (the runtime is set once the process exists). */
+static const struct adv_scope *run_cpython(struct profile *p)
+{
+	profile__finish(p);
+	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
+	prof = p;
+	cr_assert_eq(advise(p, &a), 0);
+	return &a.procs[0];
+}
+
 static void done(void)
 {
 	advice_free(&a);
@@ -486,11 +496,7 @@ Test(advise, cpython_threads_taking_turns_are_gil_bound)
 	/* Together on a CPU 1.0 of the window: the turns leave no CPU idle. */
 	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
 	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
-	profile__finish(p);
-	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
-	cr_assert_eq(advise(p, &a), 0);
-	prof = p;
-	sc = &a.procs[0];
+	sc = run_cpython(p);
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 0.01, "2 CPUs / 1.0 busy");
@@ -513,11 +519,7 @@ Test(advise, measured_gil_wait_with_idle_hand_offs_threads_hurt)
 	add_futex(p, 10, 11, 0x7000, "_PyRuntime", 590);
 	add_futex(p, 10, 12, 0x7004, "_PyRuntime", 590);
 	add_futex(p, 10, 12, 0x9000, "other_lock", 10);
-	profile__finish(p);
-	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
-	cr_assert_eq(advise(p, &a), 0);
-	prof = p;
-	sc = &a.procs[0];
+	sc = run_cpython(p);
 	cr_expect(sc->futexes_known);
 	cr_expect_eq(sc->gil_ns, 1180 * MS);
 	cr_expect_str_eq(sc->lock.symbol, "other_lock", "the GIL is not the contended lock");
@@ -538,11 +540,7 @@ Test(advise, cpython_lock_wait_that_is_not_the_gil_is_lock_contention)
 	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 300, [CAT_LOCK] = 700));
 	add_futex(p, 10, 11, 0x9000, "registry_lock", 700);
 	add_futex(p, 10, 12, 0x9000, "registry_lock", 700);
-	profile__finish(p);
-	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
-	cr_assert_eq(advise(p, &a), 0);
-	prof = p;
-	sc = &a.procs[0];
+	sc = run_cpython(p);
 	cr_expect_eq(sc->verdict, ADV_LOCK);
 	cr_expect_null(strstr(sc->why, "GIL"), "%s", sc->why);
 	cr_expect(strstr(sc->why, "most on registry_lock (libpython3.11.so.1.0, 2 threads)"), "%s",
@@ -630,11 +628,7 @@ Test(advise, cpython_thread_per_task_threads_hurt)
 		add_thread_at(p, 10, 100 + i, 1 + i * 4, SPLIT([CAT_CPU] = 5, [CAT_LOCK] = 5));
 		add_futex(p, 10, 100 + i, 0x7000, "_PyRuntime", 5);
 	}
-	profile__finish(p);
-	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
-	cr_assert_eq(advise(p, &a), 0);
-	prof = p;
-	sc = &a.procs[0];
+	sc = run_cpython(p);
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
 	cr_expect(strstr(sc->rows[ADV_THREADS].reason, "200 threads started"), "%s",
 		  sc->rows[ADV_THREADS].reason);
@@ -648,11 +642,7 @@ Test(advise, cpython_saturated_loop_needs_processes_not_threads)
 	const struct adv_scope *sc;
 
 	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 960, [CAT_POLL] = 40));
-	profile__finish(p);
-	snprintf(profile__find_proc(p, 10)->runtime, 16, "CPython 3.11");
-	cr_assert_eq(advise(p, &a), 0);
-	prof = p;
-	sc = &a.procs[0];
+	sc = run_cpython(p);
 	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);

@@ -27,9 +27,8 @@ import socket
 import sys
 import threading
 import time
-import traceback
 
-import scenario_args
+import scenario_common
 
 USAGE = "[--procs N | --threads N | --async C] [--requests R] [--cost-ms X]"
 MSG = 16  # bytes in a request and in a reply
@@ -37,22 +36,10 @@ ITERS_PER_MS = 25000  # of request_work()'s loop: about 1 ms on a current x86 co
 
 
 def parse_args(argv):
-    return scenario_args.parse(
+    return scenario_common.parse(
         argv, USAGE, {"--procs": 1000, "--threads": 1000, "--async": 1000},
         {"--requests": (int, 1000000), "--cost-ms": (float, 1000000)},
         {"mode": None, "n": 1, "requests": 300, "cost_ms": 2.0})
-
-
-def in_child(fn, *args):
-    """In a forked child: run fn(*args), then exit at once (0, or 1 after a traceback)."""
-    status = 1
-    try:
-        fn(*args)
-        status = 0
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        os._exit(status)
 
 
 def listen():
@@ -189,13 +176,13 @@ def main():
             if pid == 0:
                 for fd in (life_w, ready_r, ready_w, go_r, go_w, done_r, done_w):
                     os.close(fd)
-                in_child(lambda: asyncio.run(serve_until(listeners[k], iters, life_r)))
+                scenario_common.in_child(lambda: asyncio.run(serve_until(listeners[k], iters, life_r)))
             children.append(pid)
     pid = os.fork()
     if pid == 0:
         for fd in (life_w, ready_r, go_w, done_r):
             os.close(fd)
-        in_child(generate, ports, conns, requests, ready_w, go_r, done_w)
+        scenario_common.in_child(generate, ports, conns, requests, ready_w, go_r, done_w)
     children.append(pid)
     for fd in (ready_w, go_r, done_w):
         os.close(fd)

@@ -24,9 +24,8 @@ import socket
 import sys
 import threading
 import time
-import traceback
 
-import scenario_args
+import scenario_common
 
 USAGE = "[--threads N | --procs N | --async N] [--requests R] [--delay-ms D]"
 REQUEST = b"GET /slow\n"
@@ -34,7 +33,7 @@ PAYLOAD = b"x" * 255 + b"\n"
 
 
 def parse_args(argv):
-    return scenario_args.parse(
+    return scenario_common.parse(
         argv, USAGE, {"--threads": 100000, "--procs": 100000, "--async": 100000},
         {"--requests": (int, 100000), "--delay-ms": (float, 100000)},
         {"mode": None, "n": 1, "requests": 30, "delay_ms": 20.0})
@@ -79,18 +78,6 @@ def serve(listener, delay, ready_fd, lifeline_fd):
     asyncio.run(main())
 
 
-def in_child(fn, *args):
-    """In a forked child: run fn(*args), then exit at once (0, or 1 after a traceback)."""
-    status = 1
-    try:
-        fn(*args)
-        status = 0
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        os._exit(status)
-
-
 def start_server(delay):
     """Fork the server; return (port, lifeline write end, pid) once it is accepting."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -105,7 +92,7 @@ def start_server(delay):
     if pid == 0:
         os.close(ready_r)
         os.close(life_w)
-        in_child(serve, listener, delay, ready_w, life_r)
+        scenario_common.in_child(serve, listener, delay, ready_w, life_r)
     os.close(ready_w)
     os.close(life_r)
     listener.close()
@@ -171,7 +158,7 @@ def run_procs(port, requests, n):
     for count in shares(requests, n):
         pid = os.fork()
         if pid == 0:
-            in_child(fetch_many, port, count)
+            scenario_common.in_child(fetch_many, port, count)
         pids.append(pid)
     failed = [pid for pid in pids if os.waitpid(pid, 0)[1] != 0]
     if failed:

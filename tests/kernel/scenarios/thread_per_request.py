@@ -22,16 +22,15 @@ import os
 import sys
 import threading
 import time
-import traceback
 
-import scenario_args
+import scenario_common
 
 USAGE = "[--threads N | --procs N | --procs-per-request N] [--requests R] [--cost-ms X]"
 ITERS_PER_MS = 25000  # of handle_request()'s loop: about 1 ms on a current x86 core
 
 
 def parse_args(argv):
-    return scenario_args.parse(
+    return scenario_common.parse(
         argv, USAGE, {"--threads": 1000, "--procs": 1000, "--procs-per-request": 1000},
         {"--requests": (int, 1000000), "--cost-ms": (float, 1000000)},
         {"mode": None, "n": 0, "requests": 1000, "cost_ms": 0.5})
@@ -84,17 +83,8 @@ def process_pool(n, requests, iters, per_request=False):
     for first, count in shares(requests, n):
         pid = os.fork()
         if pid == 0:
-            status = 1
-            try:
-                if per_request:
-                    thread_per_request(first, count, iters, {})
-                else:
-                    handle_share(first, count, iters, {})
-                status = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(status)
+            scenario_common.in_child(thread_per_request if per_request else handle_share,
+                                     first, count, iters, {})
         pids.append(pid)
     failed = [pid for pid in pids if os.waitpid(pid, 0)[1] != 0]
     if failed:

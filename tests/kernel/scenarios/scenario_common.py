@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Option parsing shared by the advisor's Python scenarios (busy_loop, slow_server,
-thread_per_request).
+"""What the advisor's Python scenarios (busy_loop, slow_server, thread_per_request) share:
+option parsing, and running a forked child.
 
 Every option takes a value ("--NAME V"); a few of them are modes (the variants), of which at most
 one may be given. Any bad argument is a one-line usage error on stderr and exit status 2, which
@@ -9,6 +9,7 @@ is what the tests expect of every scenario.
 
 import os
 import sys
+import traceback
 
 
 def usage(prog, usage_text, why):
@@ -51,3 +52,15 @@ def parse(argv, usage_text, modes, values, defaults):
         else:
             opts[name[2:].replace("-", "_")] = v
     return opts
+
+
+def in_child(fn, *args):
+    """In a forked child: run fn(*args), then exit at once (0, or 1 after a traceback)."""
+    status = 1
+    try:
+        fn(*args)
+        status = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(status)
