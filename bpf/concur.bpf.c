@@ -8,6 +8,7 @@
 #include "classify.h"
 
 #define TASK_RUNNING 0
+#define PF_EXITING 0x00000004
 #define ENOSYS 38
 #define E2BIG 7
 #define EFAULT 14
@@ -100,54 +101,102 @@ static __always_inline struct acct_kclock kclock(struct task_struct *task)
 	return (struct acct_kclock){ task->se.sum_exec_runtime, task->sched_info.run_delay };
 }
 
+/* Storage for a thread the probes see born; NULL when out of memory. */
 static struct thread_acct *new_thread(struct task_struct *task, __u64 now, __u32 state)
 {
-	__u32 zero = 0, tid = task->pid;
-	struct thread_acct *a = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 zero = 0;
+	struct thread_acct *a = bpf_map_lookup_elem(&scratch, &zero), *t;
 
 	if (!a)
 		return NULL;
 	__builtin_memset(a, 0, sizeof(*a));
-	acct_init(a, task->tgid, tid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_init(a, task->tgid, task->pid, now, state, CAT_OTHER, CONCUR_NO_SYSCALL);
 	acct_set_kclock(a, kclock(task));
 	BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
-	if (bpf_map_update_elem(&threads, &tid, a, BPF_NOEXIST) == -E2BIG) {
+	t = bpf_task_storage_get(&thread_store, task, a, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
 		stat_add(STAT_THREADS_FULL, 1);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&threads, &tid);
+	return t;
 }
 
 /*
- * The thread's entry, if it is a target's. Threads are added when a target forks them or
- * by userspace from /proc, never on the fly here: that would cost every other task on the
- * machine a second lookup at every switch.
+ * The thread's account, if it is a target's. Threads get one when a target forks them or
+ * when userspace hands them over at attach (adopt_threads), never on the fly here: that
+ * would cost every other task on the machine a second look-up at every switch.
  */
 static __always_inline struct thread_acct *get_thread(struct task_struct *task)
 {
-	__u32 tid = task->pid;
+	return bpf_task_storage_get(&thread_store, task, 0, 0);
+}
 
-	return tid ? bpf_map_lookup_elem(&threads, &tid) : NULL;
+/*
+ * The time of this switch, on bpf_ktime_get_ns()'s clock. Reading that clock costs ~90 ns
+ * inside the switch (its ordered TSC read stalls the pipeline), more than the rest of the
+ * accounting of a switch; the run queue's clock, updated by the scheduler for this switch,
+ * is a load. The run queue is reached through the task (its CFS queue is this CPU's):
+ * per-CPU kernel variables have no address for BPF where kallsyms lists no data symbols.
+ *
+ * The offset between the clocks is sampled every 100 us per CPU (at 400 000 switches/s, one
+ * switch in 40 pays for the ktime read). A sample is high when the run-queue clock was read
+ * stale (it usually lags the switch by ~1 us, now and then by tens, as after an idle
+ * period): the offset takes a lower sample at once, a higher one only as fast as an NTP slew
+ * of ktime could move it (500 ppm of the time since the last sample, counting 10 ms at most),
+ * unless the clocks jumped against each other. Timestamps then stay within a microsecond or
+ * so of ktime, and do not run ahead of the ktime stamps of forks and exits.
+ */
+#define CLOCK_RESYNC_NS 100000
+#define CLOCK_SLEW_DIV 2000		/* 500 ppm */
+#define CLOCK_SLEW_MAX_NS 10000000
+#define CLOCK_JUMP_NS 1000000
+
+struct switch_clock {
+	__u64 now;	/* ktime */
+	__u64 rq;	/* the run queue's clock, 0 if unknown */
+};
+
+static __always_inline void clock_resync(struct clock_sync *s, __u64 clock)
+{
+	__s64 sample = bpf_ktime_get_ns() - clock;
+	__u64 since = clock - s->at;
+	__s64 cap = s->off + (__s64)((since < CLOCK_SLEW_MAX_NS ? since : CLOCK_SLEW_MAX_NS) /
+				     CLOCK_SLEW_DIV);
+
+	if (!s->at || sample < cap || sample - cap > CLOCK_JUMP_NS)
+		s->off = sample;
+	else
+		s->off = cap;
+	s->at = clock;
+}
+
+static __always_inline struct switch_clock switch_now(struct task_struct *next)
+{
+	struct cfs_rq *cfs = next->se.cfs_rq;
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct clock_sync *s;
+	__u64 clock;
+
+	if (!cfs || cpu >= CONCUR_MAX_CPUS)
+		return (struct switch_clock){ bpf_ktime_get_ns(), 0 };
+	clock = cfs->rq->clock;
+	s = &clock_sync[cpu];
+	if (!s->at || clock - s->at > CLOCK_RESYNC_NS)
+		clock_resync(s, clock);
+	return (struct switch_clock){ clock + s->off, clock };
 }
 
 /*
  * How long `next`, switched in now, was runnable since it last left a CPU: the run queue
  * waits the kernel has added to its run_delay since (a migration closes one) and the wait
  * in progress since it was queued on this CPU, on this run queue's clock (updated for this
- * switch). Exactly what the kernel adds to run_delay right after this tracepoint. The run
- * queue is reached through the task (its CFS queue is this CPU's): per-CPU kernel
- * variables have no address for BPF where kallsyms lists no data symbols.
+ * switch). Exactly what the kernel adds to run_delay right after this tracepoint.
  */
-static __always_inline __u64 queued_ns(struct task_struct *next, const struct thread_acct *a)
+static __always_inline __u64 queued_ns(struct task_struct *next, const struct thread_acct *a,
+				       __u64 rq_clock)
 {
-	struct cfs_rq *cfs = next->se.cfs_rq;
-	__u64 q = 0, last = next->sched_info.last_queued, clock;
+	__u64 q = 0, last = next->sched_info.last_queued;
 
-	if (last && cfs) {
-		clock = cfs->rq->clock;
-		if (clock > last)
-			q = clock - last;
-	}
+	if (last && rq_clock > last)
+		q = rq_clock - last;
 	if ((a->flags & ACCT_EXEC_KNOWN) && next->sched_info.run_delay > a->run_delay_ns)
 		q += next->sched_info.run_delay - a->run_delay_ns;
 	return q;
@@ -197,49 +246,67 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 	c->next++;
 }
 
+/* prev, a target thread, leaves the CPU: preempted, or blocking for the reason it is in. */
+static __always_inline void thread_out(void *ctx, struct task_struct *prev, struct thread_acct *a,
+				       __u64 now, bool preempt, unsigned int prev_state)
+{
+	int runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
+	__s32 nr = CONCUR_NO_SYSCALL;
+	__u32 cat = CAT_OTHER;
+	struct acct_delta d;
+	__u64 futex = 0;
+
+	stat_add(STAT_SWITCHES, 1);
+	if (!runnable)
+		cat = classify_task(prev, &nr, &futex);
+	d = acct_switch_out(a, now, runnable, cat, nr, kclock(prev));
+	/* d may close the previous wait (a missed switch-in): its futex is still set. */
+	record(a, d);
+	a->futex = futex;
+	/* prev is still the current task here: its stacks are where it stopped. */
+	if (collect_stacks) {
+		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : nr, a);
+		want_maps(a->pid);
+	}
+}
+
+/* next, a target thread, gets the CPU. */
+static __always_inline void thread_in(struct task_struct *next, struct thread_acct *b,
+				      struct switch_clock clk)
+{
+	struct acct_delta d, queue;
+
+	d = acct_switch_in(b, clk.now, queued_ns(next, b, clk.rq), &queue);
+	/* After a block the runnable part is closed, even at 0 ns: that is a wake-up, as the
+	 * thread's own wakeups count it. */
+	if (queue.cat == CAT_RUNQUEUE)
+		stat_add(STAT_WAKEUPS, 1);
+	record(b, d);
+	record(b, queue);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct thread_acct *a;
-	struct acct_delta d, queue;
-	__s32 nr = CONCUR_NO_SYSCALL;
-	__u32 cat = CAT_OTHER;
-	__u64 futex = 0;
-	int runnable;
+	struct thread_acct *a = get_thread(prev), *b = get_thread(next);
+	struct switch_clock clk = {};
 
-	a = get_thread(prev);
-	if (a) {
-		stat_add(STAT_SWITCHES, 1);
-		runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
-		if (!runnable)
-			cat = classify_task(prev, &nr, &futex);
-		d = acct_switch_out(a, now, runnable, cat, nr, kclock(prev));
-		/* d may close the previous wait (a missed switch-in): its futex is still set. */
-		record(a, d);
-		a->futex = futex;
-		/* prev is still the current task here: its stacks are where it stopped. */
-		if (collect_stacks) {
-			switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : nr, a);
-			want_maps(a->pid);
-		}
-	}
-	a = get_thread(next);
 	if (collect_stacks) {
 		__u32 cpu = bpf_get_smp_processor_id();
 
 		if (cpu < CONCUR_MAX_CPUS)
-			running_pid[cpu] = a ? a->pid : 0;
+			running_pid[cpu] = b ? b->pid : 0;
 	}
+	/* Most switches on a machine are no target's: they cost the two lookups only. */
 	if (a) {
-		d = acct_switch_in(a, now, queued_ns(next, a), &queue);
-		/* After a block the runnable part is closed, even at 0 ns: that is a wake-up, as the
-		 * thread's own wakeups count it. */
-		if (queue.cat == CAT_RUNQUEUE)
-			stat_add(STAT_WAKEUPS, 1);
-		record(a, d);
-		record(a, queue);
+		clk = switch_now(next);
+		thread_out(ctx, prev, a, clk.now, preempt, prev_state);
+	}
+	if (b) {
+		if (!a)
+			clk = switch_now(next);
+		thread_in(next, b, clk);
 	}
 	return 0;
 }
@@ -273,7 +340,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p)
 {
-	__u32 tgid = p->tgid, tid = p->pid;
+	__u32 tgid = p->tgid;
 	struct proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
 	struct thread_acct *a;
 
@@ -282,25 +349,19 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
 	/* A new image: its memory map is another one. */
 	info->flags &= ~PROC_MAPS_SENT;
-	a = bpf_map_lookup_elem(&threads, &tid);
+	a = get_thread(p);
 	if (a)
 		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	return 0;
 }
 
-/*
- * A dead thread's entry moves out of the tid-keyed map, so that a new thread that gets the
- * same tid (pid_max is often 32768) starts an entry of its own. If there is no room, it stays.
- */
-static __always_inline void retire(__u32 tid, struct thread_acct *a)
+/* A dead thread's account moves to dead_threads, keyed by the order threads die in. */
+static __always_inline void retire(struct thread_acct *a)
 {
 	__u64 seq = __sync_fetch_and_add(&dead_seq, 1);
 
-	if (bpf_map_update_elem(&dead_threads, &seq, a, BPF_NOEXIST)) {
+	if (bpf_map_update_elem(&dead_threads, &seq, a, BPF_NOEXIST))
 		stat_add(STAT_DEAD_FULL, 1);
-		return;
-	}
-	bpf_map_delete_elem(&threads, &tid);
 }
 
 static __always_inline void retire_proc(__u32 tgid, struct proc_info *info)
@@ -318,18 +379,28 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 tid = p->pid, tgid = p->tgid;
-	struct thread_acct *a = bpf_map_lookup_elem(&threads, &tid);
+	struct thread_acct *a = get_thread(p), *seed = NULL;
 	struct proc_info *info;
 	struct acct_delta d;
 
-	if (!a)
-		return 0;
+	/* A thread seeded at attach that dies before it is adopted. */
+	if (!a) {
+		seed = bpf_map_lookup_elem(&seeds, &tid);
+		if (!seed || seed->pid != tgid)
+			return 0;
+		a = seed;
+	}
 	stat_add(STAT_EXITS, 1);
 	/* Threads are often renamed after they start: keep the name they die with. */
 	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	d = acct_exit(a, bpf_ktime_get_ns(), kclock(p));
 	record(a, d);
-	retire(tid, a);
+	retire(a);
+	/* Its state is now TS_DEAD: should the deletion fail, snapshots still leave it out. */
+	if (seed)
+		bpf_map_delete_elem(&seeds, &tid);
+	else
+		bpf_task_storage_delete(&thread_store, p);
 	/* The last thread out: the process is gone, and its pid free for another. */
 	if (!BPF_CORE_READ(p, signal, live.counter)) {
 		info = bpf_map_lookup_elem(&procs, &tgid);
@@ -339,5 +410,48 @@ int BPF_PROG(on_exit, struct task_struct *p)
 			retire_proc(tgid, info);
 		}
 	}
+	return 0;
+}
+
+/*
+ * Run by userspace over a target process's tasks once it has put their seeds in place: each
+ * seed goes onto its task, unless the probes gave the task an account first (they know
+ * better). A task already exiting is left to on_exit, which finds the seed.
+ */
+SEC("iter/task")
+int adopt_threads(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_acct *seed;
+	__u32 tid;
+
+	if (!task || (task->flags & PF_EXITING))
+		return 0;
+	tid = task->pid;
+	seed = bpf_map_lookup_elem(&seeds, &tid);
+	if (!seed || seed->pid != task->tgid)
+		return 0;
+	if (!bpf_task_storage_get(&thread_store, task, seed, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		stat_add(STAT_THREADS_FULL, 1);
+	bpf_map_delete_elem(&seeds, &tid);
+	return 0;
+}
+
+/* Run by userspace over every task: the live threads' accounts, copied into `threads`. */
+SEC("iter/task")
+int snapshot_threads(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_acct *a;
+	__u32 tid;
+
+	if (!task)
+		return 0;
+	a = bpf_task_storage_get(&thread_store, task, 0, 0);
+	if (!a || a->state == TS_DEAD)
+		return 0;
+	tid = task->pid;
+	if (bpf_map_update_elem(&threads, &tid, a, BPF_ANY) == -E2BIG)
+		stat_add(STAT_THREADS_FULL, 1);
 	return 0;
 }

@@ -16,15 +16,44 @@ const volatile __u32 nr_cpus __weak = 1;
  * sampler counts a process's threads running at once from it. */
 __u32 running_pid[CONCUR_MAX_CPUS] __weak;
 
+/* Per CPU: its run queue's clock against ktime (see switch_now()). */
+struct clock_sync clock_sync[CONCUR_MAX_CPUS] __weak;
+
 /* Follow processes the targets fork (always for `run`, with --children for `attach`). */
 const volatile bool follow_children __weak = false;
 
+/*
+ * Each target thread's account, on the task itself: looking it up at a switch costs a third
+ * of a hash lookup keyed by tid, and a new thread that gets a dead one's tid is a new task.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_acct);
+} thread_store SEC(".maps") __weak;
+
+/*
+ * Live threads' accounts by tid, as userspace reads them: copied from thread_store by the
+ * snapshot_threads iterator when userspace asks (userspace empties it first).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct thread_acct);
 } threads SEC(".maps") __weak;
+
+/*
+ * Threads already alive at attach, by tid, as userspace read them from /proc: moved onto
+ * their tasks by the adopt_threads iterator.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_acct);
+} seeds SEC(".maps") __weak;
 
 /* Threads that exited, keyed by the order they did (see retire()). */
 struct {

@@ -33,7 +33,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__u32 tid = (__u32)id, pid = id >> 32;
 	__s32 ustack, kstack;
 
-	if (!tid || !bpf_map_lookup_elem(&threads, &tid))
+	if (!tid || !bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), 0, 0))
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);

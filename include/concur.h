@@ -34,6 +34,15 @@
 /* CPUs the sampler looks across for a process's threads running at once. */
 #define CONCUR_MAX_CPUS 1024
 
+/*
+ * A CPU's run-queue clock against bpf_ktime_get_ns(): the offset from the one to the other,
+ * and the run-queue clock when it was last measured. BPF-side only (it is in the skeleton).
+ */
+struct clock_sync {
+	__s64 off;
+	__u64 at;
+};
+
 /* A stack id for "no stack captured": seeded threads, or stacks off. */
 #define CONCUR_NO_STACK (-1)
 
@@ -75,7 +84,8 @@ enum concur_fdkind {
 /* Syscall number for time blocked outside any syscall (page faults and the like). */
 #define CONCUR_NO_SYSCALL (-1)
 
-/* Value of the `threads` map, keyed by tid: state machine plus totals. */
+/* A target thread's state machine plus totals: its task storage, and the value of the maps that
+ * hand threads to and from userspace. */
 struct thread_acct {
 	/* What every event touches first, in one cache line. */
 	__u64 since_ns;		/* start of the interval in progress */

@@ -30,6 +30,7 @@
 #include "runtime.h"
 #include "status.h"
 #include "symbolize.h"
+#include "thread_store.h"
 #include "tracer.h"
 
 #define STATUS_PERIOD_MS 500
@@ -151,9 +152,19 @@ static int seed_one(uint32_t pid, uint32_t tid, void *ctx)
 
 	if (procfs_seed_thread(pid, tid, s->t0, &a))
 		return 0;	/* gone meanwhile */
-	/* NOEXIST: the probes may already have seen it, and know better. */
-	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &tid, &a, BPF_NOEXIST);
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.seeds), &tid, &a, BPF_ANY);
 	return 0;
+}
+
+/* Reads a process's threads from /proc, and hands them over to the probes. */
+static int seed_proc(struct session *s, uint32_t pid)
+{
+	int err;
+
+	procfs_for_each_thread(pid, seed_one, s);
+	err = thread_store_iterate(s->skel->progs.adopt_threads, pid);
+	/* Gone meanwhile: the watch sees it exit. */
+	return err == -ENOENT || err == -ESRCH ? 0 : err;
 }
 
 static int open_targets(struct session *s, struct tracer_error *e)
@@ -187,6 +198,9 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	s->skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	if (s->o->stacks)
 		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;
+	/* Iterators run on demand (thread_store.c), not from attach. */
+	bpf_program__set_autoattach(s->skel->progs.adopt_threads, false);
+	bpf_program__set_autoattach(s->skel->progs.snapshot_threads, false);
 	err = concur_bpf__load(s->skel);
 	if (err)
 		return fail(e, err, "cannot load the BPF programs: %s (-v shows the verifier's log)",
@@ -289,8 +303,12 @@ static int start_attach(struct session *s, struct tracer_error *e)
 				   strerror(errno));
 	if (!err)
 		err = attach_probes(s, e);
-	for (i = 0; !err && i < s->o->npids; i++)
-		procfs_for_each_thread(s->o->pids[i], seed_one, s);
+	for (i = 0; !err && i < s->o->npids; i++) {
+		err = seed_proc(s, s->o->pids[i]);
+		if (err)
+			err = fail(e, err, "cannot track the threads of process %u: %s",
+				   s->o->pids[i], strerror(-err));
+	}
 	return err;
 }
 
@@ -320,7 +338,10 @@ static int start_run(struct session *s, struct tracer_error *e)
 	acct_init(&a, pid, pid, s->t0, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
 	if (!procfs_read_kclock(pid, pid, &k))
 		acct_set_kclock(&a, k);
-	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &pid, &a, BPF_NOEXIST);
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.seeds), &pid, &a, BPF_ANY);
+	err = thread_store_iterate(s->skel->progs.adopt_threads, pid);
+	if (err)
+		return fail(e, err, "cannot track the workload: %s", strerror(-err));
 	err = launch_release(&s->child);
 	if (err) {
 		e->exit_code = 127;
@@ -422,7 +443,8 @@ static int watch(struct session *s)
 		if (deadline && now >= deadline)
 			break;
 		if (now >= next_status) {
-			if (s->o->status_line)
+			if (s->o->status_line &&
+			    !thread_store_snapshot(s->skel->progs.snapshot_threads, thread_fds[0]))
 				status_update(&s->status, thread_fds,
 					      bpf_map__fd(s->skel->maps.stats), now, s->t0);
 			next_status = now + STATUS_PERIOD_MS * 1000000ull;
@@ -486,6 +508,9 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	/* Detach first: every event the maps hold then happened before `end`. */
 	detach_all(s);
 	end = now_ns();
+	err = thread_store_snapshot(s->skel->progs.snapshot_threads, fds.threads);
+	if (err)
+		return fail(e, err, "cannot read the threads' accounts: %s", strerror(-err));
 	p->window_start_ns = s->t0;
 	/* run: the workload was started with concur's own affinity and cgroup. */
 	p->cpus = s->o->mode == MODE_RUN ? (int)limits_cpus(getpid()) : 0;

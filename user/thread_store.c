@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "thread_store.h"
+
+/* Reading the iterator's file runs the program; it writes nothing to it. */
+static int drain(int fd)
+{
+	char buf[64];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n < 0 ? -errno : 0;
+}
+
+static struct bpf_link *attach_iter(struct bpf_program *prog, uint32_t pid)
+{
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = {};
+	struct bpf_link *link;
+
+	if (pid) {
+		info.task.pid = pid;
+		opts.link_info = &info;
+		opts.link_info_len = sizeof(info);
+		link = bpf_program__attach_iter(prog, &opts);
+		/* Kernels before 6.1 iterate every task only: the program filters. */
+		if (link || errno != EINVAL)
+			return link;
+	}
+	return bpf_program__attach_iter(prog, NULL);
+}
+
+int thread_store_iterate(struct bpf_program *prog, uint32_t pid)
+{
+	struct bpf_link *link = attach_iter(prog, pid);
+	int fd, err;
+
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	err = fd < 0 ? -errno : drain(fd);
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	return err;
+}
+
+/* Keys first, deletions after: a hash walk must not step from a key it deleted. */
+static int empty_map(int fd)
+{
+	uint32_t *keys = NULL, *grown, key, *prev = NULL;
+	size_t n = 0, cap = 0, i;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(keys, cap * sizeof(*keys));
+			if (!grown) {
+				err = -ENOMEM;
+				goto out;
+			}
+			keys = grown;
+		}
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+out:
+	free(keys);
+	return err;
+}
+
+int thread_store_snapshot(struct bpf_program *snapshot, int threads_fd)
+{
+	int err = empty_map(threads_fd);
+
+	return err ? err : thread_store_iterate(snapshot, 0);
+}
