@@ -82,11 +82,36 @@ def ensure_tracefs():
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
 
 
+def perf_event_fds(pid):
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:[perf_event]"
+        except OSError:
+            pass
+    return n
+
+
+def perf_ready(proc, timeout):
+    """perf says nothing when it is ready: it is once its perf events are open (their count
+    steady for 60 ms), plus 200 ms for it to map and enable them."""
+    t0, last, steady = time.monotonic(), -1, 0
+    while time.monotonic() - t0 < timeout and proc.poll() is None:
+        n = perf_event_fds(proc.pid)
+        steady = steady + 1 if n and n == last else 0
+        if steady >= 3:
+            time.sleep(0.2)
+            return
+        last = n
+        time.sleep(0.02)
+    raise RuntimeError("perf did not open its events")
+
+
 def wait_ready(proc, log, pattern, timeout=20.0):
     """Until the tracer's log (its stdout and stderr) shows pattern, or, for a tracer without
     a readiness message, a fixed settle time. Returns concur's own attach time, if it said."""
     if pattern is None:
-        time.sleep(1.0)  # perf says nothing when ready; it attaches in ~150 ms here
+        perf_ready(proc, timeout)
         return None
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
