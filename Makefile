@@ -155,6 +155,16 @@ $(OUT)/bench/%: tools/bench/%.c tools/bench/common.h | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WL_CFLAGS) $< -o $@
 
+# The cheapest tracer of context switches (an empty program): the floor of the overhead table.
+BENCH_FLOOR := $(OUT)/bench/floor $(OUT)/bench/floor.bpf.o
+$(OUT)/bench/floor.bpf.o: tools/bench/floor/floor.bpf.c $(VMLINUX_H) | $(OUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -include $(VMLINUX_H) -c $< -o $@
+
+$(OUT)/bench/floor: tools/bench/floor/floor.c | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
+
 unit-test: $(OUT)/unit-tests
 	$(Q)$(OUT)/unit-tests --jobs 1
 
@@ -226,7 +236,7 @@ asan: test-deps
 		-k stacks_known_functions -k attach_blocked -k recording_replays -k hostile_names
 
 # Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~5 min).
-bench: bench-deps $(OUT)/concur $(OUT)/big-fixture $(BENCH_WORKLOADS) $(WORKLOADS)
+bench: bench-deps $(OUT)/concur $(OUT)/big-fixture $(BENCH_WORKLOADS) $(BENCH_FLOOR) $(WORKLOADS)
 	$(Q)python3 tools/bench/overhead.py
 	$(Q)python3 tools/bench/accuracy.py
 	$(Q)python3 tools/bench/render.py

@@ -60,6 +60,9 @@ tracepoint:sched:sched_switch
 def tracer_argv(name, pid, tmp):
     """argv of a tracer attached to pid, and the line (regex) on stderr that says it is live."""
     out = os.path.join(tmp, "out")
+    if name == "floor":
+        return [os.path.join(BUILD, "bench", "floor"), os.path.join(BUILD, "bench", "floor.bpf.o")], \
+            r"probes attached"
     if name == "concur":
         return [CONCUR, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "concur-stacks":
@@ -177,6 +180,8 @@ def run_once(workload, tracer, tmp, scale=1):
 # minute a run) runs its remaining pairs on 1/SLOW_SCALE of the iterations, untraced and
 # traced alike: the ratio is per iteration, and such a slowdown dwarfs the shorter run's noise.
 SLOW_RATIO = 50.0
+# The floor (an empty sched_switch program) says something only where switches dominate.
+FLOOR_WORKLOADS = ("pingpong",)
 SLOW_SCALE = 10
 
 
@@ -184,9 +189,10 @@ def fmt_ratio(rs):
     return "%.3f (%.3f-%.3f)" % (statistics.median(rs), min(rs), max(rs))
 
 
-def bench(workloads, tracers, pairs):
+def bench(workloads, all_tracers, pairs):
     rows = []
     for w in workloads:
+        tracers = [t for t in all_tracers if t != "floor" or w in FLOOR_WORKLOADS]
         ratios = {t: [] for t in tracers}
         infos = {t: [] for t in tracers}
         base = []
@@ -257,7 +263,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workloads", nargs="*", default=list(WORKLOADS))
     ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--tracers", default="concur,concur-stacks,bpftrace,perf-record,perf-trace")
+    ap.add_argument("--tracers", default="floor,concur,concur-stacks,bpftrace,perf-record,perf-trace",
+                    help="floor: an empty program on sched_switch, the least any switch tracer costs "
+                         "(pingpong only)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("overhead.py: needs root (tracers load BPF programs and perf events)")
