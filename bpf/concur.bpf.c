@@ -6,6 +6,7 @@
 #include "concur.h"
 #include "account.h"
 #include "classify.h"
+#include "clock_sync.h"
 
 #define TASK_RUNNING 0
 #define PF_EXITING 0x00000004
@@ -129,45 +130,16 @@ static __always_inline struct thread_acct *get_thread(struct task_struct *task)
 	return bpf_task_storage_get(&thread_store, task, 0, 0);
 }
 
-/*
- * The time of this switch, on bpf_ktime_get_ns()'s clock. Reading that clock costs ~90 ns
- * inside the switch (its ordered TSC read stalls the pipeline), more than the rest of the
- * accounting of a switch; the run queue's clock, updated by the scheduler for this switch,
- * is a load. The run queue is reached through the task (its CFS queue is this CPU's):
- * per-CPU kernel variables have no address for BPF where kallsyms lists no data symbols.
- *
- * The offset between the clocks is sampled every 100 us per CPU (at 400 000 switches/s, one
- * switch in 40 pays for the ktime read). A sample is high when the run-queue clock was read
- * stale (it usually lags the switch by ~1 us, now and then by tens, as after an idle
- * period): the offset takes a lower sample at once, a higher one only as fast as an NTP slew
- * of ktime could move it (500 ppm of the time since the last sample, counting 10 ms at most),
- * unless the clocks jumped against each other. Timestamps then stay within a microsecond or
- * so of ktime, and do not run ahead of the ktime stamps of forks and exits.
- */
-#define CLOCK_RESYNC_NS 100000
-#define CLOCK_SLEW_DIV 2000		/* 500 ppm */
-#define CLOCK_SLEW_MAX_NS 10000000
-#define CLOCK_JUMP_NS 1000000
-
 struct switch_clock {
 	__u64 now;	/* ktime */
 	__u64 rq;	/* the run queue's clock, 0 if unknown */
 };
 
-static __always_inline void clock_resync(struct clock_sync *s, __u64 clock)
-{
-	__s64 sample = bpf_ktime_get_ns() - clock;
-	__u64 since = clock - s->at;
-	__s64 cap = s->off + (__s64)((since < CLOCK_SLEW_MAX_NS ? since : CLOCK_SLEW_MAX_NS) /
-				     CLOCK_SLEW_DIV);
-
-	if (!s->at || sample < cap || sample - cap > CLOCK_JUMP_NS)
-		s->off = sample;
-	else
-		s->off = cap;
-	s->at = clock;
-}
-
+/*
+ * The time of this switch, from the run queue's clock (see clock_sync.h). The run queue is
+ * reached through the task (its CFS queue is this CPU's): per-CPU kernel variables have no
+ * address for BPF where kallsyms lists no data symbols.
+ */
 static __always_inline struct switch_clock switch_now(struct task_struct *next)
 {
 	struct cfs_rq *cfs = next->se.cfs_rq;
@@ -179,9 +151,9 @@ static __always_inline struct switch_clock switch_now(struct task_struct *next)
 		return (struct switch_clock){ bpf_ktime_get_ns(), 0 };
 	clock = cfs->rq->clock;
 	s = &clock_sync[cpu];
-	if (!s->at || clock - s->at > CLOCK_RESYNC_NS)
-		clock_resync(s, clock);
-	return (struct switch_clock){ clock + s->off, clock };
+	if (clock_sync_due(s, clock))
+		clock_sync_sample(s, clock, bpf_ktime_get_ns());
+	return (struct switch_clock){ clock_sync_ktime(s, clock), clock };
 }
 
 /*

@@ -36,7 +36,7 @@
 
 /*
  * A CPU's run-queue clock against bpf_ktime_get_ns(): the offset from the one to the other,
- * and the run-queue clock when it was last measured. BPF-side only (it is in the skeleton).
+ * and the run-queue clock when it was last measured (clock_sync.h). BPF-side; in the skeleton.
  */
 struct clock_sync {
 	__s64 off;
