@@ -30,13 +30,22 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(REPO, "build")
 CONCUR = os.path.join(BUILD, "concur")
 
-# Iterations chosen for ~0.5 s untraced on the reference VM.
+# name: (program in build/bench, iterations, further arguments); iterations chosen for ~0.5 s
+# untraced on the reference VM.
 WORKLOADS = {
-    "pingpong": "100000",   # ~200 000 switches in ~0.5 s, two threads pinned to one CPU
-    "mutex": "60000",
-    "smallread": "2000000",
-    "cpu": "300000000",
-    "churn": "3000",
+    # ~200 000 switches in ~0.5 s (~385 000/s), two threads pinned to one CPU
+    "pingpong": ("pingpong", 100000, []),
+    # the same with 2.4 us of computing per hand-off: ~100 000 switches at ~200 000/s
+    "pingpong-200k": ("pingpong", 50000, ["2400"]),
+    "mutex": ("mutex", 60000, []),
+    "smallread": ("smallread", 2000000, []),
+    "cpu": ("cpu", 300000000, []),
+    "churn": ("churn", 3000, []),
+}
+# Tracers run on a workload when not all: the floor says something only where switches
+# dominate; pingpong-200k is there for concur's target at that rate.
+WORKLOAD_TRACERS = {
+    "pingpong-200k": ("floor", "concur", "concur-stacks"),
 }
 
 # An off-CPU tracer as a user would write it in bpftrace: time blocked, by stack.
@@ -135,8 +144,8 @@ def wait_ready(proc, log, pattern, timeout=20.0):
 def run_once(workload, tracer, tmp, scale=1):
     """One run (of 1/scale of the workload's iterations); returns (elapsed_ns, info) where info
     holds concur's figures when traced by it."""
-    iters = str(int(WORKLOADS[workload]) // scale)
-    wl = subprocess.Popen([os.path.join(BUILD, "bench", workload), iters],
+    prog, iters, extra = WORKLOADS[workload]
+    wl = subprocess.Popen([os.path.join(BUILD, "bench", prog), str(iters // scale)] + extra,
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     info = {}
     tr = None
@@ -180,8 +189,6 @@ def run_once(workload, tracer, tmp, scale=1):
 # minute a run) runs its remaining pairs on 1/SLOW_SCALE of the iterations, untraced and
 # traced alike: the ratio is per iteration, and such a slowdown dwarfs the shorter run's noise.
 SLOW_RATIO = 50.0
-# The floor (an empty sched_switch program) says something only where switches dominate.
-FLOOR_WORKLOADS = ("pingpong",)
 SLOW_SCALE = 10
 
 
@@ -192,7 +199,8 @@ def fmt_ratio(rs):
 def bench(workloads, all_tracers, pairs):
     rows = []
     for w in workloads:
-        tracers = [t for t in all_tracers if t != "floor" or w in FLOOR_WORKLOADS]
+        allowed = WORKLOAD_TRACERS.get(w, [t for t in all_tracers if t != "floor" or w == "pingpong"])
+        tracers = [t for t in all_tracers if t in allowed]
         ratios = {t: [] for t in tracers}
         infos = {t: [] for t in tracers}
         base = []
@@ -219,7 +227,7 @@ def bench(workloads, all_tracers, pairs):
 
 
 def print_header():
-    print("%-10s %-14s %10s  %-22s %9s %9s %7s %6s %10s" % (
+    print("%-13s %-14s %10s  %-22s %9s %9s %7s %6s %10s" % (
         "workload", "tracer", "base ms", "slowdown median (min-max)", "attach ms", "cpu ms", "rss MB",
         "lost", "switches"))
 
@@ -227,7 +235,7 @@ def print_header():
 def print_row(r):
     w, t, base, rs, attach, cpu, rss, lost, sw = r
     opt = lambda v, f: (f % v) if v is not None else "-"
-    print("%-10s %-14s %10.1f  %-22s %9s %9s %7s %6s %10s" % (
+    print("%-13s %-14s %10.1f  %-22s %9s %9s %7s %6s %10s" % (
         w, t, base / 1e6, fmt_ratio(rs), opt(attach, "%.0f"), opt(cpu, "%.0f"), opt(rss, "%.1f"),
         opt(lost, "%d"), opt(sw, "%d")), flush=True)
 
@@ -265,7 +273,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--tracers", default="floor,concur,concur-stacks,bpftrace,perf-record,perf-trace",
                     help="floor: an empty program on sched_switch, the least any switch tracer costs "
-                         "(pingpong only)")
+                         "(the ping-pongs only)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("overhead.py: needs root (tracers load BPF programs and perf events)")
