@@ -235,7 +235,7 @@ asan: test-deps
 		--workloads $(ASAN_OUT)/workloads $(KTEST_FLAGS) \
 		-k stacks_known_functions -k attach_blocked -k recording_replays -k hostile_names
 
-# Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~5 min).
+# Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~6 min).
 bench: bench-deps $(OUT)/concur $(OUT)/big-fixture $(BENCH_WORKLOADS) $(BENCH_FLOOR) $(WORKLOADS)
 	$(Q)python3 tools/bench/overhead.py
 	$(Q)python3 tools/bench/accuracy.py

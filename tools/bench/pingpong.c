@@ -3,7 +3,7 @@
  * pingpong [ROUNDS [WORK_NS]] — two threads pinned to one CPU pass a byte back and forth
  * through two pipes: every round trip is two blocking reads, two wake-ups and two context
  * switches. Context-switch bound: the tracer's cost per switch is what it measures. WORK_NS
- * of computing before each hand-off sets a lower switch rate (2500: ~200 000 switches/s).
+ * of computing before each hand-off sets a lower switch rate (2000: ~210 000 switches/s).
  */
 #include "common.h"
 
