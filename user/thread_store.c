@@ -80,9 +80,10 @@ out:
 	return err;
 }
 
-int thread_store_snapshot(struct bpf_program *snapshot, int threads_fd)
+int thread_store_snapshot(struct bpf_program *snapshot, int threads_fd, __u64 *dropped)
 {
 	int err = empty_map(threads_fd);
 
+	*dropped = 0;
 	return err ? err : thread_store_iterate(snapshot, 0);
 }

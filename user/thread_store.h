@@ -8,6 +8,7 @@
 #define CONCUR_THREAD_STORE_H
 
 #include <stdint.h>
+#include <linux/types.h>
 
 struct bpf_program;
 
@@ -16,8 +17,9 @@ int thread_store_iterate(struct bpf_program *prog, uint32_t pid);
 
 /*
  * Empties the `threads` map (fd), then runs the snapshot program over every task: the map
- * then holds every live target thread's account, as of now.
+ * then holds every live target thread's account, as of now. *dropped (the program's
+ * counter) is zeroed first, and then says how many did not fit.
  */
-int thread_store_snapshot(struct bpf_program *snapshot, int threads_fd);
+int thread_store_snapshot(struct bpf_program *snapshot, int threads_fd, __u64 *dropped);
 
 #endif

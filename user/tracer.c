@@ -444,7 +444,8 @@ static int watch(struct session *s)
 			break;
 		if (now >= next_status) {
 			if (s->o->status_line &&
-			    !thread_store_snapshot(s->skel->progs.snapshot_threads, thread_fds[0]))
+			    !thread_store_snapshot(s->skel->progs.snapshot_threads, thread_fds[0],
+						   &s->skel->bss->snapshot_dropped))
 				status_update(&s->status, thread_fds,
 					      bpf_map__fd(s->skel->maps.stats), now, s->t0);
 			next_status = now + STATUS_PERIOD_MS * 1000000ull;
@@ -508,7 +509,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	/* Detach first: every event the maps hold then happened before `end`. */
 	detach_all(s);
 	end = now_ns();
-	err = thread_store_snapshot(s->skel->progs.snapshot_threads, fds.threads);
+	err = thread_store_snapshot(s->skel->progs.snapshot_threads, fds.threads,
+				    &s->skel->bss->snapshot_dropped);
 	if (err)
 		return fail(e, err, "cannot read the threads' accounts: %s", strerror(-err));
 	p->window_start_ns = s->t0;
@@ -520,6 +522,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
 	err = collect_profile(p, &fds, end);
+	/* Live threads with no room in `threads` are lost from the report, as a full map's. */
+	p->stats[STAT_THREADS_FULL] += s->skel->bss->snapshot_dropped;
 	if (!err)
 		refresh_maps(s, p);
 	if (!err)
