@@ -172,6 +172,7 @@ unit-test: $(OUT)/unit-tests
 output-test: $(OUT)/render-fixture $(OUT)/big-fixture
 	$(Q)tests/output/check_pprof.sh $(OUT)
 	$(Q)tests/output/check_html.sh $(OUT)
+	$(Q)tests/render/check.sh $(OUT)
 
 # The recording reader under libFuzzer, ASan and UBSan, with every writer on what it accepts.
 # `make fuzz` builds it; `make fuzz-run` replays the past crashes (tests/unit/recordings/), then
