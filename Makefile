@@ -24,8 +24,14 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(filter-out user/main.c $(EXCLUDE),$(wildcard user/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+# user/: main.c wires the stages, one folder each (collect, profile, advise, render).
+USER_DIRS := collect profile advise render
+LIB_SRCS := $(wildcard $(patsubst %,user/%/*.c,$(USER_DIRS)))
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
+# The objects that talk to the kernel through the skeleton; the rest (libconcur.a) builds the
+# unit tests, fixtures and fuzzers too, from this same list.
+LOADER_OBJS := $(OUT)/user/collect/tracer.o
+NOKERNEL_OBJS := $(filter-out $(LOADER_OBJS),$(LIB_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%.o,$(UNIT_SRCS))
 WORKLOADS := $(patsubst tests/kernel/workloads/%.c,$(OUT)/workloads/%,\
@@ -54,7 +60,7 @@ deps:
 test-deps:
 	$(Q)tools/install-deps.sh --test
 
-$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo \
+$(OUT) $(OUT)/bpf $(patsubst %,$(OUT)/user/%,$(USER_DIRS)) $(OUT)/tests/unit $(OUT)/tests/fixture $(OUT)/workloads $(OUT)/demo \
 		$(OUT)/bench $(OUT)/scenarios:
 	$(Q)mkdir -p $@
 
@@ -82,39 +88,45 @@ $(OUT)/syscall_names.h: /usr/include/x86_64-linux-gnu/asm/unistd_64.h | $(OUT)
 
 # The HTML report's page, style and script, compiled in (with the script's hash for the page's
 # Content-Security-Policy).
-REPORT_ASSETS := user/report/report.html user/report/report.css user/report/report.js
+REPORT_ASSETS := $(addprefix user/render/report/,report.html report.css report.js)
 $(OUT)/report_assets.h: $(REPORT_ASSETS) tools/embed-assets.sh | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q)tools/embed-assets.sh $(REPORT_ASSETS) > $@
 
-# Every user object may include the skeleton, the syscall table or the report assets.
-$(OUT)/user/%.o: user/%.c $(OUT)/concur.skel.h $(OUT)/syscall_names.h $(OUT)/report_assets.h \
-		| $(OUT)/user
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
-
-$(OUT)/concur: $(OUT)/user/main.o $(USER_OBJS)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
-
-# Unit tests: every user/ object but the BPF loader, so they run without a kernel or root.
-UNIT_LINK_OBJS := $(filter-out $(OUT)/user/tracer.o,$(USER_OBJS))
-$(OUT)/tests/unit/%.o: tests/unit/%.c $(OUT)/syscall_names.h $(OUT)/report_assets.h \
-		| $(OUT)/tests/unit
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser -Itests/fixture $(CFLAGS) -Wno-missing-field-initializers -c $< -o $@
-
-$(OUT)/tests/fixture/%.o: tests/fixture/%.c $(OUT)/syscall_names.h | $(OUT)/tests/fixture
+$(OUT)/user/%.o: user/%.c | $(patsubst %,$(OUT)/user/%,$(USER_DIRS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -c $< -o $@
 
-$(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(UNIT_LINK_OBJS)
+# Generated headers, each a prerequisite of the objects that include it only (-MMD records
+# the rest): editing the HTML script rebuilds the HTML writer, not the whole tool.
+$(LOADER_OBJS): $(OUT)/concur.skel.h
+$(OUT)/user/render/syscalls.o: $(OUT)/syscall_names.h
+$(OUT)/user/render/out_html.o $(OUT)/tests/unit/test_html.o: $(OUT)/report_assets.h
+
+$(OUT)/libconcur.a: $(NOKERNEL_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUT)/concur: $(OUT)/user/main.o $(LOADER_OBJS) $(OUT)/libconcur.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: everything but the BPF loader, so they run without a kernel or root.
+$(OUT)/tests/unit/%.o: tests/unit/%.c | $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser -Itests/fixture $(CFLAGS) -Wno-missing-field-initializers -c $< -o $@
+
+$(OUT)/tests/fixture/%.o: tests/fixture/%.c | $(OUT)/tests/fixture
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -c $< -o $@
+
+$(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
 $(OUT)/render-fixture: $(OUT)/tests/fixture/render_fixture.o $(OUT)/tests/fixture/fixture.o \
-		$(UNIT_LINK_OBJS)
+		$(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -123,7 +135,7 @@ FP_CFLAGS := -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-
 WL_CFLAGS := -O2 -g $(FP_CFLAGS) -pthread -Wall -Wextra -Werror
 
 # A large random profile (100 000 stacks by default) in any format: reports must cope with it.
-$(OUT)/big-fixture: $(OUT)/tests/fixture/big_fixture.o $(UNIT_LINK_OBJS)
+$(OUT)/big-fixture: $(OUT)/tests/fixture/big_fixture.o $(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -169,46 +181,41 @@ unit-test: $(OUT)/unit-tests
 	$(Q)$(OUT)/unit-tests --jobs 1
 
 # The output files read by their real readers (go tool pprof, Chromium), on synthetic fixtures.
-output-test: $(OUT)/render-fixture $(OUT)/big-fixture
+output-test: $(OUT)/concur $(OUT)/render-fixture $(OUT)/big-fixture
 	$(Q)tests/output/check_pprof.sh $(OUT)
 	$(Q)tests/output/check_html.sh $(OUT)
 	$(Q)tests/render/check.sh $(OUT)
 
-# The recording reader under libFuzzer, ASan and UBSan, with every writer on what it accepts.
+# The recording reader under libFuzzer, ASan and UBSan, with every writer on what it accepts,
+# linked with libconcur.a built with clang and the sanitizers in a build directory of its own.
 # `make fuzz` builds it; `make fuzz-run` replays the past crashes (tests/unit/recordings/), then
-# fuzzes FUZZ_TIME seconds from the seed corpus: new inputs go to $(OUT)/fuzz/corpus, crashes
-# to $(OUT)/fuzz/.
+# fuzzes FUZZ_TIME seconds from the seed corpus: new inputs go to $(FUZZ_OUT)/corpus, crashes
+# to $(FUZZ_OUT)/.
 .PHONY: fuzz fuzz-run
 FUZZ_TIME ?= 60
+FUZZ_OUT := $(OUT)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(FUZZ_SAN)
-FUZZ_USER := recording_write recording_read profile strtab output out_json out_folded out_text out_html out_pprof advise advise_rules \
-	json stack_merge syscalls
-FUZZ_OBJS := $(patsubst %,$(OUT)/fuzz/%.o,$(FUZZ_USER))
 
-$(OUT)/fuzz $(OUT)/fuzz/corpus:
+fuzz: test-deps
+	$(Q)$(MAKE) --no-print-directory OUT=$(FUZZ_OUT) CC=$(CLANG) \
+		EXTRA_CFLAGS="-O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_OUT)/fuzz-recording
+
+$(OUT)/tools/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUT)/fuzz/%.o: user/%.c $(OUT)/syscall_names.h $(OUT)/report_assets.h | $(OUT)/fuzz
+$(OUT)/tools/fuzz/%.o: tools/fuzz/%.c | $(OUT)/tools/fuzz
 	$(call msg,CC,$@)
-	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -c $< -o $@
 
-$(OUT)/fuzz/fuzz_recording.o: tools/fuzz/fuzz_recording.c | $(OUT)/fuzz
-	$(call msg,CC,$@)
-	$(Q)$(CLANG) $(CPPFLAGS) -Iuser $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
-
-$(OUT)/fuzz-recording: $(OUT)/fuzz/fuzz_recording.o $(FUZZ_OBJS)
+$(OUT)/fuzz-recording: $(OUT)/tools/fuzz/fuzz_recording.o $(OUT)/libconcur.a
 	$(call msg,LD,$@)
-	$(Q)$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
-fuzz: $(OUT)/fuzz-recording
-
-fuzz-run: $(OUT)/fuzz-recording | $(OUT)/fuzz/corpus
-	$(Q)$(OUT)/fuzz-recording tests/unit/recordings/*
-	$(Q)$(OUT)/fuzz-recording -max_total_time=$(FUZZ_TIME) -max_len=16384 \
-		-artifact_prefix=$(OUT)/fuzz/ $(OUT)/fuzz/corpus tools/fuzz/corpus
-
--include $(wildcard $(OUT)/fuzz/*.d)
+fuzz-run: fuzz
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus
+	$(Q)$(FUZZ_OUT)/fuzz-recording tests/unit/recordings/*
+	$(Q)$(FUZZ_OUT)/fuzz-recording -max_total_time=$(FUZZ_TIME) -max_len=16384 \
+		-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus tools/fuzz/corpus
 
 kernel-test: $(OUT)/concur $(WORKLOADS) $(SCENARIOS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)
@@ -252,4 +259,5 @@ install: $(OUT)/concur
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/user/*.d $(OUT)/bpf/*.d $(OUT)/tests/unit/*.d $(OUT)/tests/fixture/*.d)
+-include $(wildcard $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/bpf/*.d $(OUT)/tests/unit/*.d \
+	$(OUT)/tests/fixture/*.d $(OUT)/tools/fuzz/*.d)

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "output.h"
-#include "recording.h"
-#include "tracer.h"
+#include "render/output.h"
+#include "render/recording.h"
+#include "collect/tracer.h"
 
 #define MAX_OUTPUTS 16
 #define MAX_PIDS 256

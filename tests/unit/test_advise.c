@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "account.h"
-#include "advise.h"
-#include "output.h"
+#include "advise/advise.h"
+#include "render/output.h"
 
 #define MS 1000000ull
 #define T0 (1000 * MS)

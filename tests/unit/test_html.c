@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fixture.h"
-#include "json.h"
-#include "out_html.h"
+#include "render/json.h"
+#include "render/out_html.h"
 #include "report_assets.h"
 
 #define DATA_OPEN "<script type=\"application/json\" id=\"data\">"

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json.h"
+#include "render/json.h"
 
 static char *escaped(const char *s, size_t n)
 {

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
-#include "mapwatch.h"
+#include "collect/mapwatch.h"
 
 #define MS 1000000ull
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include "account.h"
 #include "fixture.h"
-#include "output.h"
+#include "render/output.h"
 
 #define MS FIXTURE_MS
 #define GOLDEN "tests/unit/golden/"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "fixture.h"
-#include "out_pprof.h"
+#include "render/out_pprof.h"
 
 #define MS FIXTURE_MS
 #define MAX_LOCS 64

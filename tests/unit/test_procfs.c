@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <unistd.h>
 #include <asm/unistd.h>
-#include "procfs.h"
+#include "collect/procfs.h"
 
 Test(procfs, state_after_the_last_paren)
 {

@@ -11,10 +11,10 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "fixture.h"
-#include "out_html.h"
-#include "out_pprof.h"
-#include "output.h"
-#include "recording.h"
+#include "render/out_html.h"
+#include "render/out_pprof.h"
+#include "render/output.h"
+#include "render/recording.h"
 
 #define REGRESSIONS "tests/unit/recordings/"
 

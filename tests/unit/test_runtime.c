@@ -2,7 +2,7 @@
 /* Runtime detection from mapped file names. */
 #include <criterion/criterion.h>
 #include <unistd.h>
-#include "runtime.h"
+#include "profile/runtime.h"
 
 static const char *of(const char *name)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fixture.h"
-#include "output.h"
+#include "render/output.h"
 
 static char *render(int (*writer)(const struct profile *, FILE *), struct profile *p)
 {

@@ -2,7 +2,7 @@
 /* The live status line: one line, never wider than a terminal's 80 columns. */
 #include <criterion/criterion.h>
 #include <string.h>
-#include "status.h"
+#include "collect/status.h"
 
 Test(status, shows_the_split_so_far)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "symbolize.h"
+#include "profile/symbolize.h"
 
 /* Two functions the test binary (a PIE) defines, looked up by address. */
 __attribute__((noinline)) int concur_test_marker(int x)

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "out_html.h"
-#include "out_pprof.h"
-#include "output.h"
-#include "recording.h"
+#include "render/out_html.h"
+#include "render/out_pprof.h"
+#include "render/output.h"
+#include "render/recording.h"
 
 static FILE *sink;
 

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "advise.h"
+#include "advise/advise.h"
 #include "json.h"
 #include "out_html.h"
 #include "report_assets.h"

@@ -24,8 +24,8 @@
 #ifndef CONCUR_ADVISE_H
 #define CONCUR_ADVISE_H
 
-#include "futex.h"
-#include "profile.h"
+#include "profile/futex.h"
+#include "profile/profile.h"
 
 enum adv_verdict {
 	ADV_TOO_SHORT,		/* window under ADV_MIN_WINDOW_NS */

@@ -8,7 +8,7 @@
 #include "account.h"
 #include "collect.h"
 #include "procfs.h"
-#include "symbolize.h"
+#include "profile/symbolize.h"
 
 /*
  * A thread last seen preempted may have got its CPU back unseen (see account.h): if the

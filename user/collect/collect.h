@@ -2,7 +2,7 @@
 #ifndef CONCUR_COLLECT_H
 #define CONCUR_COLLECT_H
 
-#include "profile.h"
+#include "profile/profile.h"
 
 struct collect_fds {
 	int threads;

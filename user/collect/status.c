@@ -4,7 +4,7 @@
 #include <bpf/bpf.h>
 #include "account.h"
 #include "collect.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "status.h"
 
 #define STATUS_WIDTH 79

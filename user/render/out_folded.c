@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 #include "output.h"
-#include "stack_merge.h"
+#include "profile/stack_merge.h"
 
 /* ';' separates frames and a newline ends the record: neither may come from a name. */
 static void put_name(FILE *f, const char *s)

@@ -2,7 +2,7 @@
 /* The terminal report: readable at 80 columns, colour only when asked (on a TTY). */
 #include <stdlib.h>
 #include <string.h>
-#include "advise.h"
+#include "advise/advise.h"
 #include "output.h"
 #include "syscalls.h"
 

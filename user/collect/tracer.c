@@ -24,12 +24,12 @@
 #include "collect.h"
 #include "concur.skel.h"
 #include "launch.h"
-#include "limits.h"
+#include "resources.h"
 #include "mapwatch.h"
 #include "procfs.h"
-#include "runtime.h"
+#include "profile/runtime.h"
 #include "status.h"
-#include "symbolize.h"
+#include "profile/symbolize.h"
 #include "thread_store.h"
 #include "tracer.h"
 
@@ -515,7 +515,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		return fail(e, err, "cannot read the threads' accounts: %s", strerror(-err));
 	p->window_start_ns = s->t0;
 	/* run: the workload was started with concur's own affinity and cgroup. */
-	p->cpus = s->o->mode == MODE_RUN ? (int)limits_cpus(getpid()) : 0;
+	p->cpus = s->o->mode == MODE_RUN ? (int)resources_cpus(getpid()) : 0;
 	if (!p->cpus)
 		p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	p->interrupted = stop_signal != 0;
@@ -545,8 +545,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		struct proc *pr = &p->procs[i];
 
 		if (!pr->exited) {
-			pr->cpus = limits_cpus(pr->pid);
-			pr->rss_kb = limits_peak_rss_kb(pr->pid);
+			pr->cpus = resources_cpus(pr->pid);
+			pr->rss_kb = resources_peak_rss_kb(pr->pid);
 		} else if (s->child_reaped && pr->pid == (uint32_t)s->child.pid) {
 			/* The largest of it and the children it reaped (a shell: its command). */
 			pr->rss_kb = s->child_maxrss_kb > 0 ? s->child_maxrss_kb : 0;

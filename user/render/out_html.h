@@ -4,7 +4,7 @@
 #define CONCUR_OUT_HTML_H
 
 #include <stdio.h>
-#include "profile.h"
+#include "profile/profile.h"
 
 /* 0 or a negative errno. */
 int write_html(const struct profile *p, FILE *f);

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include "profile.h"
+#include "profile/profile.h"
 
 enum out_format { OUT_JSON, OUT_FOLDED, OUT_PPROF, OUT_HTML, OUT_RECORDING };
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "advise_internal.h"
-#include "stack_merge.h"
+#include "profile/stack_merge.h"
 
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
 	"too_short", "no_threads", "idle", "cpu", "cpu_saturated", "lock", "io_disk", "io_net",

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "collect.h"
-#include "symbolize.h"
+#include "profile/symbolize.h"
 
 struct weight {
 	struct stack_key key;

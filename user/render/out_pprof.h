@@ -4,7 +4,7 @@
 #define CONCUR_OUT_PPROF_H
 
 #include <stdio.h>
-#include "profile.h"
+#include "profile/profile.h"
 
 /*
  * One pprof sample per stack, values [samples/count, time/nanoseconds] ("time" is the

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "limits.h"
+#include "resources.h"
 #include "procfs.h"
 
-int limits_parse_cpu_max(const char *line)
+int resources_parse_cpu_max(const char *line)
 {
 	unsigned long long quota, period;
 	char word[32];
@@ -28,7 +28,7 @@ int limits_parse_cpu_max(const char *line)
 	return (int)((quota + period - 1) / period);
 }
 
-long long limits_parse_vmhwm(const char *status)
+long long resources_parse_vmhwm(const char *status)
 {
 	const char *p = strstr(status, "\nVmHWM:");
 	long long kb;
@@ -60,7 +60,7 @@ static int cgroup_cpus(uint32_t pid)
 	for (;;) {
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", cg);
 		if (!procfs_read_text(path, line, sizeof(line))) {
-			n = limits_parse_cpu_max(line);
+			n = resources_parse_cpu_max(line);
 			if (n > 0 && (!best || n < best))
 				best = n;
 		}
@@ -72,7 +72,7 @@ static int cgroup_cpus(uint32_t pid)
 	return best;
 }
 
-uint32_t limits_cpus(uint32_t pid)
+uint32_t resources_cpus(uint32_t pid)
 {
 	cpu_set_t set;
 	int n, quota;
@@ -84,7 +84,7 @@ uint32_t limits_cpus(uint32_t pid)
 	return (uint32_t)(quota > 0 && quota < n ? quota : n);
 }
 
-uint64_t limits_peak_rss_kb(uint32_t pid)
+uint64_t resources_peak_rss_kb(uint32_t pid)
 {
 	char path[64], buf[4096];
 	long long kb;
@@ -92,6 +92,6 @@ uint64_t limits_peak_rss_kb(uint32_t pid)
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	if (procfs_read_text(path, buf, sizeof(buf)))
 		return 0;
-	kb = limits_parse_vmhwm(buf);
+	kb = resources_parse_vmhwm(buf);
 	return kb > 0 ? (uint64_t)kb : 0;
 }

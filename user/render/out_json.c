@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The JSON summary; its schema is documented in README.md. */
 #include <stdlib.h>
-#include "advise.h"
-#include "futex.h"
+#include "advise/advise.h"
+#include "profile/futex.h"
 #include "json.h"
 #include "output.h"
-#include "stack_merge.h"
+#include "profile/stack_merge.h"
 #include "syscalls.h"
 
 #define SCHEMA_VERSION 1

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "profile.h"
+#include "profile/profile.h"
 
 /* Writes p as a recording; 0 or a negative errno (-EINVAL for a frame without a name). */
 int write_recording(const struct profile *p, FILE *f);
