@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: MIT
+"""The advice against reality: each scenario of tests/kernel/scenarios/ is profiled, its variants
+timed, and the levers concur's advice rates are held to the measured speedups (see below).
+"""
+
+import os
+import time
+
+from harness import REPO, Fail, execute, profile, test
+
+
+# Advice against reality: tests/kernel/scenarios/. Each scenario does a fixed amount of work;
+# its baseline is profiled, then each variant that implements a lever is run and timed beside a
+# baseline run (ROUNDS pairs, the median ratio), and the advice is held to the speedups:
+#   (a) the lever concur says to try first is the fastest variant, or within 10 % of it;
+#   (b) "no effect" is within 10 % of the baseline; "hurts" is slower than it (a variant that
+#       removes the lever, e.g. one thread instead of a thread per request, is faster);
+#       "helps" is at least 10 % faster;
+#   (c) the measured speedup of the lever tried first is within its stated bound.
+# Times are the whole command's wall-clock time, from start to exit, like the profile's window
+# (the bounds are about the process concur saw, start-up included). Tolerance for (c): 10 %
+# over the bound, because the same pure-Python run varies by up to +-15 % between runs on
+# this 2-CPU VM (measured with tests/kernel/scenarios/measure.py; C scenarios vary 1-2 %).
+
+# Rounds per variant: the C scenarios vary 1-2 % run to run, pure Python up to +-15 %.
+ROUNDS = 3
+ROUNDS_PYTHON = 5
+SPEEDUP_MARGIN = 0.10   # (a), (b): the issue's 10 %
+BOUND_TOLERANCE = 0.10  # (c): measurement noise, see above
+PYTHON = "/usr/bin/python3"
+
+
+def scenario_argv(ctx, name, args):
+    if name.endswith(".py"):
+        return [PYTHON, os.path.join(REPO, "tests", "kernel", "scenarios", name)] + args
+    return [os.path.join(os.path.dirname(ctx.wl), "scenarios", name)] + args
+
+
+def wall_time(argv):
+    t0 = time.monotonic()
+    rc, out, err = execute(argv)
+    t = time.monotonic() - t0
+    if rc != 0 or "elapsed_ns" not in out:
+        raise Fail("%s exited %d: %s" % (" ".join(argv), rc, (err or out).strip()[-300:]))
+    return t
+
+
+def root_advice(doc):
+    """The advice for the process concur started (the one whose parent it is not tracing)."""
+    pids = {p["pid"] for p in doc["processes"]}
+    roots = [p for p in doc["processes"] if p["ppid"] not in pids]
+    if len(roots) != 1:
+        raise Fail("expected one root process, got %s" % [(p["pid"], p["comm"]) for p in roots])
+    adv = [a for a in doc["advice"]["processes"] if a["pid"] == roots[0]["pid"]]
+    return roots[0], adv[0]
+
+
+def advice_vs_reality(ctx, name, base, variants, unchecked=()):
+    """variants: lever -> (args, "more" | "fewer"): a variant adds more of the lever, or takes
+    the lever away from the baseline. Levers in `unchecked` are measured and printed, not held
+    to (b). Returns (doc, process, advice) for extra checks."""
+    doc = profile(ctx, ["run", "--"] + scenario_argv(ctx, name, base))
+    proc, adv = root_advice(doc)
+    effects = {k: v["effect"] for k, v in adv["levers"].items()}
+    # Paired: each variant run right beside a baseline run (alternating which goes first), the
+    # speedup the median of the pairs' ratios. The host's speed drifts in phases of seconds
+    # (the same pure-Python loop took 0.53-0.98 s in 12 runs back to back): a ratio of two
+    # neighbouring runs cancels the phase, medians of separate runs do not.
+    ratios = {lever: [] for lever in variants}
+    rounds = ROUNDS_PYTHON if name.endswith(".py") else ROUNDS
+    for r in range(rounds):
+        for lever, (args, _) in variants.items():
+            pair = [base, args] if r % 2 == 0 else [args, base]
+            t = [wall_time(scenario_argv(ctx, name, a)) for a in pair]
+            tb, tv = (t[0], t[1]) if r % 2 == 0 else (t[1], t[0])
+            ratios[lever].append(tb / tv)
+    speedup = {k: sorted(v)[len(v) // 2] for k, v in ratios.items()}
+    report = "%s: %s | levers %s, best %s | measured speedups %s" % (
+        name, adv["why"], effects, adv.get("best"),
+        ", ".join("%s %s %.2fx" % (k, " ".join(variants[k][0]), speedup[k]) for k in variants))
+    problems = []
+    for lever, (args, direction) in variants.items():
+        e, x = effects[lever], speedup[lever]
+        if lever in unchecked:
+            continue
+        if e == "no effect" and abs(x - 1) > SPEEDUP_MARGIN:
+            problems.append("%s is 'no effect' but the variant is %.2fx" % (lever, x))
+        if e == "hurts" and direction == "more" and x >= 1:
+            problems.append("%s 'hurts' but more of it is not slower (%.2fx)" % (lever, x))
+        if e == "hurts" and direction == "fewer" and x <= 1 + SPEEDUP_MARGIN / 2:
+            problems.append("%s 'hurts' but without it the work is not faster (%.2fx)" % (lever, x))
+        if e == "helps" and x < 1 + SPEEDUP_MARGIN:
+            problems.append("%s 'helps' but the variant is only %.2fx" % (lever, x))
+    best = adv.get("best")
+    if best in variants:
+        fastest = max(speedup[k] for k in variants)
+        if speedup[best] * (1 + SPEEDUP_MARGIN) < fastest:
+            problems.append("best %s is %.2fx, the fastest variant %.2fx"
+                            % (best, speedup[best], fastest))
+        bound = adv["levers"][best]["bound"]
+        if speedup[best] > bound * (1 + BOUND_TOLERANCE):
+            problems.append("best %s measured %.2fx, above its bound %.2fx" % (best, speedup[best], bound))
+    if problems:
+        raise Fail("; ".join(problems) + " [" + report + "]")
+    print("    " + report, flush=True)
+    return doc, proc, adv
+
+
+def expect_levers(adv, want):
+    got = {k: adv["levers"][k]["effect"] for k in want}
+    if got != want:
+        raise Fail("levers %s, expected %s: %s" % (got, want, adv["why"]))
+
+
+@test("advice_native_split_cpu")
+def t_advice_native_split(ctx):
+    # 1. Native CPU work in one thread, splittable: threads and processes about 2x on 2 CPUs.
+    _, _, adv = advice_vs_reality(ctx, "native_split", [], {
+        "threads": (["--threads", "2"], "more"), "processes": (["--procs", "2"], "more"),
+        "async": (["--async"], "more")})
+    expect_levers(adv, {"threads": "helps", "processes": "helps", "async": "no effect"})
+
+
+@test("advice_python_gil")
+def t_advice_python_gil(ctx):
+    # 2. Python CPU work already split across 2 threads: GIL-bound, measured on _PyRuntime's
+    # futexes; processes help, more threads do not.
+    _, proc, adv = advice_vs_reality(ctx, "gil_work.py", ["--threads", "2"], {
+        "threads": (["--threads", "4"], "more"), "processes": (["--procs", "2"], "more")})
+    if not proc["runtime"].startswith("CPython 3."):
+        raise Fail("runtime %r" % proc["runtime"])
+    ev = adv["evidence"]
+    gil = ev.get("gil_ns", 0) / ev["active_ns"] if ev["active_ns"] else 0
+    if gil < 0.2 or "GIL" not in adv["why"] or adv.get("best") != "processes":
+        raise Fail("GIL wait %.0f%% of the active time (expected >= 20%%), best %s: %s"
+                   % (100 * gil, adv.get("best"), adv["why"]))
+    if not [f for f in proc["futexes"] if f.get("symbol") == "_PyRuntime"]:
+        raise Fail("no futex named _PyRuntime: %s" % proc["futexes"])
+
+
+@test("advice_slow_server_io")
+def t_advice_slow_server(ctx):
+    # 3. Sequential requests to a slow loopback server: every lever overlaps the waits; async,
+    # with one request in flight each, is the one to try first.
+    _, _, adv = advice_vs_reality(ctx, "slow_server.py", [], {
+        "threads": (["--threads", "4"], "more"), "processes": (["--procs", "4"], "more"),
+        "async": (["--async", "30"], "more")})
+    expect_levers(adv, {"threads": "helps", "processes": "helps", "async": "helps"})
+    if adv.get("best") != "async" or adv["verdict"] != "io_net":
+        raise Fail("verdict %s, best %s" % (adv["verdict"], adv.get("best")))
+
+
+@test("advice_big_lock")
+def t_advice_big_lock(ctx):
+    # 4. Threads serialized on one global lock: no lever helps; the advice names the lock by
+    # its symbol and the evidence shows its wait site.
+    _, _, adv = advice_vs_reality(ctx, "big_lock", [], {
+        "threads": (["--threads", "4"], "more"), "processes": (["--procs", "2"], "more")})
+    if adv["verdict"] != "lock" or "big_lock" not in adv["why"]:
+        raise Fail("verdict %s: %s" % (adv["verdict"], adv["why"]))
+    lock = adv["evidence"].get("lock", {})
+    if lock.get("symbol") != "big_lock" or lock.get("threads", 0) < 2:
+        raise Fail("evidence lock %s" % lock)
+    sites = [f["name"] for t in adv["evidence"]["top"] for f in t["frames"]]
+    if "wait_for_big_lock" not in sites:
+        raise Fail("no wait site wait_for_big_lock in the evidence: %s" % sites[:20])
+
+
+@test("advice_oversubscribed")
+def t_advice_oversubscribed(ctx):
+    # 5. 8 CPU-bound threads on 2 CPUs: saturated, nothing helps short of more CPUs.
+    _, _, adv = advice_vs_reality(ctx, "oversubscribed", [], {
+        "threads": (["--threads", "16"], "more"), "processes": (["--procs", "8"], "more")})
+    if adv["verdict"] != "cpu_saturated" or adv.get("best"):
+        raise Fail("verdict %s, best %s" % (adv["verdict"], adv.get("best")))
+
+
+@test("advice_busy_loop")
+def t_advice_busy_loop(ctx):
+    # 6. One asyncio loop at 100 % CPU: processes (a loop each) help; threads do not (the GIL);
+    # async is already used. Two loops in two threads measured 0.81-1.04x (median about 0.92x
+    # over 6 runs of 5 pairs): the GIL hand-offs cost a few %, on the edge of the 10 % band of
+    # "no effect" and inside this VM's noise, so that row is printed, not held to (b).
+    _, _, adv = advice_vs_reality(ctx, "busy_loop.py", [], {
+        "threads": (["--threads", "2"], "more"), "processes": (["--procs", "2"], "more"),
+        "async": (["--async", "32"], "more")}, unchecked=("threads",))
+    expect_levers(adv, {"threads": "no effect", "processes": "helps", "async": "already used"})
+    if adv.get("best") != "processes":
+        raise Fail("best %s" % adv.get("best"))
+
+
+@test("advice_idle_pool")
+def t_advice_idle_pool(ctx):
+    # 7. 8 idle workers fed by one busy producer: not lock contention; the producer's CPU work
+    # is the bound, so more threads doing it (a second producer) help.
+    _, _, adv = advice_vs_reality(ctx, "idle_pool", [], {
+        "threads": (["--producers", "2"], "more")})
+    ev = adv["evidence"]
+    if adv["verdict"] != "cpu" or ev["idle_threads"] < 8 or ev.get("idle_category") != "lock":
+        raise Fail("verdict %s, idle %d in %s" % (adv["verdict"], ev["idle_threads"],
+                                                  ev.get("idle_category")))
+
+
+@test("advice_thread_per_request")
+def t_advice_thread_per_request(ctx):
+    # 8. CPU-bound Python, a thread per request: threads hurt (the same work in one thread is
+    # faster), processes help. The processes variant keeps the design (a thread per request in
+    # each of 2 processes): the lever alone, which is what its bound is for; a process pool
+    # without the threads gains both (measured 2.3-2.6x), as the advice's reason says.
+    _, _, adv = advice_vs_reality(ctx, "thread_per_request.py", [], {
+        "threads": (["--threads", "1"], "fewer"),
+        "processes": (["--procs-per-request", "2"], "more")})
+    expect_levers(adv, {"threads": "hurts", "processes": "helps"})

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+"""The command line: one-line errors and their exit statuses, --help and --version, the refusal
+when not root, and SIGINT during a run (a complete summary, exit 0, the workload gone).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from harness import Fail, Skip, check_doc, execute, kill_group, load_json, one_line_error, test
+
+
+@test("errors")
+def t_errors(ctx):
+    c = ctx.concur
+    cases = [
+        ([c, "attach", "-p", "999999"], 1),                        # no such process
+        ([c, "run", "--", "/nonexistent/cmd"], 127),               # cannot execute
+        ([c, "attach"], None),                                     # attach without -p: usage
+        ([c, "run", "--no-such-option", "--", "true"], None),      # unknown option
+        ([c, "run", "-q", "-o", os.path.join(ctx.tmp, "out.xyz"), "--", "true"], None),  # unknown format
+    ]
+    problems = []
+    for argv, status in cases:
+        rc, _, err = execute(argv)
+        try:
+            one_line_error(argv, rc, err, status)
+        except Fail as e:
+            problems.append(str(e))
+    for flag in ("--help", "--version"):
+        rc, stdout, err = execute([c, flag])
+        if rc != 0 or not stdout.strip():
+            problems.append("concur %s exited %d with stdout %r (expected 0 and some output); stderr %r"
+                            % (flag, rc, stdout[:200], err[:200]))
+        elif flag == "--help" and "usage" not in stdout.lower():
+            problems.append("concur --help: no usage on stdout: %r" % stdout[:300])
+    if problems:
+        raise Fail("%d of %d cases wrong: %s" % (len(problems), len(cases) + 2, " | ".join(problems)))
+
+
+@test("not_root")
+def t_not_root(ctx):
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv not found")
+    argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctx.concur,
+            "attach", "-p", "1", "-d", "1"]
+    rc, _, err = execute(argv)
+    one_line_error(argv, rc, err, 1)
+    if "root" not in err and "CAP_BPF" not in err:
+        raise Fail("the error does not mention root or CAP_BPF: %r" % err.strip())
+
+
+@test("sigint")
+def t_sigint(ctx):
+    out = os.path.join(ctx.tmp, "out.json")
+    argv = [ctx.concur, "run", "-q", "-o", out, "--", ctx.w("spin"), "5"]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    doc = None
+    try:
+        time.sleep(1)
+        os.kill(p.pid, signal.SIGINT)  # concur alone, not its process group
+        try:
+            _, err = p.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            raise Fail("concur still running 3 s after SIGINT (spec: exit within a few seconds)")
+        if p.returncode != 0:
+            raise Fail("concur exited %d after SIGINT, expected 0; stderr %r" % (p.returncode, err[-300:]))
+        doc = load_json(out)
+        check_doc(doc)
+        if doc.get("interrupted") is not True:
+            raise Fail("JSON interrupted is %r, expected true" % doc.get("interrupted"))
+        # A signal sent to concur alone is passed on: the workload does not outlive it.
+        alive = [pr["pid"] for pr in doc["processes"] if os.path.exists("/proc/%d" % pr["pid"])
+                 and not open("/proc/%d/stat" % pr["pid"]).read().rsplit(")", 1)[1].split()[0] == "Z"]
+        if alive:
+            raise Fail("workload processes %s still alive after concur exited" % alive)
+    finally:
+        if p.poll() is None:
+            kill_group(p.pid)
+            p.communicate()
+        # The workload may outlive concur: kill whatever spin it started.
+        for proc in (doc or {}).get("processes", []):
+            try:
+                with open("/proc/%d/comm" % proc["pid"]) as f:
+                    if f.read().strip() == "spin":
+                        os.kill(proc["pid"], signal.SIGKILL)
+            except (OSError, KeyError):
+                pass

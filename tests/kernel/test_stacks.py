@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+"""Stacks: the folded file's weights against the split, symbolization (a short-lived child, a
+PIE calling a shared library), the unwinding warning for code without frame pointers, and the
+pprof output as go tool pprof reads it.
+"""
+
+import os
+import shutil
+
+from harness import MS, Fail, execute, folded_weight, load_folded, profile, run_env, test, thread
+
+
+def stacks_profile(ctx, argv):
+    folded = os.path.join(ctx.tmp, "out.folded")
+    doc = profile(ctx, ["run", "-o", folded, "--"] + argv)
+    return doc, load_folded(folded)
+
+
+@test("stacks_known_functions")
+def t_stacks_known_functions(ctx):
+    doc, rows = stacks_profile(ctx, [ctx.w("stacks"), "1.5"])
+    # Off-CPU stacks carry exactly the time the split gives the thread (the same intervals):
+    # tolerance 1 %, the foundation's, plus 1 µs per line for the folded file's rounding.
+    for comm, cat, func in (("locker", "lock", "wait_on_lock"), ("reader", "io.pipe", "read_slow_pipe")):
+        t = thread(doc, comm)
+        got, want = folded_weight(rows, cat, func) * 1000, t["ns"][cat]
+        if want == 0 or abs(got - want) > 0.01 * want + 1000 * len(rows):
+            raise Fail("%s stacks through %s weigh %.1f ms; the %s thread's %s is %.1f ms (limit 1 %%)"
+                       % (cat, func, got / MS, comm, cat, want / MS))
+    # On-CPU stacks are samples (99 Hz, ~150 over 1.5 s) of a thread that computes in burn_cpu:
+    # within 5 % of its cpu time: +-2 samples of timer granularity, plus the samples that land
+    # in the kernel's interrupt entry (stacks that still pass through burn_cpu) or clock reads.
+    got, want = folded_weight(rows, "cpu", "burn_cpu") * 1000, thread(doc, "burner")["ns"]["cpu"]
+    if abs(got - want) > 0.05 * want:
+        raise Fail("cpu stacks through burn_cpu weigh %.1f ms; burner's cpu is %.1f ms (limit 5 %%)"
+                   % (got / MS, want / MS))
+
+
+@test("stacks_short_lived_child")
+def t_stacks_short_lived_child(ctx):
+    # The child computes ~50 ms in child_burn and exits long before the window ends: its
+    # frames must still be symbolized (its memory map is read while it lives).
+    doc, rows = stacks_profile(ctx, [ctx.w("stacks"), "0.5"])
+    got = folded_weight(rows, "cpu", "child_burn")
+    if got < 20_000:
+        raise Fail("cpu stacks through child_burn weigh %.1f ms, expected >= 20 ms of its ~50 ms; "
+                   "cpu lines: %s" % (got / 1000, [";".join(f) for f, _ in rows if f[0] == "cpu"][:8]))
+    exited = [p for p in doc["processes"] if p["exited"] and p["pid"] != doc["processes"][0]["pid"]]
+    if not exited:
+        raise Fail("no exited child process in the report: %s" % doc["processes"])
+
+
+@test("stacks_pie_and_shared_library")
+def t_stacks_pie_and_shared_library(ctx):
+    doc, rows = stacks_profile(ctx, [ctx.w("uselib"), "0.5"])
+    want = thread(doc, "uselib")["ns"]["cpu"]
+    paths = [f for f, w in rows if f[0] == "cpu" and "lib_burn" in f]
+    if not paths or not all("pie_caller" in f for f in paths):
+        raise Fail("expected cpu stacks ...;pie_caller;lib_burn, got %s" % [";".join(f) for f, _ in rows][:8])
+    got = folded_weight(rows, "cpu", "lib_burn") * 1000
+    if got < 0.9 * want:  # as above, less the samples outside lib_burn (start-up, exit)
+        raise Fail("cpu stacks through lib_burn weigh %.1f ms of uselib's %.1f ms cpu" % (got / MS, want / MS))
+
+
+@test("stacks_no_frame_pointer_warning")
+def t_stacks_no_frame_pointer_warning(ctx):
+    doc, _ = stacks_profile(ctx, [ctx.w("nofp"), "0.5"])
+    mods = [w["module"] for w in doc["stacks"]["unwind_warnings"]]
+    if "nofp" not in mods:
+        raise Fail("no unwinding warning names nofp: %s" % doc["stacks"]["unwind_warnings"])
+    # and one built with frame pointers is not named
+    doc, _ = stacks_profile(ctx, [ctx.w("uselib"), "0.3"])
+    mods = [w["module"] for w in doc["stacks"]["unwind_warnings"]]
+    if "uselib" in mods or "libconcurwork.so" in mods:
+        raise Fail("a binary built with frame pointers is named in the warnings: %s" % mods)
+
+
+def go_pprof(ctx, args, path):
+    """`go tool pprof ARGS PATH` with its caches in the test's scratch directory, offline."""
+    if not shutil.which("go"):
+        raise Fail("go not found (tools/install-deps.sh installs golang-go)")
+    env = run_env(HOME=ctx.tmp, GOPATH=os.path.join(ctx.tmp, "gopath"), GOCACHE=os.path.join(ctx.tmp, "gocache"),
+                  GOPROXY="off", GOTOOLCHAIN="local", GOFLAGS="", PPROF_TMPDIR=os.path.join(ctx.tmp, "pprof"))
+    rc, out, err = execute(["go", "tool", "pprof"] + args + [path], env=env)
+    if rc != 0:
+        raise Fail("go tool pprof %s failed: %s" % (" ".join(args), err.strip()[-300:]))
+    return out
+
+
+def pprof_total_us(top):
+    """What a -top -unit=us listing of every node accounts for, after its filters:
+    "Showing nodes accounting for 1234us, P% of T total"."""
+    for line in top.splitlines():
+        if line.startswith("Showing nodes accounting for "):
+            return float(line.split()[4].rstrip(",").rstrip("us"))
+    raise Fail("no total in pprof output: %r" % top[:300])
+
+
+@test("stacks_pprof_matches_folded")
+def t_stacks_pprof_matches_folded(ctx):
+    # The same recording written as pprof and folded: go tool pprof (the real reader) must
+    # see the same total and per-category totals as the folded file, and burn_cpu's work on top.
+    pb, folded = os.path.join(ctx.tmp, "out.pb.gz"), os.path.join(ctx.tmp, "out.folded")
+    profile(ctx, ["run", "-o", pb, "-o", folded, "--", ctx.w("stacks"), "1"])
+    rows = load_folded(folded)
+    # Folded weights are rounded to 1 us per line; pprof keeps nanoseconds.
+    slack = len(rows) + 1
+    total = pprof_total_us(go_pprof(ctx, ["-top", "-unit=us", "-nodecount=1000000", "-nodefraction=0"], pb))
+    if abs(total - sum(w for _, w in rows)) > slack:
+        raise Fail("pprof total %.0f us, folded total %d us" % (total, sum(w for _, w in rows)))
+    for cat in ("cpu", "lock", "io.pipe"):
+        got = pprof_total_us(go_pprof(ctx, ["-top", "-unit=us", "-nodecount=1000000", "-nodefraction=0", "-tagfocus=category=" + cat], pb))
+        want = sum(w for f, w in rows if f[0] == cat)
+        if abs(got - want) > slack:
+            raise Fail("category %s: pprof %.0f us, folded %d us" % (cat, got, want))
+    top = go_pprof(ctx, ["-top", "-unit=us", "-tagfocus=category=cpu", "-nodecount=3"], pb)
+    rows_top = [l for l in top.splitlines() if l.strip() and l.strip()[0].isdigit()]
+    if not rows_top or rows_top[0].split()[-1] != "burn":
+        raise Fail("pprof's top on-CPU function is not burn (burn_cpu's worker):\n%s" % top)
