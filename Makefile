@@ -16,6 +16,10 @@ CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
 LDLIBS += -lbpf -lelf -lz -lstdc++
 
+# GLib: the containers (hash tables, growable arrays, byte buffers, string chunks).
+CPPFLAGS += $(shell pkg-config --cflags glib-2.0)
+LDLIBS += $(shell pkg-config --libs glib-2.0)
+
 # The system include dirs, so BPF code finds <asm/unistd.h> and friends.
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts/,/End of search/ s| \(/.*\)|-idirafter \1|p')
@@ -135,7 +139,8 @@ FP_CFLAGS := -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-
 WL_CFLAGS := -O2 -g $(FP_CFLAGS) -pthread -Wall -Wextra -Werror
 
 # A large random profile (100 000 stacks by default) in any format: reports must cope with it.
-$(OUT)/big-fixture: $(OUT)/tests/fixture/big_fixture.o $(OUT)/libconcur.a
+$(OUT)/big-fixture: $(OUT)/tests/fixture/big_fixture.o $(OUT)/tests/fixture/fixture.o \
+		$(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #endif
 
-#define CONCUR_COMM_LEN 16
+#include "model.h"
 
 #ifndef CONCUR_MAX_THREADS
 #define CONCUR_MAX_THREADS 65536
@@ -45,21 +45,6 @@ struct clock_sync {
 
 /* A stack id for "no stack captured": seeded threads, or stacks off. */
 #define CONCUR_NO_STACK (-1)
-
-/* Where a thread's wall-clock time goes; the order is the report's column order. */
-enum concur_cat {
-	CAT_CPU,
-	CAT_RUNQUEUE,
-	CAT_LOCK,
-	CAT_IO_DISK,
-	CAT_IO_NET,
-	CAT_IO_PIPE,
-	CAT_POLL,
-	CAT_SLEEP,
-	CAT_WAIT,
-	CAT_OTHER,
-	CAT_MAX,
-};
 
 /* What a thread is doing since acct.since_ns. */
 enum concur_tstate {
@@ -168,23 +153,5 @@ struct proc_info {
 
 #define PROC_EXITED 1u
 #define PROC_MAPS_SENT 2u	/* a maps_event went out since its last exec */
-
-/* Index into the per-CPU `stats` array. */
-enum concur_stat {
-	STAT_SWITCHES,
-	STAT_WAKEUPS,		/* target threads back on a CPU after blocking */
-	STAT_FORKS,
-	STAT_EXITS,
-	STAT_THREADS_FULL,	/* a thread could not be tracked: map full */
-	STAT_PROCS_FULL,	/* a child process could not be followed: map full */
-	STAT_OTHER_FULL,	/* 'other' time kept in totals but not by syscall */
-	STAT_STACK_ERRORS,	/* a stack could not be captured (stack map full, collision) */
-	STAT_STACK_KEYS_FULL,	/* time kept in totals but not by stack: map full */
-	STAT_SAMPLES,		/* on-CPU samples of target threads */
-	STAT_MAPS_LOST,		/* ring buffer full: a process's memory map may not be read */
-	STAT_DEAD_FULL,		/* an exited thread kept under its tid: a reused tid adds to it */
-	STAT_FUTEX_FULL,	/* lock time kept in totals but not by futex: map full */
-	STAT_MAX,
-};
 
 #endif /* CONCUR_H */

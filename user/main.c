@@ -248,21 +248,29 @@ static char **describe(struct args *a)
 	return v;
 }
 
+/* The advice, computed once, then every output of the finished profile. */
 static int write_outputs(const struct args *a, const struct profile *p)
 {
+	struct advice adv;
 	size_t i;
 	int err, ret = 0;
 
-	if (!a->quiet && write_text(p, stdout, isatty(STDOUT_FILENO)) == 0)
+	err = advise(p, &adv);
+	if (err) {
+		fprintf(stderr, "concur: cannot advise: %s\n", strerror(-err));
+		return 1;
+	}
+	if (!a->quiet && write_text(p, &adv, stdout, isatty(STDOUT_FILENO)) == 0)
 		fflush(stdout);
 	for (i = 0; i < a->noutputs; i++) {
-		err = output_write(p, a->outputs[i]);
+		err = output_write(p, &adv, a->outputs[i]);
 		if (err) {
 			fprintf(stderr, "concur: cannot write %s: %s\n", a->outputs[i],
 				strerror(-err));
 			ret = 1;
 		}
 	}
+	advice_free(&adv);
 	return ret;
 }
 

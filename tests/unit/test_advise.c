@@ -5,6 +5,7 @@
 #include <string.h>
 #include "account.h"
 #include "advise/advise.h"
+#include "fixture.h"
 #include "render/output.h"
 
 #define MS 1000000ull
@@ -51,7 +52,7 @@ static void add_thread_at(struct profile *p, __u32 pid, __u32 tid, uint64_t star
 		acct_switch_in(&acct, t, 0, &queue);
 	}
 	t += split[CAT_CPU] - (blocks ? split[CAT_CPU] / blocks * blocks : 0);
-	cr_assert_eq(profile__add_thread(p, &acct, t), 0);
+	cr_assert_eq(fixture_add_thread(p, &acct, t), 0);
 }
 
 static void add_thread(struct profile *p, __u32 pid, __u32 tid, const uint64_t split_ms[CAT_MAX])
@@ -326,8 +327,8 @@ Test(advise, parent_waits_for_children_the_whole_is_judged_on_the_children)
 {
 	struct profile *p = new_profile(1000, 4);
 
-	cr_assert_eq(profile__add_proc(p, 10, 1, "make", false), 0);
-	cr_assert_eq(profile__add_proc(p, 20, 10, "cc", true), 0);
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "make", false), 0);
+	cr_assert_eq(fixture_add_proc(p, 20, 10, "cc", true), 0);
 	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 5, [CAT_WAIT] = 995));
 	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 950, [CAT_IO_DISK] = 50));
 	run(p);
@@ -375,7 +376,7 @@ Test(advise, no_threads)
 	struct profile *p = new_profile(1000, 2);
 	const struct adv_scope *sc;
 
-	cr_assert_eq(profile__add_proc(p, 10, 1, "ghost", true), 0);
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "ghost", true), 0);
 	sc = run(p);
 	cr_expect_eq(sc->verdict, ADV_NO_THREADS);
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NA);
@@ -397,7 +398,7 @@ Test(advise, every_sentence_is_filled)
 	size_t i;
 	int l;
 
-	cr_assert_eq(profile__add_proc(p, 10, 1, "a", false), 0);
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "a", false), 0);
 	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_LOCK] = 700));
 	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 300, [CAT_IO_PIPE] = 700));
 	add_thread(p, 30, 30, SPLIT([CAT_CPU] = 300, [CAT_OTHER] = 700));
@@ -420,8 +421,8 @@ Test(advise, a_reused_pid_is_two_processes)
 {
 	struct profile *p = new_profile(1000, 2);
 
-	cr_assert_eq(profile__add_proc_span(p, 10, 1, "first", true, T0, T0 + 400 * MS), 0);
-	cr_assert_eq(profile__add_proc_span(p, 10, 1, "second", false, T0 + 500 * MS, 0), 0);
+	cr_assert_eq(fixture_add_proc_span(p, 10, 1, "first", true, T0, T0 + 400 * MS), 0);
+	cr_assert_eq(fixture_add_proc_span(p, 10, 1, "second", false, T0 + 500 * MS, 0), 0);
 	add_thread_at(p, 10, 10, 0, SPLIT([CAT_CPU] = 100, [CAT_SLEEP] = 300));
 	add_thread_at(p, 10, 10, 500, SPLIT([CAT_CPU] = 400, [CAT_IO_NET] = 100));
 	run(p);
@@ -451,7 +452,7 @@ Test(advise, text_section_fits_80_columns)
 
 		split[cats[i]] = 800;
 		snprintf(comm, sizeof(comm), "a_very_long_nm%zu", i);
-		cr_assert_eq(profile__add_proc(p, 10 + i, 1, comm, false), 0);
+		cr_assert_eq(fixture_add_proc(p, 10 + i, 1, comm, false), 0);
 		add_thread(p, 10 + i, 10 + i, split);
 		add_stack(p, 10 + i, 10 + i, cats[i], 800,
 			  "an_extremely_long_function_name_that_goes_on_and_on_and_on_forever_"
@@ -459,7 +460,7 @@ Test(advise, text_section_fits_80_columns)
 	}
 	run(p);
 	f = open_memstream(&buf, &len);
-	cr_assert_eq(write_text(p, f, false), 0);
+	cr_assert_eq(write_text(p, &a, f, false), 0);
 	fclose(f);
 	cr_expect_neq(strstr(buf, "\nAdvice ("), NULL);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -20,7 +20,7 @@ static char *render(size_t *len)
 	cr_assert_not_null(p);
 	f = open_memstream(&buf, len);
 	cr_assert_not_null(f);
-	cr_assert_eq(write_html(p, f), 0);
+	cr_assert_eq(fixture_write(write_html, p, f), 0);
 	fclose(f);
 	profile__free(p);
 	return buf;
@@ -258,7 +258,7 @@ Test(html, empty_profile)
 
 	cr_assert_not_null(p);
 	profile__finish(p);
-	cr_expect_eq(write_html(p, f), 0);
+	cr_expect_eq(fixture_write(write_html, p, f), 0);
 	fclose(f);
 	data = data_block(buf);
 	cr_expect_not_null(value(data));

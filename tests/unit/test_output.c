@@ -60,23 +60,18 @@ static void expect_golden(const char *name, const char *got, size_t len)
 	free(want);
 }
 
-static void check_writer(const char *golden, int (*writer)(const struct profile *, FILE *))
+static void check_writer(const char *golden, writer_fn writer)
 {
 	struct profile *p = sample_profile();
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	cr_assert_eq(writer(p, f), 0);
+	cr_assert_eq(fixture_write(writer, p, f), 0);
 	fclose(f);
 	expect_golden(golden, buf, len);
 	free(buf);
 	profile__free(p);
-}
-
-static int text_plain(const struct profile *p, FILE *f)
-{
-	return write_text(p, f, false);
 }
 
 Test(output, json_matches_golden)
@@ -86,7 +81,7 @@ Test(output, json_matches_golden)
 
 Test(output, text_matches_golden)
 {
-	check_writer("report.txt", text_plain);
+	check_writer("report.txt", fixture_write_text);
 }
 
 Test(output, categories_add_up_per_thread)
@@ -95,8 +90,8 @@ Test(output, categories_add_up_per_thread)
 	size_t i;
 
 	for (i = 0; i < p->nthreads; i++)
-		cr_expect_eq(acct_total_ns(&p->threads[i].acct), thread_lifetime_ns(&p->threads[i]),
-			     "thread %u", p->threads[i].acct.tid);
+		cr_expect_eq(cat_sum(p->threads[i].ns), thread_lifetime_ns(&p->threads[i]),
+			     "thread %u", p->threads[i].tid);
 	profile__free(p);
 }
 
@@ -107,7 +102,7 @@ Test(output, text_fits_80_columns_without_colour)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	write_text(p, f, false);
+	fixture_write(fixture_write_text, p, f);
 	fclose(f);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		size_t cols = 0;
@@ -142,7 +137,7 @@ Test(output, replaces_a_symlink_never_follows_it)
 	snprintf(link_path, sizeof(link_path), "%s/out.json", dir);
 	close(open(victim, O_CREAT | O_WRONLY, 0600));
 	cr_assert_eq(symlink(victim, link_path), 0);
-	cr_assert_eq(output_write(p, link_path), 0);
+	cr_assert_eq(fixture_output_write(p, link_path), 0);
 	cr_expect_eq(lstat(link_path, &st), 0);
 	cr_expect(S_ISREG(st.st_mode), "the link was replaced by the file");
 	content = slurp(victim, &len);
@@ -159,8 +154,8 @@ Test(output, failed_write_leaves_previous_file_and_no_temp)
 	struct profile *p = sample_profile();
 
 	/* /proc accepts no new files: the temporary cannot be created. */
-	cr_expect_lt(output_write(p, "/proc/concur-test.json"), 0);
+	cr_expect_lt(fixture_output_write(p, "/proc/concur-test.json"), 0);
 	/* A directory in the way: rename fails, the temporary is removed. */
-	cr_expect_lt(output_write(p, "/tmp"), 0);
+	cr_expect_lt(fixture_output_write(p, "/tmp"), 0);
 	profile__free(p);
 }

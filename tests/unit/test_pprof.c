@@ -280,7 +280,7 @@ static struct decoded *decode_profile(const struct profile *p)
 	unsigned int field;
 	uint64_t v = 0;
 
-	cr_assert_eq(write_pprof(p, f), 0);
+	cr_assert_eq(write_pprof(p, NULL, f), 0);
 	fclose(f);
 	d->raw = gunzip((uint8_t *)gz, gz_len, &len);
 	free(gz);
@@ -498,8 +498,8 @@ Test(pprof, comm_without_terminator_is_cut_at_its_size)
 	size_t i;
 
 	for (i = 0; i < p->nthreads; i++)
-		if (p->threads[i].acct.tid == 101)
-			memset(p->threads[i].acct.comm, 'A', CONCUR_COMM_LEN);
+		if (p->threads[i].tid == 101)
+			memset(p->threads[i].comm, 'A', CONCUR_COMM_LEN);
 	d = decode_profile(p);
 	cr_expect(str_eq(d, find_label(d, &d->samples[0], "thread")->str, "AAAAAAAAAAAAAAAA"));
 	free_decoded(d);
@@ -557,7 +557,7 @@ Test(pprof, write_error_is_reported)
 	FILE *f = fopen("/dev/null", "r");
 
 	cr_assert_not_null(f);
-	cr_expect_lt(write_pprof(p, f), 0);
+	cr_expect_lt(write_pprof(p, NULL, f), 0);
 	fclose(f);
 	profile__free(p);
 }

@@ -6,13 +6,13 @@
 #include "fixture.h"
 #include "render/output.h"
 
-static char *render(int (*writer)(const struct profile *, FILE *), struct profile *p)
+static char *render(writer_fn writer, struct profile *p)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	cr_assert_eq(writer(p, f), 0);
+	cr_assert_eq(fixture_write(writer, p, f), 0);
 	fclose(f);
 	return buf;
 }

@@ -6,7 +6,7 @@
 
 Test(status, shows_the_split_so_far)
 {
-	struct status_sums s = { .total = 1000, .threads = 5, .procs = 2, .events = 123 };
+	struct collect_snapshot s = { .total = 1000, .threads = 5, .procs = 2, .events = 123 };
 	char buf[128];
 
 	s.ns[CAT_CPU] = 450;
@@ -18,7 +18,7 @@ Test(status, shows_the_split_so_far)
 
 Test(status, every_category_still_fits_80_columns)
 {
-	struct status_sums s = { .total = 1000, .threads = 123456, .procs = 65535,
+	struct collect_snapshot s = { .total = 1000, .threads = 123456, .procs = 65535,
 				 .events = 18446744073709551615ull };
 	char buf[80];
 	int c;

@@ -29,15 +29,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* As main does: the advice once, then every writer. */
 static void render_all(const struct profile *p)
 {
-	write_json(p, sink);
-	write_folded(p, sink);
-	write_text(p, sink, false);
-	write_text(p, sink, true);
-	write_html(p, sink);
-	write_pprof(p, sink);
-	write_recording(p, sink);
+	struct advice a;
+
+	if (advise(p, &a))
+		return;
+	write_json(p, &a, sink);
+	write_folded(p, &a, sink);
+	write_text(p, &a, sink, false);
+	write_text(p, &a, sink, true);
+	write_html(p, &a, sink);
+	write_pprof(p, &a, sink);
+	write_recording(p, &a, sink);
+	advice_free(&a);
 }
 
 /* The body wrapped as a file: what a writer would have made of it. */

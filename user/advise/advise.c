@@ -32,14 +32,10 @@ const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "as
 /* ---- Scopes ---- */
 
 struct ctx {
-	const struct profile *p;
-	const struct thread **threads;	/* by pid, tid */
-	size_t nthreads;
-	bool *idle_proc, *idle_whole;	/* per entry of threads */
+	const struct profile *p;	/* finished: threads by pid, tid; procs by pid, start */
+	bool *idle_proc, *idle_whole;	/* per entry of p->threads */
 	const struct stack **by_pid;	/* by pid, cat, frames */
 	const struct stack **by_cat;	/* by cat, frames */
-	const struct proc **procs;	/* by pid, start */
-	size_t *owner;			/* per entry of threads: its process, in p->procs */
 };
 
 /*
@@ -51,7 +47,7 @@ static uint64_t life_of(const struct thread *t)
 {
 	uint64_t life = thread_lifetime_ns(t);
 
-	return life > t->acct.ns[CAT_WAIT] ? life - t->acct.ns[CAT_WAIT] : 0;
+	return life > t->ns[CAT_WAIT] ? life - t->ns[CAT_WAIT] : 0;
 }
 
 /*
@@ -69,17 +65,17 @@ static int idle_cat(const struct thread *t)
 	uint64_t full = thread_lifetime_ns(t), life = life_of(t);
 	size_t i;
 
-	if (full && t->acct.ns[CAT_WAIT] > IDLE_PARKED_SHARE * full)
+	if (full && t->ns[CAT_WAIT] > IDLE_PARKED_SHARE * full)
 		return CAT_WAIT;
-	if (!life || t->acct.ns[CAT_CPU] >= IDLE_CPU_SHARE * life)
+	if (!life || t->ns[CAT_CPU] >= IDLE_CPU_SHARE * life)
 		return -1;
 	for (i = 0; i < sizeof(parked) / sizeof(parked[0]); i++)
-		if (t->acct.ns[parked[i]] > IDLE_PARKED_SHARE * life)
+		if (t->ns[parked[i]] > IDLE_PARKED_SHARE * life)
 			return parked[i];
 	return -1;
 }
 
-/* Sums the threads idx[0..n) (of x->threads) into the scope: active ones into the split, idle
+/* Sums the threads idx[0..n) (of p->threads) into the scope: active ones into the split, idle
  * ones counted. */
 static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const size_t *idx,
 		   size_t n, bool *idle)
@@ -91,12 +87,12 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const
 
 	sc->idle_cat = -1;
 	for (i = 0; i < n; i++) {
-		const struct thread *t = x->threads[idx[i]];
+		const struct thread *t = &x->p->threads[idx[i]];
 		uint64_t life = life_of(t);
 
 		sc->threads++;
-		cpu_all += t->acct.ns[CAT_CPU];
-		wait_all += t->acct.ns[CAT_WAIT];
+		cpu_all += t->ns[CAT_CPU];
+		wait_all += t->ns[CAT_WAIT];
 		full_all += thread_lifetime_ns(t);
 		ic = idle_cat(t);
 		idle[idx[i]] = ic >= 0;
@@ -110,21 +106,21 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const
 		sc->active++;
 		sc->active_ns += life;
 		m->born += t->start_ns > 0;
-		m->lockers += t->acct.ns[CAT_LOCK] >= LOCKER_SHARE * life;
+		m->lockers += t->ns[CAT_LOCK] >= LOCKER_SHARE * life;
 		for (c = 0; c < CAT_MAX; c++) {
 			if (c == CAT_WAIT)
 				continue;
-			sc->ns[c] += t->acct.ns[c];
-			m->cnt[c] += t->acct.cnt[c];
+			sc->ns[c] += t->ns[c];
+			m->cnt[c] += t->cnt[c];
 		}
-		if (t->acct.ns[CAT_CPU] >= BUSY_CPU_SHARE * life)
+		if (t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life)
 			m->busy++;
-		if (t->acct.ns[CAT_POLL] &&
-		    t->acct.ns[CAT_CPU] + t->acct.ns[CAT_RUNQUEUE] >= LOOP_BUSY_SHARE * life &&
-		    t->acct.ns[CAT_CPU] >= BUSY_CPU_SHARE * life) {
+		if (t->ns[CAT_POLL] &&
+		    t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE] >= LOOP_BUSY_SHARE * life &&
+		    t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life) {
 			m->loop_busy = true;
-			if ((double)t->acct.ns[CAT_CPU] / life > m->loop_cpu)
-				m->loop_cpu = (double)t->acct.ns[CAT_CPU] / life;
+			if ((double)t->ns[CAT_CPU] / life > m->loop_cpu)
+				m->loop_cpu = (double)t->ns[CAT_CPU] / life;
 		}
 	}
 	for (c = 0; c < CAT_MAX; c++)
@@ -139,9 +135,9 @@ static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const
 		sc->active_ns = 0;
 		memset(sc->ns, 0, sizeof(sc->ns));
 		for (i = 0; i < n; i++) {
-			sc->active_ns += thread_lifetime_ns(x->threads[idx[i]]);
+			sc->active_ns += thread_lifetime_ns((&x->p->threads[idx[i]]));
 			for (c = 0; c < CAT_MAX; c++)
-				sc->ns[c] += x->threads[idx[i]]->acct.ns[c];
+				sc->ns[c] += x->p->threads[idx[i]].ns[c];
 		}
 	}
 	for (c = 0; c < CAT_MAX; c++)
@@ -296,31 +292,20 @@ static int cmp_pid_cat_frames(const void *a, const void *b)
 	return cmp_cat_frames(a, b);
 }
 
-static int cmp_thread(const void *a, const void *b)
-{
-	const struct thread *x = *(const struct thread *const *)a;
-	const struct thread *y = *(const struct thread *const *)b;
-
-	if (x->acct.pid != y->acct.pid)
-		return x->acct.pid < y->acct.pid ? -1 : 1;
-	return x->acct.tid < y->acct.tid ? -1 : x->acct.tid > y->acct.tid;
-}
-
 /* Whether a thread is idle in the scope (an unknown thread is not). */
 static bool thread_idle(const struct ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
 {
-	size_t lo = 0, hi = x->nthreads, mid;
+	const struct thread *t = x->p->threads;
+	size_t lo = 0, hi = x->p->nthreads, mid;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (x->threads[mid]->acct.pid < pid ||
-		    (x->threads[mid]->acct.pid == pid && x->threads[mid]->acct.tid < tid))
+		if (t[mid].pid < pid || (t[mid].pid == pid && t[mid].tid < tid))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < x->nthreads && x->threads[lo]->acct.pid == pid &&
-	       x->threads[lo]->acct.tid == tid && idle[lo];
+	return lo < x->p->nthreads && t[lo].pid == pid && t[lo].tid == tid && idle[lo];
 }
 
 static bool stack_idle(const struct ctx *x, const struct stack *st, const bool *idle)
@@ -475,7 +460,7 @@ static void machine(const struct ctx *x, struct adv_scope *sc, const struct proc
 			sc->peak_running = x->p->procs[i].peak_running;
 	}
 	for (i = 0; i < n; i++)
-		switches += x->threads[idx[i]]->acct.cnt[CAT_CPU];
+		switches += x->p->threads[idx[i]].cnt[CAT_CPU];
 	sc->switches_per_s = x->p->window_ns ? switches * 1e9 / x->p->window_ns : 0;
 	len = snprintf(sc->costs, sizeof(sc->costs), "%d CPUs usable, %.2f busy on average",
 		       sc->cpus, sc->parallelism);
@@ -537,147 +522,104 @@ static int scope(struct ctx *x, struct adv_scope *sc, const struct proc *pr, con
 static int by_thread_ns_desc(const void *a, const void *b, void *arg)
 {
 	const struct proc *procs = arg;
-	uint64_t x = proc_thread_ns(&procs[*(const size_t *)a]);
-	uint64_t y = proc_thread_ns(&procs[*(const size_t *)b]);
+	uint64_t x = cat_sum(procs[*(const size_t *)a].ns);
+	uint64_t y = cat_sum(procs[*(const size_t *)b].ns);
 
 	return x > y ? -1 : x < y;
-}
-
-int advise_ranked(const struct profile *p, struct advice *a, size_t **order)
-{
-	size_t i;
-	int err = advise(p, a);
-
-	if (err)
-		return err;
-	*order = calloc(a->nprocs + 1, sizeof(**order));
-	if (!*order) {
-		advice_free(a);
-		return -ENOMEM;
-	}
-	for (i = 0; i < a->nprocs; i++)
-		(*order)[i] = i;
-	qsort_r(*order, a->nprocs, sizeof(**order), by_thread_ns_desc, p->procs);
-	return 0;
 }
 
 void advice_free(struct advice *a)
 {
 	free(a->procs);
+	free(a->order);
 	a->procs = NULL;
+	a->order = NULL;
 	a->nprocs = 0;
 }
 
-static int cmp_proc(const void *a, const void *b)
+/* The processes, most thread-time first. */
+static void rank_procs(const struct profile *p, size_t *order)
 {
-	const struct proc *x = *(const struct proc *const *)a, *y = *(const struct proc *const *)b;
+	size_t i;
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
-}
-
-/*
- * The process instance a thread belongs to, as profile__finish() decides it (a pid reused in
- * the window is a new process): the latest instance of its pid started by the thread's start,
- * else the earliest. x->procs must be sorted; returns an index into p->procs, or SIZE_MAX.
- */
-static size_t owner_of(const struct ctx *x, const struct thread *t)
-{
-	size_t a = 0, b = x->p->nprocs, mid, k;
-
-	while (a < b) {
-		mid = (a + b) / 2;
-		if (x->procs[mid]->pid < t->acct.pid)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	if (a >= x->p->nprocs || x->procs[a]->pid != t->acct.pid)
-		return SIZE_MAX;
-	for (k = a; k + 1 < x->p->nprocs && x->procs[k + 1]->pid == t->acct.pid &&
-		    x->procs[k + 1]->start_ns <= t->start_ns; k++)
-		;
-	return x->procs[k] - x->p->procs;
+	for (i = 0; i < p->nprocs; i++)
+		order[i] = i;
+	qsort_r(order, p->nprocs, sizeof(*order), by_thread_ns_desc, p->procs);
 }
 
 static int by_owner(const void *a, const void *b, void *arg)
 {
-	const struct ctx *x = arg;
+	const struct thread *t = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 
-	if (x->owner[i] != x->owner[j])
-		return x->owner[i] < x->owner[j] ? -1 : 1;
+	if (t[i].proc != t[j].proc)
+		return t[i].proc < t[j].proc ? -1 : 1;
 	return i < j ? -1 : i > j;
+}
+
+/* Each process's scope: its threads are a run of idx once sorted by process. */
+static int advise_procs(struct ctx *x, struct advice *out, size_t *idx)
+{
+	const struct profile *p = x->p;
+	size_t i, lo, hi;
+	int err;
+
+	qsort_r(idx, p->nthreads, sizeof(*idx), by_owner, p->threads);
+	for (i = 0, lo = 0; i < p->nprocs; i++, lo = hi) {
+		struct adv_scope *sc = &out->procs[i];
+
+		while (lo < p->nthreads && p->threads[idx[lo]].proc < i)
+			lo++;
+		for (hi = lo; hi < p->nthreads && p->threads[idx[hi]].proc == i; hi++)
+			;
+		sc->pid = p->procs[i].pid;
+		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
+		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
+		err = scope(x, sc, &p->procs[i], idx + lo, hi - lo, x->idle_proc);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int advise(const struct profile *p, struct advice *out)
 {
-	struct ctx x = { .p = p, .nthreads = p->nthreads };
-	size_t i, lo, hi, *idx = NULL;
+	struct ctx x = { .p = p };
+	size_t i, *idx = NULL;
 	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
 	out->cpus = p->cpus;
 	out->window_ns = p->window_ns;
-	x.threads = calloc(p->nthreads + 1, sizeof(*x.threads));
+	out->nprocs = p->nprocs;
 	x.idle_proc = calloc(p->nthreads + 1, sizeof(bool));
 	x.idle_whole = calloc(p->nthreads + 1, sizeof(bool));
 	x.by_pid = calloc(p->nstacks + 1, sizeof(*x.by_pid));
 	x.by_cat = calloc(p->nstacks + 1, sizeof(*x.by_cat));
-	x.procs = calloc(p->nprocs + 1, sizeof(*x.procs));
-	x.owner = calloc(p->nthreads + 1, sizeof(*x.owner));
 	idx = calloc(p->nthreads + 1, sizeof(*idx));
 	out->procs = calloc(p->nprocs + 1, sizeof(*out->procs));
-	if (!x.threads || !x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !x.procs ||
-	    !x.owner || !idx || !out->procs)
+	out->order = calloc(p->nprocs + 1, sizeof(*out->order));
+	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !idx || !out->procs ||
+	    !out->order)
 		goto out;
-	for (i = 0; i < p->nthreads; i++)
-		x.threads[i] = &p->threads[i];
-	qsort(x.threads, p->nthreads, sizeof(*x.threads), cmp_thread);
 	for (i = 0; i < p->nstacks; i++)
 		x.by_pid[i] = x.by_cat[i] = &p->stacks[i];
 	qsort(x.by_pid, p->nstacks, sizeof(*x.by_pid), cmp_pid_cat_frames);
 	qsort(x.by_cat, p->nstacks, sizeof(*x.by_cat), cmp_cat_frames);
-	for (i = 0; i < p->nprocs; i++)
-		x.procs[i] = &p->procs[i];
-	qsort(x.procs, p->nprocs, sizeof(*x.procs), cmp_proc);
-	for (i = 0; i < p->nthreads; i++) {
-		x.owner[i] = owner_of(&x, x.threads[i]);
+	for (i = 0; i < p->nthreads; i++)
 		idx[i] = i;
-	}
+	rank_procs(p, out->order);
 
 	out->whole.whole = true;
 	err = scope(&x, &out->whole, NULL, idx, p->nthreads, x.idle_whole);
-	if (err)
-		goto out;
-	/* Each process's threads: a run of idx once sorted by owner. */
-	qsort_r(idx, p->nthreads, sizeof(*idx), by_owner, &x);
 	out->parallelism = out->whole.parallelism;
-	out->nprocs = p->nprocs;
-	for (i = 0, lo = 0; i < p->nprocs; i++) {
-		struct adv_scope *sc = &out->procs[i];
-
-		while (lo < p->nthreads && x.owner[idx[lo]] < i)
-			lo++;
-		for (hi = lo; hi < p->nthreads && x.owner[idx[hi]] == i; hi++)
-			;
-		sc->pid = p->procs[i].pid;
-		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
-		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
-		err = scope(&x, sc, &p->procs[i], idx + lo, hi - lo, x.idle_proc);
-		if (err)
-			goto out;
-		lo = hi;
-	}
+	if (!err)
+		err = advise_procs(&x, out, idx);
 out:
-	free(x.threads);
 	free(x.idle_proc);
 	free(x.idle_whole);
 	free(x.by_pid);
 	free(x.by_cat);
-	free(x.procs);
-	free(x.owner);
 	free(idx);
 	if (err)
 		advice_free(out);

@@ -1,25 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The advisor: from a finished profile, what bounds each process and the whole workload, and
- * whether more threads, more processes or async I/O would help, with a speedup bound and its
- * basis. Pure: it reads the profile only (no /proc, no kernel), so a recording gives the same
- * advice as the run that made it, and it is computed at render time (nothing is recorded).
+ * The advise stage: from a finished profile, what bounds each process and the whole workload,
+ * and whether more threads, more processes or async I/O would help, with a speedup bound and
+ * its basis.
  *
- * Design, in three steps (advise.c documents every rule where it is applied):
+ * Owns: the verdicts, the levers' rows and their evidence (struct advice).
+ * May not touch: the kernel, /proc, the collect stage, or any output. It reads the profile
+ * only, so a recording gives the same advice as the run that made it; main computes it once
+ * per run and hands it to every writer that shows it (nothing of it is recorded).
+ *
+ * Design, in three steps (advise.c: scopes and verdicts; advise_rules.c: the levers):
  *   1. A scope (one process, or the whole workload) is reduced to its "active" threads: a
  *      thread parked nearly all its life (poll, lock, sleep or wait) with almost no CPU is idle
  *      capacity, not a bottleneck, and is only counted ("N idle threads").
  *   2. The verdict is chosen from the active threads' split and a few shape tests (one busy
  *      thread, a busy thread that also polls, run-queue share against the CPUs in use).
- *   3. Each verdict has one small rule function that fills the three levers' rows.
- *
- * Where runtime detection plugs in: a runtime changes what a lever means, not the measured
- * split (under CPython's GIL, more threads do not add CPU parallelism; a Node process already
- * runs an event loop). Such knowledge belongs in a per-process hint computed by the caller
- * (from the process's modules, e.g. libpython or libnode in its stacks) and passed beside the
- * profile to the rule functions, which then downgrade "threads: helps" to "no effect" or
- * turn "async: helps" into "already used". The verdicts and the bounds stay as they are: they
- * come from time measured in the kernel, which no runtime can hide.
+ *   3. Each verdict has one small rule function that fills the three levers' rows; a
+ *      process's runtime (proc.runtime: CPython's GIL, an event loop) changes what a lever
+ *      means, never the measured split.
  */
 #ifndef CONCUR_ADVISE_H
 #define CONCUR_ADVISE_H
@@ -83,7 +81,7 @@ struct adv_scope {
 	struct adv_row rows[ADV_LEVER_MAX];
 	int best;			/* the lever to try first (enum adv_lever), -1: none helps */
 	/* Evidence: the active threads' split, and the idle threads left out of it. */
-	__u64 ns[CAT_MAX];
+	uint64_t ns[CAT_MAX];
 	uint64_t active_ns;		/* their summed lifetimes, wait for children excluded */
 	uint32_t threads, active, idle;
 	int idle_cat;			/* what most idle threads were parked in, -1 if none */
@@ -110,14 +108,12 @@ struct advice {
 	struct adv_scope whole;
 	struct adv_scope *procs;	/* one per p->procs[i], same order */
 	size_t nprocs;
+	size_t *order;			/* indices into procs, most thread-time first */
 };
 
 /* Fills out (free with advice_free); 0, or -ENOMEM. The profile must be finished and must
  * outlive out (the top stacks point into it). */
 int advise(const struct profile *p, struct advice *out);
 void advice_free(struct advice *a);
-/* advise(), and *order: indices into a->procs (== p->procs), most thread-time first
- * (malloc'ed). On an error nothing is left to free. */
-int advise_ranked(const struct profile *p, struct advice *a, size_t **order);
 
 #endif /* CONCUR_ADVISE_H */

@@ -55,7 +55,7 @@
 struct metrics {
 	int cpus;
 	double share[CAT_MAX];		/* of the active threads' time */
-	__u64 cnt[CAT_MAX];		/* intervals, active threads */
+	uint64_t cnt[CAT_MAX];		/* intervals, active threads */
 	uint32_t busy;			/* active threads with cpu >= BUSY_CPU_SHARE */
 	bool loop_busy;			/* an active thread polls and is busy LOOP_BUSY_SHARE */
 	double loop_cpu;		/* that thread's cpu share */

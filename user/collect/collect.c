@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Kernel maps → profile. */
+/* Kernel maps → profile: each probe record converted once, here. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <glib.h>
 #include "account.h"
 #include "collect.h"
 #include "procfs.h"
@@ -25,6 +26,37 @@ static void settle_unseen_switch_in(struct thread_acct *a, uint64_t end_mono)
 	a->anomalies++;
 	acct_split_missed_switch_in(a, end_mono, k);
 	a->state = TS_RUNNING;
+}
+
+static uint64_t rel(uint64_t window_start, uint64_t mono)
+{
+	return mono > window_start ? mono - window_start : 0;
+}
+
+void collect_convert_thread(const struct thread_acct *a, uint64_t window_start,
+			    uint64_t end_mono, struct thread *t, struct open_interval *open)
+{
+	struct thread_acct closed = *a;
+	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+
+	memset(t, 0, sizeof(*t));
+	t->exited = a->state == TS_DEAD;
+	if (!t->exited)
+		d = acct_finish(&closed, end_mono);
+	t->pid = a->pid;
+	t->tid = a->tid;
+	memcpy(t->comm, a->comm, CONCUR_COMM_LEN);
+	t->comm[CONCUR_COMM_LEN - 1] = '\0';
+	t->start_ns = rel(window_start, a->start_ns);
+	t->end_ns = rel(window_start, t->exited ? a->end_ns : end_mono);
+	memcpy(t->ns, closed.ns, sizeof(t->ns));
+	memcpy(t->cnt, closed.cnt, sizeof(t->cnt));
+	t->preemptions = a->preemptions;
+	t->wakeups = a->wakeups;
+	*open = (struct open_interval){
+		.key = { a->pid, a->tid, d.cat, a->ustack, a->kstack },
+		.ns = d.cat == CAT_CPU ? 0 : d.ns,
+	};
 }
 
 /* Keys are at most this long (struct stack_key). */
@@ -55,41 +87,48 @@ int map_walk(int fd, size_t key_size, void *value,
 	return 0;
 }
 
-struct add_ctx {
+struct thread_ctx {
 	struct profile *p;
 	uint64_t end_mono;
+	GArray *open;
+	bool live;
 };
 
-static int add_live_thread(const void *key, void *value, void *ctx)
+static int add_thread(const void *key, void *value, void *ctx)
 {
-	struct add_ctx *c = ctx;
+	struct thread_ctx *c = ctx;
+	struct thread_acct *a = value;
+	struct open_interval open;
+	struct thread t;
 
 	(void)key;
-	settle_unseen_switch_in(value, c->end_mono);
-	return profile__add_thread(c->p, value, c->end_mono);
-}
-
-static int add_dead_thread(const void *key, void *value, void *ctx)
-{
-	struct add_ctx *c = ctx;
-
-	(void)key;
-	return profile__add_thread(c->p, value, c->end_mono);
+	if (c->live)
+		settle_unseen_switch_in(a, c->end_mono);
+	collect_convert_thread(a, c->p->window_start_ns, c->end_mono, &t, &open);
+	c->p->anomalies += a->anomalies;
+	if (open.ns)
+		g_array_append_val(c->open, open);
+	return profile__add_thread(c->p, &t);
 }
 
 /* Live processes (keyed by pid) and exited ones (keyed by the order they exited) alike. */
 static int add_proc(const void *key, void *value, void *ctx)
 {
-	struct proc_info *info = value;
+	const struct proc_info *info = value;
 	struct profile *p = ctx;
+	struct proc pr = {
+		.pid = info->pid,
+		.ppid = info->ppid,
+		.exited = info->flags & PROC_EXITED,
+		.start_ns = info->start_ns ? rel(p->window_start_ns, info->start_ns) : 0,
+		.end_ns = info->end_ns ? rel(p->window_start_ns, info->end_ns) : 0,
+		.peak_running = info->peak_running,
+	};
 	int err;
 
 	(void)key;
-	info->comm[CONCUR_COMM_LEN - 1] = '\0';
-	err = profile__add_proc_span(p, info->pid, info->ppid, info->comm,
-				     info->flags & PROC_EXITED, info->start_ns, info->end_ns);
-	if (!err)
-		p->procs[p->nprocs - 1].peak_running = info->peak_running;
+	memcpy(pr.comm, info->comm, CONCUR_COMM_LEN);
+	err = profile__add_proc(p, &pr);
 	return err == -EEXIST ? 0 : err;
 }
 
@@ -125,9 +164,11 @@ int collect_stats(uint64_t out[STAT_MAX], int fd)
 	return 0;
 }
 
-int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono)
+int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono,
+		    struct collect_pending *pending)
 {
-	struct add_ctx c = { p, end_mono };
+	struct thread_ctx c = { p, end_mono, g_array_new(FALSE, FALSE, sizeof(struct open_interval)),
+				true };
 	struct proc_info info;
 	struct thread_acct a;
 	struct interval_sum v;
@@ -140,14 +181,22 @@ int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t e
 	if (!err)
 		err = map_walk(fds->dead_procs, sizeof(__u64), &info, add_proc, p);
 	if (!err)
-		err = map_walk(fds->threads, sizeof(__u32), &a, add_live_thread, &c);
+		err = map_walk(fds->threads, sizeof(__u32), &a, add_thread, &c);
+	c.live = false;
 	if (!err)
-		err = map_walk(fds->dead_threads, sizeof(__u64), &a, add_dead_thread, &c);
+		err = map_walk(fds->dead_threads, sizeof(__u64), &a, add_thread, &c);
 	if (!err)
 		err = map_walk(fds->other, sizeof(struct other_key), &v, add_other, p);
-	if (!err)
-		profile__finish(p);
+	pending->nopen = c.open->len;
+	pending->open = (struct open_interval *)g_array_free(c.open, FALSE);
 	return err;
+}
+
+void collect_pending_free(struct collect_pending *pending)
+{
+	g_free(pending->open);
+	pending->open = NULL;
+	pending->nopen = 0;
 }
 
 struct futex_ctx {
@@ -177,9 +226,44 @@ int collect_futexes(struct profile *p, int fd, struct symbolizer *sym)
 {
 	struct futex_ctx c = { p, sym };
 	struct interval_sum v;
-	int err = map_walk(fd, sizeof(struct futex_wait_key), &v, add_futex, &c);
 
-	if (!err)
-		profile__sort_futexes(p);
-	return err;
+	return map_walk(fd, sizeof(struct futex_wait_key), &v, add_futex, &c);
+}
+
+struct snapshot_ctx {
+	struct collect_snapshot *snap;
+	uint64_t now;
+};
+
+static int sum_thread(const void *key, void *value, void *ctx)
+{
+	struct snapshot_ctx *c = ctx;
+	struct thread_acct *a = value;
+	int i;
+
+	(void)key;
+	acct_finish(a, c->now);
+	for (i = 0; i < CAT_MAX; i++) {
+		c->snap->ns[i] += a->ns[i];
+		c->snap->total += a->ns[i];
+	}
+	c->snap->threads++;
+	/* A process is counted by its main thread: exact for all but exotic exits. */
+	c->snap->procs += a->tid == a->pid;
+	return 0;
+}
+
+void collect_snapshot(const int thread_fds[2], int stats_fd, uint64_t now,
+		      struct collect_snapshot *snap)
+{
+	struct snapshot_ctx c = { snap, now };
+	uint64_t stats[STAT_MAX];
+	struct thread_acct a;
+
+	memset(snap, 0, sizeof(*snap));
+	map_walk(thread_fds[0], sizeof(__u32), &a, sum_thread, &c);
+	map_walk(thread_fds[1], sizeof(__u64), &a, sum_thread, &c);
+	if (!collect_stats(stats, stats_fd))
+		snap->events = stats[STAT_SWITCHES] + stats[STAT_WAKEUPS] + stats[STAT_FORKS] +
+			       stats[STAT_EXITS];
 }

@@ -72,19 +72,13 @@ static int read_weights(int fd, struct weights *ws)
 }
 
 /* A thread still off-CPU when the window closed: its last interval goes to its stack too. */
-static int add_open_intervals(const struct profile *p, struct weights *ws)
+static int add_open_intervals(const struct collect_pending *pending, struct weights *ws)
 {
 	size_t i;
 	int err;
 
-	for (i = 0; i < p->nthreads; i++) {
-		const struct thread *t = &p->threads[i];
-		struct stack_key k = { t->acct.pid, t->acct.tid, t->last_cat, t->acct.ustack,
-				       t->acct.kstack };
-
-		if (!t->last_ns || t->last_cat == CAT_CPU)
-			continue;
-		err = add_weight(ws, &k, t->last_ns, 1);
+	for (i = 0; i < pending->nopen; i++) {
+		err = add_weight(ws, &pending->open[i].key, pending->open[i].ns, 1);
 		if (err)
 			return err;
 	}
@@ -170,7 +164,8 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 	return 0;
 }
 
-int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym)
+int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym,
+		   const struct collect_pending *pending)
 {
 	struct weights ws = {};
 	struct stack st;
@@ -179,7 +174,7 @@ int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symb
 
 	err = read_weights(fds->stack_weights, &ws);
 	if (!err)
-		err = add_open_intervals(p, &ws);
+		err = add_open_intervals(pending, &ws);
 	if (!err)
 		merge_weights(&ws);
 	for (i = 0; !err && i < ws.n; i++) {

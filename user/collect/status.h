@@ -1,30 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* The live status line on stderr while recording (only on a terminal). */
+/* The live status line on stderr while collecting (only on a terminal): it shows what
+ * collect_snapshot() took, and reads nothing itself. */
 #ifndef CONCUR_STATUS_H
 #define CONCUR_STATUS_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include "concur.h"
+#include "collect.h"
 
 struct status {
 	bool shown;
 };
 
-struct status_sums {
-	__u64 ns[CAT_MAX];
-	uint64_t total;
-	size_t threads;
-	size_t procs;
-	uint64_t events;
-};
-
 /* Formats one line of at most `size` - 1 characters (no newline). */
-void status_format(char *buf, size_t size, double elapsed_s, const struct status_sums *sums);
-/* thread_fds: the live threads' map (u32 keys) and the exited threads' (u64 keys). */
-void status_update(struct status *st, const int thread_fds[2], int stats_fd, uint64_t now,
-		   uint64_t t0);
+void status_format(char *buf, size_t size, double elapsed_s,
+		   const struct collect_snapshot *snap);
+/* Shows the snapshot taken elapsed_s into the window, redrawn in place. */
+void status_update(struct status *st, double elapsed_s, const struct collect_snapshot *snap);
 void status_clear(struct status *st);
 
 #endif

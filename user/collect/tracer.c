@@ -24,10 +24,9 @@
 #include "collect.h"
 #include "concur.skel.h"
 #include "launch.h"
-#include "resources.h"
+#include "enrich.h"
 #include "mapwatch.h"
 #include "procfs.h"
-#include "profile/runtime.h"
 #include "status.h"
 #include "profile/symbolize.h"
 #include "thread_store.h"
@@ -427,6 +426,7 @@ static int watch(struct session *s)
 	const int thread_fds[2] = { bpf_map__fd(s->skel->maps.threads),
 				    bpf_map__fd(s->skel->maps.dead_threads) };
 	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
+	struct collect_snapshot snap;
 	int timeout;
 
 	if (!pfds)
@@ -445,9 +445,11 @@ static int watch(struct session *s)
 		if (now >= next_status) {
 			if (s->o->status_line &&
 			    !thread_store_snapshot(s->skel->progs.snapshot_threads, thread_fds[0],
-						   &s->skel->bss->snapshot_dropped))
-				status_update(&s->status, thread_fds,
-					      bpf_map__fd(s->skel->maps.stats), now, s->t0);
+						   &s->skel->bss->snapshot_dropped)) {
+				collect_snapshot(thread_fds, bpf_map__fd(s->skel->maps.stats), now,
+						 &snap);
+				status_update(&s->status, (now - s->t0) / 1e9, &snap);
+			}
 			next_status = now + STATUS_PERIOD_MS * 1000000ull;
 		}
 		wake = next_status;
@@ -474,6 +476,18 @@ static void detach_all(struct session *s)
 		concur_bpf__detach(s->skel);
 }
 
+/* Whether any thread of pr (the live instance of its pid) waited for a lock. */
+static bool waited_for_locks(const struct profile *p, const struct proc *pr)
+{
+	size_t i;
+
+	for (i = 0; i < p->nthreads; i++)
+		if (p->threads[i].pid == pr->pid && p->threads[i].start_ns >= pr->start_ns &&
+		    p->threads[i].ns[CAT_LOCK])
+			return true;
+	return false;
+}
+
 /*
  * Memory maps: the requests still queued, then a fresh read of every live process that has
  * stacks or lock waits to name (libraries loaded since its first sample). The exited keep
@@ -485,10 +499,11 @@ static void refresh_maps(struct session *s, const struct profile *p)
 
 	serve_maps(s);
 	for (i = 0; i < p->nprocs; i++)
-		if (!p->procs[i].exited && (s->o->stacks || p->procs[i].ns[CAT_LOCK]))
+		if (!p->procs[i].exited && (s->o->stacks || waited_for_locks(p, &p->procs[i])))
 			symbolizer__snapshot(s->sym, p->procs[i].pid);
 }
 
+/* The maps, read into p once the probes are detached; then what /proc adds, then finished. */
 static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 {
 	struct collect_fds fds = {
@@ -502,8 +517,9 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		.stacks = bpf_map__fd(s->skel->maps.stacks),
 		.futexes = bpf_map__fd(s->skel->maps.futexes),
 	};
+	struct enrich_child child = { s->child.pid, s->child_reaped, s->child_maxrss_kb };
+	struct collect_pending pending = {};
 	uint64_t end;
-	size_t i;
 	int err;
 
 	/* Detach first: every event the maps hold then happened before `end`. */
@@ -514,14 +530,10 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	if (err)
 		return fail(e, err, "cannot read the threads' accounts: %s", strerror(-err));
 	p->window_start_ns = s->t0;
-	/* run: the workload was started with concur's own affinity and cgroup. */
-	p->cpus = s->o->mode == MODE_RUN ? (int)resources_cpus(getpid()) : 0;
-	if (!p->cpus)
-		p->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	p->interrupted = stop_signal != 0;
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
-	err = collect_profile(p, &fds, end);
+	err = collect_profile(p, &fds, end, &pending);
 	/* Live threads with no room in `threads` are lost from the report, as a full map's. */
 	p->stats[STAT_THREADS_FULL] += s->skel->bss->snapshot_dropped;
 	if (!err)
@@ -530,38 +542,15 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		err = collect_futexes(p, fds.futexes, s->sym);
 	if (!err && s->o->stacks) {
 		p->sample_hz = s->o->sample_hz;
-		err = collect_stacks(p, &fds, s->sym);
-		if (!err)
-			err = profile__check_unwinding(p);
+		err = collect_stacks(p, &fds, s->sym, &pending);
 	}
+	collect_pending_free(&pending);
 	if (err)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
-	/*
-	 * The runtime of each process, from the files it maps: the advisor's hint. With stacks,
-	 * from the maps the symbolizer read (just now for the living, while they lived for the
-	 * exited); else from /proc for the living. Unknown ("") otherwise.
-	 */
-	for (i = 0; i < p->nprocs; i++) {
-		struct proc *pr = &p->procs[i];
-
-		if (!pr->exited) {
-			pr->cpus = resources_cpus(pr->pid);
-			pr->rss_kb = resources_peak_rss_kb(pr->pid);
-		} else if (s->child_reaped && pr->pid == (uint32_t)s->child.pid) {
-			/* The largest of it and the children it reaped (a shell: its command). */
-			pr->rss_kb = s->child_maxrss_kb > 0 ? s->child_maxrss_kb : 0;
-		}
-		if (s->sym && !symbolizer__runtime(s->sym, pr->pid, pr->runtime))
-			continue;
-		if (!pr->exited)
-			runtime_detect(pr->pid, pr->runtime);
-	}
-	/* Threads rename themselves after they start; the living say what they are called now. */
-	for (i = 0; i < p->nthreads; i++)
-		if (!p->threads[i].exited)
-			procfs_read_comm(p->threads[i].acct.pid, p->threads[i].acct.tid,
-					 p->threads[i].acct.comm);
-	return 0;
+	enrich_profile(p, s->o->mode, s->sym, &child);
+	profile__finish(p);
+	err = s->o->stacks ? profile__check_unwinding(p) : 0;
+	return err ? fail(e, err, "cannot check the stacks: %s", strerror(-err)) : 0;
 }
 
 static void cleanup(struct session *s)

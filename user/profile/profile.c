@@ -1,37 +1,62 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The profile's builders and its one finishing step. While building, every array lives in a
+ * GArray (the profile's fields follow it as it grows); profile__finish() orders them, so a
+ * profile read from a recording and one just collected are the same data in the same order.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "account.h"
+#include <glib.h>
 #include "profile.h"
 #include "strtab.h"
 
-const char *const cat_names[CAT_MAX] = {
-	[CAT_CPU] = "cpu",	   [CAT_RUNQUEUE] = "runqueue", [CAT_LOCK] = "lock",
-	[CAT_IO_DISK] = "io.disk", [CAT_IO_NET] = "io.net",	[CAT_IO_PIPE] = "io.pipe",
-	[CAT_POLL] = "poll",	   [CAT_SLEEP] = "sleep",	[CAT_WAIT] = "wait",
-	[CAT_OTHER] = "other",
+#define CAT_NAME(id, name, short_name) [id] = name,
+#define CAT_SHORT_NAME(id, name, short_name) [id] = short_name,
+#define STAT_KEY(id, key, kind) [id] = key,
+#define STAT_IS_LOST(id, key, kind) [id] = (kind) == STAT_KIND_LOST,
+
+const char *const cat_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_NAME) };
+const char *const cat_short_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_SHORT_NAME) };
+const char *const stat_keys[STAT_MAX] = { CONCUR_STATS(STAT_KEY) };
+static const bool stat_is_lost[STAT_MAX] = { CONCUR_STATS(STAT_IS_LOST) };
+
+/* A process's `other` time by syscall, kept by pid until profile__finish() hands it out. */
+struct other_entry {
+	uint32_t pid;
+	struct other_sys o;
 };
 
-const char *const cat_short_names[CAT_MAX] = {
-	"cpu", "runq", "lock", "disk", "net", "pipe", "poll", "slp", "wait", "othr",
+/* What the builders append to; the profile's array fields point into it. */
+struct profile_arrays {
+	GArray *threads, *procs, *stacks, *futexes, *others;
+	struct other_sys *other;	/* every process's, one run per process after finish */
 };
 
 struct profile *profile__new(enum profile_mode mode, char **command)
 {
 	struct profile *p = calloc(1, sizeof(*p));
+	struct profile_arrays *a = calloc(1, sizeof(*a));
 
-	if (!p)
-		return NULL;
+	if (!p || !a)
+		goto fail;
 	p->mode = mode;
 	p->command = command;
 	p->exit_status = -1;
 	p->strings = strtab__new();
-	if (!p->strings) {
-		free(p);
-		return NULL;
-	}
+	if (!p->strings)
+		goto fail;
+	a->threads = g_array_new(FALSE, FALSE, sizeof(struct thread));
+	a->procs = g_array_new(FALSE, FALSE, sizeof(struct proc));
+	a->stacks = g_array_new(FALSE, FALSE, sizeof(struct stack));
+	a->futexes = g_array_new(FALSE, FALSE, sizeof(struct futex_wait));
+	a->others = g_array_new(FALSE, FALSE, sizeof(struct other_entry));
+	p->arrays = a;
 	return p;
+fail:
+	free(a);
+	free(p);
+	return NULL;
 }
 
 void profile__free(struct profile *p)
@@ -40,90 +65,106 @@ void profile__free(struct profile *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->nprocs; i++)
-		free(p->procs[i].other);
-	free(p->procs);
-	free(p->threads);
 	for (i = 0; i < p->nstacks; i++)
 		free(p->stacks[i].frames);
-	free(p->stacks);
+	g_array_free(p->arrays->threads, TRUE);
+	g_array_free(p->arrays->procs, TRUE);
+	g_array_free(p->arrays->stacks, TRUE);
+	g_array_free(p->arrays->futexes, TRUE);
+	g_array_free(p->arrays->others, TRUE);
+	free(p->arrays->other);
+	free(p->arrays);
 	free(p->unwind);
-	free(p->futexes);
 	free(p->owned_command);
 	strtab__free(p->strings);
 	free(p);
 }
 
-/* Makes room in *arr, holding n elements of size sz, for one more: capacity doubles from 16. */
-static int grow(void **arr, size_t n, size_t sz)
+/* Appends elem to arr; *data and *n then describe the whole array. */
+static int append(GArray *arr, const void *elem, void *data, size_t *n)
 {
-	size_t cap = n ? n * 2 : 16;
-	void *tmp;
-
-	if (n && (n < 16 || (n & (n - 1))))
-		return 0;
-	tmp = realloc(*arr, cap * sz);
-	if (!tmp)
-		return -ENOMEM;
-	*arr = tmp;
+	g_array_append_vals(arr, elem, 1);
+	*(void **)data = arr->data;
+	*n = arr->len;
 	return 0;
 }
 
-static uint64_t rel(const struct profile *p, uint64_t mono)
+int profile__add_thread(struct profile *p, const struct thread *t)
 {
-	return mono > p->window_start_ns ? mono - p->window_start_ns : 0;
+	return append(p->arrays->threads, t, &p->threads, &p->nthreads);
 }
 
-int profile__add_thread(struct profile *p, const struct thread_acct *a, uint64_t end_mono)
+int profile__add_stack(struct profile *p, const struct stack *st)
 {
-	struct thread *t;
-	int err;
-
-	err = grow((void **)&p->threads, p->nthreads, sizeof(*p->threads));
-	if (err)
-		return err;
-	t = &p->threads[p->nthreads++];
-	memset(t, 0, sizeof(*t));
-	t->acct = *a;
-	t->acct.comm[CONCUR_COMM_LEN - 1] = '\0';
-	t->exited = a->state == TS_DEAD;
-	if (!t->exited) {
-		struct acct_delta d = acct_finish(&t->acct, end_mono);
-
-		t->last_cat = d.cat;
-		t->last_ns = d.ns;
-	}
-	t->start_ns = rel(p, a->start_ns);
-	t->end_ns = rel(p, t->exited ? a->end_ns : end_mono);
-	p->anomalies += a->anomalies;
-	return 0;
-}
-
-static int cmp_futex(const void *a, const void *b)
-{
-	const struct futex_wait *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->tid < y->tid ? -1 : x->tid > y->tid;
-}
-
-void profile__sort_futexes(struct profile *p)
-{
-	if (p->nfutexes)
-		qsort(p->futexes, p->nfutexes, sizeof(*p->futexes), cmp_futex);
+	return append(p->arrays->stacks, st, &p->stacks, &p->nstacks);
 }
 
 int profile__add_futex(struct profile *p, const struct futex_wait *fw)
 {
-	int err = grow((void **)&p->futexes, p->nfutexes, sizeof(*p->futexes));
+	return append(p->arrays->futexes, fw, &p->futexes, &p->nfutexes);
+}
 
-	if (err)
-		return err;
-	p->futexes[p->nfutexes++] = *fw;
+int profile__add_proc(struct profile *p, const struct proc *pr)
+{
+	struct proc copy = *pr;
+	size_t i;
+
+	for (i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pr->pid && p->procs[i].start_ns == pr->start_ns)
+			return -EEXIST;
+	copy.comm[CONCUR_COMM_LEN - 1] = '\0';
+	copy.runtime[sizeof(copy.runtime) - 1] = '\0';
+	copy.nthreads = 0;
+	memset(copy.ns, 0, sizeof(copy.ns));
+	copy.other = NULL;
+	copy.nother = 0;
+	return append(p->arrays->procs, &copy, &p->procs, &p->nprocs);
+}
+
+/* The instance of pid alive at `at` (relative ns): the latest one started by then, else the
+ * earliest. procs[0, n) sorted by pid, start. */
+static struct proc *find_proc_at(struct proc *procs, size_t n, uint32_t pid, uint64_t at)
+{
+	size_t lo = 0, hi = n, mid, k;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (procs[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= n || procs[lo].pid != pid)
+		return NULL;
+	for (k = lo; k + 1 < n && procs[k + 1].pid == pid && procs[k + 1].start_ns <= at; k++)
+		;
+	return &procs[k];
+}
+
+struct proc *profile__find_proc(struct profile *p, uint32_t pid)
+{
+	struct proc *best = NULL;
+	size_t i;
+
+	for (i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pid && (!best || p->procs[i].start_ns > best->start_ns))
+			best = &p->procs[i];
+	return best;
+}
+
+int profile__add_other(struct profile *p, uint32_t pid, int32_t nr, uint64_t ns, uint64_t cnt)
+{
+	struct other_entry e = { pid, { .nr = nr, .ns = ns, .cnt = cnt } };
+
+	if (!profile__find_proc(p, pid))
+		return -ENOENT;
+	g_array_append_val(p->arrays->others, e);
 	return 0;
+}
+
+const char *profile__intern(struct profile *p, const char *s)
+{
+	return strtab__intern(p->strings, s);
 }
 
 const struct futex_wait *profile__futexes_of(const struct profile *p, uint32_t pid, size_t *n)
@@ -144,108 +185,23 @@ const struct futex_wait *profile__futexes_of(const struct profile *p, uint32_t p
 	return *n ? &p->futexes[lo] : NULL;
 }
 
-/* The instance of pid alive at `at` (relative ns): the latest one started by then. */
-static struct proc *find_proc_at(struct profile *p, uint32_t pid, uint64_t at)
-{
-	struct proc *best = NULL;
-	size_t i;
-
-	for (i = 0; i < p->nprocs; i++) {
-		struct proc *pr = &p->procs[i];
-
-		if (pr->pid != pid)
-			continue;
-		if (!best || (pr->start_ns <= at && (best->start_ns > at ||
-						      pr->start_ns > best->start_ns)) ||
-		    (best->start_ns > at && pr->start_ns < best->start_ns))
-			best = pr;
-	}
-	return best;
-}
-
-struct proc *profile__find_proc(struct profile *p, uint32_t pid)
-{
-	return find_proc_at(p, pid, UINT64_MAX);
-}
-
-int profile__add_proc(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
-		      bool exited)
-{
-	return profile__add_proc_span(p, pid, ppid, comm, exited, 0, 0);
-}
-
-int profile__add_proc_span(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
-			   bool exited, uint64_t start_mono, uint64_t end_mono)
-{
-	uint64_t start = start_mono ? rel(p, start_mono) : 0;
-	struct proc *pr;
-	size_t i;
-	int err;
-
-	for (i = 0; i < p->nprocs; i++)
-		if (p->procs[i].pid == pid && p->procs[i].start_ns == start)
-			return -EEXIST;
-	err = grow((void **)&p->procs, p->nprocs, sizeof(*p->procs));
-	if (err)
-		return err;
-	pr = &p->procs[p->nprocs++];
-	memset(pr, 0, sizeof(*pr));
-	pr->pid = pid;
-	pr->ppid = ppid;
-	pr->exited = exited;
-	pr->start_ns = start;
-	pr->end_ns = end_mono ? rel(p, end_mono) : 0;
-	memcpy(pr->comm, comm, strnlen(comm, CONCUR_COMM_LEN - 1));
-	return 0;
-}
-
-int profile__add_other(struct profile *p, uint32_t pid, int32_t nr, uint64_t ns, uint64_t cnt)
-{
-	struct proc *pr = profile__find_proc(p, pid);
-	int err;
-
-	if (!pr)
-		return -ENOENT;
-	err = grow((void **)&pr->other, pr->nother, sizeof(*pr->other));
-	if (err)
-		return err;
-	pr->other[pr->nother++] = (struct other_sys){ .nr = nr, .ns = ns, .cnt = cnt };
-	return 0;
-}
-
-const char *profile__intern(struct profile *p, const char *s)
-{
-	return strtab__intern(p->strings, s);
-}
-
-int profile__add_stack(struct profile *p, const struct stack *st)
-{
-	int err = grow((void **)&p->stacks, p->nstacks, sizeof(*p->stacks));
-
-	if (err)
-		return err;
-	p->stacks[p->nstacks++] = *st;
-	return 0;
-}
-
 uint64_t thread_lifetime_ns(const struct thread *t)
 {
 	return t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
 }
 
-uint64_t proc_thread_ns(const struct proc *pr)
+uint64_t cat_sum(const uint64_t ns[CAT_MAX])
 {
 	uint64_t sum = 0;
 	int c;
 
 	for (c = 0; c < CAT_MAX; c++)
-		sum += pr->ns[c];
+		sum += ns[c];
 	return sum;
 }
 
-uint64_t profile__thread_ns(const struct profile *p, __u64 ns[CAT_MAX])
+uint64_t profile__thread_ns(const struct profile *p, uint64_t ns[CAT_MAX])
 {
-	uint64_t sum = 0;
 	size_t i;
 	int c;
 
@@ -253,27 +209,34 @@ uint64_t profile__thread_ns(const struct profile *p, __u64 ns[CAT_MAX])
 	for (i = 0; i < p->nprocs; i++)
 		for (c = 0; c < CAT_MAX; c++)
 			ns[c] += p->procs[i].ns[c];
-	for (c = 0; c < CAT_MAX; c++)
-		sum += ns[c];
-	return sum;
+	return cat_sum(ns);
 }
 
 uint64_t profile__lost(const struct profile *p)
 {
-	return p->stats[STAT_THREADS_FULL] + p->stats[STAT_PROCS_FULL] +
-	       p->stats[STAT_OTHER_FULL] + p->stats[STAT_DEAD_FULL];
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < STAT_MAX; i++)
+		if (stat_is_lost[i])
+			sum += p->stats[i];
+	return sum;
 }
 
-static int cmp_thread(const void *a, const void *b)
+/* The sort orders: g_array_sort() is stable, so equal keys keep the order they were added. */
+
+static gint cmp_thread(gconstpointer a, gconstpointer b)
 {
 	const struct thread *x = a, *y = b;
 
-	if (x->acct.pid != y->acct.pid)
-		return x->acct.pid < y->acct.pid ? -1 : 1;
-	return x->acct.tid < y->acct.tid ? -1 : x->acct.tid > y->acct.tid;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
-static int cmp_proc(const void *a, const void *b)
+static gint cmp_proc(gconstpointer a, gconstpointer b)
 {
 	const struct proc *x = a, *y = b;
 
@@ -282,39 +245,89 @@ static int cmp_proc(const void *a, const void *b)
 	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
-static int cmp_other(const void *a, const void *b)
+static gint cmp_futex(gconstpointer a, gconstpointer b)
 {
-	const struct other_sys *x = a, *y = b;
+	const struct futex_wait *x = a, *y = b;
 
-	return x->ns > y->ns ? -1 : x->ns < y->ns;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static void sort_procs(struct profile *p)
+{
+	g_array_sort(p->arrays->procs, cmp_proc);
+	p->procs = (struct proc *)p->arrays->procs->data;
+}
+
+/* Every thread's process; a thread whose process was never seen gets one, named after it. */
+static void own_threads(struct profile *p)
+{
+	struct proc orphan, *pr;
+	size_t i;
+
+	for (i = 0; i < p->nthreads; i++) {
+		if (find_proc_at(p->procs, p->nprocs, p->threads[i].pid, p->threads[i].start_ns))
+			continue;
+		memset(&orphan, 0, sizeof(orphan));
+		orphan.pid = p->threads[i].pid;
+		memcpy(orphan.comm, p->threads[i].comm, CONCUR_COMM_LEN);
+		if (!profile__add_proc(p, &orphan))
+			sort_procs(p);
+	}
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		int c;
+
+		pr = find_proc_at(p->procs, p->nprocs, t->pid, t->start_ns);
+		t->proc = pr - p->procs;
+		pr->nthreads++;
+		for (c = 0; c < CAT_MAX; c++)
+			pr->ns[c] += t->ns[c];
+	}
+}
+
+static gint cmp_other(gconstpointer a, gconstpointer b)
+{
+	const struct other_entry *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->o.ns > y->o.ns ? -1 : x->o.ns < y->o.ns;
+}
+
+/* The `other` time, heaviest first, handed to the latest instance of each pid. */
+static void hand_out_others(struct profile *p)
+{
+	GArray *e = p->arrays->others;
+	struct other_sys *all;
+	size_t i, j;
+
+	if (!e->len)
+		return;
+	g_array_sort(e, cmp_other);
+	all = g_new(struct other_sys, e->len);
+	p->arrays->other = all;
+	for (i = 0; i < e->len; i = j) {
+		uint32_t pid = g_array_index(e, struct other_entry, i).pid;
+		struct proc *pr = find_proc_at(p->procs, p->nprocs, pid, UINT64_MAX);
+
+		for (j = i; j < e->len && g_array_index(e, struct other_entry, j).pid == pid; j++)
+			all[j] = g_array_index(e, struct other_entry, j).o;
+		pr->other = &all[i];
+		pr->nother = j - i;
+	}
 }
 
 void profile__finish(struct profile *p)
 {
-	struct proc *pr;
-	size_t i;
-	int c;
-
-	for (i = 0; i < p->nthreads; i++) {
-		struct thread *t = &p->threads[i];
-
-		pr = find_proc_at(p, t->acct.pid, t->start_ns);
-		if (!pr && !profile__add_proc(p, t->acct.pid, 0, t->acct.comm, false))
-			pr = profile__find_proc(p, t->acct.pid);
-		if (!pr)
-			continue;
-		pr->nthreads++;
-		for (c = 0; c < CAT_MAX; c++)
-			pr->ns[c] += t->acct.ns[c];
-	}
-	/* qsort's array may not be NULL, even with nothing in it. */
-	if (p->nthreads)
-		qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
-	if (p->nprocs)
-		qsort(p->procs, p->nprocs, sizeof(*p->procs), cmp_proc);
-	profile__sort_futexes(p);
-	for (i = 0; i < p->nprocs; i++)
-		if (p->procs[i].nother)
-			qsort(p->procs[i].other, p->procs[i].nother, sizeof(*p->procs[i].other),
-			      cmp_other);
+	g_array_sort(p->arrays->threads, cmp_thread);
+	g_array_sort(p->arrays->futexes, cmp_futex);
+	p->threads = (struct thread *)p->arrays->threads->data;
+	p->futexes = (struct futex_wait *)p->arrays->futexes->data;
+	sort_procs(p);
+	own_threads(p);
+	hand_out_others(p);
 }

@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* The profile: everything a report needs, as plain data. Collect fills it, writers read it. */
+/*
+ * The profile stage: everything a report needs, as plain data owned by the model.
+ *
+ * Owns: the profile and its records (processes, threads, stacks, futex waits), the string
+ * table, the symbolizer, runtime detection and the analyses of stacks and futex words.
+ * May not touch: BPF maps, the skeleton or the probes' structs (collect converts those into
+ * these records once, where the maps are read), and nothing here writes output.
+ *
+ * Lifecycle: profile__new(), then the profile__add_*() builders (collect, or the recording
+ * reader), then profile__finish() exactly once, which sorts every array and derives the
+ * per-process totals; from then on the profile is read-only and its arrays are in the order
+ * documented on each field.
+ */
 #ifndef CONCUR_PROFILE_H
 #define CONCUR_PROFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "concur.h"
+#include "model.h"
 
 enum profile_mode { MODE_RUN, MODE_ATTACH };
 
@@ -27,20 +39,28 @@ struct proc {
 	uint32_t cpus;		/* it may use (affinity, cgroup quota); 0 when unknown */
 	uint32_t peak_running;	/* most threads on a CPU at one on-CPU sample; 0 unknown */
 	uint64_t rss_kb;	/* peak resident memory; 0 when unknown */
+	/* Derived by profile__finish() from its threads: */
 	uint32_t nthreads;
-	__u64 ns[CAT_MAX];
-	struct other_sys *other;
+	uint64_t ns[CAT_MAX];
+	struct other_sys *other;	/* by ns, heaviest first */
 	size_t nother;
 };
 
+/* A thread's wall-clock time in the window, split into categories that add up to it. */
 struct thread {
-	struct thread_acct acct;	/* closed at the end of the window */
+	uint32_t pid;
+	uint32_t tid;
+	char comm[CONCUR_COMM_LEN];	/* NUL-terminated */
 	uint64_t start_ns;		/* relative to the window start */
-	uint64_t end_ns;
+	uint64_t end_ns;		/* its exit, or the window's end */
 	bool exited;
-	/* The interval the window's end closed: it has a stack but no event recorded it. */
-	uint32_t last_cat;
-	uint64_t last_ns;
+	uint64_t ns[CAT_MAX];		/* sum: end_ns - start_ns */
+	uint64_t cnt[CAT_MAX];		/* intervals per category (cnt[CAT_CPU]: switches out) */
+	uint64_t preemptions;		/* left a CPU still runnable */
+	uint64_t wakeups;		/* got a CPU back after blocking */
+	/* Derived by profile__finish(): its process, an index into procs (a pid reused within
+	 * the window is a new process). */
+	size_t proc;
 };
 
 /* One symbolized frame. Strings are interned in the profile: equal names, equal pointers. */
@@ -88,6 +108,7 @@ struct futex_wait {
 };
 
 struct strtab;
+struct profile_arrays;
 
 struct profile {
 	enum profile_mode mode;
@@ -101,12 +122,12 @@ struct profile {
 	uint64_t window_ns;
 	int cpus;
 	uint64_t stats[STAT_MAX];
-	uint64_t anomalies;
-	struct thread *threads;
+	uint64_t anomalies;		/* events that did not fit a thread's state */
+	struct thread *threads;		/* by pid, tid, start */
 	size_t nthreads;
-	struct proc *procs;
+	struct proc *procs;		/* by pid, start */
 	size_t nprocs;
-	struct stack *stacks;
+	struct stack *stacks;		/* in the order added */
 	size_t nstacks;
 	uint32_t sample_hz;		/* on-CPU sampling frequency, 0 when stacks were off */
 	struct unwind_warning *unwind;
@@ -114,35 +135,40 @@ struct profile {
 	struct futex_wait *futexes;	/* by pid, addr, tid (collect_futexes) */
 	size_t nfutexes;
 	struct strtab *strings;
+	struct profile_arrays *arrays;	/* the builders' storage (profile.c) */
 };
 
 extern const char *const cat_names[CAT_MAX];
 /* At most 4 characters, for columns. */
 extern const char *const cat_short_names[CAT_MAX];
+/* The JSON summary's name of each counter. */
+extern const char *const stat_keys[STAT_MAX];
 
 struct profile *profile__new(enum profile_mode mode, char **command);
 void profile__free(struct profile *p);
 
-/* Adds a thread whose interval in progress is closed at `end_mono` (CLOCK_MONOTONIC). */
-int profile__add_thread(struct profile *p, const struct thread_acct *a, uint64_t end_mono);
-int profile__add_proc(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
-		      bool exited);
-/* One instance of a pid that may be reused within the window: alive from start to end. */
-int profile__add_proc_span(struct profile *p, uint32_t pid, uint32_t ppid, const char *comm,
-			   bool exited, uint64_t start_mono, uint64_t end_mono);
+/* The builders: each copies its record into the profile (0, or -ENOMEM). */
+int profile__add_thread(struct profile *p, const struct thread *t);
+/* One instance of a pid that may be reused within the window: alive from start to end
+ * (relative ns; start 0 also for "before the window"). -EEXIST for a known instance. */
+int profile__add_proc(struct profile *p, const struct proc *pr);
+/* Time outside the categories' syscalls, for the latest instance of pid (-ENOENT: none). */
 int profile__add_other(struct profile *p, uint32_t pid, int32_t nr, uint64_t ns, uint64_t cnt);
-/* The latest instance of pid (see profile__add_proc_span). */
-struct proc *profile__find_proc(struct profile *p, uint32_t pid);
-
-/* A stable copy of s owned by the profile; NULL when out of memory. */
-const char *profile__intern(struct profile *p, const char *s);
-/* Takes ownership of frames (malloc'ed). */
+/* Takes ownership of st->frames (malloc'ed). */
 int profile__add_stack(struct profile *p, const struct stack *st);
-
 /* Copies fw (its strings must be the profile's: profile__intern). */
 int profile__add_futex(struct profile *p, const struct futex_wait *fw);
-/* Puts the futex waits in their order (by pid, addr, tid); profile__finish does it too. */
-void profile__sort_futexes(struct profile *p);
+/* The latest instance of pid, while building (see profile__add_proc). */
+struct proc *profile__find_proc(struct profile *p, uint32_t pid);
+/* A stable copy of s owned by the profile; NULL when out of memory. */
+const char *profile__intern(struct profile *p, const char *s);
+
+/*
+ * Puts every array in its documented order, gives each thread without a process one (named
+ * after the thread), and derives the per-process totals and each thread's proc. Once, after
+ * the last builder call, by collect and by the recording reader alike.
+ */
+void profile__finish(struct profile *p);
 
 /* The futex waits of pid's threads, by addr then tid (a pid reused within the window: all its
  * instances'); *n of them, NULL when none. */
@@ -151,12 +177,12 @@ const struct futex_wait *profile__futexes_of(const struct profile *p, uint32_t p
 /* Finds the objects whose stacks look cut short (no frame pointers): p->unwind. */
 int profile__check_unwinding(struct profile *p);
 
-/* Sorts and derives per-process totals; call once everything is added. */
-void profile__finish(struct profile *p);
-
 uint64_t thread_lifetime_ns(const struct thread *t);
-uint64_t profile__thread_ns(const struct profile *p, __u64 ns[CAT_MAX]);
-uint64_t proc_thread_ns(const struct proc *pr);
+/* The sum of ns[] over the categories. */
+uint64_t cat_sum(const uint64_t ns[CAT_MAX]);
+/* The workload's time per category (ns, summed over its processes); returns their sum. */
+uint64_t profile__thread_ns(const struct profile *p, uint64_t ns[CAT_MAX]);
+/* Events lost: the counters of kind STAT_KIND_LOST. */
 uint64_t profile__lost(const struct profile *p);
 
 #endif /* CONCUR_PROFILE_H */

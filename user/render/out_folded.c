@@ -34,12 +34,13 @@ static void put_stack(FILE *f, const struct stack *st, uint64_t ns)
 	fprintf(f, " %llu\n", (unsigned long long)((ns + 500) / 1000));
 }
 
-int write_folded(const struct profile *p, FILE *f)
+int write_folded(const struct profile *p, const struct advice *a, FILE *f)
 {
 	struct merged_stack *m;
 	size_t i, n;
 	int err = stacks_merge(p, &m, &n);
 
+	(void)a;
 	if (err)
 		return err;
 	flockfile(f);

@@ -221,7 +221,7 @@ static int rank_stacks(struct ranked *r, const struct profile *p)
 	return 0;
 }
 
-static void cat_array(struct json *j, const char *key, const __u64 v[CAT_MAX])
+static void cat_array(struct json *j, const char *key, const uint64_t v[CAT_MAX])
 {
 	int c;
 
@@ -259,7 +259,7 @@ static void write_header(struct json *j, const struct profile *p)
 
 static void write_totals(struct json *j, const struct profile *p)
 {
-	__u64 ns[CAT_MAX];
+	uint64_t ns[CAT_MAX];
 
 	json_u64(j, "thread_ns", profile__thread_ns(p, ns));
 	cat_array(j, "cat_ns", ns);
@@ -281,7 +281,7 @@ static void write_procs(struct json *j, const struct profile *p)
 		json_strn(j, "comm", pr->comm, CONCUR_COMM_LEN);
 		json_bool(j, "exited", pr->exited);
 		json_u64(j, "threads", pr->nthreads);
-		json_u64(j, "thread_ns", proc_thread_ns(pr));
+		json_u64(j, "thread_ns", cat_sum(pr->ns));
 		cat_array(j, "ns", pr->ns);
 		json_arr_begin(j, "other");
 		for (k = 0; k < pr->nother; k++) {
@@ -306,12 +306,12 @@ static void write_threads(struct json *j, const struct profile *p)
 		const struct thread *t = &p->threads[i];
 
 		json_obj_begin(j, NULL);
-		json_u64(j, "tid", t->acct.tid);
-		json_u64(j, "pid", t->acct.pid);
-		json_strn(j, "comm", t->acct.comm, CONCUR_COMM_LEN);
+		json_u64(j, "tid", t->tid);
+		json_u64(j, "pid", t->pid);
+		json_strn(j, "comm", t->comm, CONCUR_COMM_LEN);
 		json_bool(j, "exited", t->exited);
 		json_u64(j, "lifetime_ns", thread_lifetime_ns(t));
-		cat_array(j, "ns", t->acct.ns);
+		cat_array(j, "ns", t->ns);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -369,27 +369,20 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 
 /* "advice": cpus, parallelism, then the scopes: the whole workload first, then the
  * ADVICE_PROCS heaviest processes, and how many processes there are in all. */
-static int write_advice(struct json *j, const struct profile *p)
+static void write_advice(struct json *j, const struct advice *a)
 {
-	struct advice a;
-	size_t *order, i;
-	int err = advise_ranked(p, &a, &order);
+	size_t i;
 
-	if (err)
-		return err;
 	json_obj_begin(j, "advice");
-	json_u64(j, "cpus", a.cpus);
-	json_fixed(j, "parallelism", a.parallelism, 3);
-	json_u64(j, "nprocs", a.nprocs);
+	json_u64(j, "cpus", a->cpus);
+	json_fixed(j, "parallelism", a->parallelism, 3);
+	json_u64(j, "nprocs", a->nprocs);
 	json_arr_begin(j, "scopes");
-	write_scope(j, &a.whole);
-	for (i = 0; i < a.nprocs && i < ADVICE_PROCS; i++)
-		write_scope(j, &a.procs[order[i]]);
+	write_scope(j, &a->whole);
+	for (i = 0; i < a->nprocs && i < ADVICE_PROCS; i++)
+		write_scope(j, &a->procs[a->order[i]]);
 	json_arr_end(j);
 	json_obj_end(j);
-	free(order);
-	advice_free(&a);
-	return 0;
 }
 
 /*
@@ -461,7 +454,7 @@ static void write_stacks(struct json *j, const struct ranked *r)
 	json_arr_end(j);
 }
 
-static int write_data(FILE *f, const struct profile *p)
+static int write_data(FILE *f, const struct profile *p, const struct advice *a)
 {
 	struct ranked r;
 	struct json j;
@@ -478,9 +471,7 @@ static int write_data(FILE *f, const struct profile *p)
 	write_totals(&j, p);
 	write_procs(&j, p);
 	write_threads(&j, p);
-	err = write_advice(&j, p);
-	if (err)
-		goto out;
+	write_advice(&j, a);
 	err = write_funcs(&j, &r);
 	if (err)
 		goto out;
@@ -500,7 +491,7 @@ static bool marker(const char *at, const char *close, const char *name)
 }
 
 /* Copies the page, replacing each @@NAME@@ marker with the style, the script or the data. */
-static int write_page(FILE *f, const struct profile *p)
+static int write_page(FILE *f, const struct profile *p, const struct advice *a)
 {
 	const char *s = (const char *)report_html, *end = s + sizeof(report_html), *at, *close;
 	int err = 0;
@@ -517,7 +508,7 @@ static int write_page(FILE *f, const struct profile *p)
 		else if (marker(at, close, "JS_SHA256"))
 			fputs(report_js_sha256, f);
 		else if (marker(at, close, "DATA"))
-			err = write_data(f, p);
+			err = write_data(f, p, a);
 		else
 			return -EINVAL;	/* a template bug: the unit tests render it */
 		s = close + 2;
@@ -526,9 +517,9 @@ static int write_page(FILE *f, const struct profile *p)
 	return err;
 }
 
-int write_html(const struct profile *p, FILE *f)
+int write_html(const struct profile *p, const struct advice *a, FILE *f)
 {
-	int err = write_page(f, p);
+	int err = write_page(f, p, a);
 
 	return err ? err : ferror(f) ? -EIO : 0;
 }

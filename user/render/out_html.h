@@ -4,9 +4,9 @@
 #define CONCUR_OUT_HTML_H
 
 #include <stdio.h>
-#include "profile/profile.h"
+#include "advise/advise.h"
 
 /* 0 or a negative errno. */
-int write_html(const struct profile *p, FILE *f);
+int write_html(const struct profile *p, const struct advice *a, FILE *f);
 
 #endif

@@ -10,7 +10,7 @@
 
 #define SCHEMA_VERSION 1
 
-static void cat_obj(struct json *j, const char *key, const __u64 v[CAT_MAX])
+static void cat_obj(struct json *j, const char *key, const uint64_t v[CAT_MAX])
 {
 	int c;
 
@@ -92,7 +92,7 @@ static void write_proc(struct json *j, const struct profile *p, const struct pro
 	json_u64(j, "rss_kb", pr->rss_kb);
 	json_bool(j, "exited", pr->exited);
 	json_u64(j, "threads", pr->nthreads);
-	json_u64(j, "thread_ns", proc_thread_ns(pr));
+	json_u64(j, "thread_ns", cat_sum(pr->ns));
 	cat_obj(j, "ns", pr->ns);
 	json_arr_begin(j, "other_syscalls");
 	for (i = 0; i < pr->nother; i++) {
@@ -109,21 +109,19 @@ static void write_proc(struct json *j, const struct profile *p, const struct pro
 
 static void write_thread(struct json *j, const struct thread *t)
 {
-	const struct thread_acct *a = &t->acct;
-
 	json_obj_begin(j, NULL);
-	json_u64(j, "tid", a->tid);
-	json_u64(j, "pid", a->pid);
-	json_strn(j, "comm", a->comm, CONCUR_COMM_LEN);
+	json_u64(j, "tid", t->tid);
+	json_u64(j, "pid", t->pid);
+	json_strn(j, "comm", t->comm, CONCUR_COMM_LEN);
 	json_u64(j, "start_ns", t->start_ns);
 	json_u64(j, "end_ns", t->end_ns);
 	json_u64(j, "lifetime_ns", thread_lifetime_ns(t));
 	json_bool(j, "exited", t->exited);
-	cat_obj(j, "ns", a->ns);
-	cat_obj(j, "count", a->cnt);
-	json_u64(j, "switches", a->cnt[CAT_CPU]);
-	json_u64(j, "preemptions", a->preemptions);
-	json_u64(j, "wakeups", a->wakeups);
+	cat_obj(j, "ns", t->ns);
+	cat_obj(j, "count", t->cnt);
+	json_u64(j, "switches", t->cnt[CAT_CPU]);
+	json_u64(j, "preemptions", t->preemptions);
+	json_u64(j, "wakeups", t->wakeups);
 	json_obj_end(j);
 }
 
@@ -277,31 +275,25 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	json_obj_end(j);
 }
 
-/* What bounds each process and the workload, and what would help (user/advise.c). */
-static int write_advice(struct json *j, const struct profile *p)
+/* What bounds each process and the workload, and what would help (user/advise/). */
+static void write_advice(struct json *j, const struct advice *a)
 {
-	struct advice a;
 	size_t i;
-	int err = advise(p, &a);
 
-	if (err)
-		return err;
 	json_obj_begin(j, "advice");
-	json_u64(j, "cpus", a.cpus);
-	json_fixed(j, "parallelism", a.parallelism, 3);
-	write_scope(j, &a.whole);
+	json_u64(j, "cpus", a->cpus);
+	json_fixed(j, "parallelism", a->parallelism, 3);
+	write_scope(j, &a->whole);
 	json_arr_begin(j, "processes");
-	for (i = 0; i < a.nprocs; i++)
-		write_scope(j, &a.procs[i]);
+	for (i = 0; i < a->nprocs; i++)
+		write_scope(j, &a->procs[i]);
 	json_arr_end(j);
 	json_obj_end(j);
-	advice_free(&a);
-	return 0;
 }
 
-int write_json(const struct profile *p, FILE *f)
+int write_json(const struct profile *p, const struct advice *a, FILE *f)
 {
-	__u64 total[CAT_MAX];
+	uint64_t total[CAT_MAX];
 	uint64_t thread_ns;
 	struct json j;
 	size_t i;
@@ -341,7 +333,7 @@ int write_json(const struct profile *p, FILE *f)
 	json_arr_end(&j);
 	err = write_stacks(&j, p);
 	if (!err)
-		err = write_advice(&j, p);
+		write_advice(&j, a);
 	json_obj_end(&j);
 	return err ? err : ferror(f) ? -EIO : 0;
 }

@@ -416,11 +416,11 @@ static int add_comm(struct pprof *w, uint64_t key, uint64_t kind, const char *co
 static int index_comms(struct pprof *w)
 {
 	const struct profile *p = w->p;
-	const struct thread_acct *a;
+	const struct thread *a;
 	size_t i;
 
 	for (i = 0; i < p->nthreads; i++) {
-		a = &p->threads[i].acct;
+		a = &p->threads[i];
 		if (add_comm(w, (uint64_t)a->pid << 32 | a->tid, 0, a->comm))
 			return -ENOMEM;
 	}
@@ -676,11 +676,12 @@ static void release(struct pprof *w)
 	free(w->sub.d);
 }
 
-int write_pprof(const struct profile *p, FILE *f)
+int write_pprof(const struct profile *p, const struct advice *a, FILE *f)
 {
 	struct pprof w;
 	int err;
 
+	(void)a;
 	memset(&w, 0, sizeof(w));
 	w.p = p;
 	err = build(&w);

@@ -4,15 +4,15 @@
 #define CONCUR_OUT_PPROF_H
 
 #include <stdio.h>
-#include "profile/profile.h"
+#include "advise/advise.h"
 
 /*
  * One pprof sample per stack, values [samples/count, time/nanoseconds] ("time" is the
  * default). The category is the root frame of every stack (a function named after it, in
  * the pseudo module "[concur]") and a string label "category"; labels "pid" and "tid"
  * (numbers), "thread" and "process" (comm names) say whose stack it is.
- * Returns 0 or a negative errno.
+ * The advice is not shown. Returns 0 or a negative errno.
  */
-int write_pprof(const struct profile *p, FILE *f);
+int write_pprof(const struct profile *p, const struct advice *a, FILE *f);
 
 #endif

@@ -124,7 +124,7 @@ static void print_header(FILE *f, const struct profile *p, const struct style *s
 
 static void print_split(FILE *f, const struct profile *p, const struct style *s)
 {
-	__u64 ns[CAT_MAX], total = profile__thread_ns(p, ns);
+	uint64_t ns[CAT_MAX], total = profile__thread_ns(p, ns);
 	int c;
 
 	fprintf(f, "\n%sWhere the time went%s (thread-time ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
@@ -148,7 +148,7 @@ static void print_columns(FILE *f, const struct style *s, const char *first)
 }
 
 static void print_row(FILE *f, uint32_t id, const char *comm, uint64_t total,
-		      const __u64 ns[CAT_MAX])
+		      const uint64_t ns[CAT_MAX])
 {
 	int c;
 
@@ -183,7 +183,7 @@ static void print_procs(FILE *f, const struct profile *p, const struct style *s)
 	fputs("\nProcesses (% of each process's thread-time)\n", f);
 	print_columns(f, s, "PID");
 	for (i = 0; i < p->nprocs; i++) {
-		print_row(f, p->procs[i].pid, p->procs[i].comm, proc_thread_ns(&p->procs[i]),
+		print_row(f, p->procs[i].pid, p->procs[i].comm, cat_sum(p->procs[i].ns),
 			  p->procs[i].ns);
 		print_other(f, &p->procs[i]);
 	}
@@ -210,8 +210,8 @@ static int print_threads(FILE *f, const struct profile *p, const struct style *s
 	fprintf(f, "\nTop threads by lifetime (%zu of %zu)\n", n, p->nthreads);
 	print_columns(f, s, "TID");
 	for (i = 0; i < n; i++)
-		print_row(f, order[i]->acct.tid, order[i]->acct.comm, thread_lifetime_ns(order[i]),
-			  order[i]->acct.ns);
+		print_row(f, order[i]->tid, order[i]->comm, thread_lifetime_ns(order[i]),
+			  order[i]->ns);
 	free(order);
 	return 0;
 }
@@ -399,29 +399,22 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 	}
 }
 
-static int print_advice(FILE *f, const struct profile *p, const struct style *s)
+static void print_advice(FILE *f, const struct advice *a, const struct style *s)
 {
-	struct advice a;
-	size_t *order, i, n;
-	int err = advise_ranked(p, &a, &order);
+	size_t i, n;
 
-	if (err)
-		return err;
 	fprintf(f, "\n%sAdvice%s (%d CPU%s, %.2f busy on average)\n", sgr(s, "\033[1m"),
-		sgr(s, "\033[0m"), a.cpus, a.cpus == 1 ? "" : "s", a.parallelism);
-	if (a.nprocs != 1)
-		print_scope(f, &a.whole, s);
-	n = a.nprocs < TOP_ADVICE ? a.nprocs : TOP_ADVICE;
+		sgr(s, "\033[0m"), a->cpus, a->cpus == 1 ? "" : "s", a->parallelism);
+	if (a->nprocs != 1)
+		print_scope(f, &a->whole, s);
+	n = a->nprocs < TOP_ADVICE ? a->nprocs : TOP_ADVICE;
 	for (i = 0; i < n; i++)
-		print_scope(f, &a.procs[order[i]], s);
-	if (n < a.nprocs)
-		fprintf(f, "  (%zu more processes: see the JSON summary)\n", a.nprocs - n);
-	free(order);
-	advice_free(&a);
-	return 0;
+		print_scope(f, &a->procs[a->order[i]], s);
+	if (n < a->nprocs)
+		fprintf(f, "  (%zu more processes: see the JSON summary)\n", a->nprocs - n);
 }
 
-int write_text(const struct profile *p, FILE *f, bool colour)
+int write_text(const struct profile *p, const struct advice *a, FILE *f, bool colour)
 {
 	struct style s = { .on = colour };
 	int err;
@@ -432,6 +425,6 @@ int write_text(const struct profile *p, FILE *f, bool colour)
 	err = print_threads(f, p, &s);
 	print_stack_notes(f, p, &s);
 	if (!err)
-		err = print_advice(f, p, &s);
+		print_advice(f, a, &s);
 	return err ? err : ferror(f) ? -EIO : 0;
 }

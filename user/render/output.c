@@ -14,7 +14,7 @@
 static const struct {
 	const char *ext;
 	enum out_format fmt;
-	int (*write)(const struct profile *p, FILE *f);
+	writer_fn write;
 } formats[] = {
 	{ ".json", OUT_JSON, write_json },
 	{ ".folded", OUT_FOLDED, write_folded },
@@ -73,7 +73,7 @@ static void chown_to_invoker(int fd)
 		return;	/* root-owned is still a correct file */
 }
 
-int output_write(const struct profile *p, const char *path)
+int output_write(const struct profile *p, const struct advice *a, const char *path)
 {
 	char tmp[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -103,7 +103,7 @@ int output_write(const struct profile *p, const char *path)
 	}
 	/* Writers report a stream error as -EIO; the failed write's errno says more (ENOSPC). */
 	errno = 0;
-	err = formats[idx].write(p, f);
+	err = formats[idx].write(p, a, f);
 	if (err == -EIO && errno)
 		err = -errno;
 	if ((fflush(f) || ferror(f)) && !err)

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Output files: format from the extension, written whole or not at all. */
+/*
+ * The render stage: one writer per format, and the output files.
+ *
+ * Owns: every output format (terminal text, JSON, HTML, folded stacks, pprof, recordings and
+ * the recording reader), and writing a file whole or not at all.
+ * May not touch: the kernel, /proc or anything of the collect stage. A writer is a function
+ * of (finished profile, its advice, FILE *): it reads both, changes neither, and never
+ * computes advice itself (main computes it once for every writer).
+ */
 #ifndef CONCUR_OUTPUT_H
 #define CONCUR_OUTPUT_H
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include "profile/profile.h"
+#include "advise/advise.h"
 
 enum out_format { OUT_JSON, OUT_FOLDED, OUT_PPROF, OUT_HTML, OUT_RECORDING };
 
@@ -16,10 +24,12 @@ const char *output_extensions(void);
 int output_format(const char *path);
 /* Writes path through a temporary file renamed into place; a symlink at path is replaced,
  * never followed. */
-int output_write(const struct profile *p, const char *path);
+int output_write(const struct profile *p, const struct advice *a, const char *path);
 
-int write_json(const struct profile *p, FILE *f);
-int write_folded(const struct profile *p, FILE *f);
-int write_text(const struct profile *p, FILE *f, bool color);
+/* The writers: 0 or a negative errno (-EIO for a stream error). */
+typedef int (*writer_fn)(const struct profile *p, const struct advice *a, FILE *f);
+int write_json(const struct profile *p, const struct advice *a, FILE *f);
+int write_folded(const struct profile *p, const struct advice *a, FILE *f);
+int write_text(const struct profile *p, const struct advice *a, FILE *f, bool color);
 
 #endif

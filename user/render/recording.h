@@ -5,10 +5,11 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "profile/profile.h"
+#include "advise/advise.h"
 
-/* Writes p as a recording; 0 or a negative errno (-EINVAL for a frame without a name). */
-int write_recording(const struct profile *p, FILE *f);
+/* Writes p as a recording (the advice is not kept: it is computed again from the profile);
+ * 0 or a negative errno (-EINVAL for a frame without a name). */
+int write_recording(const struct profile *p, const struct advice *a, FILE *f);
 
 /* Wraps an already encoded body (header, compression, checksums): for tests and the fuzzer. */
 int recording_write_body(const void *body, size_t len, FILE *f);

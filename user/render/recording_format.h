@@ -7,7 +7,7 @@
 
 #define REC_MAGIC "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT 4
+#define REC_FORMAT 5
 #define REC_MAX_BODY (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -18,10 +18,9 @@
 /* The smallest encoding of each record: a count of them must fit in the bytes left. */
 #define SZ_STRING 4
 #define SZ_ARG 4
-#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4 + CAT_MAX * 8 + 4)
+#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4)
 #define SZ_OTHER (4 + 8 + 8)
-#define SZ_ACCT (3 * 8 + 2 * CAT_MAX * 8 + 4 * 8 + 9 * 4 + CONCUR_COMM_LEN)
-#define SZ_THREAD (8 + 8 + 1 + 4 + 8 + SZ_ACCT)
+#define SZ_THREAD (4 + 4 + CONCUR_COMM_LEN + 8 + 8 + 1 + 2 * CAT_MAX * 8 + 8 + 8)
 #define SZ_STACK (3 * 4 + 2 * 8 + 4)
 #define SZ_FRAME (8 + 4 + 4 + 1)
 #define SZ_UNWIND (4 + 4 * 8)
@@ -30,20 +29,19 @@
 /*
  * A tripwire: a field added to a recorded struct must be added to the format too (with
  * REC_FORMAT bumped), or reports rendered from recordings would silently go without it.
+ * Only the profile's own records are recorded; the probes' structs never are.
  */
 #ifdef __x86_64__
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
-RECORDED(struct profile, 264);
 RECORDED(struct proc, 184);
 RECORDED(struct other_sys, 24);
-RECORDED(struct thread, 312);
-RECORDED(struct thread_acct, 280);
+RECORDED(struct profile, 272);
+RECORDED(struct thread, 232);
 RECORDED(struct stack, 40);
 RECORDED(struct frame, 32);
 RECORDED(struct unwind_warning, 40);
 RECORDED(struct futex_wait, 56);
 #endif
-
 
 #endif

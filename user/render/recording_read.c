@@ -145,7 +145,7 @@ static uint32_t get_cat(struct rd *r)
 	return c < CAT_MAX ? c : 0;
 }
 
-static void get_cats(struct rd *r, __u64 v[CAT_MAX])
+static void get_cats(struct rd *r, uint64_t v[CAT_MAX])
 {
 	int c;
 
@@ -173,25 +173,6 @@ static const char *get_str(struct loader *l)
 		return NULL;
 	}
 	return l->strs[i];
-}
-
-/*
- * Arrays the profile__add_* functions may still grow: allocated with the capacity their
- * grow() assumes (16, then powers of two). NULL for none, or when out of memory (r says).
- */
-static void *alloc_growable(struct rd *r, size_t n, size_t size)
-{
-	size_t cap = 16;
-	void *a;
-
-	if (!n)
-		return NULL;
-	while (cap < n)
-		cap *= 2;
-	a = calloc(cap, size);
-	if (!a)
-		oom(r);
-	return a;
 }
 
 static void read_scalars(struct rd *r, struct profile *p)
@@ -273,98 +254,82 @@ static int read_command(struct loader *l)
 	return r->ret;
 }
 
-static void read_other(struct rd *r, struct proc *pr)
+/* The `other` time of the process just added. */
+static void read_other(struct loader *l, uint32_t pid)
 {
+	struct rd *r = &l->r;
 	uint32_t n = get_count(r, SZ_OTHER, UINT32_MAX), i;
+	int32_t nr;
+	uint64_t ns, cnt;
 
-	if (!n)
-		return;
-	pr->other = alloc_growable(r, n, sizeof(*pr->other));
-	if (!pr->other)
-		return;
-	pr->nother = n;
 	for (i = 0; i < n && !r->ret; i++) {
-		pr->other[i].nr = get_i32(r);
-		pr->other[i].ns = get_u64(r);
-		pr->other[i].cnt = get_u64(r);
+		nr = get_i32(r);
+		ns = get_u64(r);
+		cnt = get_u64(r);
+		if (!r->ret && profile__add_other(l->p, pid, nr, ns, cnt))
+			oom(r);
 	}
+}
+
+static void read_proc(struct loader *l)
+{
+	struct rd *r = &l->r;
+	struct proc pr = {};
+	int err;
+
+	pr.pid = get_u32(r);
+	pr.ppid = get_u32(r);
+	pr.start_ns = get_u64(r);
+	pr.end_ns = get_u64(r);
+	pr.exited = get_flag(r);
+	get_comm(r, pr.comm);
+	get_comm(r, pr.runtime);
+	pr.cpus = get_u32(r);
+	pr.peak_running = get_u32(r);
+	pr.rss_kb = get_u64(r);
+	if (r->ret)
+		return;
+	err = profile__add_proc(l->p, &pr);
+	if (err == -EEXIST)
+		corrupt(r, "a process listed twice");
+	else if (err)
+		oom(r);
+	read_other(l, pr.pid);
 }
 
 static void read_procs(struct loader *l)
 {
 	struct rd *r = &l->r;
-	struct profile *p = l->p;
 	uint32_t n, i;
 
 	r->section = "processes";
 	n = get_count(r, SZ_PROC, UINT32_MAX);
-	p->procs = alloc_growable(r, n, sizeof(*p->procs));
-	if (!p->procs)
-		return;
-	p->nprocs = n;	/* zeroed: profile__free copes with a partly read array */
-	for (i = 0; i < n && !r->ret; i++) {
-		struct proc *pr = &p->procs[i];
-
-		pr->pid = get_u32(r);
-		pr->ppid = get_u32(r);
-		pr->start_ns = get_u64(r);
-		pr->end_ns = get_u64(r);
-		pr->exited = get_flag(r);
-		get_comm(r, pr->comm);
-		get_comm(r, pr->runtime);
-		pr->cpus = get_u32(r);
-		pr->peak_running = get_u32(r);
-		pr->rss_kb = get_u64(r);
-		pr->nthreads = get_u32(r);
-		get_cats(r, pr->ns);
-		read_other(r, pr);
-	}
-}
-
-static void read_acct(struct rd *r, struct thread_acct *a)
-{
-	a->since_ns = get_u64(r);
-	a->start_ns = get_u64(r);
-	a->end_ns = get_u64(r);
-	get_cats(r, a->ns);
-	get_cats(r, a->cnt);
-	a->wakeups = get_u64(r);
-	a->preemptions = get_u64(r);
-	a->exec_ns = get_u64(r);
-	a->run_delay_ns = get_u64(r);
-	a->pid = get_u32(r);
-	a->tid = get_u32(r);
-	a->state = get_u32(r);
-	a->cat = get_u32(r);
-	a->nr = get_i32(r);
-	a->anomalies = get_u32(r);
-	a->flags = get_u32(r);
-	a->ustack = get_i32(r);
-	a->kstack = get_i32(r);
-	get_comm(r, a->comm);
+	for (i = 0; i < n && !r->ret; i++)
+		read_proc(l);
 }
 
 static void read_threads(struct loader *l)
 {
 	struct rd *r = &l->r;
-	struct profile *p = l->p;
 	uint32_t n, i;
 
 	r->section = "threads";
 	n = get_count(r, SZ_THREAD, UINT32_MAX);
-	p->threads = alloc_growable(r, n, sizeof(*p->threads));
-	if (!p->threads)
-		return;
-	p->nthreads = n;
 	for (i = 0; i < n && !r->ret; i++) {
-		struct thread *t = &p->threads[i];
+		struct thread t = {};
 
-		t->start_ns = get_u64(r);
-		t->end_ns = get_u64(r);
-		t->exited = get_flag(r);
-		t->last_cat = get_cat(r);
-		t->last_ns = get_u64(r);
-		read_acct(r, &t->acct);
+		t.pid = get_u32(r);
+		t.tid = get_u32(r);
+		get_comm(r, t.comm);
+		t.start_ns = get_u64(r);
+		t.end_ns = get_u64(r);
+		t.exited = get_flag(r);
+		get_cats(r, t.ns);
+		get_cats(r, t.cnt);
+		t.preemptions = get_u64(r);
+		t.wakeups = get_u64(r);
+		if (!r->ret && profile__add_thread(l->p, &t))
+			oom(r);
 	}
 }
 
@@ -388,27 +353,28 @@ static int read_frames(struct loader *l, struct stack *st)
 	return r->ret;
 }
 
+/* A stack is added as soon as its frames are allocated: the profile frees them, read or not. */
 static void read_stacks(struct loader *l)
 {
 	struct rd *r = &l->r;
-	struct profile *p = l->p;
 	uint32_t n, i;
 
 	r->section = "stacks";
 	n = get_count(r, SZ_STACK, UINT32_MAX);
-	p->stacks = alloc_growable(r, n, sizeof(*p->stacks));
-	if (!p->stacks)
-		return;
-	p->nstacks = n;
 	for (i = 0; i < n && !r->ret; i++) {
-		struct stack *st = &p->stacks[i];
+		struct stack st = {};
 
-		st->pid = get_u32(r);
-		st->tid = get_u32(r);
-		st->cat = get_cat(r);
-		st->ns = get_u64(r);
-		st->count = get_u64(r);
-		read_frames(l, st);
+		st.pid = get_u32(r);
+		st.tid = get_u32(r);
+		st.cat = get_cat(r);
+		st.ns = get_u64(r);
+		st.count = get_u64(r);
+		if (read_frames(l, &st) == -ENOMEM)
+			return;
+		if (profile__add_stack(l->p, &st)) {
+			free(st.frames);
+			oom(r);
+		}
 	}
 }
 
@@ -436,35 +402,29 @@ static int read_unwind(struct loader *l)
 	return r->ret;
 }
 
-static int read_futexes(struct loader *l)
+static void read_futexes(struct loader *l)
 {
 	struct rd *r = &l->r;
-	struct profile *p = l->p;
 	uint32_t n, i;
 
 	r->section = "futexes";
 	n = get_count(r, SZ_FUTEX, UINT32_MAX);
-	if (!n)
-		return r->ret;
-	p->futexes = alloc_growable(r, n, sizeof(*p->futexes));
-	if (!p->futexes)
-		return r->ret;
-	p->nfutexes = n;
 	for (i = 0; i < n && !r->ret; i++) {
-		struct futex_wait *fw = &p->futexes[i];
+		struct futex_wait fw = {};
 
-		fw->pid = get_u32(r);
-		fw->tid = get_u32(r);
-		fw->addr = get_u64(r);
-		fw->ns = get_u64(r);
-		fw->count = get_u64(r);
-		if (!get_flag(r))
-			continue;
-		fw->symbol = get_str(l);
-		fw->module = get_str(l);
-		fw->offset = get_u64(r);
+		fw.pid = get_u32(r);
+		fw.tid = get_u32(r);
+		fw.addr = get_u64(r);
+		fw.ns = get_u64(r);
+		fw.count = get_u64(r);
+		if (get_flag(r)) {
+			fw.symbol = get_str(l);
+			fw.module = get_str(l);
+			fw.offset = get_u64(r);
+		}
+		if (!r->ret && profile__add_futex(l->p, &fw))
+			oom(r);
 	}
-	return r->ret;
 }
 
 /* The uncompressed body into a new profile. */
@@ -484,7 +444,9 @@ static int parse_body(const uint8_t *body, size_t len, struct profile **out, cha
 	read_stacks(&l);
 	read_unwind(&l);
 	read_futexes(&l);
-	profile__sort_futexes(l.p);	/* a crafted file may list them in any order */
+	/* Sorted and derived as a collected profile is: a crafted file may list anything in any
+	 * order. */
+	profile__finish(l.p);
 	if (!l.r.ret && l.r.left)
 		fail(&l.r, -EBADMSG, "corrupt recording: %zu bytes after the last section",
 		     l.r.left);

@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (4); a reader refuses any other
+ *   u32 format version           REC_FORMAT (5); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -26,16 +26,18 @@
  *   u32 nstrings, each: u32 len, len bytes (no NUL)
  *   u32 argc, argc x str               the command line
  *   u32 nprocs, each: u32 pid, u32 ppid, u64 start_ns, u64 end_ns, u8 exited, 16 bytes comm,
- *       16 bytes runtime, u32 cpus, u32 peak_running, u64 rss_kb, u32 nthreads,
- *       CAT_MAX x u64 ns, u32 nother, each: i32 nr, u64 ns, u64 count
- *   u32 nthreads, each: u64 start_ns, u64 end_ns, u8 exited, u32 last_cat, u64 last_ns, then
- *       struct thread_acct field by field in the order of put_acct() (ns[] and cnt[] CAT_MAX x u64,
- *       comm 16 bytes)
+ *       16 bytes runtime, u32 cpus, u32 peak_running, u64 rss_kb,
+ *       u32 nother, each: i32 nr, u64 ns, u64 count
+ *   u32 nthreads, each: u32 pid, u32 tid, 16 bytes comm, u64 start_ns, u64 end_ns, u8 exited,
+ *       CAT_MAX x u64 ns, CAT_MAX x u64 count, u64 preemptions, u64 wakeups
  *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count, u32 nframes,
  *       each: u64 ip, str name, str module, u8 kernel
  *   u32 nunwind, each: str module, u64 shallow_ns, u64 total_ns, u64 shallow_stacks, u64 stacks
  *   u32 nfutexes, each: u32 pid, u32 tid, u64 addr, u64 ns, u64 count, u8 named, and when named:
  *       str symbol, str module, u64 offset
+ *
+ * What profile__finish() derives (a process's totals and threads, each thread's process) is
+ * not stored: the reader finishes the profile it builds, as collecting does.
  *
  * The reader takes the file as hostile: every count is checked against the bytes left before
  * anything is allocated for it, every index and category against its range, and the body
@@ -248,7 +250,7 @@ static void put_strings(struct out *o, const struct profile *p, const struct str
 		put_u32(o, strmap_index(m, p->command[i]));
 }
 
-static void put_cats(struct out *o, const __u64 v[CAT_MAX])
+static void put_cats(struct out *o, const uint64_t v[CAT_MAX])
 {
 	int c;
 
@@ -274,8 +276,6 @@ static void put_procs(struct out *o, const struct profile *p)
 		put_u32(o, pr->cpus);
 		put_u32(o, pr->peak_running);
 		put_u64(o, pr->rss_kb);
-		put_u32(o, pr->nthreads);
-		put_cats(o, pr->ns);
 		put_u32(o, pr->nother);
 		for (k = 0; k < pr->nother; k++) {
 			put_i32(o, pr->other[k].nr);
@@ -283,29 +283,6 @@ static void put_procs(struct out *o, const struct profile *p)
 			put_u64(o, pr->other[k].cnt);
 		}
 	}
-}
-
-static void put_acct(struct out *o, const struct thread_acct *a)
-{
-	put_u64(o, a->since_ns);
-	put_u64(o, a->start_ns);
-	put_u64(o, a->end_ns);
-	put_cats(o, a->ns);
-	put_cats(o, a->cnt);
-	put_u64(o, a->wakeups);
-	put_u64(o, a->preemptions);
-	put_u64(o, a->exec_ns);
-	put_u64(o, a->run_delay_ns);
-	put_u32(o, a->pid);
-	put_u32(o, a->tid);
-	put_u32(o, a->state);
-	put_u32(o, a->cat);
-	put_i32(o, a->nr);
-	put_u32(o, a->anomalies);
-	put_u32(o, a->flags);
-	put_i32(o, a->ustack);
-	put_i32(o, a->kstack);
-	put(o, a->comm, CONCUR_COMM_LEN);
 }
 
 static void put_threads(struct out *o, const struct profile *p)
@@ -316,12 +293,16 @@ static void put_threads(struct out *o, const struct profile *p)
 	for (i = 0; i < p->nthreads; i++) {
 		const struct thread *t = &p->threads[i];
 
+		put_u32(o, t->pid);
+		put_u32(o, t->tid);
+		put(o, t->comm, CONCUR_COMM_LEN);
 		put_u64(o, t->start_ns);
 		put_u64(o, t->end_ns);
 		put_u8(o, t->exited);
-		put_u32(o, t->last_cat);
-		put_u64(o, t->last_ns);
-		put_acct(o, &t->acct);
+		put_cats(o, t->ns);
+		put_cats(o, t->cnt);
+		put_u64(o, t->preemptions);
+		put_u64(o, t->wakeups);
 	}
 }
 
@@ -460,11 +441,12 @@ int recording_write_body(const void *body, size_t len, FILE *f)
 	return err;
 }
 
-int write_recording(const struct profile *p, FILE *f)
+int write_recording(const struct profile *p, const struct advice *a, FILE *f)
 {
 	struct out body = {};
 	int err = build_body(p, &body);
 
+	(void)a;
 	if (!err)
 		err = recording_write_body(body.d, body.len, f);
 	free(body.d);
