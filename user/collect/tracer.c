@@ -194,7 +194,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	if (!s->skel)
 		return fail(e, -errno, "cannot open the BPF programs: %s", strerror(errno));
 	s->skel->rodata->follow_children = s->o->mode == MODE_RUN || s->o->follow_children;
-	s->skel->rodata->collect_stacks = s->o->stacks;
+	s->skel->rodata->stacks_enabled = s->o->stacks;
 	s->skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	if (s->o->stacks)
 		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;
