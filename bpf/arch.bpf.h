@@ -6,7 +6,9 @@
 #if defined(__TARGET_ARCH_x86)
 #include "arch/x86.bpf.h"
 #else
-#error "concur has no bpf/arch/ header for this architecture: it needs the syscall nr, return value and first argument, and the user instruction and stack pointers, from struct pt_regs (see bpf/arch/x86.bpf.h), and ENOSYS"
+#error "bpf/arch/ has no header for this architecture: concur needs the syscall nr, return value" \
+	"and first argument, the user instruction and stack pointers from struct pt_regs, and" \
+	"ENOSYS (see bpf/arch/x86.bpf.h)"
 #endif
 
 #endif

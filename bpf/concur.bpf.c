@@ -100,8 +100,8 @@ static __u32 classify_task(struct task_struct *task, __s32 *nr_out, __u64 *futex
  * Whether the kernel keeps a task's run-queue waits (CONFIG_SCHED_INFO: sched_info is in
  * task_struct). Without it there is no run-queue split after a block (the time from wake-up to
  * CPU goes to the wait's category) and a missed switch-in is split by runtime alone: nothing
- * else says how long the thread was runnable. Resolved by libbpf at load; the verifier drops
- * the dead branch, so a kernel with sched_info pays nothing.
+ * else says how long the thread was runnable. Resolved by libbpf at load to a constant: the
+ * verifier never walks the dead branch, and a kernel with sched_info pays a test of it.
  */
 #define HAVE_SCHED_INFO bpf_core_field_exists(struct task_struct, sched_info)
 

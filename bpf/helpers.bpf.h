@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Counters, memory-map requests and interval sums, shared by the scheduler probes and the sampler. */
+/* Counters, memory-map requests and interval sums: shared by the scheduler probes and sampler. */
 #ifndef CONCUR_HELPERS_BPF_H
 #define CONCUR_HELPERS_BPF_H
 

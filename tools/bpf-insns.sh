@@ -15,7 +15,8 @@ for obj in "$@"; do
 	[ -r "$obj" ] || { echo "bpf-insns: cannot read $obj" >&2; exit 1; }
 	# binutils readelf warns about bpftool-linked objects (locals after the globals); the
 	# tables it prints are right.
-	{ "$READELF" -SW "$obj"; "$READELF" -sW "$obj"; } 2> >(grep -v 'Warning: local symbol' >&2) |
+	{ "$READELF" -SW "$obj"; "$READELF" -sW "$obj"; } \
+		2> >(grep -v 'Warning: local symbol' >&2) |
 	awk -v obj="$obj" '
 		# Section headers: "[Nr] Name Type ...", the name possibly holding no spaces.
 		/^ *\[ *[0-9]+\]/ {
@@ -33,7 +34,8 @@ for obj in "$@"; do
 			total += $3 / 8
 		}
 		END {
-			printf "%s\n%-18s %-4s %-28s %6s\n", obj, "function", "kind", "section", "insns"
+			printf "%s\n%-18s %-4s %-28s %6s\n", obj, "function", "kind", "section",
+				"insns"
 			for (i = 1; i <= n; i++)
 				print rows[i]
 			printf "%-18s %-4s %-28s %6d\n", "total", "", "", total

@@ -23,6 +23,7 @@
 #include "account.h"
 #include "collect.h"
 #include "concur.skel.h"
+#include "features.h"
 #include "launch.h"
 #include "resources.h"
 #include "mapwatch.h"
@@ -89,7 +90,7 @@ int tracer_check_env(struct tracer_error *e)
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return fail(e, -ENOENT, "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
 					"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-	return 0;
+	return features_check(e->msg, sizeof(e->msg));
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
