@@ -8,7 +8,9 @@ CC ?= gcc
 PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
-ARCH := x86
+# The kernel's name for the build machine's architecture: the BPF code reads registers through
+# bpf/arch/$(ARCH).bpf.h (only x86 so far; others stop at an #error naming what is missing).
+ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(shell uname -m)))
 VMLINUX_H ?= $(OUT)/vmlinux.h
 
 CFLAGS ?= -O2 -g
@@ -27,7 +29,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(OUT) $(CLANG_BPF_SYS_INCLUDES)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+# maps.bpf.o, which defines the maps the others declare extern, goes first into the link: the
+# linker of libbpf 1.1 (bpftool 7.1) leaves an extern map met before its definition at offset 0
+# in the linked .maps section, and `gen skeleton` then fails ("map relo failed to find map").
+BPF_OBJS := $(OUT)/bpf/maps.bpf.o $(filter-out $(OUT)/bpf/maps.bpf.o,\
+	$(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS)))
 # user/: main.c wires the stages, one folder each (collect, profile, advise, render).
 USER_DIRS := collect profile advise render
 LIB_SRCS := $(wildcard $(patsubst %,user/%/*.c,$(USER_DIRS)))
@@ -53,7 +59,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps bench-deps bench asan test unit-test output-test kernel-test demo install clean
+.PHONY: all deps test-deps bench-deps bench asan test unit-test output-test kernel-test demo install clean \
+	bpf-insns
 
 all: $(OUT)/concur
 
@@ -81,6 +88,10 @@ $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUT)/bpf
 $(OUT)/concur.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
+
+# Each BPF program's instruction count, from the linked object (nothing is loaded).
+bpf-insns: $(OUT)/concur.bpf.o
+	$(Q)tools/bpf-insns.sh $<
 
 $(OUT)/concur.skel.h: $(OUT)/concur.bpf.o
 	$(call msg,SKEL,$@)

@@ -7,18 +7,16 @@
 #include "account.h"
 #include "classify.h"
 #include "clock_sync.h"
+#include "arch.bpf.h"
+#include "helpers.bpf.h"
+#include "stacks.bpf.h"
 
 #define TASK_RUNNING 0
 #define PF_EXITING 0x00000004
-#define ENOSYS 38
-#define E2BIG 7
-#define EFAULT 14
-
-#include "stacks.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-static void record_other(__u32 pid, struct acct_delta d)
+static void account_other(__u32 pid, struct acct_delta d)
 {
 	struct other_key key = { .pid = pid, .nr = d.nr };
 
@@ -29,7 +27,7 @@ static void record_other(__u32 pid, struct acct_delta d)
  * A wait on a futex word, by its address: userspace names the words that lie in a global
  * variable (a lock, CPython's GIL). Its process's memory map is wanted for that.
  */
-static void record_futex(__u32 pid, __u32 tid, __u64 addr, __u64 ns)
+static void account_futex(__u32 pid, __u32 tid, __u64 addr, __u64 ns)
 {
 	struct futex_wait_key key = { .pid = pid, .tid = tid, .addr = addr };
 
@@ -42,15 +40,15 @@ static void record_futex(__u32 pid, __u32 tid, __u64 addr, __u64 ns)
  * time by futex word, and off-CPU time onto the stack the thread left the CPU with (on-CPU
  * stacks come from samples).
  */
-static __always_inline void record(const struct thread_acct *a, struct acct_delta d)
+static __always_inline void account_interval(const struct thread_acct *a, struct acct_delta d)
 {
 	if (!d.ns || d.cat == CAT_CPU)
 		return;
 	if (d.cat == CAT_OTHER)
-		record_other(a->pid, d);
+		account_other(a->pid, d);
 	if (d.cat == CAT_LOCK && d.nr == __NR_futex && a->futex)
-		record_futex(a->pid, a->tid, a->futex, d.ns);
-	if (collect_stacks)
+		account_futex(a->pid, a->tid, a->futex, d.ns);
+	if (stacks_enabled)
 		weigh_stack(a->pid, a->tid, d.cat, a->ustack, a->kstack, d.ns);
 }
 
@@ -76,9 +74,9 @@ static __u32 fd_kind(struct task_struct *task, long fd)
 }
 
 /*
- * Why `task` is blocking: the syscall from its saved user registers. Inside a syscall,
- * pt_regs->ax holds -ENOSYS until the syscall returns (the entry code puts it there);
- * after a fault from user mode, orig_ax holds the error code instead of a syscall nr.
+ * Why `task` is blocking: the syscall from its saved user registers. Inside a syscall, the
+ * return value holds -ENOSYS until the syscall returns (the entry code puts it there);
+ * after a fault from user mode, the syscall nr holds the error code instead.
  */
 static __u32 classify_task(struct task_struct *task, __s32 *nr_out, __u64 *futex)
 {
@@ -88,18 +86,32 @@ static __u32 classify_task(struct task_struct *task, __s32 *nr_out, __u64 *futex
 	*nr_out = CONCUR_NO_SYSCALL;
 	if (!regs)
 		return CAT_OTHER;
-	nr = regs->orig_ax;
-	if (nr < 0 || (long)regs->ax != -ENOSYS)
+	nr = arch_syscall_nr(regs);
+	if (nr < 0 || arch_syscall_ret(regs) != -ENOSYS)
 		return CAT_OTHER;
 	*nr_out = nr;
 	if (nr == __NR_futex)
-		*futex = regs->di;
-	return classify_block(nr, syscall_takes_fd(nr) ? fd_kind(task, regs->di) : FD_NONE);
+		*futex = arch_syscall_arg1(regs);
+	return classify_block(nr, syscall_takes_fd(nr) ? fd_kind(task, arch_syscall_arg1(regs)) :
+							 FD_NONE);
 }
+
+/*
+ * Whether the kernel keeps a task's run-queue waits (CONFIG_SCHED_INFO: sched_info is in
+ * task_struct). Without it there is no run-queue split after a block (the time from wake-up to
+ * CPU goes to the wait's category) and a missed switch-in is split by runtime alone: nothing
+ * else says how long the thread was runnable. Resolved by libbpf at load to a constant: the
+ * verifier never walks the dead branch, and a kernel with sched_info pays a test of it.
+ */
+#define HAVE_SCHED_INFO bpf_core_field_exists(struct task_struct, sched_info)
 
 static __always_inline struct acct_kclock kclock(struct task_struct *task)
 {
-	return (struct acct_kclock){ task->se.sum_exec_runtime, task->sched_info.run_delay };
+	struct acct_kclock k = { task->se.sum_exec_runtime, 0 };
+
+	if (HAVE_SCHED_INFO)
+		k.run_delay_ns = task->sched_info.run_delay;
+	return k;
 }
 
 /* Storage for a thread the probes see born; NULL when out of memory. */
@@ -138,15 +150,20 @@ struct switch_clock {
 /*
  * The time of this switch, from the run queue's clock (see clock_sync.h). The run queue is
  * reached through the task (its CFS queue is this CPU's): per-CPU kernel variables have no
- * address for BPF where kallsyms lists no data symbols.
+ * address for BPF where kallsyms lists no data symbols. A sched_entity has its cfs_rq, and a
+ * cfs_rq its rq, only with CONFIG_FAIR_GROUP_SCHED; without it the switch is stamped with
+ * ktime (exact, ~70 ns dearer) and the wait in progress at a switch-in is unknown (rq 0).
  */
 static __always_inline struct switch_clock switch_now(struct task_struct *next)
 {
-	struct cfs_rq *cfs = next->se.cfs_rq;
 	__u32 cpu = bpf_get_smp_processor_id();
+	struct cfs_rq *cfs = NULL;
 	struct clock_sync *s;
 	__u64 clock;
 
+	/* cfs_rq->rq is under the same option: one check covers both. */
+	if (bpf_core_field_exists(struct sched_entity, cfs_rq))
+		cfs = next->se.cfs_rq;
 	if (!cfs || cpu >= CONCUR_MAX_CPUS)
 		return (struct switch_clock){ bpf_ktime_get_ns(), 0 };
 	clock = cfs->rq->clock;
@@ -160,13 +177,18 @@ static __always_inline struct switch_clock switch_now(struct task_struct *next)
  * How long `next`, switched in now, was runnable since it last left a CPU: the run queue
  * waits the kernel has added to its run_delay since (a migration closes one) and the wait
  * in progress since it was queued on this CPU, on this run queue's clock (updated for this
- * switch). Exactly what the kernel adds to run_delay right after this tracepoint.
+ * switch). Exactly what the kernel adds to run_delay right after this tracepoint. 0 without
+ * sched_info (see HAVE_SCHED_INFO); without the run queue's clock (rq_clock 0), only the
+ * waits a migration closed.
  */
 static __always_inline __u64 queued_ns(struct task_struct *next, const struct thread_acct *a,
 				       __u64 rq_clock)
 {
-	__u64 q = 0, last = next->sched_info.last_queued;
+	__u64 q = 0, last;
 
+	if (!HAVE_SCHED_INFO)
+		return 0;
+	last = next->sched_info.last_queued;
 	if (last && rq_clock > last)
 		q = rq_clock - last;
 	if ((a->flags & ACCT_EXEC_KNOWN) && next->sched_info.run_delay > a->run_delay_ns)
@@ -200,8 +222,8 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 		capture_stacks(ctx, &a->ustack, &a->kstack);
 		return;
 	}
-	ip = regs->ip;
-	sp = regs->sp;
+	ip = arch_user_ip(regs);
+	sp = arch_user_sp(regs);
 	for (i = 0; i < STACK_CACHE_WAYS; i++) {
 		e = &c->e[i];
 		if (e->ip == ip && e->sp == sp && e->nr == nr && e->ustack != CONCUR_NO_STACK &&
@@ -223,6 +245,8 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 				       __u64 now, bool preempt, unsigned int prev_state)
 {
 	int runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
+	/* Read before classify_task(): clang then spills less (see make bpf-insns). */
+	struct acct_kclock k = kclock(prev);
 	__s32 nr = CONCUR_NO_SYSCALL;
 	__u32 cat = CAT_OTHER;
 	struct acct_delta d;
@@ -231,54 +255,54 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 	stat_add(STAT_SWITCHES, 1);
 	if (!runnable)
 		cat = classify_task(prev, &nr, &futex);
-	d = acct_switch_out(a, now, runnable, cat, nr, kclock(prev));
+	d = acct_switch_out(a, now, runnable, cat, nr, k);
 	/* d may close the previous wait (a missed switch-in): its futex is still set. */
-	record(a, d);
+	account_interval(a, d);
 	a->futex = futex;
 	/* prev is still the current task here: its stacks are where it stopped. */
-	if (collect_stacks) {
+	if (stacks_enabled) {
 		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : nr, a);
 		want_maps(a->pid);
 	}
 }
 
 /* next, a target thread, gets the CPU. */
-static __always_inline void thread_in(struct task_struct *next, struct thread_acct *b,
+static __always_inline void thread_in(struct task_struct *next, struct thread_acct *a,
 				      struct switch_clock clk)
 {
 	struct acct_delta d, queue;
 
-	d = acct_switch_in(b, clk.now, queued_ns(next, b, clk.rq), &queue);
+	d = acct_switch_in(a, clk.now, queued_ns(next, a, clk.rq), &queue);
 	/* After a block the runnable part is closed, even at 0 ns: that is a wake-up, as the
 	 * thread's own wakeups count it. */
 	if (queue.cat == CAT_RUNQUEUE)
 		stat_add(STAT_WAKEUPS, 1);
-	record(b, d);
-	record(b, queue);
+	account_interval(a, d);
+	account_interval(a, queue);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	struct thread_acct *a = get_thread(prev), *b = get_thread(next);
+	struct thread_acct *prev_acct = get_thread(prev), *next_acct = get_thread(next);
 	struct switch_clock clk = {};
 
-	if (collect_stacks) {
+	if (stacks_enabled) {
 		__u32 cpu = bpf_get_smp_processor_id();
 
 		if (cpu < CONCUR_MAX_CPUS)
-			running_pid[cpu] = b ? b->pid : 0;
+			running_pid[cpu] = next_acct ? next_acct->pid : 0;
 	}
 	/* Most switches on a machine are no target's: they cost the two lookups only. */
-	if (a) {
+	if (prev_acct) {
 		clk = switch_now(next);
-		thread_out(ctx, prev, a, clk.now, preempt, prev_state);
+		thread_out(ctx, prev, prev_acct, clk.now, preempt, prev_state);
 	}
-	if (b) {
-		if (!a)
+	if (next_acct) {
+		if (!prev_acct)
 			clk = switch_now(next);
-		thread_in(next, b, clk);
+		thread_in(next, next_acct, clk);
 	}
 	return 0;
 }
@@ -366,7 +390,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	/* Threads are often renamed after they start: keep the name they die with. */
 	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	d = acct_exit(a, bpf_ktime_get_ns(), kclock(p));
-	record(a, d);
+	account_interval(a, d);
 	retire(a);
 	/* Its state is now TS_DEAD: should the deletion fail, snapshots still leave it out. */
 	if (seed)

@@ -1,127 +1,140 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Maps and options shared by the BPF programs; each object that includes this header sees
- * the same maps once the objects are linked together. */
+/*
+ * Maps and options shared by the BPF programs, declared extern: each is defined once, in
+ * maps.bpf.c, and `bpftool gen object` resolves every object's extern to that definition
+ * (refusing to link when a declaration here and its definition disagree, e.g. in max_entries).
+ * Each map's type is named so that the declaration and the definition share it.
+ */
 #ifndef CONCUR_MAPS_BPF_H
 #define CONCUR_MAPS_BPF_H
 
-/* Capture stacks: off-CPU at every switch-out, on-CPU by sampling. */
-const volatile bool collect_stacks __weak = false;
-/* Nanoseconds of CPU time each on-CPU sample stands for. */
-const volatile __u64 sample_period_ns __weak = 0;
+#include "concur.h"
 
+/* Capture stacks: off-CPU at every switch-out, on-CPU by sampling. */
+extern const volatile bool stacks_enabled;
+/* Nanoseconds of CPU time each on-CPU sample stands for. */
+extern const volatile __u64 sample_period_ns;
 /* CPUs online (at most CONCUR_MAX_CPUS are looked at). */
-const volatile __u32 nr_cpus __weak = 1;
+extern const volatile __u32 nr_cpus;
+/* Follow processes the targets fork (always for `run`, with --children for `attach`). */
+extern const volatile bool follow_children;
 
 /* The process of the target thread on each CPU, 0 for another task (stacks only): the
  * sampler counts a process's threads running at once from it. */
-__u32 running_pid[CONCUR_MAX_CPUS] __weak;
+extern __u32 running_pid[CONCUR_MAX_CPUS];
 
 /* Per CPU: its run queue's clock against ktime (see switch_now()). */
-struct clock_sync clock_sync[CONCUR_MAX_CPUS] __weak;
+extern struct clock_sync clock_sync[CONCUR_MAX_CPUS];
 
-/* Follow processes the targets fork (always for `run`, with --children for `attach`). */
-const volatile bool follow_children __weak = false;
+/* The order threads and processes die in: the key of dead_threads and dead_procs. */
+extern __u64 dead_seq;
 
 /*
  * Each target thread's account, on the task itself: looking it up at a switch costs a third
  * of a hash lookup keyed by tid, and a new thread that gets a dead one's tid is a new task.
  */
-struct {
+struct thread_store_map {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct thread_acct);
-} thread_store SEC(".maps") __weak;
+};
+extern struct thread_store_map thread_store SEC(".maps");
 
 /*
  * Live threads' accounts by tid, as userspace reads them: copied from thread_store by the
- * snapshot_threads iterator when userspace asks (userspace empties it first).
+ * snapshot_threads iterator when userspace asks (userspace empties it first). Also the type
+ * of seeds (threads already alive at attach, by tid, as userspace read them from /proc:
+ * moved onto their tasks by the adopt_threads iterator).
  */
-struct {
+struct threads_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct thread_acct);
-} threads SEC(".maps") __weak;
-
-/*
- * Threads already alive at attach, by tid, as userspace read them from /proc: moved onto
- * their tasks by the adopt_threads iterator.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CONCUR_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, struct thread_acct);
-} seeds SEC(".maps") __weak;
+};
+extern struct threads_map threads SEC(".maps");
+extern struct threads_map seeds SEC(".maps");
 
 /* Threads that exited, keyed by the order they did (see retire()). */
-struct {
+struct dead_threads_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_THREADS);
 	__type(key, __u64);
 	__type(value, struct thread_acct);
-} dead_threads SEC(".maps") __weak;
-
-__u64 dead_seq __weak = 0;
+};
+extern struct dead_threads_map dead_threads SEC(".maps");
 
 /* Processes whose threads have all exited, keyed like dead_threads: a reused pid is new. */
-struct {
+struct dead_procs_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_PROCS);
 	__type(key, __u64);
 	__type(value, struct proc_info);
-} dead_procs SEC(".maps") __weak;
+};
+extern struct dead_procs_map dead_procs SEC(".maps");
 
-struct {
+/* The target processes, by pid. */
+struct procs_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_PROCS);
 	__type(key, __u32);
 	__type(value, struct proc_info);
-} procs SEC(".maps") __weak;
+};
+extern struct procs_map procs SEC(".maps");
 
-struct {
+/* 'other' time by process and syscall. */
+struct other_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_OTHER);
 	__type(key, struct other_key);
 	__type(value, struct interval_sum);
-} other SEC(".maps") __weak;
+};
+extern struct other_map other SEC(".maps");
 
-struct {
+/* Lock time by futex word. */
+struct futexes_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_FUTEXES);
 	__type(key, struct futex_wait_key);
 	__type(value, struct interval_sum);
-} futexes SEC(".maps") __weak;
+};
+extern struct futexes_map futexes SEC(".maps");
 
-struct {
+/* The probes' own counters (enum stat_idx). */
+struct stats_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} stats SEC(".maps") __weak;
+};
+extern struct stats_map stats SEC(".maps");
 
 /* Zeroed template for new map entries: too big for the BPF stack. */
-struct {
+struct scratch_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct thread_acct);
-} scratch SEC(".maps") __weak;
+};
+extern struct scratch_map scratch SEC(".maps");
 
-struct {
+struct stacks_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, CONCUR_MAX_STACKS);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, CONCUR_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps") __weak;
+};
+extern struct stacks_map stacks SEC(".maps");
 
-struct {
+/* Off-CPU time and on-CPU samples by thread, category and pair of stacks. */
+struct stack_weights_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CONCUR_MAX_STACK_KEYS);
 	__type(key, struct stack_key);
 	__type(value, struct interval_sum);
-} stack_weights SEC(".maps") __weak;
+};
+extern struct stack_weights_map stack_weights SEC(".maps");
 
 /* The last stacks a thread left a CPU with (see switch_out_stacks); BPF-side only. */
 #define STACK_CACHE_WAYS 4
@@ -138,16 +151,19 @@ struct stack_cache {
 	__u32 next;	/* the entry replaced next */
 };
 
-struct {
+struct stack_cache_map {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct stack_cache);
-} stack_cache SEC(".maps") __weak;
+};
+extern struct stack_cache_map stack_cache SEC(".maps");
 
-struct {
+/* Pids whose memory map userspace should read now (see want_maps()). */
+struct maps_events_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
-} maps_events SEC(".maps") __weak;
+};
+extern struct maps_events_map maps_events SEC(".maps");
 
 #endif

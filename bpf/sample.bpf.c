@@ -3,10 +3,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "concur.h"
-
-#define E2BIG 7
-#define EFAULT 14
-
+#include "helpers.bpf.h"
 #include "stacks.bpf.h"
 
 /*

@@ -3,36 +3,7 @@
 #ifndef CONCUR_STACKS_BPF_H
 #define CONCUR_STACKS_BPF_H
 
-#include "maps.bpf.h"
-
-static __always_inline void stat_add(__u32 idx, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += n;
-}
-
-/*
- * Asks userspace, once per process image, to read the process's memory map while it still
- * exists: a short-lived process would otherwise be gone, and its stacks unsymbolizable.
- */
-static __always_inline void want_maps(__u32 pid)
-{
-	struct proc_info *info = bpf_map_lookup_elem(&procs, &pid);
-	struct maps_event *e;
-
-	if (!info || (info->flags & PROC_MAPS_SENT))
-		return;
-	info->flags |= PROC_MAPS_SENT;
-	e = bpf_ringbuf_reserve(&maps_events, sizeof(*e), 0);
-	if (!e) {
-		stat_add(STAT_MAPS_LOST, 1);
-		return;
-	}
-	e->pid = pid;
-	bpf_ringbuf_submit(e, 0);
-}
+#include "helpers.bpf.h"
 
 /* The current task's stacks; ctx is the program's own context. */
 static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack)
@@ -48,30 +19,6 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*kstack = CONCUR_NO_STACK;
 	if (*ustack < 0)
 		*ustack = CONCUR_NO_STACK;
-}
-
-/*
- * Adds one interval of ns to the struct interval_sum under key in map, creating the entry
- * when it is new (a full map is counted in stat full). Returns 1 when it created the entry,
- * 0 when it added to one, -1 when the interval could not be kept.
- */
-static __always_inline int add_interval(void *map, const void *key, __u64 ns, __u32 full)
-{
-	struct interval_sum *v, zero = {};
-	int created = 0;
-
-	v = bpf_map_lookup_elem(map, key);
-	if (!v) {
-		if (bpf_map_update_elem(map, key, &zero, BPF_NOEXIST) == -E2BIG)
-			stat_add(full, 1);
-		v = bpf_map_lookup_elem(map, key);
-		if (!v)
-			return -1;
-		created = 1;
-	}
-	__sync_fetch_and_add(&v->ns, ns);
-	__sync_fetch_and_add(&v->cnt, 1);
-	return created;
 }
 
 static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack,

@@ -23,6 +23,7 @@
 #include "account.h"
 #include "collect.h"
 #include "concur.skel.h"
+#include "features.h"
 #include "launch.h"
 #include "enrich.h"
 #include "mapwatch.h"
@@ -88,7 +89,7 @@ int tracer_check_env(struct tracer_error *e)
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return fail(e, -ENOENT, "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
 					"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-	return 0;
+	return features_check(e->msg, sizeof(e->msg));
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -193,7 +194,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	if (!s->skel)
 		return fail(e, -errno, "cannot open the BPF programs: %s", strerror(errno));
 	s->skel->rodata->follow_children = s->o->mode == MODE_RUN || s->o->follow_children;
-	s->skel->rodata->collect_stacks = s->o->stacks;
+	s->skel->rodata->stacks_enabled = s->o->stacks;
 	s->skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	if (s->o->stacks)
 		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;

@@ -28,7 +28,7 @@ struct tracer_error {
 	int exit_code;
 };
 
-/* Checks privileges and BTF before anything is started. */
+/* Checks privileges, BTF and what the probes need from the kernel, before anything starts. */
 int tracer_check_env(struct tracer_error *e);
 int tracer_record(const struct tracer_opts *o, struct profile **out, struct tracer_error *e);
 

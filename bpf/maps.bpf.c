@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The one definition of each map and option maps.bpf.h declares (see there). */
+#include <bpf/bpf_helpers.h>
+#include "concur.h"
+#include "maps.bpf.h"
+
+const volatile bool stacks_enabled = false;
+const volatile __u64 sample_period_ns = 0;
+const volatile __u32 nr_cpus = 1;
+const volatile bool follow_children = false;
+
+__u32 running_pid[CONCUR_MAX_CPUS];
+struct clock_sync clock_sync[CONCUR_MAX_CPUS];
+__u64 dead_seq = 0;
+
+struct thread_store_map thread_store SEC(".maps");
+struct threads_map threads SEC(".maps");
+struct threads_map seeds SEC(".maps");
+struct dead_threads_map dead_threads SEC(".maps");
+struct dead_procs_map dead_procs SEC(".maps");
+struct procs_map procs SEC(".maps");
+struct other_map other SEC(".maps");
+struct futexes_map futexes SEC(".maps");
+struct stats_map stats SEC(".maps");
+struct scratch_map scratch SEC(".maps");
+struct stacks_map stacks SEC(".maps");
+struct stack_weights_map stack_weights SEC(".maps");
+struct stack_cache_map stack_cache SEC(".maps");
+struct maps_events_map maps_events SEC(".maps");
