@@ -36,7 +36,7 @@ BPF_OBJS := $(OUT)/bpf/maps.bpf.o $(filter-out $(OUT)/bpf/maps.bpf.o,\
 	$(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS)))
 # user/: main.c wires the stages, one folder each (collect, profile, advise, render).
 USER_DIRS := collect profile advise render
-LIB_SRCS := $(wildcard $(patsubst %,user/%/*.c,$(USER_DIRS)))
+LIB_SRCS := user/log.c $(wildcard $(patsubst %,user/%/*.c,$(USER_DIRS)))
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 # The objects that talk to the kernel through the skeleton; the rest (libconcur.a) builds the
 # unit tests, fixtures and fuzzers too, from this same list.

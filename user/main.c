@@ -13,6 +13,7 @@
 #include "render/output.h"
 #include "render/recording.h"
 #include "collect/tracer.h"
+#include "log.h"
 
 #define MAX_OUTPUTS 16
 #define MAX_PIDS 256
@@ -56,7 +57,7 @@ static const struct argp_option options[] = {
 	{ "freq", 'F', "HZ", 0, "On-CPU sampling rate per CPU (default 99)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)", 0 },
 	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{ "verbose", 'v', NULL, 0, "More messages: -v what concur does, -vv debugging (libbpf's too)", 0 },
 	{},
 };
 
@@ -209,7 +210,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->quiet = true;
 		break;
 	case 'v':
-		a->t.verbose = true;
+		if (log_max_level < LOG_DEBUG)
+			log_max_level++;
 		break;
 	case ARGP_KEY_INIT:
 		/* getopt has said what is wrong in one line; argp's "Try --help" line is dropped. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <unistd.h>
 #include "enrich.h"
+#include "log.h"
 #include "procfs.h"
 #include "resources.h"
 #include "profile/runtime.h"
@@ -17,10 +18,10 @@ static void enrich_proc(struct proc *pr, struct symbolizer *sym, const struct en
 	}
 	/* With stacks, the maps were read just now for the living, while they lived for the
 	 * exited; without, /proc still has the living. Unknown ("") otherwise. */
-	if (sym && !symbolizer__runtime(sym, pr->pid, pr->runtime))
-		return;
-	if (!pr->exited)
+	if ((!sym || symbolizer__runtime(sym, pr->pid, pr->runtime)) && !pr->exited)
 		runtime_detect(pr->pid, pr->runtime);
+	pr_debug("process %u: runtime '%s', %u CPUs usable, %llu kB peak", pr->pid, pr->runtime,
+		 pr->cpus, (unsigned long long)pr->rss_kb);
 }
 
 void enrich_profile(struct profile *p, enum profile_mode mode, struct symbolizer *sym,

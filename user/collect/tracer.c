@@ -32,6 +32,7 @@
 #include "profile/symbolize.h"
 #include "thread_store.h"
 #include "tracer.h"
+#include "log.h"
 
 #define STATUS_PERIOD_MS 500
 /* How long an interrupted `run` waits for its workload to exit on the forwarded signal. */
@@ -92,16 +93,13 @@ int tracer_check_env(struct tracer_error *e)
 	return features_check(e->msg, sizeof(e->msg));
 }
 
+/* libbpf's messages at concur's levels: its warnings always, info with -v, debug with -vv. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
-}
+	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
+			      level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG;
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level, (void)fmt, (void)ap;
-	return 0;
+	return ours > log_max_level ? 0 : vfprintf(stderr, fmt, ap);
 }
 
 static void install_signals(void)
@@ -220,6 +218,7 @@ static int on_maps_event(void *ctx, void *data, size_t size)
 
 static int read_maps(uint32_t pid, void *ctx)
 {
+	pr_debug("reading the memory map of process %u", pid);
 	return symbolizer__snapshot(ctx, pid);
 }
 
@@ -283,9 +282,8 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 		return fail(e, err, "cannot attach the BPF programs: %s", strerror(-err));
 	err = s->o->stacks ? attach_sampler(s, e) : 0;
 	/* Benchmarks wait for this line before they start their workload. */
-	if (!err && s->o->verbose)
-		fprintf(stderr, "concur: probes attached %.1f ms after start\n",
-			(now_ns() - s->started) / 1e6);
+	if (!err)
+		pr_info("probes attached %.1f ms after start", (now_ns() - s->started) / 1e6);
 	return err;
 }
 
@@ -550,6 +548,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
 	enrich_profile(p, s->o->mode, s->sym, &child);
 	profile__finish(p);
+	pr_info("read %zu processes, %zu threads, %zu stacks, %zu futex waits in a %.2f s window",
+		p->nprocs, p->nthreads, p->nstacks, p->nfutexes, p->window_ns / 1e9);
 	err = s->o->stacks ? profile__check_unwinding(p) : 0;
 	return err ? fail(e, err, "cannot check the stacks: %s", strerror(-err)) : 0;
 }
@@ -582,7 +582,7 @@ int tracer_record(const struct tracer_opts *o, struct profile **out, struct trac
 	int err;
 
 	e->exit_code = 1;
-	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	libbpf_set_print(libbpf_print);
 	install_signals();
 	p = profile__new(o->mode, NULL);
 	if (!p)

@@ -16,7 +16,6 @@ struct tracer_opts {
 	uint64_t duration_ns;	/* attach: 0 for until interrupted or the targets exit */
 	bool follow_children;	/* attach --children; always on for run */
 	bool keep_root;
-	bool verbose;
 	bool status_line;
 	bool stacks;		/* off-CPU stacks and on-CPU sampling */
 	uint32_t sample_hz;
