@@ -520,6 +520,34 @@ Test(pprof, empty_profile_is_valid)
 	profile__free(p);
 }
 
+/* pid 0 (the idle task) is a number label of 0: it must still reach the reader. */
+Test(pprof, number_labels_of_zero_are_kept)
+{
+	struct profile *p = profile__new(MODE_ATTACH, NULL);
+	struct stack st = { .pid = 0, .tid = 0, .cat = CAT_CPU, .ns = 1, .count = 1 };
+	const struct label *l;
+	struct decoded *d;
+
+	cr_assert_not_null(p);
+	st.nframes = 1;
+	st.frames = calloc(1, sizeof(*st.frames));
+	st.frames[0].name = profile__intern(p, "do_idle");
+	st.frames[0].module = profile__intern(p, "[kernel]");
+	st.frames[0].kernel = true;
+	cr_assert_eq(profile__add_stack(p, &st), 0);
+	d = decode_profile(p);
+	cr_assert_eq(d->nsamples, 1);
+	l = find_label(d, &d->samples[0], "pid");
+	cr_assert_not_null(l, "no pid label");
+	cr_expect(l->has_num && l->num == 0);
+	l = find_label(d, &d->samples[0], "tid");
+	cr_assert_not_null(l, "no tid label");
+	cr_expect(l->has_num && l->num == 0);
+	cr_expect_null(find_label(d, &d->samples[0], "thread"), "no comm, no thread label");
+	free_decoded(d);
+	profile__free(p);
+}
+
 /* Many stacks over few names: the tables must stay small, every sample intact. */
 Test(pprof, many_stacks_share_functions)
 {

@@ -1,132 +1,78 @@
 // SPDX-License-Identifier: MIT
 /*
- * pprof output: the profile.proto message, encoded by hand and gzip-compressed with zlib.
+ * pprof output: the Profile message of profile.proto (our subset: user/render/profile.proto),
+ * built as protobuf-c structs, packed by protobuf-c and gzip-compressed with zlib.
  *
- * Samples are encoded as they are built, straight into the output buffer; the tables they
- * refer to (strings, functions, locations, mappings) are deduplicated in hash maps on the
- * way and appended after them, which protobuf allows since fields may come in any order.
+ * The tables samples refer to (strings, functions, locations, mappings) are deduplicated in
+ * GLib hash tables as the samples are built. GLib aborts when memory runs out; only the packed
+ * message, the one allocation as large as the output, is allowed to fail.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
+#include <glib.h>
 #include <zlib.h>
 #include "out_pprof.h"
-
-/* Field numbers of profile.proto (github.com/google/pprof/proto/profile.proto). */
-enum {
-	PROFILE_SAMPLE_TYPE = 1,
-	PROFILE_SAMPLE = 2,
-	PROFILE_MAPPING = 3,
-	PROFILE_LOCATION = 4,
-	PROFILE_FUNCTION = 5,
-	PROFILE_STRING_TABLE = 6,
-	PROFILE_DURATION_NANOS = 10,
-	PROFILE_PERIOD_TYPE = 11,
-	PROFILE_PERIOD = 12,
-	PROFILE_COMMENT = 13,
-	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
-};
-enum { VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2 };
-enum { SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3 };
-enum { LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3 };
-enum { MAPPING_ID = 1, MAPPING_FILENAME = 5, MAPPING_HAS_FUNCTIONS = 7 };
-enum { LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4 };
-enum { LINE_FUNCTION_ID = 1 };
-enum { FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4 };
-
-enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+#include "profile.pb-c.h"
 
 #define KERNEL_MODULE "[kernel]"
 #define CONCUR_MODULE "[concur]"	/* the pseudo module of the category root frames */
 #define UNKNOWN "[unknown]"
 #define GZ_CHUNK (64 * 1024)
+#define NVALUES 2			/* samples/count, time/nanoseconds */
+#define NLABELS 5			/* category, pid, tid, thread, process */
 
-/* A growable byte buffer; an allocation failure is remembered and reported at the end. */
-struct pbuf {
-	uint8_t *d;
-	size_t len, cap;
-	bool oom;
+/* A function, with the mapping its locations take (pprof puts it on the location). */
+struct func {
+	Perftools__Profiles__Function msg;
+	uint64_t mapping;
 };
 
-static bool pb_reserve(struct pbuf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	uint8_t *d;
-
-	if (b->oom)
-		return false;
-	if (b->len + n <= b->cap)
-		return true;
-	while (cap < b->len + n)
-		cap *= 2;
-	d = realloc(b->d, cap);
-	if (!d) {
-		b->oom = true;
-		return false;
-	}
-	b->d = d;
-	b->cap = cap;
-	return true;
-}
-
-static void pb_raw(struct pbuf *b, const void *s, size_t n)
-{
-	if (n && pb_reserve(b, n)) {
-		memcpy(b->d + b->len, s, n);
-		b->len += n;
-	}
-}
-
-static void pb_varint(struct pbuf *b, uint64_t v)
-{
-	if (!pb_reserve(b, 10))
-		return;
-	while (v >= 0x80) {
-		b->d[b->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->d[b->len++] = (uint8_t)v;
-}
-
-static void pb_key(struct pbuf *b, unsigned int field, unsigned int wire)
-{
-	pb_varint(b, (uint64_t)field << 3 | wire);
-}
-
-/* proto3 leaves zero scalars out: readers take an absent field as 0. */
-static void pb_uint(struct pbuf *b, unsigned int field, uint64_t v)
-{
-	if (!v)
-		return;
-	pb_key(b, field, WIRE_VARINT);
-	pb_varint(b, v);
-}
-
-static void pb_bytes(struct pbuf *b, unsigned int field, const void *s, size_t n)
-{
-	pb_key(b, field, WIRE_LEN);
-	pb_varint(b, n);
-	pb_raw(b, s, n);
-}
-
-/* Appends sub (a nested message or a packed array) as a field of b and empties sub. */
-static void pb_sub(struct pbuf *b, unsigned int field, struct pbuf *sub)
-{
-	pb_bytes(b, field, sub->d, sub->len);
-	b->oom |= sub->oom;
-	sub->len = 0;
-	sub->oom = false;
-}
-
-/* An open-addressing hash map from up to three integers to a nonzero id. */
-struct slot {
-	uint64_t a, b, c;
-	uint32_t id;	/* 0: empty */
+/* A location and its one line. */
+struct loc {
+	Perftools__Profiles__Location msg;
+	Perftools__Profiles__Line line;
+	Perftools__Profiles__Line *lines[1];
 };
 
-struct idmap {
-	struct slot *s;
-	size_t mask, n;
+/* The labels of one (pid, tid, category): every stack of it shares them. */
+struct labels {
+	Perftools__Profiles__Label label[NLABELS];
+	Perftools__Profiles__Label *ptrs[NLABELS];
+	size_t n;
+};
+
+/* A sample and its arrays in one allocation. */
+struct sample {
+	Perftools__Profiles__Sample msg;
+	int64_t value[NVALUES];
+	uint64_t loc[];		/* the frames' locations, leaf first, then the category's */
+};
+
+struct pprof {
+	const struct profile *p;
+	GPtrArray *strings;		/* string_table: the text stays where it is */
+	GHashTable *str_ids;		/* text -> id + 1 */
+	GStringChunk *comm_text;	/* NUL-terminated copies of the comm fields */
+	/* (name, module, address) pointers: one probe per frame as the profile interns names */
+	GHashTable *locs_by_frame;
+	GHashTable *locs_by_key;	/* (function id, address): by content */
+	GHashTable *funcs_by_str;	/* (name, file) string ids */
+	GHashTable *maps_by_file;	/* (file string id) */
+	GHashTable *comms;		/* (pid << 32 | tid, 0) threads, (pid, 1) processes */
+	GHashTable *label_sets;		/* (pid, tid, category) -> struct labels */
+	GPtrArray *samples, *mappings, *locs, *funcs;
+	uint64_t cat_loc[CAT_MAX];
+	const struct stack *prev;	/* the last stack written, its locations in prev_loc */
+	const uint64_t *prev_loc;
+	uint32_t s_category, s_pid, s_tid, s_thread, s_process;
+	Perftools__Profiles__ValueType types[NVALUES], period_type;
+	Perftools__Profiles__ValueType *type_ptrs[NVALUES];
+	int64_t comment;
+};
+
+/* A hash table key of up to three integers. */
+struct key {
+	uint64_t v[3];
 };
 
 static uint64_t mix64(uint64_t h)
@@ -138,243 +84,136 @@ static uint64_t mix64(uint64_t h)
 	return h ^ (h >> 33);
 }
 
-static struct slot *probe(struct slot *s, size_t mask, uint64_t a, uint64_t b, uint64_t c)
+static guint key_hash(gconstpointer p)
 {
-	size_t i = mix64(a ^ mix64(b ^ mix64(c))) & mask;
+	const struct key *k = p;
 
-	while (s[i].id && (s[i].a != a || s[i].b != b || s[i].c != c))
-		i = (i + 1) & mask;
-	return &s[i];
+	return mix64(k->v[0] ^ mix64(k->v[1] ^ mix64(k->v[2])));
 }
 
-static int idmap_grow(struct idmap *m)
+static gboolean key_equal(gconstpointer a, gconstpointer b)
 {
-	size_t cap = m->s ? (m->mask + 1) * 2 : 1024, i;
-	struct slot *s = calloc(cap, sizeof(*s));
-
-	if (!s)
-		return -ENOMEM;
-	for (i = 0; m->s && i <= m->mask; i++)
-		if (m->s[i].id)
-			*probe(s, cap - 1, m->s[i].a, m->s[i].b, m->s[i].c) = m->s[i];
-	free(m->s);
-	m->s = s;
-	m->mask = cap - 1;
-	return 0;
+	return !memcmp(a, b, sizeof(struct key));
 }
 
-/*
- * The slot of (a, b, c); a new one has id 0 and the caller must give it an id. Kept at most
- * half full so probes stay short. NULL when out of memory.
- */
-static struct slot *idmap_slot(struct idmap *m, uint64_t a, uint64_t b, uint64_t c)
+/* A table from keys to ids (values not owned) or to blocks freed with it (free_value). */
+static GHashTable *key_table(GDestroyNotify free_value)
 {
-	struct slot *s;
-
-	if ((!m->s || (m->n + 1) * 2 > m->mask + 1) && idmap_grow(m))
-		return NULL;
-	s = probe(m->s, m->mask, a, b, c);
-	if (!s->id) {
-		s->a = a;
-		s->b = b;
-		s->c = c;
-		m->n++;
-	}
-	return s;
+	return g_hash_table_new_full(key_hash, key_equal, g_free, free_value);
 }
 
-/* The id of (a, b, c), 0 when absent; never inserts. */
-static uint32_t idmap_find(const struct idmap *m, uint64_t a, uint64_t b, uint64_t c)
+/* The value of (a, b, c); NULL (id 0) when absent. */
+static void *key_find(GHashTable *t, uint64_t a, uint64_t b, uint64_t c)
 {
-	return m->s ? probe(m->s, m->mask, a, b, c)->id : 0;
+	struct key k = { { a, b, c } };
+
+	return g_hash_table_lookup(t, &k);
 }
 
-/* string_table: entry i is id i; the bytes stay where they are (the profile, literals). */
-struct str {
-	const char *s;
-	size_t len;
-	uint64_t hash;
-};
-
-struct strings {
-	struct str *v;
-	size_t n, cap;
-	uint32_t *slots;	/* index + 1 into v, 0: empty */
-	size_t mask;
-};
-
-struct func {
-	uint32_t name, file;	/* string ids */
-	uint32_t mapping;
-};
-
-struct loc {
-	uint32_t func, mapping;
-	uint64_t addr;
-};
-
-struct locs {
-	uint32_t *v;
-	size_t cap;
-};
-
-struct pprof {
-	const struct profile *p;
-	struct strings str;
-	/* (name, module, address) pointers: one probe per frame as the profile interns names */
-	struct idmap locs_by_frame;
-	struct idmap locs_by_key;	/* (function id, address): by content */
-	struct idmap funcs_by_str;	/* (name, file) string ids */
-	struct idmap maps_by_file;	/* (file string id) */
-	struct idmap comms;		/* (pid << 32 | tid, 0) threads, (pid, 1) processes */
-	struct func *funcs;
-	size_t nfuncs, capfuncs;
-	struct loc *locs;
-	size_t nlocs, caplocs;
-	uint32_t *maps;			/* file string id per mapping */
-	size_t nmaps, capmaps;
-	uint32_t cat_loc[CAT_MAX];
-	const struct stack *prev;	/* the last stack written, its locations in cur */
-	struct locs cur, spare;
-	uint32_t s_category, s_pid, s_tid, s_thread, s_process;
-	struct pbuf out, msg, sub;
-};
-
-/* Makes room for element n. */
-static int grow_array(void **v, size_t *cap, size_t n, size_t size)
+static void key_add(GHashTable *t, uint64_t a, uint64_t b, uint64_t c, void *v)
 {
-	size_t ncap = *cap ? *cap : 256;
-	void *nv;
+	struct key k = { { a, b, c } };
 
-	if (n < *cap)
-		return 0;
-	while (ncap <= n)
-		ncap *= 2;
-	nv = realloc(*v, ncap * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
+	g_hash_table_insert(t, g_memdup2(&k, sizeof(k)), v);
 }
 
-static uint64_t hash_bytes(const char *s, size_t len)
+static uint64_t id_find(GHashTable *t, uint64_t a, uint64_t b, uint64_t c)
 {
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return h;
+	return GPOINTER_TO_SIZE(key_find(t, a, b, c));
 }
 
-static uint32_t *str_probe(const struct strings *t, const char *s, size_t len, uint64_t hash)
+static uint64_t id_add(GHashTable *t, uint64_t a, uint64_t b, uint64_t c, uint64_t id)
 {
-	size_t i = mix64(hash) & t->mask;
-	const struct str *e;
-
-	for (; t->slots[i]; i = (i + 1) & t->mask) {
-		e = &t->v[t->slots[i] - 1];
-		if (e->hash == hash && e->len == len && !memcmp(e->s, s, len))
-			break;
-	}
-	return &t->slots[i];
+	key_add(t, a, b, c, GSIZE_TO_POINTER(id));
+	return id;
 }
 
-static int str_rehash(struct strings *t)
+/* The string id of s, which must outlive the writer. */
+static uint32_t str_id(struct pprof *w, const char *s)
 {
-	size_t cap = t->slots ? (t->mask + 1) * 2 : 1024, i;
-	struct strings nt = *t;
+	void *id = g_hash_table_lookup(w->str_ids, s);
 
-	nt.slots = calloc(cap, sizeof(*nt.slots));
-	if (!nt.slots)
-		return -ENOMEM;
-	nt.mask = cap - 1;
-	for (i = 0; i < t->n; i++)
-		*str_probe(&nt, t->v[i].s, t->v[i].len, t->v[i].hash) = i + 1;
-	free(t->slots);
-	*t = nt;
-	return 0;
+	if (id)
+		return GPOINTER_TO_UINT(id) - 1;
+	g_ptr_array_add(w->strings, (char *)s);
+	g_hash_table_insert(w->str_ids, (char *)s, GUINT_TO_POINTER(w->strings->len));
+	return w->strings->len - 1;
 }
 
-/* The string id of s[0..len); it must outlive the writer. -1 when out of memory. */
-static int64_t strn_id(struct strings *t, const char *s, size_t len)
+static uint64_t mapping_id(struct pprof *w, uint32_t file)
 {
-	uint64_t hash = hash_bytes(s, len);
-	uint32_t *slot;
+	uint64_t id = id_find(w->maps_by_file, file, 0, 0);
+	Perftools__Profiles__Mapping *m;
 
-	if ((!t->slots || (t->n + 1) * 2 > t->mask + 1) && str_rehash(t))
-		return -1;
-	slot = str_probe(t, s, len, hash);
-	if (*slot)
-		return *slot - 1;
-	if (grow_array((void **)&t->v, &t->cap, t->n, sizeof(*t->v)))
-		return -1;
-	t->v[t->n] = (struct str){ .s = s, .len = len, .hash = hash };
-	*slot = ++t->n;
-	return t->n - 1;
-}
-
-static int64_t str_id(struct pprof *w, const char *s)
-{
-	return strn_id(&w->str, s, strlen(s));
-}
-
-static uint32_t mapping_id(struct pprof *w, uint32_t file)
-{
-	struct slot *s = idmap_slot(&w->maps_by_file, file, 0, 0);
-
-	if (!s || s->id)
-		return s ? s->id : 0;
-	if (grow_array((void **)&w->maps, &w->capmaps, w->nmaps, sizeof(*w->maps)))
-		return 0;
-	w->maps[w->nmaps++] = file;
-	return s->id = w->nmaps;
+	if (id)
+		return id;
+	m = g_new(Perftools__Profiles__Mapping, 1);
+	perftools__profiles__mapping__init(m);
+	m->id = w->mappings->len + 1;
+	m->filename = file;
+	/* Names are resolved already: keeps pprof from looking for the binaries. */
+	m->has_functions = true;
+	g_ptr_array_add(w->mappings, m);
+	return id_add(w->maps_by_file, file, 0, 0, m->id);
 }
 
 /* One function per (name, file). */
-static uint32_t function_id(struct pprof *w, const char *name, const char *module)
+static uint64_t function_id(struct pprof *w, const char *name, const char *module)
 {
-	int64_t n = str_id(w, name), m = str_id(w, module);
-	struct slot *s = n < 0 || m < 0 ? NULL : idmap_slot(&w->funcs_by_str, n, m, 0);
+	uint32_t n = str_id(w, name), m = str_id(w, module);
+	uint64_t id = id_find(w->funcs_by_str, n, m, 0);
+	struct func *f;
 
-	if (!s || s->id)
-		return s ? s->id : 0;
-	if (grow_array((void **)&w->funcs, &w->capfuncs, w->nfuncs, sizeof(*w->funcs)))
-		return 0;
-	w->funcs[w->nfuncs] = (struct func){ .name = n, .file = m, .mapping = mapping_id(w, m) };
-	if (!w->funcs[w->nfuncs].mapping)
-		return 0;
-	return s->id = ++w->nfuncs;
+	if (id)
+		return id;
+	f = g_new(struct func, 1);
+	perftools__profiles__function__init(&f->msg);
+	f->msg.id = w->funcs->len + 1;
+	f->msg.name = f->msg.system_name = n;
+	f->msg.filename = m;
+	f->mapping = mapping_id(w, m);
+	g_ptr_array_add(w->funcs, &f->msg);
+	return id_add(w->funcs_by_str, n, m, 0, f->msg.id);
 }
 
 /* Locations are one per (function, address): `-granularity=addresses` keeps its meaning. */
-static uint32_t location_id(struct pprof *w, uint32_t func, uint64_t addr)
+static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
 {
-	struct slot *s = func ? idmap_slot(&w->locs_by_key, func, addr, 0) : NULL;
+	uint64_t id = id_find(w->locs_by_key, func, addr, 0);
+	struct loc *l;
 
-	if (!s || s->id)
-		return s ? s->id : 0;
-	if (grow_array((void **)&w->locs, &w->caplocs, w->nlocs, sizeof(*w->locs)))
-		return 0;
-	w->locs[w->nlocs] = (struct loc){ func, w->funcs[func - 1].mapping, addr };
-	return s->id = ++w->nlocs;
+	if (id)
+		return id;
+	l = g_new(struct loc, 1);
+	perftools__profiles__location__init(&l->msg);
+	perftools__profiles__line__init(&l->line);
+	l->line.function_id = func;
+	l->lines[0] = &l->line;
+	l->msg.id = w->locs->len + 1;
+	l->msg.mapping_id = ((struct func *)w->funcs->pdata[func - 1])->mapping;
+	l->msg.address = addr;
+	l->msg.n_line = 1;
+	l->msg.line = l->lines;
+	g_ptr_array_add(w->locs, &l->msg);
+	return id_add(w->locs_by_key, func, addr, 0, l->msg.id);
 }
 
 /*
  * The hot path, once per frame: equal names are equal pointers in the profile, so one probe
- * by pointers finds a known location without hashing the bytes; the content maps behind it
+ * by pointers finds a known location without hashing the bytes; the content tables behind it
  * still merge equal names at different addresses.
  */
-static uint32_t frame_loc(struct pprof *w, const struct frame *f)
+static uint64_t frame_loc(struct pprof *w, const struct frame *f)
 {
 	const char *name = f->name && *f->name ? f->name : UNKNOWN;
-	const char *module = f->kernel ? KERNEL_MODULE : f->module && *f->module ? f->module : UNKNOWN;
-	struct slot *s = idmap_slot(&w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip);
+	const char *module = f->kernel ? KERNEL_MODULE :
+			     f->module && *f->module ? f->module : UNKNOWN;
+	uint64_t id = id_find(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip);
 
-	if (!s || s->id)
-		return s ? s->id : 0;
-	return s->id = location_id(w, function_id(w, name, module), f->ip);
+	if (id)
+		return id;
+	id = location_id(w, function_id(w, name, module), f->ip);
+	return id_add(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip, id);
 }
 
 static const char *cat_name(uint32_t cat)
@@ -383,7 +222,7 @@ static const char *cat_name(uint32_t cat)
 }
 
 /* The root frame named after the category, as in the folded output "cat;main;...". */
-static uint32_t cat_loc(struct pprof *w, uint32_t cat)
+static uint64_t cat_loc(struct pprof *w, uint32_t cat)
 {
 	if (cat >= CAT_MAX)
 		return location_id(w, function_id(w, UNKNOWN, CONCUR_MODULE), 0);
@@ -393,27 +232,19 @@ static uint32_t cat_loc(struct pprof *w, uint32_t cat)
 }
 
 /* comm is a fixed array from the kernel: not always NUL-terminated. */
-static int add_comm(struct pprof *w, uint64_t key, uint64_t kind, const char *comm)
+static void add_comm(struct pprof *w, uint64_t key, uint64_t kind, const char *comm)
 {
 	size_t len = strnlen(comm, CONCUR_COMM_LEN);
-	struct slot *s;
-	int64_t id;
+	const char *text;
 
-	if (!len)
-		return 0;
-	s = idmap_slot(&w->comms, key, kind, 0);
-	if (!s)
-		return -ENOMEM;
-	if (s->id)
-		return 0;	/* a reused tid: the first thread's name stands */
-	id = strn_id(&w->str, comm, len);
-	if (id < 0)
-		return -ENOMEM;
-	s->id = id;
-	return 0;
+	/* A reused tid: the first thread's name stands. */
+	if (!len || id_find(w->comms, key, kind, 0))
+		return;
+	text = g_string_chunk_insert_len(w->comm_text, comm, len);
+	id_add(w->comms, key, kind, 0, str_id(w, text));
 }
 
-static int index_comms(struct pprof *w)
+static void index_comms(struct pprof *w)
 {
 	const struct profile *p = w->p;
 	const struct thread *a;
@@ -421,43 +252,48 @@ static int index_comms(struct pprof *w)
 
 	for (i = 0; i < p->nthreads; i++) {
 		a = &p->threads[i];
-		if (add_comm(w, (uint64_t)a->pid << 32 | a->tid, 0, a->comm))
-			return -ENOMEM;
+		add_comm(w, (uint64_t)a->pid << 32 | a->tid, 0, a->comm);
 	}
 	for (i = 0; i < p->nprocs; i++)
-		if (add_comm(w, p->procs[i].pid, 1, p->procs[i].comm))
-			return -ENOMEM;
-	return 0;
+		add_comm(w, p->procs[i].pid, 1, p->procs[i].comm);
 }
 
-static uint32_t comm_id(const struct pprof *w, uint64_t key, uint64_t kind)
+/* Appends the label key = v to ls; a string label of "" is left out, a number never is. */
+static void add_label(struct labels *ls, uint32_t key, bool num, uint64_t v)
 {
-	return idmap_find(&w->comms, key, kind, 0);
-}
+	Perftools__Profiles__Label *l = &ls->label[ls->n];
 
-static void label(struct pprof *w, uint32_t key, bool num, uint64_t v)
-{
 	if (!num && !v)
 		return;		/* an empty string: no label rather than a label without value */
-	pb_uint(&w->sub, LABEL_KEY, key);
-	/* A number is written even when 0: a label with neither str nor num is dropped. */
-	pb_key(&w->sub, num ? LABEL_NUM : LABEL_STR, WIRE_VARINT);
-	pb_varint(&w->sub, v);
-	pb_sub(&w->msg, SAMPLE_LABEL, &w->sub);
+	perftools__profiles__label__init(l);
+	l->key = key;
+	/* A oneof member goes on the wire even when 0: a label with neither is dropped. */
+	l->value_case = num ? PERFTOOLS__PROFILES__LABEL__VALUE_NUM :
+			      PERFTOOLS__PROFILES__LABEL__VALUE_STR;
+	if (num)
+		l->num = v;
+	else
+		l->str = v;
+	ls->ptrs[ls->n++] = l;
 }
 
-static int write_labels(struct pprof *w, const struct stack *st)
+/* The labels of st's thread and category, made once and shared by its samples. */
+static void set_labels(struct pprof *w, const struct stack *st, Perftools__Profiles__Sample *s)
 {
-	int64_t cat = str_id(w, cat_name(st->cat));
+	struct labels *ls = key_find(w->label_sets, st->pid, st->tid, st->cat);
 
-	if (cat < 0)
-		return -ENOMEM;
-	label(w, w->s_category, false, cat);
-	label(w, w->s_pid, true, st->pid);
-	label(w, w->s_tid, true, st->tid);
-	label(w, w->s_thread, false, comm_id(w, (uint64_t)st->pid << 32 | st->tid, 0));
-	label(w, w->s_process, false, comm_id(w, st->pid, 1));
-	return 0;
+	if (!ls) {
+		ls = g_new0(struct labels, 1);
+		add_label(ls, w->s_category, false, str_id(w, cat_name(st->cat)));
+		add_label(ls, w->s_pid, true, st->pid);
+		add_label(ls, w->s_tid, true, st->tid);
+		add_label(ls, w->s_thread, false,
+			  id_find(w->comms, (uint64_t)st->pid << 32 | st->tid, 0, 0));
+		add_label(ls, w->s_process, false, id_find(w->comms, st->pid, 1, 0));
+		key_add(w->label_sets, st->pid, st->tid, st->cat, ls);
+	}
+	s->n_label = ls->n;
+	s->label = ls->ptrs;
 }
 
 static bool same_frame(const struct frame *a, const struct frame *b)
@@ -467,153 +303,105 @@ static bool same_frame(const struct frame *a, const struct frame *b)
 }
 
 /*
- * The location of every frame, root first, into w->cur. Stacks of a thread share their
- * roots (main, start_thread...): the prefix equal to the previous stack's is not looked up.
+ * The location of every frame into loc, leaf first. Stacks of a thread share their roots
+ * (main, start_thread...): the prefix equal to the previous stack's is not looked up.
  */
-static int stack_locs(struct pprof *w, const struct stack *st)
+static void stack_locs(struct pprof *w, const struct stack *st, uint64_t *loc)
 {
 	const struct stack *prev = w->prev;
-	struct locs cur = w->spare;
-	uint32_t i = 0;
+	uint32_t n = st->nframes, i = 0;
 
-	if (grow_array((void **)&cur.v, &cur.cap, st->nframes, sizeof(*cur.v)))
-		return -ENOMEM;
-	for (; prev && i < st->nframes && i < prev->nframes; i++) {
+	for (; prev && i < n && i < prev->nframes; i++) {
 		if (!same_frame(&st->frames[i], &prev->frames[i]))
 			break;
-		cur.v[i] = w->cur.v[i];
+		loc[n - 1 - i] = w->prev_loc[prev->nframes - 1 - i];
 	}
-	w->spare = w->cur;
-	w->cur = cur;
+	for (; i < n; i++)
+		loc[n - 1 - i] = frame_loc(w, &st->frames[i]);
 	w->prev = st;
-	for (; i < st->nframes; i++)
-		if (!(cur.v[i] = frame_loc(w, &st->frames[i])))
-			return -ENOMEM;
-	return 0;
+	w->prev_loc = loc;
 }
 
-static int write_sample(struct pprof *w, const struct stack *st)
+static void add_sample(struct pprof *w, const struct stack *st)
 {
-	uint32_t i, loc;
+	struct sample *s = g_malloc(sizeof(*s) + (st->nframes + 1) * sizeof(*s->loc));
 
-	if (stack_locs(w, st))
-		return -ENOMEM;
-	/* pprof lists the leaf first; the profile's frames run from the root. */
-	for (i = st->nframes; i-- > 0;)
-		pb_varint(&w->sub, w->cur.v[i]);
-	loc = cat_loc(w, st->cat);
-	if (!loc)
-		return -ENOMEM;
-	pb_varint(&w->sub, loc);
-	pb_sub(&w->msg, SAMPLE_LOCATION_ID, &w->sub);
-	pb_varint(&w->sub, st->count);
-	pb_varint(&w->sub, st->ns);
-	pb_sub(&w->msg, SAMPLE_VALUE, &w->sub);
-	if (write_labels(w, st))
-		return -ENOMEM;
-	pb_sub(&w->out, PROFILE_SAMPLE, &w->msg);
-	return 0;
+	perftools__profiles__sample__init(&s->msg);
+	stack_locs(w, st, s->loc);
+	s->loc[st->nframes] = cat_loc(w, st->cat);
+	s->msg.n_location_id = st->nframes + 1;
+	s->msg.location_id = s->loc;
+	s->value[0] = st->count;
+	s->value[1] = st->ns;
+	s->msg.n_value = NVALUES;
+	s->msg.value = s->value;
+	set_labels(w, st, &s->msg);
+	g_ptr_array_add(w->samples, &s->msg);
 }
 
-static void write_value_type(struct pprof *w, unsigned int field, const char *type,
-			     const char *unit)
+static void value_type(struct pprof *w, Perftools__Profiles__ValueType *vt, const char *type,
+		       const char *unit)
 {
-	int64_t t = str_id(w, type), u = str_id(w, unit);
-
-	if (t < 0 || u < 0) {
-		w->out.oom = true;
-		return;
-	}
-	pb_uint(&w->sub, VALUE_TYPE_TYPE, t);
-	pb_uint(&w->sub, VALUE_TYPE_UNIT, u);
-	pb_sub(&w->out, field, &w->sub);
+	perftools__profiles__value_type__init(vt);
+	vt->type = str_id(w, type);
+	vt->unit = str_id(w, unit);
 }
 
-static void write_tables(struct pprof *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->nmaps; i++) {
-		pb_uint(&w->msg, MAPPING_ID, i + 1);
-		pb_uint(&w->msg, MAPPING_FILENAME, w->maps[i]);
-		/* Names are resolved already: keeps pprof from looking for the binaries. */
-		pb_uint(&w->msg, MAPPING_HAS_FUNCTIONS, 1);
-		pb_sub(&w->out, PROFILE_MAPPING, &w->msg);
-	}
-	for (i = 0; i < w->nlocs; i++) {
-		pb_uint(&w->msg, LOCATION_ID, i + 1);
-		pb_uint(&w->msg, LOCATION_MAPPING_ID, w->locs[i].mapping);
-		pb_uint(&w->msg, LOCATION_ADDRESS, w->locs[i].addr);
-		pb_uint(&w->sub, LINE_FUNCTION_ID, w->locs[i].func);
-		pb_sub(&w->msg, LOCATION_LINE, &w->sub);
-		pb_sub(&w->out, PROFILE_LOCATION, &w->msg);
-	}
-	for (i = 0; i < w->nfuncs; i++) {
-		pb_uint(&w->msg, FUNCTION_ID, i + 1);
-		pb_uint(&w->msg, FUNCTION_NAME, w->funcs[i].name);
-		pb_uint(&w->msg, FUNCTION_SYSTEM_NAME, w->funcs[i].name);
-		pb_uint(&w->msg, FUNCTION_FILENAME, w->funcs[i].file);
-		pb_sub(&w->out, PROFILE_FUNCTION, &w->msg);
-	}
-}
-
-static int write_header(struct pprof *w)
+/* The Profile message over the tables; it points into w. */
+static void fill_profile(struct pprof *w, Perftools__Profiles__Profile *pb)
 {
 	const struct profile *p = w->p;
-	int64_t time, comment;
-
-	write_value_type(w, PROFILE_SAMPLE_TYPE, "samples", "count");
-	write_value_type(w, PROFILE_SAMPLE_TYPE, "time", "nanoseconds");
-	write_value_type(w, PROFILE_PERIOD_TYPE, "cpu", "nanoseconds");
-	if (p->sample_hz)
-		pb_uint(&w->out, PROFILE_PERIOD, 1000000000ull / p->sample_hz);
-	pb_uint(&w->out, PROFILE_DURATION_NANOS, p->window_ns);
-	time = str_id(w, "time");
-	comment = str_id(w, "concur " CONCUR_VERSION);
-	if (time < 0 || comment < 0)
-		return -ENOMEM;
-	pb_uint(&w->out, PROFILE_DEFAULT_SAMPLE_TYPE, time);
-	pb_key(&w->out, PROFILE_COMMENT, WIRE_VARINT);
-	pb_varint(&w->out, comment);
-	return 0;
-}
-
-static int init_strings(struct pprof *w)
-{
-	static const char *const keys[] = { "", "category", "pid", "tid", "thread", "process" };
-	int64_t ids[6];
 	int i;
 
-	/* string_table[0] must be "": interned first. */
-	for (i = 0; i < 6; i++)
-		if ((ids[i] = str_id(w, keys[i])) < 0)
-			return -ENOMEM;
-	w->s_category = ids[1];
-	w->s_pid = ids[2];
-	w->s_tid = ids[3];
-	w->s_thread = ids[4];
-	w->s_process = ids[5];
-	return 0;
+	perftools__profiles__profile__init(pb);
+	value_type(w, &w->types[0], "samples", "count");
+	value_type(w, &w->types[1], "time", "nanoseconds");
+	value_type(w, &w->period_type, "cpu", "nanoseconds");
+	for (i = 0; i < NVALUES; i++)
+		w->type_ptrs[i] = &w->types[i];
+	pb->n_sample_type = NVALUES;
+	pb->sample_type = w->type_ptrs;
+	pb->period_type = &w->period_type;
+	if (p->sample_hz)
+		pb->period = 1000000000ull / p->sample_hz;
+	pb->duration_nanos = p->window_ns;
+	pb->default_sample_type = str_id(w, "time");
+	w->comment = str_id(w, "concur " CONCUR_VERSION);
+	pb->n_comment = 1;
+	pb->comment = &w->comment;
+	pb->n_sample = w->samples->len;
+	pb->sample = (Perftools__Profiles__Sample **)w->samples->pdata;
+	pb->n_mapping = w->mappings->len;
+	pb->mapping = (Perftools__Profiles__Mapping **)w->mappings->pdata;
+	pb->n_location = w->locs->len;
+	pb->location = (Perftools__Profiles__Location **)w->locs->pdata;
+	pb->n_function = w->funcs->len;
+	pb->function = (Perftools__Profiles__Function **)w->funcs->pdata;
+	/* Last: the header above interns strings too. */
+	pb->n_string_table = w->strings->len;
+	pb->string_table = (char **)w->strings->pdata;
 }
 
-static int build(struct pprof *w)
+static void init_strings(struct pprof *w)
+{
+	/* string_table[0] must be "": interned first. */
+	str_id(w, "");
+	w->s_category = str_id(w, "category");
+	w->s_pid = str_id(w, "pid");
+	w->s_tid = str_id(w, "tid");
+	w->s_thread = str_id(w, "thread");
+	w->s_process = str_id(w, "process");
+}
+
+static void build(struct pprof *w, Perftools__Profiles__Profile *pb)
 {
 	size_t i;
-	int err;
 
-	err = init_strings(w);
-	if (!err)
-		err = index_comms(w);
-	for (i = 0; !err && i < w->p->nstacks; i++)
-		err = write_sample(w, &w->p->stacks[i]);
-	if (!err)
-		err = write_header(w);
-	if (err)
-		return err;
-	write_tables(w);
-	for (i = 0; i < w->str.n; i++)
-		pb_bytes(&w->out, PROFILE_STRING_TABLE, w->str.v[i].s, w->str.v[i].len);
-	return w->out.oom || w->msg.oom || w->sub.oom ? -ENOMEM : 0;
+	init_strings(w);
+	index_comms(w);
+	for (i = 0; i < w->p->nstacks; i++)
+		add_sample(w, &w->p->stacks[i]);
+	fill_profile(w, pb);
 }
 
 static int deflate_to(z_stream *z, FILE *f, int flush)
@@ -657,36 +445,68 @@ static int gzip_to(const uint8_t *buf, size_t len, FILE *f)
 	return err;
 }
 
+/* Packs pb and writes it gzipped to f. */
+static int pack_to(const Perftools__Profiles__Profile *pb, FILE *f)
+{
+	size_t len = perftools__profiles__profile__get_packed_size(pb);
+	uint8_t *buf = g_try_malloc(len);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;	/* never 0 bytes: the sample types are always there */
+	perftools__profiles__profile__pack(pb, buf);
+	err = gzip_to(buf, len, f);
+	g_free(buf);
+	return err;
+}
+
+static void init(struct pprof *w, const struct profile *p)
+{
+	memset(w, 0, sizeof(*w));
+	w->p = p;
+	w->strings = g_ptr_array_new();
+	w->str_ids = g_hash_table_new(g_str_hash, g_str_equal);
+	w->comm_text = g_string_chunk_new(1024);
+	w->locs_by_frame = key_table(NULL);
+	w->locs_by_key = key_table(NULL);
+	w->funcs_by_str = key_table(NULL);
+	w->maps_by_file = key_table(NULL);
+	w->comms = key_table(NULL);
+	w->label_sets = key_table(g_free);
+	/* Each element's message is the first member of its block: g_free frees the block. */
+	w->samples = g_ptr_array_new_with_free_func(g_free);
+	w->mappings = g_ptr_array_new_with_free_func(g_free);
+	w->locs = g_ptr_array_new_with_free_func(g_free);
+	w->funcs = g_ptr_array_new_with_free_func(g_free);
+}
+
 static void release(struct pprof *w)
 {
-	free(w->str.v);
-	free(w->str.slots);
-	free(w->locs_by_frame.s);
-	free(w->funcs_by_str.s);
-	free(w->locs_by_key.s);
-	free(w->maps_by_file.s);
-	free(w->comms.s);
-	free(w->funcs);
-	free(w->locs);
-	free(w->maps);
-	free(w->cur.v);
-	free(w->spare.v);
-	free(w->out.d);
-	free(w->msg.d);
-	free(w->sub.d);
+	g_ptr_array_unref(w->strings);
+	g_hash_table_destroy(w->str_ids);
+	g_string_chunk_free(w->comm_text);
+	g_hash_table_destroy(w->locs_by_frame);
+	g_hash_table_destroy(w->locs_by_key);
+	g_hash_table_destroy(w->funcs_by_str);
+	g_hash_table_destroy(w->maps_by_file);
+	g_hash_table_destroy(w->comms);
+	g_hash_table_destroy(w->label_sets);
+	g_ptr_array_unref(w->samples);
+	g_ptr_array_unref(w->mappings);
+	g_ptr_array_unref(w->locs);
+	g_ptr_array_unref(w->funcs);
 }
 
 int write_pprof(const struct profile *p, const struct advice *a, FILE *f)
 {
+	Perftools__Profiles__Profile pb;
 	struct pprof w;
 	int err;
 
 	(void)a;
-	memset(&w, 0, sizeof(w));
-	w.p = p;
-	err = build(&w);
-	if (!err)
-		err = gzip_to(w.out.d, w.out.len, f);
+	init(&w, p);
+	build(&w, &pb);
+	err = pack_to(&pb, f);
 	release(&w);
 	if (!err && ferror(f))
 		err = -EIO;

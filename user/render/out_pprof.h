@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* pprof output (profile.proto, gzip-compressed), for `go tool pprof` and friends. */
+/*
+ * pprof output (github.com/google/pprof proto/profile.proto, gzip-compressed), for
+ * `go tool pprof` and friends. The subset written is user/render/profile.proto.
+ */
 #ifndef CONCUR_OUT_PPROF_H
 #define CONCUR_OUT_PPROF_H
 
@@ -11,7 +14,8 @@
  * default). The category is the root frame of every stack (a function named after it, in
  * the pseudo module "[concur]") and a string label "category"; labels "pid" and "tid"
  * (numbers), "thread" and "process" (comm names) say whose stack it is.
- * The advice is not shown. Returns 0 or a negative errno.
+ * The advice is not shown. Returns 0, -EIO when f cannot be written, or -ENOMEM when the
+ * packed message does not fit in memory (smaller allocations abort, as GLib's do).
  */
 int write_pprof(const struct profile *p, const struct advice *a, FILE *f);
 
