@@ -81,7 +81,7 @@ struct args {
 	const char *cmd;
 	bool report;
 	const char *recording;	/* report: the file to read */
-	const char *record_only;	/* an option given that only run and attach take */
+	const char *tracing_opt;	/* an option given that only run and attach take */
 	struct tracer_opts t;
 	uint32_t pids[MAX_PIDS];
 	const char *outputs[MAX_OUTPUTS];
@@ -167,8 +167,8 @@ static void check_report_args(const struct args *a)
 {
 	if (!a->recording)
 		usage_error("report: which recording? (concur report FILE.concur)");
-	if (a->record_only)
-		usage_error("report: %s is for run and attach", a->record_only);
+	if (a->tracing_opt)
+		usage_error("report: %s is for run and attach", a->tracing_opt);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
@@ -184,26 +184,26 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->outputs[a->noutputs++] = arg;
 		break;
 	case 'p':
-		a->record_only = "-p";
+		a->tracing_opt = "-p";
 		return parse_pids(a, arg);
 	case 'd':
-		a->record_only = "-d";
+		a->tracing_opt = "-d";
 		parse_duration(a, arg);
 		break;
 	case 'F':
-		a->record_only = "-F";
+		a->tracing_opt = "-F";
 		parse_hz(a, arg);
 		break;
 	case OPT_NO_STACKS:
-		a->record_only = "--no-stacks";
+		a->tracing_opt = "--no-stacks";
 		a->t.stacks = false;
 		break;
 	case OPT_CHILDREN:
-		a->record_only = "--children";
+		a->tracing_opt = "--children";
 		a->t.follow_children = true;
 		break;
 	case OPT_AS_ROOT:
-		a->record_only = "--as-root";
+		a->tracing_opt = "--as-root";
 		a->t.keep_root = true;
 		break;
 	case 'q':
@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
 	err = tracer_check_env(&e);
 	if (!err)
-		err = tracer_record(&a.t, &p, &e);
+		err = tracer_collect(&a.t, &p, &e);
 	if (err) {
 		fprintf(stderr, "concur: %s\n", e.msg);
 		return e.exit_code;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fixture.h"
+#include "profile/unwind_check.h"
 #include "render/output.h"
 
 static char *render(writer_fn writer, struct profile *p)

@@ -29,9 +29,7 @@ const char *const adv_effect_names[ADV_EFFECT_MAX] = {
 
 const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "async" };
 
-/* ---- Scopes ---- */
-
-struct ctx {
+struct adv_ctx {
 	const struct profile *p;	/* finished: threads by pid, tid; procs by pid, start */
 	bool *idle_proc, *idle_whole;	/* per entry of p->threads */
 	const struct stack **by_pid;	/* by pid, cat, frames */
@@ -77,7 +75,7 @@ static int idle_cat(const struct thread *t)
 
 /* Sums the threads idx[0..n) (of p->threads) into the scope: active ones into the split, idle
  * ones counted. */
-static void gather(struct ctx *x, struct adv_scope *sc, struct metrics *m, const size_t *idx,
+static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, const size_t *idx,
 		   size_t n, bool *idle)
 {
 	uint32_t parked[CAT_MAX] = { 0 }, best = 0;
@@ -210,25 +208,25 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 
 	switch (sc->verdict) {
 	case ADV_TOO_SHORT:
-		adv_say(sc->why, "The window (%.1f ms) is too short to advise.", m->window_ns / 1e6);
+		adv_format(sc->why, "The window (%.1f ms) is too short to advise.", m->window_ns / 1e6);
 		break;
 	case ADV_NO_THREADS:
-		adv_say(sc->why, "No thread time was measured.");
+		adv_format(sc->why, "No thread time was measured.");
 		break;
 	case ADV_IDLE:
-		adv_say(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
+		adv_format(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
 		    sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
 		break;
 	case ADV_CPU:
-		adv_say(sc->why, "CPU work: %.0f%% of the active threads' time is on a CPU "
-			     "(%.1f of %d CPUs busy on average).", adv_pc(s), par, m->cpus);
+		adv_format(sc->why, "CPU work: %.0f%% of the active threads' time is on a CPU "
+			     "(%.1f of %d CPUs busy on average).", adv_percent(s), par, m->cpus);
 		break;
 	case ADV_CPU_SATURATED:
 		b = m->share[CAT_CPU] > 0 ?
 			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] : 1;
-		adv_say(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
+		adv_format(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
 			     "%.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
-		    adv_pc(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
+		    adv_percent(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
 		    "with it (the rest is other load)", b);
 		break;
 	case ADV_LOCK:
@@ -236,43 +234,43 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		b = b > m->cpus / (par > 0 ? par : 1) ? m->cpus / (par > 0 ? par : 1) : b;
 		b = b < 1.0 ? 1.0 : b;
 		if (sc->lock.ns && sc->lock.symbol)
-			adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock, most "
+			adv_format(sc->why, "Lock contention: %.0f%% of the time waiting for a lock, most "
 				     "on %s (%s, %u thread%s); less sharing (finer locks, per-thread "
-				     "data) is worth ≤ %.1f×.", adv_pc(s), sc->lock.symbol,
+				     "data) is worth ≤ %.1f×.", adv_percent(s), sc->lock.symbol,
 			    sc->lock.module, sc->lock.threads, sc->lock.threads == 1 ? "" : "s", b);
 		else
-			adv_say(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
+			adv_format(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
 				     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.",
-			    adv_pc(s), b);
+			    adv_percent(s), b);
 		break;
 	case ADV_IO_DISK:
 	case ADV_IO_NET:
 	case ADV_IO_PIPE:
-		adv_say(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.", adv_pc(s),
+		adv_format(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.", adv_percent(s),
 		    cat_names[sc->cat]);
 		break;
 	case ADV_LOOP_SATURATED:
-		adv_say(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
-			     "time.", adv_pc(m->loop_cpu));
+		adv_format(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
+			     "time.", adv_percent(m->loop_cpu));
 		break;
 	case ADV_LOOP_WAITING:
-		adv_say(sc->why, "An event loop waiting for events %.0f%% of the time.", adv_pc(s));
+		adv_format(sc->why, "An event loop waiting for events %.0f%% of the time.", adv_percent(s));
 		break;
 	case ADV_SLEEP:
-		adv_say(sc->why, "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
-		    adv_pc(s));
+		adv_format(sc->why, "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
+		    adv_percent(s));
 		break;
 	case ADV_WAIT:
-		adv_say(sc->why, "Waiting for children %.0f%% of the time: see their advice.", adv_pc(s));
+		adv_format(sc->why, "Waiting for children %.0f%% of the time: see their advice.", adv_percent(s));
 		break;
 	case ADV_OTHER:
 	default:
-		adv_say(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.", adv_pc(s));
+		adv_format(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.", adv_percent(s));
 		break;
 	}
 }
 
-/* ---- Evidence: the heaviest code paths of the bottleneck, active threads only ---- */
+/* Evidence: the heaviest code paths of the bottleneck, active threads only. */
 
 static int cmp_cat_frames(const void *a, const void *b)
 {
@@ -293,7 +291,7 @@ static int cmp_pid_cat_frames(const void *a, const void *b)
 }
 
 /* Whether a thread is idle in the scope (an unknown thread is not). */
-static bool thread_idle(const struct ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
+static bool thread_idle(const struct adv_ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
 {
 	const struct thread *t = x->p->threads;
 	size_t lo = 0, hi = x->p->nthreads, mid;
@@ -308,15 +306,15 @@ static bool thread_idle(const struct ctx *x, uint32_t pid, uint32_t tid, const b
 	return lo < x->p->nthreads && t[lo].pid == pid && t[lo].tid == tid && idle[lo];
 }
 
-static bool stack_idle(const struct ctx *x, const struct stack *st, const bool *idle)
+static bool stack_idle(const struct adv_ctx *x, const struct stack *st, const bool *idle)
 {
 	return thread_idle(x, st->pid, st->tid, idle);
 }
 
-/* ---- Evidence: which futex words the active threads waited on ---- */
+/* Evidence: which futex words the active threads waited on. */
 
 struct futex_filter {
-	const struct ctx *x;
+	const struct adv_ctx *x;
 	const bool *idle;
 };
 
@@ -328,7 +326,7 @@ static bool active_wait(const struct futex_wait *fw, void *arg)
 	return !thread_idle(f->x, fw->pid, fw->tid, f->idle);
 }
 
-static int futex_evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle)
+static int futex_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle)
 {
 	struct futex_filter f = { x, idle };
 	const struct futex_wait *fw = x->p->futexes;
@@ -369,7 +367,7 @@ static void top_insert(struct adv_scope *sc, const struct stack *st, uint64_t ns
 }
 
 /* v[lo, hi) holds one scope's stacks of the category, sorted by frames: merge runs. */
-static void top_stacks(const struct ctx *x, struct adv_scope *sc, const struct stack **v,
+static void top_stacks(const struct adv_ctx *x, struct adv_scope *sc, const struct stack **v,
 		       size_t lo, size_t hi, const bool *idle)
 {
 	size_t i, j;
@@ -419,7 +417,7 @@ static int key_pid_cat(const struct stack *a, const struct stack *b)
 	return key_cat(a, b);
 }
 
-static void evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle)
+static void evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle)
 {
 	struct stack key = { .pid = sc->pid };
 	size_t lo, hi;
@@ -440,8 +438,8 @@ static void evidence(const struct ctx *x, struct adv_scope *sc, const bool *idle
  * The CPUs the scope may use (a process's affinity and cgroup quota, when they were read),
  * its peak parallelism and memory, its switch rate: the context its advice depends on.
  */
-static void machine(const struct ctx *x, struct adv_scope *sc, const struct proc *pr,
-		    const size_t *idx, size_t n)
+static void scope_context(const struct adv_ctx *x, struct adv_scope *sc,
+			  const struct proc *pr, const size_t *idx, size_t n)
 {
 	uint64_t switches = 0;
 	size_t i;
@@ -481,7 +479,7 @@ static void machine(const struct ctx *x, struct adv_scope *sc, const struct proc
  * the classic table's order of overhead: async (no thread per wait), threads, processes
  * (memory and IPC).
  */
-static void rank(struct adv_scope *sc)
+static void choose_first_lever(struct adv_scope *sc)
 {
 	static const enum adv_lever by_cost[] = { ADV_ASYNC, ADV_THREADS, ADV_PROCESSES };
 	size_t i;
@@ -496,15 +494,15 @@ static void rank(struct adv_scope *sc)
 	}
 }
 
-static int scope(struct ctx *x, struct adv_scope *sc, const struct proc *pr, const size_t *idx,
-		 size_t n, bool *idle)
+static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct proc *pr,
+			const size_t *idx, size_t n, bool *idle)
 {
 	struct metrics m = { .window_ns = x->p->window_ns };
 	int err;
 
 	sc->cat = -1;
 	gather(x, sc, &m, idx, n, idle);
-	machine(x, sc, pr, idx, n);
+	scope_context(x, sc, pr, idx, n);
 	m.cpus = sc->cpus;
 	err = futex_evidence(x, sc, idle);
 	if (err)
@@ -513,7 +511,7 @@ static int scope(struct ctx *x, struct adv_scope *sc, const struct proc *pr, con
 	choose(sc, &m);
 	explain(sc, &m);
 	adv_apply_rule(sc, &m);
-	rank(sc);
+	choose_first_lever(sc);
 	if (sc->verdict != ADV_TOO_SHORT)
 		evidence(x, sc, idle);
 	return 0;
@@ -558,7 +556,7 @@ static int by_owner(const void *a, const void *b, void *arg)
 }
 
 /* Each process's scope: its threads are a run of idx once sorted by process. */
-static int advise_procs(struct ctx *x, struct advice *out, size_t *idx)
+static int advise_procs(struct adv_ctx *x, struct advice *out, size_t *idx)
 {
 	const struct profile *p = x->p;
 	size_t i, lo, hi;
@@ -575,7 +573,7 @@ static int advise_procs(struct ctx *x, struct advice *out, size_t *idx)
 		sc->pid = p->procs[i].pid;
 		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
 		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
-		err = scope(x, sc, &p->procs[i], idx + lo, hi - lo, x->idle_proc);
+		err = advise_scope(x, sc, &p->procs[i], idx + lo, hi - lo, x->idle_proc);
 		if (err)
 			return err;
 	}
@@ -584,7 +582,7 @@ static int advise_procs(struct ctx *x, struct advice *out, size_t *idx)
 
 int advise(const struct profile *p, struct advice *out)
 {
-	struct ctx x = { .p = p };
+	struct adv_ctx x = { .p = p };
 	size_t i, *idx = NULL;
 	int err = -ENOMEM;
 
@@ -611,7 +609,7 @@ int advise(const struct profile *p, struct advice *out)
 	rank_procs(p, out->order);
 
 	out->whole.whole = true;
-	err = scope(&x, &out->whole, NULL, idx, p->nthreads, x.idle_whole);
+	err = advise_scope(&x, &out->whole, NULL, idx, p->nthreads, x.idle_whole);
 	out->parallelism = out->whole.parallelism;
 	if (!err)
 		err = advise_procs(&x, out, idx);

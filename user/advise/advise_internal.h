@@ -66,15 +66,15 @@ struct metrics {
 	uint32_t lockers;		/* active threads waiting for locks LOCKER_SHARE of life */
 };
 
+/* Amdahl's law: the speedup of n workers when a share f of the work parallelizes. */
 double adv_amdahl(double f, int n);
-void adv_say(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-struct adv_row *adv_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e, double bound);
-double adv_pc(double share);
-/* Nothing to measure: every row is n/a. */
-void adv_rule_na(struct adv_scope *sc, const char *reason);
-/* Threads of CPython computing in turn, the GIL their wait (measured, or the runtime's lock
- * share when no futex was measured). */
-bool adv_gil_bound(const struct adv_scope *sc, const struct metrics *m);
+/* Formats into an ADV_TEXT field (a verdict's or a row's sentence), truncated to fit. */
+void adv_format(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets lever l's effect and bound; returns the row, for its reason. */
+struct adv_row *adv_set_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
+			    double bound);
+/* A share (0..1) as a percentage. */
+double adv_percent(double share);
 /* The levers' rows for the verdict chosen. */
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m);
 

@@ -12,7 +12,7 @@ double adv_amdahl(double f, int n)
 	return n > 0 ? 1.0 / ((1.0 - f) + f / n) : 1.0;
 }
 
-__attribute__((format(printf, 2, 3))) void adv_say(char *buf, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) void adv_format(char *buf, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -21,7 +21,7 @@ __attribute__((format(printf, 2, 3))) void adv_say(char *buf, const char *fmt, .
 	va_end(ap);
 }
 
-struct adv_row *adv_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
+struct adv_row *adv_set_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
 			   double bound)
 {
 	struct adv_row *r = &sc->rows[l];
@@ -31,20 +31,18 @@ struct adv_row *adv_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect 
 	return r;
 }
 
-double adv_pc(double share)
+double adv_percent(double share)
 {
 	return 100.0 * share;
 }
 
-/* ---- The rules, one per verdict ---- */
-
 /* Nothing to measure: every row is n/a. */
-void adv_rule_na(struct adv_scope *sc, const char *reason)
+static void rule_na(struct adv_scope *sc, const char *reason)
 {
 	int l;
 
 	for (l = 0; l < ADV_LEVER_MAX; l++)
-		adv_say(adv_row(sc, l, ADV_NA, 0)->reason, "%s", reason);
+		adv_format(adv_set_row(sc, l, ADV_NA, 0)->reason, "%s", reason);
 }
 
 /* Same effect and reason on every lever: nothing about concurrency changes this time. */
@@ -53,7 +51,7 @@ static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason
 	int l;
 
 	for (l = 0; l < ADV_LEVER_MAX; l++)
-		adv_say(adv_row(sc, l, e, 0)->reason, "%s", reason);
+		adv_format(adv_set_row(sc, l, e, 0)->reason, "%s", reason);
 }
 
 /*
@@ -69,27 +67,27 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 	double waiting = 1.0 - f - m->share[CAT_RUNQUEUE];
 	struct adv_row *r;
 
-	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
-	    adv_pc(waiting > 0 ? waiting : 0));
+	    adv_percent(waiting > 0 ? waiting : 0));
 	if (m->cpus <= 1) {
-		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", adv_pc(f));
-		adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", adv_percent(f));
+		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 		    "With 1 CPU, processes share it just as threads would.");
 		return;
 	}
 	/* Single-threaded: one busy thread (others light), or one active thread at all. */
 	if (m->busy == 1 || sc->active <= 1) {
 		b = adv_amdahl(f, m->cpus);
-		r = adv_row(sc, ADV_THREADS, ADV_HELPS, b);
-		adv_say(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
-		    m->cpus, adv_pc(f));
-		adv_say(r->reason, "One thread does the work, on a CPU %.0f%% of the time, while %d "
-			       "CPUs are available.", adv_pc(f), m->cpus);
-		r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
-		adv_say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-		adv_say(r->reason, "Splitting the work across processes uses the other CPUs too, "
+		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
+		adv_format(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
+		    m->cpus, adv_percent(f));
+		adv_format(r->reason, "One thread does the work, on a CPU %.0f%% of the time, while %d "
+			       "CPUs are available.", adv_percent(f), m->cpus);
+		r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+		adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+		adv_format(r->reason, "Splitting the work across processes uses the other CPUs too, "
 			       "with no shared memory to coordinate.");
 		return;
 	}
@@ -98,20 +96,20 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		 * Amdahl on the CPU share caps it. */
 		b = par > 0 ? m->cpus / par : m->cpus;
 		b = b < adv_amdahl(f, m->cpus) ? b : adv_amdahl(f, m->cpus);
-		r = adv_row(sc, ADV_THREADS, ADV_HELPS, b);
-		adv_say(r->basis, "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work",
-		    m->cpus, par, adv_pc(f));
-		adv_say(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
+		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
+		adv_format(r->basis, "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work",
+		    m->cpus, par, adv_percent(f));
+		adv_format(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
 			       "more parallel work would fill them.", sc->active, par, m->cpus);
-		r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
-		adv_say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-		adv_say(r->reason, "Processes would fill the idle CPUs as threads would.");
+		r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+		adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+		adv_format(r->reason, "Processes would fill the idle CPUs as threads would.");
 		return;
 	}
-	adv_say(adv_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
 	    "%u threads already keep %.1f of %d CPUs busy: only more CPUs or less work help.",
 	    sc->active, par, m->cpus);
-	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 	    "The CPUs are already busy (%.1f of %d): processes would share them.", par, m->cpus);
 }
 
@@ -126,12 +124,12 @@ static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
 {
 	double r = m->share[CAT_RUNQUEUE];
 
-	adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 	    "More runnable threads than CPUs share the same CPUs: the run queue, already %.0f%% "
-	    "of the time, only gets longer.", adv_pc(r));
-	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	    "of the time, only gets longer.", adv_percent(r));
+	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
-	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "There is little I/O wait to overlap: the wait is for a CPU.");
 }
 
@@ -143,7 +141,7 @@ static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
  * stripped distribution python. Without futex data (none was measured in the scope), the
  * runtime's known behaviour is applied to the lock share instead.
  */
-bool adv_gil_bound(const struct adv_scope *sc, const struct metrics *m)
+static bool gil_bound(const struct adv_scope *sc, const struct metrics *m)
 {
 	if (sc->active <= 1 || m->cpus <= 1)
 		return false;
@@ -170,37 +168,37 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 
 	if (!sc->futexes_known)
 		g = m->share[CAT_LOCK];
-	adv_say(sc->why, "%s's GIL: %u threads run Python code in turn, on a CPU %.0f%% and "
+	adv_format(sc->why, "%s's GIL: %u threads run Python code in turn, on a CPU %.0f%% and "
 		    "waiting for the GIL %.0f%% of the time%s.", rt, sc->active,
-		adv_pc(m->share[CAT_CPU]), adv_pc(g),
+		adv_percent(m->share[CAT_CPU]), adv_percent(g),
 		sc->futexes_known ? " (measured on _PyRuntime's futexes)" : " (lock wait)");
 	bool churn_hurts = churn >= GIL_CHURN_PER_S && m->born >= GIL_CHURN_MIN;
 
 	if (par < GIL_GAP_HURTS)
-		adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
 		    "%s: the threads take turns at the GIL and leave the CPUs idle during each "
 		    "hand-off (%.2f CPUs busy): one thread would do the work sooner.", rt, par);
 	else if (churn_hurts)
-		adv_say(adv_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
 		    "%s: %u threads started (%.0f/s), each computing in turn under the GIL: "
 		    "starting them and handing the GIL between them costs CPU one thread would "
 		    "not spend.", rt, m->born, churn);
 	else
-		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 		    "%s: threads take turns holding the GIL (%.0f%% waiting for it); more threads "
-		    "only add hand-offs.", rt, adv_pc(g));
+		    "only add hand-offs.", rt, adv_percent(g));
 	b = par > 0 ? n / par : n;
-	r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
-	adv_say(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
+	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+	adv_format(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
 	    sc->active, par);
 	if (churn_hurts)
-		adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
+		adv_format(r->reason, "Each process has its own interpreter and GIL: the work runs in "
 			       "parallel (bound for the same design); a pool without a thread per "
 			       "task gains more, as the threads cost.");
 	else
-		adv_say(r->reason, "Each process has its own interpreter and GIL: the work runs in "
+		adv_format(r->reason, "Each process has its own interpreter and GIL: the work runs in "
 			       "parallel.");
-	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "The wait is for the GIL, not for I/O: async does not shorten it.");
 }
 
@@ -216,18 +214,13 @@ static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 {
 	double l = m->share[CAT_LOCK];
 
-	if (adv_gil_bound(sc, m)) {
-		rule_gil(sc, m);
-		return;
-	}
-
-	adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
-	    "throughput.", adv_pc(l));
-	adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+	    "throughput.", adv_percent(l));
+	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 	    "Only if the locked state is split between them; the split, not the processes, is "
 	    "the change.");
-	adv_say(adv_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
 	    "A lock wait is not I/O: async does not shorten it.");
 }
 
@@ -248,40 +241,40 @@ static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
 
 	if (capped)
 		b = IO_BOUND_CAP;
-	adv_say(basis, "%.0f%% of the time is blocked in %s%s", adv_pc(s), cat_names[cat],
+	adv_format(basis, "%.0f%% of the time is blocked in %s%s", adv_percent(s), cat_names[cat],
 	    capped ? "; capped: beyond, the other end is the limit" :
 	    cat == CAT_IO_DISK ? ", if the device keeps up" : "");
 	if (sc->active >= IO_MANY_THREADS)
-		adv_say(adv_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
 		    "%u threads already wait in parallel.", sc->active);
 	else if (cat == CAT_IO_DISK)
-		adv_say(adv_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
 		    "Each thread has one request in flight; more threads keep more in flight, up "
 		    "to what the device sustains.");
 	else if (cat == CAT_IO_NET)
-		adv_say(adv_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
 		    "Each thread waits on one socket at a time: more threads overlap the waits.");
 	else
-		adv_say(adv_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
 		    "The thread waits for the other end of a pipe: more readers help only if that "
 		    "end keeps up.");
-	adv_say(adv_row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
+	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
 	    "Separate processes overlap the waits as threads do, with nothing shared to lock.");
-	r = adv_row(sc, ADV_ASYNC, ADV_HELPS, b);
+	r = adv_set_row(sc, ADV_ASYNC, ADV_HELPS, b);
 	if (cat == CAT_IO_NET && (m->cnt[cat] >= NET_MANY_WAITS || avg < NET_SHORT_WAIT_NS))
-		adv_say(r->reason, "Preferred: %llu waits of %.2f ms on average, overlapped by one "
+		adv_format(r->reason, "Preferred: %llu waits of %.2f ms on average, overlapped by one "
 			       "event loop without a thread each.",
 		    (unsigned long long)m->cnt[cat], avg / 1e6);
 	else if (cat == CAT_IO_NET)
-		adv_say(r->reason, "An event loop overlaps the socket waits without a thread each.");
+		adv_format(r->reason, "An event loop overlaps the socket waits without a thread each.");
 	else if (cat == CAT_IO_DISK)
-		adv_say(r->reason, "io_uring keeps many requests in flight from one thread, up to "
+		adv_format(r->reason, "io_uring keeps many requests in flight from one thread, up to "
 			       "what the device sustains.");
 	else
-		adv_say(r->reason, "Polling the pipe among other work overlaps its waits.");
+		adv_format(r->reason, "Polling the pipe among other work overlaps its waits.");
 	for (l = 0; l < ADV_LEVER_MAX; l++)
 		if (sc->rows[l].bound > 0)
-			adv_say(sc->rows[l].basis, "%s", basis);
+			adv_format(sc->rows[l].basis, "%s", basis);
 }
 
 /*
@@ -294,24 +287,24 @@ static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 	struct adv_row *r;
 	double b;
 
-	adv_say(adv_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
 	    "An event loop is already async; more of it adds no CPU.");
 	if (m->cpus <= 1) {
-		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 		    "With 1 CPU, a second loop would share the only CPU.");
-		adv_say(adv_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
 		    "With 1 CPU, a second loop would share the only CPU.");
 		return;
 	}
 	b = adv_amdahl(m->loop_cpu, m->cpus);
-	r = adv_row(sc, ADV_THREADS, ADV_HELPS, b);
-	adv_say(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
-	    adv_pc(m->loop_cpu));
-	adv_say(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
+	r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
+	adv_format(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
+	    adv_percent(m->loop_cpu));
+	adv_format(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
 		       "loop per CPU.");
-	r = adv_row(sc, ADV_PROCESSES, ADV_HELPS, b);
-	adv_say(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-	adv_say(r->reason, "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
+	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
+	adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
+	adv_format(r->reason, "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
 		       "the CPUs.");
 }
 
@@ -320,17 +313,17 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 {
 	char why[ADV_TEXT];
 
-	adv_say(why, "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
-		 "the pace.", adv_pc(m->share[CAT_POLL]));
+	adv_format(why, "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
+		 "the pace.", adv_percent(m->share[CAT_POLL]));
 	rule_all(sc, ADV_NO_EFFECT, why);
-	adv_say(adv_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
 }
 
 /* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
 static void cpython_threads_share_one_cpu(struct adv_scope *sc)
 {
 	if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
-		adv_say(adv_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
 		    "%s: one thread at a time runs Python code (the GIL); processes do not share "
 		    "it.", sc->runtime);
 }
@@ -340,7 +333,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 	char buf[ADV_TEXT];
 
 	/* CPU work handed around CPython's GIL is GIL-bound, whatever share won. */
-	if (adv_gil_bound(sc, m) && (sc->verdict == ADV_CPU || sc->verdict == ADV_LOCK)) {
+	if (gil_bound(sc, m) && (sc->verdict == ADV_CPU || sc->verdict == ADV_LOCK)) {
 		rule_gil(sc, m);
 		return;
 	}
@@ -348,7 +341,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 	switch (sc->verdict) {
 	case ADV_TOO_SHORT:
 	case ADV_NO_THREADS:
-		adv_rule_na(sc, sc->why);
+		rule_na(sc, sc->why);
 		break;
 	case ADV_IDLE:
 		rule_all(sc, ADV_NO_EFFECT, "Nothing to speed up: the threads waited for work.");
@@ -376,8 +369,8 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		rule_loop_waiting(sc, m);
 		break;
 	case ADV_SLEEP:
-		adv_say(buf, "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
-		    adv_pc(m->share[CAT_SLEEP]));
+		adv_format(buf, "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
+		    adv_percent(m->share[CAT_SLEEP]));
 		rule_all(sc, ADV_NO_EFFECT, buf);
 		break;
 	case ADV_WAIT:
@@ -385,8 +378,8 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_OTHER:
 	default:
-		adv_say(buf, "Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
-			 "the 'other' list.", adv_pc(m->share[CAT_OTHER]));
+		adv_format(buf, "Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
+			 "the 'other' list.", adv_percent(m->share[CAT_OTHER]));
 		rule_all(sc, ADV_NO_EFFECT, buf);
 		break;
 	}

@@ -30,6 +30,7 @@
 #include "procfs.h"
 #include "status.h"
 #include "profile/symbolize.h"
+#include "profile/unwind_check.h"
 #include "thread_store.h"
 #include "tracer.h"
 #include "log.h"
@@ -122,17 +123,17 @@ struct session {
 	int child_status;
 	bool child_reaped;
 	long child_maxrss_kb;	/* run: the workload's peak resident memory, from wait4 */
-	uint64_t t0;
+	uint64_t window_start_ns;	/* CLOCK_MONOTONIC */
 	struct status status;
 	struct symbolizer *sym;
 	struct ring_buffer *maps_rb;
 	struct mapwatch maps_due;
 	struct bpf_link **sample_links;	/* one per CPU */
 	int nsample_links;
-	uint64_t started;
+	uint64_t started_ns;	/* concur's own start, for the attach latency */
 };
 
-static int add_proc(struct session *s, uint32_t pid)
+static int track_proc(struct session *s, uint32_t pid)
 {
 	struct proc_info info = {};
 
@@ -148,7 +149,7 @@ static int seed_one(uint32_t pid, uint32_t tid, void *ctx)
 	struct session *s = ctx;
 	struct thread_acct a;
 
-	if (procfs_seed_thread(pid, tid, s->t0, &a))
+	if (procfs_seed_thread(pid, tid, s->window_start_ns, &a))
 		return 0;	/* gone meanwhile */
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.seeds), &tid, &a, BPF_ANY);
 	return 0;
@@ -276,14 +277,14 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 					       on_maps_event, s, NULL) : NULL;
 	if (!s->maps_rb)
 		return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
-	s->t0 = now_ns();
+	s->window_start_ns = now_ns();
 	err = concur_bpf__attach(s->skel);
 	if (err)
 		return fail(e, err, "cannot attach the BPF programs: %s", strerror(-err));
 	err = s->o->stacks ? attach_sampler(s, e) : 0;
 	/* Benchmarks wait for this line before they start their workload. */
 	if (!err)
-		pr_info("probes attached %.1f ms after start", (now_ns() - s->started) / 1e6);
+		pr_info("probes attached %.1f ms after start", (now_ns() - s->started_ns) / 1e6);
 	return err;
 }
 
@@ -296,7 +297,7 @@ static int start_attach(struct session *s, struct tracer_error *e)
 	if (!err)
 		err = load_probes(s, e);
 	for (i = 0; !err && i < s->o->npids; i++)
-		if (add_proc(s, s->o->pids[i]))
+		if (track_proc(s, s->o->pids[i]))
 			err = fail(e, -errno, "cannot track process %u: %s", s->o->pids[i],
 				   strerror(errno));
 	if (!err)
@@ -325,15 +326,15 @@ static int start_run(struct session *s, struct tracer_error *e)
 	if (s->child_fd < 0)
 		return fail(e, -errno, "cannot watch the workload: %s", strerror(errno));
 	err = load_probes(s, e);
-	if (!err && add_proc(s, pid))
+	if (!err && track_proc(s, pid))
 		err = fail(e, -errno, "cannot track the workload: %s", strerror(errno));
 	if (!err)
 		err = attach_probes(s, e);
 	if (err)
 		return err;
 	/* Held in a read of the go pipe, released now: the window starts here, runnable. */
-	s->t0 = now_ns();
-	acct_init(&a, pid, pid, s->t0, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
+	s->window_start_ns = now_ns();
+	acct_init(&a, pid, pid, s->window_start_ns, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
 	if (!procfs_read_kclock(pid, pid, &k))
 		acct_set_kclock(&a, k);
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.seeds), &pid, &a, BPF_ANY);
@@ -420,8 +421,8 @@ static bool check_targets(struct session *s, struct pollfd *pfds, size_t n)
 static int watch(struct session *s)
 {
 	size_t n = s->o->mode == MODE_RUN ? 1 : s->o->npids, i;
-	uint64_t deadline = s->o->duration_ns ? s->t0 + s->o->duration_ns : 0, now;
-	uint64_t next_status = s->t0 + STATUS_PERIOD_MS * 1000000ull, maps_due, wake;
+	uint64_t deadline = s->o->duration_ns ? s->window_start_ns + s->o->duration_ns : 0, now;
+	uint64_t next_status = s->window_start_ns + STATUS_PERIOD_MS * 1000000ull, maps_due, wake;
 	const int thread_fds[2] = { bpf_map__fd(s->skel->maps.threads),
 				    bpf_map__fd(s->skel->maps.dead_threads) };
 	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
@@ -447,7 +448,7 @@ static int watch(struct session *s)
 						   &s->skel->bss->snapshot_dropped)) {
 				collect_snapshot(thread_fds, bpf_map__fd(s->skel->maps.stats), now,
 						 &snap);
-				status_update(&s->status, (now - s->t0) / 1e9, &snap);
+				status_update(&s->status, (now - s->window_start_ns) / 1e9, &snap);
 			}
 			next_status = now + STATUS_PERIOD_MS * 1000000ull;
 		}
@@ -528,7 +529,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 				    &s->skel->bss->snapshot_dropped);
 	if (err)
 		return fail(e, err, "cannot read the threads' accounts: %s", strerror(-err));
-	p->window_start_ns = s->t0;
+	p->window_start_ns = s->window_start_ns;
 	p->interrupted = stop_signal != 0;
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
@@ -574,10 +575,10 @@ static void cleanup(struct session *s)
 		close(s->child_fd);
 }
 
-int tracer_record(const struct tracer_opts *o, struct profile **out, struct tracer_error *e)
+int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tracer_error *e)
 {
 	struct session s = { .o = o, .child = { .pid = -1, .go_fd = -1, .err_fd = -1 },
-			     .child_fd = -1, .started = now_ns() };
+			     .child_fd = -1, .started_ns = now_ns() };
 	struct profile *p = NULL;
 	int err;
 

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The recording: probes in, workload or targets watched, profile out. */
+/*
+ * The collect stage: probes in, workload or targets watched, profile out.
+ *
+ * Owns: the BPF skeleton's lifecycle, the launched workload, the targets, /proc readers, and
+ * converting kernel maps into the profile (collect.c), before the profile is finished.
+ * May not touch: advice or output; after tracer_collect() returns, nothing reads a map or
+ * /proc again.
+ */
 #ifndef CONCUR_TRACER_H
 #define CONCUR_TRACER_H
 
@@ -29,6 +36,6 @@ struct tracer_error {
 
 /* Checks privileges, BTF and what the probes need from the kernel, before anything starts. */
 int tracer_check_env(struct tracer_error *e);
-int tracer_record(const struct tracer_opts *o, struct profile **out, struct tracer_error *e);
+int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tracer_error *e);
 
 #endif

@@ -174,9 +174,6 @@ void profile__finish(struct profile *p);
  * instances'); *n of them, NULL when none. */
 const struct futex_wait *profile__futexes_of(const struct profile *p, uint32_t pid, size_t *n);
 
-/* Finds the objects whose stacks look cut short (no frame pointers): p->unwind. */
-int profile__check_unwinding(struct profile *p);
-
 uint64_t thread_lifetime_ns(const struct thread *t);
 /* The sum of ns[] over the categories. */
 uint64_t cat_sum(const uint64_t ns[CAT_MAX]);

@@ -8,8 +8,9 @@
 
 #define RUNTIME_LEN 16
 
-/* "CPython 3.11", "Node.js", "JVM" for a mapped file's name, else NULL (Go: the symbolizer
- * finds the section Go binaries carry, see symbolizer__runtime). */
+/* Writes "CPython 3.11", "Node.js" or "JVM" for a mapped file's name and returns 1; returns 0,
+ * out untouched, for any other file (Go: the symbolizer finds the section Go binaries carry,
+ * see symbolizer__runtime). */
 int runtime_of_module(const char *name, char out[RUNTIME_LEN]);
 /* From /proc/PID/maps: a runtime, or "native"; -errno when the process is gone. */
 int runtime_detect(uint32_t pid, char out[RUNTIME_LEN]);

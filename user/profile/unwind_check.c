@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "profile.h"
+#include "unwind_check.h"
 
 /* At most this many user frames: a stack that stopped early (a real one has a thread entry
  * and a caller or two above any leaf). */

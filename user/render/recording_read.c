@@ -14,8 +14,6 @@
 #include <zlib.h>
 #include "recording_format.h"
 
-/* ---- Reading ---- */
-
 /* A cursor over untrusted bytes; the first error sticks, and reads after it give zeros. */
 struct rd {
 	const uint8_t *p;
