@@ -10,6 +10,7 @@ which tests/kernel/run.py calls once it has imported the test modules. Standard 
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,13 +18,24 @@ import sys
 import tempfile
 import time
 
-CATEGORIES = ["cpu", "runqueue", "lock", "io.disk", "io.net", "io.pipe", "poll", "sleep", "wait", "other"]
-OFF_CPU = [c for c in CATEGORIES if c not in ("cpu", "runqueue")]
 TIMEOUT = 60  # seconds for any one concur invocation: a hang is a failure, not a stuck CI
 MS = 1_000_000
 SEC = 1_000_000_000
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _categories():
+    """The category names in column order, from the one list of them (include/model.h)."""
+    with open(os.path.join(REPO, "include", "model.h")) as f:
+        names = re.findall(r'X\(CAT_[A-Z_]+, "([a-z.]+)", "[a-z]+"\)', f.read())
+    if not names:
+        raise SystemExit("no categories found in include/model.h")
+    return names
+
+
+CATEGORIES = _categories()
+OFF_CPU = [c for c in CATEGORIES if c not in ("cpu", "runqueue")]
 
 
 class Fail(Exception):
