@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "advise_internal.h"
-#include "profile/stack_merge.h"
 
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
 	"too_short", "no_threads", "idle", "cpu", "cpu_saturated", "lock", "io_disk", "io_net",
@@ -29,12 +28,6 @@ const char *const adv_effect_names[ADV_EFFECT_MAX] = {
 
 const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "async" };
 
-struct adv_ctx {
-	const struct profile *p;	/* finished: threads by pid, tid; procs by pid, start */
-	bool *idle_proc, *idle_whole;	/* per entry of p->threads */
-	const struct stack **by_pid;	/* by pid, cat, frames */
-	const struct stack **by_cat;	/* by cat, frames */
-};
 
 /*
  * A thread's time without its wait for children: that time is the children's, measured in
@@ -270,170 +263,6 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 	}
 }
 
-/* Evidence: the heaviest code paths of the bottleneck, active threads only. */
-
-static int cmp_cat_frames(const void *a, const void *b)
-{
-	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
-
-	if (x->cat != y->cat)
-		return x->cat < y->cat ? -1 : 1;
-	return stack_cmp_frames(x, y);
-}
-
-static int cmp_pid_cat_frames(const void *a, const void *b)
-{
-	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return cmp_cat_frames(a, b);
-}
-
-/* Whether a thread is idle in the scope (an unknown thread is not). */
-static bool thread_idle(const struct adv_ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
-{
-	const struct thread *t = x->p->threads;
-	size_t lo = 0, hi = x->p->nthreads, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (t[mid].pid < pid || (t[mid].pid == pid && t[mid].tid < tid))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < x->p->nthreads && t[lo].pid == pid && t[lo].tid == tid && idle[lo];
-}
-
-static bool stack_idle(const struct adv_ctx *x, const struct stack *st, const bool *idle)
-{
-	return thread_idle(x, st->pid, st->tid, idle);
-}
-
-/* Evidence: which futex words the active threads waited on. */
-
-struct futex_filter {
-	const struct adv_ctx *x;
-	const bool *idle;
-};
-
-/* An idle thread's wait (a pool worker parked on its condition variable) is no contention. */
-static bool active_wait(const struct futex_wait *fw, void *arg)
-{
-	const struct futex_filter *f = arg;
-
-	return !thread_idle(f->x, fw->pid, fw->tid, f->idle);
-}
-
-static int futex_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle)
-{
-	struct futex_filter f = { x, idle };
-	const struct futex_wait *fw = x->p->futexes;
-	size_t n = x->p->nfutexes;
-	struct futex_sum *sums;
-	long i, k;
-
-	if (!sc->whole)
-		fw = profile__futexes_of(x->p, sc->pid, &n);
-	sc->futexes_known = n > 0;
-	k = futex_sums(fw, n, active_wait, &f, &sums);
-	if (k < 0)
-		return (int)k;
-	for (i = 0; i < k; i++) {
-		if (futex_is_gil(&sums[i]))
-			sc->gil_ns += sums[i].ns;
-		else if (!sc->lock.ns)
-			sc->lock = sums[i];
-	}
-	free(sums);
-	return 0;
-}
-
-static void top_insert(struct adv_scope *sc, const struct stack *st, uint64_t ns, uint64_t cnt)
-{
-	size_t i;
-
-	if (!ns)
-		return;
-	for (i = sc->ntop; i > 0 && sc->top[i - 1].ns < ns; i--)
-		if (i < ADV_TOP_STACKS)
-			sc->top[i] = sc->top[i - 1];
-	if (i >= ADV_TOP_STACKS)
-		return;
-	sc->top[i] = (struct adv_stack){ st, ns, cnt };
-	if (sc->ntop < ADV_TOP_STACKS)
-		sc->ntop++;
-}
-
-/* v[lo, hi) holds one scope's stacks of the category, sorted by frames: merge runs. */
-static void top_stacks(const struct adv_ctx *x, struct adv_scope *sc, const struct stack **v,
-		       size_t lo, size_t hi, const bool *idle)
-{
-	size_t i, j;
-
-	for (i = lo; i < hi; i = j) {
-		uint64_t ns = 0, cnt = 0;
-
-		for (j = i; j < hi && !stack_cmp_frames(v[i], v[j]); j++) {
-			if (stack_idle(x, v[j], idle))
-				continue;
-			ns += v[j]->ns;
-			cnt += v[j]->count;
-		}
-		top_insert(sc, v[i], ns, cnt);
-	}
-}
-
-/* The range of v (sorted by cmp) equal to key under cmp. */
-static void equal_range(const struct stack **v, size_t n, const struct stack *key,
-			int (*cmp)(const struct stack *, const struct stack *), size_t *lo,
-			size_t *hi)
-{
-	size_t a = 0, b = n, mid;
-
-	while (a < b) {
-		mid = (a + b) / 2;
-		if (cmp(v[mid], key) < 0)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	*lo = a;
-	for (b = a; b < n && !cmp(v[b], key); b++)
-		;
-	*hi = b;
-}
-
-static int key_cat(const struct stack *a, const struct stack *b)
-{
-	return a->cat < b->cat ? -1 : a->cat > b->cat;
-}
-
-static int key_pid_cat(const struct stack *a, const struct stack *b)
-{
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	return key_cat(a, b);
-}
-
-static void evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle)
-{
-	struct stack key = { .pid = sc->pid };
-	size_t lo, hi;
-
-	if (sc->cat < 0 || !x->p->nstacks)
-		return;
-	key.cat = sc->cat;
-	if (sc->whole) {
-		equal_range(x->by_cat, x->p->nstacks, &key, key_cat, &lo, &hi);
-		top_stacks(x, sc, x->by_cat, lo, hi, idle);
-	} else {
-		equal_range(x->by_pid, x->p->nstacks, &key, key_pid_cat, &lo, &hi);
-		top_stacks(x, sc, x->by_pid, lo, hi, idle);
-	}
-}
-
 /*
  * The CPUs the scope may use (a process's affinity and cgroup quota, when they were read),
  * its peak parallelism and memory, its switch rate: the context its advice depends on.
@@ -504,7 +333,7 @@ static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct pr
 	gather(x, sc, &m, idx, n, idle);
 	scope_context(x, sc, pr, idx, n);
 	m.cpus = sc->cpus;
-	err = futex_evidence(x, sc, idle);
+	err = adv_futex_evidence(x, sc, idle);
 	if (err)
 		return err;
 	m.gil_share = sc->active_ns ? (double)sc->gil_ns / sc->active_ns : 0;
@@ -513,7 +342,7 @@ static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct pr
 	adv_apply_rule(sc, &m);
 	choose_first_lever(sc);
 	if (sc->verdict != ADV_TOO_SHORT)
-		evidence(x, sc, idle);
+		adv_stack_evidence(x, sc, idle);
 	return 0;
 }
 
@@ -600,10 +429,7 @@ int advise(const struct profile *p, struct advice *out)
 	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !idx || !out->procs ||
 	    !out->order)
 		goto out;
-	for (i = 0; i < p->nstacks; i++)
-		x.by_pid[i] = x.by_cat[i] = &p->stacks[i];
-	qsort(x.by_pid, p->nstacks, sizeof(*x.by_pid), cmp_pid_cat_frames);
-	qsort(x.by_cat, p->nstacks, sizeof(*x.by_cat), cmp_cat_frames);
+	adv_sort_stacks(p, x.by_pid, x.by_cat);
 	for (i = 0; i < p->nthreads; i++)
 		idx[i] = i;
 	rank_procs(p, out->order);

@@ -66,6 +66,23 @@ struct metrics {
 	uint32_t lockers;		/* active threads waiting for locks LOCKER_SHARE of life */
 };
 
+/* What the advisor built once for every scope. */
+struct adv_ctx {
+	const struct profile *p;	/* finished: threads by pid, tid; procs by pid, start */
+	bool *idle_proc, *idle_whole;	/* per entry of p->threads */
+	const struct stack **by_pid;	/* by pid, cat, frames */
+	const struct stack **by_cat;	/* by cat, frames */
+};
+
+/* Sorts pointers to p's stacks two ways: by pid, category, frames; and by category, frames. */
+void adv_sort_stacks(const struct profile *p, const struct stack **by_pid,
+		     const struct stack **by_cat);
+/* The futex words the scope's active threads waited on: the GIL's share, the heaviest other
+ * lock. 0 or -ENOMEM. */
+int adv_futex_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle);
+/* The ADV_TOP_STACKS heaviest code paths of the scope's bottleneck category. */
+void adv_stack_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle);
+
 /* Amdahl's law: the speedup of n workers when a share f of the work parallelizes. */
 double adv_amdahl(double f, int n);
 /* Formats into an ADV_TEXT field (a verdict's or a row's sentence), truncated to fit. */
