@@ -26,6 +26,10 @@
 #define SZ_UNWIND (4 + 4 * 8)
 #define SZ_FUTEX (2 * 4 + 3 * 8 + 1)
 
+/* The uncompressed body into a new profile (recording_read.c); as recording_read_mem(). */
+int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
+			 size_t errlen);
+
 /*
  * A tripwire: a field added to a recorded struct must be added to the format too (with
  * REC_FORMAT bumped), or reports rendered from recordings would silently go without it.
