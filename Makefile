@@ -15,6 +15,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
 LDLIBS += -lbpf -lelf -lz -lstdc++
+# GLib: the hash tables, growable arrays and byte buffers (Debian libglib2.0-dev).
+CPPFLAGS += $(shell pkg-config --cflags glib-2.0)
+LDLIBS += $(shell pkg-config --libs glib-2.0)
 
 # The system include dirs, so BPF code finds <asm/unistd.h> and friends.
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building concur needs (and, with --test, what its tests need) with apt-get,
 # when something is missing. Idempotent and quiet when everything is there already.
-#   tools/install-deps.sh          build: compilers, libbpf, libelf, zlib, bpftool
+#   tools/install-deps.sh          build: compilers, libbpf, libelf, zlib, GLib, bpftool
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
 set -euo pipefail
 
-packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config linux-libc-dev)
+packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev pkg-config linux-libc-dev)
 if [ "${1:-}" = --test ]; then
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
