@@ -6,7 +6,8 @@
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
 set -euo pipefail
 
-packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev pkg-config linux-libc-dev)
+packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev pkg-config
+	linux-libc-dev)
 if [ "${1:-}" = --test ]; then
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
