@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <stdlib.h>
 #include "mapwatch.h"
 
 #define MS 1000000ull
@@ -13,27 +12,25 @@ static uint64_t next_delay(uint32_t reads)
 	return reads <= sizeof(steps) / sizeof(steps[0]) ? steps[reads - 1] : 1000 * MS;
 }
 
-int mapwatch_add(struct mapwatch *w, uint32_t pid, uint64_t now)
+static struct mapwatch_entry *entry(const struct mapwatch *w, size_t i)
 {
-	struct mapwatch_entry *tmp;
+	return &g_array_index(w->e, struct mapwatch_entry, i);
+}
+
+void mapwatch_add(struct mapwatch *w, uint32_t pid, uint64_t now)
+{
+	struct mapwatch_entry e = { pid, 0, now };
 	size_t i;
 
-	for (i = 0; i < w->n; i++) {
-		if (w->e[i].pid == pid) {
-			w->e[i].reads = 0;	/* a new image (exec): start over */
-			w->e[i].due_ns = now;
-			return 0;
+	if (!w->e)
+		w->e = g_array_new(FALSE, FALSE, sizeof(e));
+	for (i = 0; i < w->e->len; i++) {
+		if (entry(w, i)->pid == pid) {
+			*entry(w, i) = e;	/* a new image (exec): start over */
+			return;
 		}
 	}
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 16;
-		tmp = realloc(w->e, w->cap * sizeof(*tmp));
-		if (!tmp)
-			return -ENOMEM;
-		w->e = tmp;
-	}
-	w->e[w->n++] = (struct mapwatch_entry){ pid, 0, now };
-	return 0;
+	g_array_append_val(w->e, e);
 }
 
 uint64_t mapwatch_run(struct mapwatch *w, uint64_t now, int (*read)(uint32_t pid, void *ctx),
@@ -42,13 +39,13 @@ uint64_t mapwatch_run(struct mapwatch *w, uint64_t now, int (*read)(uint32_t pid
 	uint64_t next = 0;
 	size_t i = 0;
 
-	while (i < w->n) {
-		struct mapwatch_entry *e = &w->e[i];
+	while (w->e && i < w->e->len) {
+		struct mapwatch_entry *e = entry(w, i);
 
 		if (e->due_ns <= now) {
 			/* A process that is gone keeps the last map read while it lived. */
 			if (read(e->pid, ctx) == -ENOENT) {
-				*e = w->e[--w->n];
+				g_array_remove_index_fast(w->e, i);
 				continue;
 			}
 			e->reads++;
@@ -63,7 +60,7 @@ uint64_t mapwatch_run(struct mapwatch *w, uint64_t now, int (*read)(uint32_t pid
 
 void mapwatch_free(struct mapwatch *w)
 {
-	free(w->e);
+	if (w->e)
+		g_array_free(w->e, TRUE);
 	w->e = NULL;
-	w->n = w->cap = 0;
 }

@@ -8,8 +8,8 @@
 #ifndef CONCUR_MAPWATCH_H
 #define CONCUR_MAPWATCH_H
 
-#include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 struct mapwatch_entry {
 	uint32_t pid;
@@ -17,13 +17,13 @@ struct mapwatch_entry {
 	uint64_t due_ns;
 };
 
+/* Zero-initialized: empty. */
 struct mapwatch {
-	struct mapwatch_entry *e;
-	size_t n, cap;
+	GArray *e;	/* struct mapwatch_entry; NULL until the first add */
 };
 
 /* A process seen (again): due now. */
-int mapwatch_add(struct mapwatch *w, uint32_t pid, uint64_t now);
+void mapwatch_add(struct mapwatch *w, uint32_t pid, uint64_t now);
 /* Calls read(pid) for every due process, reschedules it; returns the next due time (or 0). */
 uint64_t mapwatch_run(struct mapwatch *w, uint64_t now, int (*read)(uint32_t pid, void *ctx),
 		      void *ctx);

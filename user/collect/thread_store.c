@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <stdlib.h>
 #include <unistd.h>
+#include <glib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "thread_store.h"
@@ -53,30 +53,21 @@ int thread_store_iterate(struct bpf_program *prog, uint32_t pid)
 /* Keys first, deletions after: a hash walk must not step from a key it deleted. */
 static int empty_map(int fd)
 {
-	uint32_t *keys = NULL, *grown, key, *prev = NULL;
-	size_t n = 0, cap = 0, i;
+	GArray *keys = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	uint32_t key, *prev = NULL;
+	size_t i;
 	int err = 0;
 
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			grown = realloc(keys, cap * sizeof(*keys));
-			if (!grown) {
-				err = -ENOMEM;
-				goto out;
-			}
-			keys = grown;
-		}
-		keys[n] = key;
-		prev = &keys[n++];
+		g_array_append_val(keys, key);
+		prev = &g_array_index(keys, uint32_t, keys->len - 1);
 	}
-	for (i = 0; i < n; i++)
-		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT) {
+	for (i = 0; i < keys->len; i++)
+		if (bpf_map_delete_elem(fd, &g_array_index(keys, uint32_t, i)) && errno != ENOENT) {
 			err = -errno;
 			break;
 		}
-out:
-	free(keys);
+	g_array_free(keys, TRUE);
 	return err;
 }
 

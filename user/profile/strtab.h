@@ -3,14 +3,12 @@
 #ifndef CONCUR_STRTAB_H
 #define CONCUR_STRTAB_H
 
-#include <stddef.h>
-
 struct strtab;
 
+/* Never NULL: GLib aborts when memory runs out. */
 struct strtab *strtab__new(void);
 void strtab__free(struct strtab *t);
-/* The one copy of s; NULL when out of memory. */
+/* The one copy of s; never NULL. */
 const char *strtab__intern(struct strtab *t, const char *s);
-size_t strtab__count(const struct strtab *t);
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <glib.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,10 +65,8 @@ struct proc_maps {
 
 struct symbolizer {
 	struct strtab *strs;
-	struct elf_image **imgs;
-	size_t nimgs;
-	struct proc_maps *procs;
-	size_t nprocs;
+	GPtrArray *imgs;	/* struct elf_image *, each loaded once */
+	GArray *procs;		/* struct proc_maps */
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kernel_loaded;
@@ -83,6 +82,18 @@ static int cmp_sym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static void free_image(void *arg)
+{
+	struct elf_image *img = arg;
+
+	if (!img)
+		return;
+	g_free(img->segs);
+	g_free(img->syms);
+	g_free(img->dsyms);
+	free(img);
+}
+
 struct symbolizer *symbolizer__new(void)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
@@ -90,24 +101,12 @@ struct symbolizer *symbolizer__new(void)
 	if (!s)
 		return NULL;
 	s->strs = strtab__new();
-	if (!s->strs) {
-		free(s);
-		return NULL;
-	}
+	s->imgs = g_ptr_array_new_with_free_func(free_image);
+	s->procs = g_array_new(FALSE, FALSE, sizeof(struct proc_maps));
 	s->unknown = strtab__intern(s->strs, "[unknown]");
 	s->kernel_module = strtab__intern(s->strs, "[kernel]");
 	elf_version(EV_CURRENT);
 	return s;
-}
-
-static void free_image(struct elf_image *img)
-{
-	if (!img)
-		return;
-	free(img->segs);
-	free(img->syms);
-	free(img->dsyms);
-	free(img);
 }
 
 void symbolizer__free(struct symbolizer *s)
@@ -116,33 +115,22 @@ void symbolizer__free(struct symbolizer *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->nimgs; i++)
-		free_image(s->imgs[i]);
-	free(s->imgs);
-	for (i = 0; i < s->nprocs; i++)
-		free(s->procs[i].maps);
-	free(s->procs);
-	free(s->ksyms);
+	g_ptr_array_unref(s->imgs);
+	for (i = 0; i < s->procs->len; i++)
+		g_free(g_array_index(s->procs, struct proc_maps, i).maps);
+	g_array_unref(s->procs);
+	g_free(s->ksyms);
 	free_image(s->vdso);
 	free(s->vdso_bytes);
 	strtab__free(s->strs);
 	free(s);
 }
 
-/* Appends one element to a growable array; *cap doubles. */
-static void *push(void *arr, size_t *n, size_t *cap, size_t sz)
+/* A GArray's elements, handed over as a plain array to free with g_free(). */
+static void *take(GArray *a, size_t *n)
 {
-	void *tmp;
-
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		tmp = realloc(arr, *cap * sz);
-		if (!tmp)
-			return NULL;
-		arr = tmp;
-	}
-	(*n)++;
-	return arr;
+	*n = a->len;
+	return g_array_free(a, FALSE);
 }
 
 static const char *intern_name(struct symbolizer *s, const char *raw)
@@ -156,22 +144,21 @@ static const char *intern_name(struct symbolizer *s, const char *raw)
 
 static int read_segments(Elf *elf, struct elf_image *img)
 {
-	size_t n, i, cap = 0;
+	GArray *segs;
+	struct seg seg;
 	GElf_Phdr ph;
-	void *tmp;
+	size_t n, i;
 
 	if (elf_getphdrnum(elf, &n))
 		return -EINVAL;
-	for (i = 0; i < n && img->nsegs < MAX_SEGS; i++) {
+	segs = g_array_new(FALSE, FALSE, sizeof(seg));
+	for (i = 0; i < n && segs->len < MAX_SEGS; i++) {
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		tmp = push(img->segs, &img->nsegs, &cap, sizeof(*img->segs));
-		if (!tmp)
-			return -ENOMEM;
-		img->segs = tmp;
-		img->segs[img->nsegs - 1] =
-			(struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr, ph.p_memsz };
+		seg = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr, ph.p_memsz };
+		g_array_append_val(segs, seg);
 	}
+	img->segs = take(segs, &img->nsegs);
 	return 0;
 }
 
@@ -218,52 +205,44 @@ static Elf_Scn *symbol_section(Elf *elf, GElf_Shdr *out)
 	return dyn;
 }
 
-/* Appends a symbol to *arr (functions or data objects). */
-static int add_sym(struct sym **arr, size_t *n, size_t *cap, struct sym sym)
+/* Sorted by address, handed over as a plain array. */
+static struct sym *sorted(GArray *syms, size_t *n)
 {
-	void *tmp = push(*arr, n, cap, sizeof(**arr));
-
-	if (!tmp)
-		return -ENOMEM;
-	*arr = tmp;
-	(*arr)[*n - 1] = sym;
-	return 0;
+	g_array_sort(syms, cmp_sym);
+	return take(syms, n);
 }
 
-static int read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
+static void read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
 {
 	GElf_Shdr sh;
 	Elf_Scn *scn = symbol_section(elf, &sh);
 	Elf_Data *data;
-	size_t i, n, cap = 0, dcap = 0;
-	GElf_Sym sym;
+	GArray *funcs, *objs;
+	size_t i, n;
+	GElf_Sym es;
+	struct sym sym;
 	const char *raw;
-	int type, err = 0;
+	int type;
 
 	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-		return 0;
+		return;
+	funcs = g_array_new(FALSE, FALSE, sizeof(sym));
+	objs = g_array_new(FALSE, FALSE, sizeof(sym));
 	n = sh.sh_size / sh.sh_entsize;
-	for (i = 0; !err && i < n && img->nsyms + img->ndsyms < MAX_SYMS; i++) {
-		if (!gelf_getsym(data, i, &sym) || !sym.st_value || sym.st_shndx == SHN_UNDEF)
+	for (i = 0; i < n && funcs->len + objs->len < MAX_SYMS; i++) {
+		if (!gelf_getsym(data, i, &es) || !es.st_value || es.st_shndx == SHN_UNDEF)
 			continue;
-		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC && (type != STT_OBJECT || !sym.st_size))
+		type = GELF_ST_TYPE(es.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && (type != STT_OBJECT || !es.st_size))
 			continue;
-		raw = elf_strptr(elf, sh.sh_link, sym.st_name);
+		raw = elf_strptr(elf, sh.sh_link, es.st_name);
 		if (!raw || !*raw)
 			continue;
-		if (type == STT_OBJECT)
-			err = add_sym(&img->dsyms, &img->ndsyms, &dcap,
-				      (struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) });
-		else
-			err = add_sym(&img->syms, &img->nsyms, &cap,
-				      (struct sym){ sym.st_value, sym.st_size, intern_name(s, raw) });
+		sym = (struct sym){ es.st_value, es.st_size, intern_name(s, raw) };
+		g_array_append_val(type == STT_OBJECT ? objs : funcs, sym);
 	}
-	if (img->nsyms)
-		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym);
-	if (img->ndsyms)
-		qsort(img->dsyms, img->ndsyms, sizeof(*img->dsyms), cmp_sym);
-	return err;
+	img->syms = sorted(funcs, &img->nsyms);
+	img->dsyms = sorted(objs, &img->ndsyms);
 }
 
 static struct elf_image *load_image(struct symbolizer *s, int fd, const struct stat *st,
@@ -291,25 +270,20 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 /* The image behind an open file, loaded once per (device, inode). */
 static struct elf_image *image_for(struct symbolizer *s, int fd, const char *module)
 {
-	struct elf_image *img, **tmp;
+	struct elf_image *img;
 	struct stat st;
 	size_t i;
 
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return NULL;
-	for (i = 0; i < s->nimgs; i++)
-		if (s->imgs[i]->dev == st.st_dev && s->imgs[i]->ino == st.st_ino)
-			return s->imgs[i];
-	img = load_image(s, fd, &st, module);
-	if (!img)
-		return NULL;
-	tmp = realloc(s->imgs, (s->nimgs + 1) * sizeof(*tmp));
-	if (!tmp) {
-		free_image(img);
-		return NULL;
+	for (i = 0; i < s->imgs->len; i++) {
+		img = g_ptr_array_index(s->imgs, i);
+		if (img->dev == st.st_dev && img->ino == st.st_ino)
+			return img;
 	}
-	s->imgs = tmp;
-	s->imgs[s->nimgs++] = img;
+	img = load_image(s, fd, &st, module);
+	if (img)
+		g_ptr_array_add(s->imgs, img);
 	return img;
 }
 
@@ -400,61 +374,54 @@ static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
 		m->img = image_for(s, fd, m->module);
 		close(fd);
 	}
-	return m->bracketed ? 0 : -ENOMEM;
+	return 0;
 }
 
 static struct proc_maps *find_proc(struct symbolizer *s, uint32_t pid)
 {
+	struct proc_maps *pm;
 	size_t i;
 
-	for (i = 0; i < s->nprocs; i++)
-		if (s->procs[i].pid == pid)
-			return &s->procs[i];
+	for (i = 0; i < s->procs->len; i++) {
+		pm = &g_array_index(s->procs, struct proc_maps, i);
+		if (pm->pid == pid)
+			return pm;
+	}
 	return NULL;
 }
 
 int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
 {
-	struct proc_maps *pm, *tmp;
-	struct mapping m, *maps = NULL;
-	size_t n = 0, cap = 0;
+	struct proc_maps *pm;
+	struct mapping m;
 	char path[64], *line = NULL;
 	size_t len = 0;
+	GArray *maps;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (getline(&line, &len, f) > 0 && n < MAX_MAPPINGS) {
+	maps = g_array_new(FALSE, FALSE, sizeof(m));
+	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPPINGS) {
 		line[strcspn(line, "\n")] = '\0';
-		if (parse_maps_line(s, pid, line, &m))
-			continue;
-		tmp = push(maps, &n, &cap, sizeof(*maps));
-		if (!tmp)
-			break;
-		maps = (struct mapping *)tmp;
-		maps[n - 1] = m;
+		if (!parse_maps_line(s, pid, line, &m))
+			g_array_append_val(maps, m);
 	}
 	free(line);
 	fclose(f);
-	if (!n)
+	if (!maps->len) {
+		g_array_free(maps, TRUE);
 		return -ENOENT;	/* an exited process reads as empty: keep the snapshot we have */
+	}
 	pm = find_proc(s, pid);
 	if (!pm) {
-		tmp = realloc(s->procs, (s->nprocs + 1) * sizeof(*s->procs));
-		if (!tmp) {
-			free(maps);
-			return -ENOMEM;
-		}
-		s->procs = tmp;
-		pm = &s->procs[s->nprocs++];
-		pm->pid = pid;
-		pm->maps = NULL;
+		g_array_append_val(s->procs, ((struct proc_maps){ .pid = pid }));
+		pm = &g_array_index(s->procs, struct proc_maps, s->procs->len - 1);
 	}
-	free(pm->maps);
-	pm->maps = maps;
-	pm->n = n;
+	g_free(pm->maps);
+	pm->maps = take(maps, &pm->n);
 	return 0;
 }
 
@@ -589,29 +556,27 @@ static int load_kallsyms(struct symbolizer *s)
 {
 	unsigned long long addr;
 	char type, name[256], *line = NULL;
-	size_t len = 0, cap = 0;
-	void *tmp;
+	struct sym sym;
+	GArray *syms;
+	size_t len = 0;
 	FILE *f;
 
 	s->kernel_loaded = true;
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return -errno;
+	syms = g_array_new(FALSE, FALSE, sizeof(sym));
 	while (getline(&line, &len, f) > 0) {
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
 			continue;
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
-		tmp = push(s->ksyms, &s->nksyms, &cap, sizeof(*s->ksyms));
-		if (!tmp)
-			break;
-		s->ksyms = tmp;
-		s->ksyms[s->nksyms - 1] = (struct sym){ addr, 0, strtab__intern(s->strs, name) };
+		sym = (struct sym){ addr, 0, strtab__intern(s->strs, name) };
+		g_array_append_val(syms, sym);
 	}
 	free(line);
 	fclose(f);
-	if (s->nksyms)
-		qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
+	s->ksyms = sorted(syms, &s->nksyms);
 	return 0;
 }
 

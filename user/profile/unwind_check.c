@@ -4,9 +4,8 @@
  * stacks end after a frame or two. Such stacks are grouped by the object of their innermost
  * user frame; an object most of whose stack weight is that shallow is named in the report.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
+#include <glib.h>
 #include "unwind_check.h"
 
 /* At most this many user frames: a stack that stopped early (a real one has a thread entry
@@ -16,22 +15,18 @@
 #define SHALLOW_SHARE 0.5
 #define MIN_STACKS 3
 
-static struct unwind_warning *find_or_add(struct profile *p, const char *module)
+/* The warning for module in found, added when new; index maps a module to its place + 1. */
+static struct unwind_warning *find_or_add(GArray *found, GHashTable *index, const char *module)
 {
-	struct unwind_warning *tmp;
-	size_t i;
+	guint at = GPOINTER_TO_UINT(g_hash_table_lookup(index, module));
+	struct unwind_warning w = { .module = module };
 
-	for (i = 0; i < p->nunwind; i++)
-		if (p->unwind[i].module == module)
-			return &p->unwind[i];
-	tmp = realloc(p->unwind, (p->nunwind + 1) * sizeof(*tmp));
-	if (!tmp)
-		return NULL;
-	p->unwind = tmp;
-	tmp = &p->unwind[p->nunwind++];
-	memset(tmp, 0, sizeof(*tmp));
-	tmp->module = module;
-	return tmp;
+	if (!at) {
+		g_array_append_val(found, w);
+		at = found->len;
+		g_hash_table_insert(index, (gpointer)module, GUINT_TO_POINTER(at));
+	}
+	return &g_array_index(found, struct unwind_warning, at - 1);
 }
 
 static int cmp_warning(const void *a, const void *b)
@@ -60,10 +55,15 @@ static void keep_suspects(struct profile *p)
 
 int profile__check_unwinding(struct profile *p)
 {
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct unwind_warning));
+	GHashTable *index = g_hash_table_new(NULL, NULL);
 	struct unwind_warning *w;
 	uint32_t i, user;
 	size_t s;
 
+	/* Warnings already there (a profile has none before this) add up with the new ones. */
+	for (s = 0; s < p->nunwind; s++)
+		*find_or_add(found, index, p->unwind[s].module) = p->unwind[s];
 	for (s = 0; s < p->nstacks; s++) {
 		const struct stack *st = &p->stacks[s];
 
@@ -72,9 +72,7 @@ int profile__check_unwinding(struct profile *p)
 		/* "[vdso]", "[unknown]", "[no stack]": nothing anyone could rebuild. */
 		if (!user || !st->frames[user - 1].module || st->frames[user - 1].module[0] == '[')
 			continue;
-		w = find_or_add(p, st->frames[user - 1].module);
-		if (!w)
-			return -ENOMEM;
+		w = find_or_add(found, index, st->frames[user - 1].module);
 		w->total_ns += st->ns;
 		w->stacks++;
 		if (user <= SHALLOW_FRAMES) {
@@ -82,6 +80,11 @@ int profile__check_unwinding(struct profile *p)
 			w->shallow_stacks++;
 		}
 	}
+	g_hash_table_destroy(index);
+	/* The profile frees p->unwind with free(): GLib allocates with malloc (since 2.46). */
+	free(p->unwind);
+	p->nunwind = found->len;
+	p->unwind = (struct unwind_warning *)g_array_free(found, FALSE);
 	keep_suspects(p);
 	return 0;
 }

@@ -6,18 +6,21 @@
  * read it. Kernel frames carry the "_[k]" suffix; threads are merged.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "output.h"
+#include "printable.h"
 #include "profile/stack_merge.h"
 
 /* ';' separates frames and a newline ends the record: neither may come from a name. */
 static void put_name(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = *s;
+	const char *semi;
 
-		/* Unlocked: a million frames go out a byte at a time (write_folded holds the lock). */
-		putc_unlocked(c == ';' ? ':' : c < 0x20 || c == 0x7f ? '?' : c, f);
+	for (; (semi = strchr(s, ';')); s = semi + 1) {
+		printable_fputs(f, s, semi - s, SIZE_MAX);
+		putc_unlocked(':', f);
 	}
+	printable_fputs(f, s, SIZE_MAX, SIZE_MAX);
 }
 
 static void put_stack(FILE *f, const struct stack *st, uint64_t ns)

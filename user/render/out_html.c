@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib.h>
 #include "advise/advise.h"
 #include "json.h"
 #include "out_html.h"
@@ -37,70 +38,55 @@ struct func {
 
 /* A set of functions (or strings), by pointer: the profile interns its strings. */
 struct funcset {
-	struct func *v;
-	size_t n;
-	uint32_t *slots;	/* index + 1 into v, 0 when empty */
-	size_t cap;		/* a power of two, at least twice n */
+	GArray *v;		/* struct func, in the order they came: a function's index */
+	GHashTable *index;	/* struct func key (in a copy of its own) → index + 1 */
 };
 
-static size_t func_hash(const char *name, const char *module, bool kernel)
+static guint func_hash(gconstpointer key)
 {
-	uint64_t x = (uintptr_t)name * 0x9e3779b97f4a7c15ull ^ (uintptr_t)module ^ kernel;
+	const struct func *f = key;
 
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
+	return g_direct_hash(f->name) ^ g_direct_hash(f->module) * 31 ^ f->kernel;
+}
+
+static gboolean func_equal(gconstpointer a, gconstpointer b)
+{
+	const struct func *x = a, *y = b;
+
+	return x->name == y->name && x->module == y->module && x->kernel == y->kernel;
+}
+
+static void funcset_init(struct funcset *s)
+{
+	s->v = g_array_new(FALSE, FALSE, sizeof(struct func));
+	s->index = g_hash_table_new_full(func_hash, func_equal, g_free, NULL);
 }
 
 static void funcset_free(struct funcset *s)
 {
-	free(s->v);
-	free(s->slots);
+	if (s->v)
+		g_array_free(s->v, TRUE);
+	if (s->index)
+		g_hash_table_destroy(s->index);
 }
 
-static int funcset_grow(struct funcset *s)
+static struct func *funcset_at(const struct funcset *s, size_t i)
 {
-	size_t cap = s->cap ? s->cap * 2 : 1024, i, h;
-	uint32_t *slots = calloc(cap, sizeof(*slots));
-	struct func *v = realloc(s->v, cap / 2 * sizeof(*v));
-
-	if (!slots || !v) {
-		free(slots);
-		if (v)
-			s->v = v;
-		return -ENOMEM;
-	}
-	for (i = 0; i < s->n; i++) {
-		h = func_hash(v[i].name, v[i].module, v[i].kernel) & (cap - 1);
-		while (slots[h])
-			h = (h + 1) & (cap - 1);
-		slots[h] = i + 1;
-	}
-	free(s->slots);
-	s->slots = slots;
-	s->v = v;
-	s->cap = cap;
-	return 0;
+	return &g_array_index(s->v, struct func, i);
 }
 
-/* The index of the function, added when new; negative errno. */
-static long funcset_add(struct funcset *s, const char *name, const char *module, bool kernel)
+/* The index of the function, added when new. */
+static uint32_t funcset_add(struct funcset *s, const char *name, const char *module, bool kernel)
 {
-	size_t h;
-	struct func *e;
+	struct func f = { .name = name, .module = module, .kernel = kernel };
+	gpointer idx = g_hash_table_lookup(s->index, &f);
 
-	if ((s->n + 1) * 2 > s->cap && funcset_grow(s))
-		return -ENOMEM;
-	h = func_hash(name, module, kernel) & (s->cap - 1);
-	for (; s->slots[h]; h = (h + 1) & (s->cap - 1)) {
-		e = &s->v[s->slots[h] - 1];
-		if (e->name == name && e->module == module && e->kernel == kernel)
-			return s->slots[h] - 1;
-	}
-	s->v[s->n] = (struct func){ .name = name, .module = module, .kernel = kernel };
-	s->slots[h] = s->n + 1;
-	return s->n++;
+	if (idx)
+		return GPOINTER_TO_UINT(idx) - 1;
+	g_array_append_val(s->v, f);
+	/* The key is a copy: the array's elements move as it grows. */
+	g_hash_table_insert(s->index, g_memdup2(&f, sizeof(f)), GUINT_TO_POINTER(s->v->len));
+	return s->v->len - 1;
 }
 
 static int strcmp_null(const char *a, const char *b)
@@ -127,22 +113,22 @@ static int by_func(const void *a, const void *b, void *arg)
 /* Gives every function its rank; returns how many distinct ones there are, or -ENOMEM. */
 static long funcset_rank(struct funcset *s)
 {
-	uint32_t *order = malloc((s->n + 1) * sizeof(*order));
+	size_t n = s->v->len, i;
+	uint32_t *order = malloc((n + 1) * sizeof(*order));
 	uint32_t rank = 0;
-	size_t i;
 
 	if (!order)
 		return -ENOMEM;
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < n; i++)
 		order[i] = i;
-	qsort_r(order, s->n, sizeof(*order), by_func, s->v);
-	for (i = 0; i < s->n; i++) {
-		if (i && func_cmp(&s->v[order[i - 1]], &s->v[order[i]]))
+	qsort_r(order, n, sizeof(*order), by_func, s->v->data);
+	for (i = 0; i < n; i++) {
+		if (i && func_cmp(funcset_at(s, order[i - 1]), funcset_at(s, order[i])))
 			rank++;
-		s->v[order[i]].rank = rank;
+		funcset_at(s, order[i])->rank = rank;
 	}
 	free(order);
-	return s->n ? rank + 1 : 0;
+	return n ? rank + 1 : 0;
 }
 
 /* Every stack's frames as function ranks, in one array; stack i's start at off[i]. */
@@ -185,10 +171,10 @@ static int by_stack(const void *a, const void *b, void *arg)
 static int rank_stacks(struct ranked *r, const struct profile *p)
 {
 	size_t i, j, total = 0;
-	long idx;
 
 	memset(r, 0, sizeof(*r));
 	r->p = p;
+	funcset_init(&r->funcs);
 	r->off = malloc((p->nstacks + 1) * sizeof(*r->off));
 	r->order = malloc((p->nstacks + 1) * sizeof(*r->order));
 	if (!r->off || !r->order)
@@ -206,17 +192,15 @@ static int rank_stacks(struct ranked *r, const struct profile *p)
 		for (j = 0; j < p->stacks[i].nframes; j++) {
 			const struct frame *fr = &p->stacks[i].frames[j];
 
-			idx = funcset_add(&r->funcs, fr->name, fr->module, fr->kernel);
-			if (idx < 0)
-				return idx;
-			r->rank[r->off[i] + j] = idx;
+			r->rank[r->off[i] + j] = funcset_add(&r->funcs, fr->name, fr->module,
+							     fr->kernel);
 		}
 	}
 	r->nfuncs = funcset_rank(&r->funcs);
 	if (r->nfuncs < 0)
 		return r->nfuncs;
 	for (i = 0; i < total; i++)
-		r->rank[i] = r->funcs.v[r->rank[i]].rank;
+		r->rank[i] = funcset_at(&r->funcs, r->rank[i])->rank;
 	qsort_r(r->order, p->nstacks, sizeof(*r->order), by_stack, r);
 	return 0;
 }
@@ -392,29 +376,31 @@ static void write_advice(struct json *j, const struct advice *a)
 static int write_funcs(struct json *j, const struct ranked *r)
 {
 	struct funcset strs = { 0 };
-	long *str = malloc((r->nfuncs + 1) * 2 * sizeof(*str)), idx;
+	uint32_t *str = malloc((r->nfuncs + 1) * 2 * sizeof(*str));
 	signed char *kernel = malloc(r->nfuncs + 1);	/* -1 until the rank is seen */
 	int err = -ENOMEM;
 	size_t i;
+	long idx;
 
 	if (!str || !kernel)
 		goto out;
+	funcset_init(&strs);
 	memset(kernel, -1, r->nfuncs + 1);
-	for (i = 0; i < r->funcs.n; i++) {
-		const struct func *fn = &r->funcs.v[i];
+	for (i = 0; i < r->funcs.v->len; i++) {
+		const struct func *fn = funcset_at(&r->funcs, i);
 
 		if (kernel[fn->rank] >= 0)
 			continue;
 		kernel[fn->rank] = fn->kernel;
-		idx = str[2 * fn->rank] = funcset_add(&strs, fn->name, NULL, false);
-		if (idx >= 0)
-			idx = str[2 * fn->rank + 1] = funcset_add(&strs, fn->module, NULL, false);
-		if (idx < 0)
-			goto out;
+		str[2 * fn->rank] = funcset_add(&strs, fn->name, NULL, false);
+		str[2 * fn->rank + 1] = funcset_add(&strs, fn->module, NULL, false);
 	}
 	json_arr_begin(j, "strings");
-	for (i = 0; i < strs.n; i++)
-		json_str(j, NULL, strs.v[i].name ? strs.v[i].name : "");
+	for (i = 0; i < strs.v->len; i++) {
+		const char *name = funcset_at(&strs, i)->name;
+
+		json_str(j, NULL, name ? name : "");
+	}
 	json_arr_end(j);
 	json_arr_begin(j, "funcs");
 	for (idx = 0; idx < r->nfuncs; idx++) {

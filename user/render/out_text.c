@@ -4,6 +4,7 @@
 #include <string.h>
 #include "advise/advise.h"
 #include "output.h"
+#include "printable.h"
 #include "syscalls.h"
 
 #define BAR_WIDTH 40
@@ -55,17 +56,12 @@ static void print_secs(FILE *f, int width, uint64_t ns)
 		fprintf(f, "%*.1fms", width - 2, ns / 1e6);
 }
 
-/* comm from a target, printed without control characters. */
+/* A name from the target (at most a comm's bytes) in width columns, cut or padded. */
 static void print_comm(FILE *f, const char *comm, int width)
 {
-	char buf[CONCUR_COMM_LEN];
-	size_t i;
+	int n = (int)printable_fputs(f, comm, CONCUR_COMM_LEN - 1, width);
 
-	for (i = 0; i < CONCUR_COMM_LEN - 1 && comm[i]; i++)
-		buf[i] = (unsigned char)comm[i] < 0x20 || (unsigned char)comm[i] >= 0x7f ?
-				 '?' : comm[i];
-	buf[i] = '\0';
-	fprintf(f, "%-*.*s", width, width, buf);
+	fprintf(f, "%*s", width - n, "");
 }
 
 static void print_bar(FILE *f, const struct style *s, int cat, double v)
@@ -83,18 +79,15 @@ static void print_bar(FILE *f, const struct style *s, int cat, double v)
 	fputs(sgr(s, "\033[0m"), f);
 }
 
-/* The command line, sanitized, cut to fit one line. */
+/* The command line, printable, cut to fit one line. */
 static void print_command(FILE *f, char **argv)
 {
-	int room = 60, n;
-	size_t i, j;
+	int room = 60;
+	size_t i;
 
 	for (i = 0; argv && argv[i] && room > 0; i++) {
 		fputc(' ', f);
-		for (j = 0; argv[i][j] && room > 0; j++, room--) {
-			n = (unsigned char)argv[i][j];
-			fputc(n < 0x20 || n == 0x7f ? '?' : n, f);
-		}
+		room -= (int)printable_fputs(f, argv[i], SIZE_MAX, room);
 	}
 	if (room <= 0)
 		fputs("...", f);
@@ -238,12 +231,12 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 }
 
 /* Writes text from column col, wrapped at WIDTH, continuation lines indented to indent;
- * control bytes shown as '?'. Returns the column after it. */
+ * made printable (it may hold the target's names). Returns the column after it. */
 static int wrap(FILE *f, int col, int indent, const char *text)
 {
 	const char *w = text, *e;
 	bool first = true;
-	int n, i, len;
+	int len;
 
 	while (*w) {
 		while (*w == ' ')
@@ -252,8 +245,7 @@ static int wrap(FILE *f, int col, int indent, const char *text)
 			break;
 		for (e = w; *e && *e != ' '; e++)
 			;
-		for (len = 0, i = 0; i < e - w; i++)
-			len += ((unsigned char)w[i] & 0xc0) != 0x80;
+		len = (int)printable_cols(w, e - w);
 		if (!first && col + 1 + len > WIDTH) {
 			fprintf(f, "\n%*s", indent, "");
 			col = indent;
@@ -262,11 +254,7 @@ static int wrap(FILE *f, int col, int indent, const char *text)
 			col++;
 		}
 		first = false;
-		for (i = 0; i < e - w; i++) {
-			n = (unsigned char)w[i];
-			fputc(n < 0x20 || n == 0x7f ? '?' : n, f);
-		}
-		col += len;
+		col += (int)printable_fputs(f, w, e - w, SIZE_MAX);
 		w = e;
 	}
 	return col;
@@ -310,7 +298,7 @@ static void print_evidence(FILE *f, const struct adv_scope *sc)
 	wrap(f, 4, 6, line);
 	fputc('\n', f);
 	if (sc->lock.ns && sc->lock.symbol && sc->cat == CAT_LOCK) {
-		/* A symbol is the target's: wrap() shows its control bytes as '?'. */
+		/* A symbol is the target's: wrap() makes it printable. */
 		snprintf(line, sizeof(line), "most-waited lock: %s+%llu in %s, %.1f ms over %llu "
 			 "waits by %u thread%s", sc->lock.symbol, (unsigned long long)sc->lock.offset,
 			 sc->lock.module, sc->lock.ns / 1e6, (unsigned long long)sc->lock.count,
@@ -335,7 +323,7 @@ static void print_path(FILE *f, const struct stack *st, int col)
 
 		if (user && st->frames[i].kernel)
 			continue;
-		len = (int)strlen(name);
+		len = (int)printable_cols(name, SIZE_MAX);
 		if (col + (k ? 3 : 0) + (len < 8 ? len : 8) > WIDTH - 3) {
 			fputs(" ...", f);
 			break;
@@ -344,12 +332,9 @@ static void print_path(FILE *f, const struct stack *st, int col)
 			fputs(" < ", f);
 			col += 3;
 		}
-		for (; *name && col < WIDTH - 3; name++) {
-			n = (unsigned char)*name;
-			fputc(n < 0x20 || n >= 0x7f ? '?' : n, f);
-			col++;
-		}
-		if (*name) {
+		n = (int)printable_fputs(f, name, SIZE_MAX, WIDTH - 3 - col);
+		col += n;
+		if (n < len) {
 			fputs("...", f);
 			break;
 		}
@@ -361,16 +346,17 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 {
 	char head[ADV_TEXT * 2];
 	size_t i;
-	int l, col;
+	int l, col, len;
 
 	if (sc->whole) {
 		fprintf(f, "  %swhole workload:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
 		col = 18;
 	} else {
 		fprintf(f, "  %s%-6u ", sgr(s, "\033[1m"), sc->pid);
-		print_comm(f, sc->comm, (int)strnlen(sc->comm, 15));
+		len = (int)printable_cols(sc->comm, CONCUR_COMM_LEN - 1);
+		print_comm(f, sc->comm, len);
 		fprintf(f, ":%s ", sgr(s, "\033[0m"));
-		col = 11 + (int)strnlen(sc->comm, 15);
+		col = 11 + len;
 	}
 	wrap(f, col, 4, adv_verdict_names[sc->verdict]);
 	fputs("\n    ", f);

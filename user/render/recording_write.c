@@ -44,48 +44,20 @@
  * must be consumed exactly.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
+#include <glib.h>
 #include <zlib.h>
 #include "recording_format.h"
 
-/* ---- Writing ---- */
-
-/* A growing byte buffer; the first error sticks and later puts do nothing. */
-struct out {
-	uint8_t *d;
-	size_t len, cap;
-	int err;
-};
-
-static void put(struct out *o, const void *src, size_t n)
+/* GLib aborts when memory runs out, so a put cannot fail and the puts carry no error. */
+static void put(GByteArray *o, const void *src, size_t n)
 {
-	size_t cap = o->cap ? o->cap : 4096;
-	uint8_t *tmp;
-
-	if (o->err)
-		return;
-	while (cap - o->len < n)
-		cap *= 2;
-	if (cap != o->cap) {
-		tmp = realloc(o->d, cap);
-		if (!tmp) {
-			o->err = -ENOMEM;
-			return;
-		}
-		o->d = tmp;
-		o->cap = cap;
-	}
-	memcpy(o->d + o->len, src, n);
-	o->len += n;
+	g_byte_array_append(o, src, n);
 }
 
-static void put_le(struct out *o, uint64_t v, int bytes)
+static void put_le(GByteArray *o, uint64_t v, int bytes)
 {
 	uint8_t b[8];
 	int i;
@@ -95,22 +67,22 @@ static void put_le(struct out *o, uint64_t v, int bytes)
 	put(o, b, bytes);
 }
 
-static void put_u8(struct out *o, uint8_t v)
+static void put_u8(GByteArray *o, uint8_t v)
 {
 	put_le(o, v, 1);
 }
 
-static void put_u32(struct out *o, uint32_t v)
+static void put_u32(GByteArray *o, uint32_t v)
 {
 	put_le(o, v, 4);
 }
 
-static void put_i32(struct out *o, int32_t v)
+static void put_i32(GByteArray *o, int32_t v)
 {
 	put_le(o, (uint32_t)v, 4);
 }
 
-static void put_u64(struct out *o, uint64_t v)
+static void put_u64(GByteArray *o, uint64_t v)
 {
 	put_le(o, v, 8);
 }
@@ -121,73 +93,24 @@ static void put_u64(struct out *o, uint64_t v)
  * twice, which the reader's interning undoes.
  */
 struct strmap {
-	const char **v;
-	uint32_t n;
-	uint32_t *slots;	/* index + 1; 0 is empty */
-	size_t cap;		/* a power of two, kept at most half full */
+	GPtrArray *v;		/* the strings, in the table's order */
+	GHashTable *index;	/* string → its index in v */
 };
-
-static size_t ptr_hash(const char *s, size_t cap)
-{
-	return ((uintptr_t)s * 0x9e3779b97f4a7c15ull >> 17) & (cap - 1);
-}
-
-static uint32_t *strmap_slot(const struct strmap *m, const char *s)
-{
-	size_t i = ptr_hash(s, m->cap);
-
-	while (m->slots[i] && m->v[m->slots[i] - 1] != s)
-		i = (i + 1) & (m->cap - 1);
-	return &m->slots[i];
-}
-
-static int strmap_grow(struct strmap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024, old = m->cap, i;
-	uint32_t *slots = calloc(cap, sizeof(*slots)), *old_slots = m->slots;
-	const char **v = realloc(m->v, cap / 2 * sizeof(*v));
-
-	if (!slots || !v) {
-		free(slots);
-		if (v)
-			m->v = v;
-		return -ENOMEM;
-	}
-	m->v = v;
-	m->slots = slots;
-	m->cap = cap;
-	for (i = 0; i < old; i++)
-		if (old_slots[i])
-			*strmap_slot(m, m->v[old_slots[i] - 1]) = old_slots[i];
-	free(old_slots);
-	return 0;
-}
 
 static int strmap_add(struct strmap *m, const char *s)
 {
-	uint32_t *slot;
-
 	if (!s)
 		return -EINVAL;	/* a frame without a name: the tracer never makes one */
-	if ((size_t)(m->n + 1) * 2 > m->cap && strmap_grow(m))
-		return -ENOMEM;
-	slot = strmap_slot(m, s);
-	if (!*slot) {
-		m->v[m->n++] = s;
-		*slot = m->n;
+	if (!g_hash_table_contains(m->index, s)) {
+		g_hash_table_insert(m->index, (gpointer)s, GUINT_TO_POINTER(m->v->len));
+		g_ptr_array_add(m->v, (gpointer)s);
 	}
 	return 0;
 }
 
 static uint32_t strmap_index(const struct strmap *m, const char *s)
 {
-	return *strmap_slot(m, s) - 1;
-}
-
-static void strmap_free(struct strmap *m)
-{
-	free(m->v);
-	free(m->slots);
+	return GPOINTER_TO_UINT(g_hash_table_lookup(m->index, s));
 }
 
 static int collect_strings(const struct profile *p, struct strmap *m)
@@ -215,7 +138,7 @@ static int collect_strings(const struct profile *p, struct strmap *m)
 	return err;
 }
 
-static void put_scalars(struct out *o, const struct profile *p)
+static void put_scalars(GByteArray *o, const struct profile *p)
 {
 	int i;
 
@@ -233,15 +156,15 @@ static void put_scalars(struct out *o, const struct profile *p)
 		put_u64(o, p->stats[i]);
 }
 
-static void put_strings(struct out *o, const struct profile *p, const struct strmap *m)
+static void put_strings(GByteArray *o, const struct profile *p, const struct strmap *m)
 {
 	size_t i, argc = 0, len;
 
-	put_u32(o, m->n);
-	for (i = 0; i < m->n; i++) {
-		len = strlen(m->v[i]);
+	put_u32(o, m->v->len);
+	for (i = 0; i < m->v->len; i++) {
+		len = strlen(g_ptr_array_index(m->v, i));
 		put_u32(o, len);
-		put(o, m->v[i], len);
+		put(o, g_ptr_array_index(m->v, i), len);
 	}
 	while (p->command && p->command[argc])
 		argc++;
@@ -250,7 +173,7 @@ static void put_strings(struct out *o, const struct profile *p, const struct str
 		put_u32(o, strmap_index(m, p->command[i]));
 }
 
-static void put_cats(struct out *o, const uint64_t v[CAT_MAX])
+static void put_cats(GByteArray *o, const uint64_t v[CAT_MAX])
 {
 	int c;
 
@@ -258,7 +181,7 @@ static void put_cats(struct out *o, const uint64_t v[CAT_MAX])
 		put_u64(o, v[c]);
 }
 
-static void put_procs(struct out *o, const struct profile *p)
+static void put_procs(GByteArray *o, const struct profile *p)
 {
 	size_t i, k;
 
@@ -285,7 +208,7 @@ static void put_procs(struct out *o, const struct profile *p)
 	}
 }
 
-static void put_threads(struct out *o, const struct profile *p)
+static void put_threads(GByteArray *o, const struct profile *p)
 {
 	size_t i;
 
@@ -306,7 +229,7 @@ static void put_threads(struct out *o, const struct profile *p)
 	}
 }
 
-static void put_stacks(struct out *o, const struct profile *p, const struct strmap *m)
+static void put_stacks(GByteArray *o, const struct profile *p, const struct strmap *m)
 {
 	size_t i;
 	uint32_t j;
@@ -330,7 +253,7 @@ static void put_stacks(struct out *o, const struct profile *p, const struct strm
 	}
 }
 
-static void put_unwind(struct out *o, const struct profile *p, const struct strmap *m)
+static void put_unwind(GByteArray *o, const struct profile *p, const struct strmap *m)
 {
 	size_t i;
 
@@ -344,7 +267,7 @@ static void put_unwind(struct out *o, const struct profile *p, const struct strm
 	}
 }
 
-static void put_futexes(struct out *o, const struct profile *p, const struct strmap *m)
+static void put_futexes(GByteArray *o, const struct profile *p, const struct strmap *m)
 {
 	size_t i;
 
@@ -380,13 +303,15 @@ static bool fits_u32(const struct profile *p)
 	return true;
 }
 
-static int build_body(const struct profile *p, struct out *o)
+static int build_body(const struct profile *p, GByteArray *o)
 {
-	struct strmap m = {};
+	struct strmap m;
 	int err;
 
 	if (!fits_u32(p))
 		return -EOVERFLOW;
+	m.v = g_ptr_array_new();
+	m.index = g_hash_table_new(NULL, NULL);
 	err = collect_strings(p, &m);
 	if (!err) {
 		put_scalars(o, p);
@@ -396,18 +321,18 @@ static int build_body(const struct profile *p, struct out *o)
 		put_stacks(o, p, &m);
 		put_unwind(o, p, &m);
 		put_futexes(o, p, &m);
-		err = o->err;
 	}
-	strmap_free(&m);
+	g_ptr_array_unref(m.v);
+	g_hash_table_destroy(m.index);
 	return err;
 }
 
 int recording_write_body(const void *body, size_t len, FILE *f)
 {
-	struct out hdr = {}, trailer = {};
+	GByteArray *hdr, *trailer;
 	uLongf zlen;
 	uint8_t *z;
-	int err;
+	int err = 0;
 
 	_Static_assert(sizeof(CONCUR_VERSION) <= 64, "the version string's length is a u8");
 	if (len > REC_MAX_BODY)
@@ -422,34 +347,33 @@ int recording_write_body(const void *body, size_t len, FILE *f)
 		free(z);
 		return -ENOMEM;	/* the output has compressBound() bytes: only memory can fail */
 	}
-	put(&hdr, REC_MAGIC, REC_MAGIC_LEN);
-	put_u32(&hdr, REC_FORMAT);
-	put_u8(&hdr, strlen(CONCUR_VERSION));
-	put(&hdr, CONCUR_VERSION, strlen(CONCUR_VERSION));
-	put_u64(&hdr, len);
-	put_u64(&hdr, zlen);
-	put_u32(&hdr, crc32(0, body, len));
-	if (!hdr.err)
-		put_u32(&trailer, crc32(crc32(0, hdr.d, hdr.len), z, zlen));
-	err = hdr.err ? hdr.err : trailer.err;
-	if (!err && (fwrite(hdr.d, 1, hdr.len, f) != hdr.len || fwrite(z, 1, zlen, f) != zlen ||
-		     fwrite(trailer.d, 1, trailer.len, f) != trailer.len))
+	hdr = g_byte_array_new();
+	put(hdr, REC_MAGIC, REC_MAGIC_LEN);
+	put_u32(hdr, REC_FORMAT);
+	put_u8(hdr, strlen(CONCUR_VERSION));
+	put(hdr, CONCUR_VERSION, strlen(CONCUR_VERSION));
+	put_u64(hdr, len);
+	put_u64(hdr, zlen);
+	put_u32(hdr, crc32(0, body, len));
+	trailer = g_byte_array_new();
+	put_u32(trailer, crc32(crc32(0, hdr->data, hdr->len), z, zlen));
+	if (fwrite(hdr->data, 1, hdr->len, f) != hdr->len || fwrite(z, 1, zlen, f) != zlen ||
+	    fwrite(trailer->data, 1, trailer->len, f) != trailer->len)
 		err = -EIO;
-	free(hdr.d);
-	free(trailer.d);
+	g_byte_array_unref(hdr);
+	g_byte_array_unref(trailer);
 	free(z);
 	return err;
 }
 
 int write_recording(const struct profile *p, const struct advice *a, FILE *f)
 {
-	struct out body = {};
-	int err = build_body(p, &body);
+	GByteArray *body = g_byte_array_new();
+	int err = build_body(p, body);
 
 	(void)a;
 	if (!err)
-		err = recording_write_body(body.d, body.len, f);
-	free(body.d);
+		err = recording_write_body(body->data, body->len, f);
+	g_byte_array_unref(body);
 	return err;
 }
-
