@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <glib.h>
 #include "collect.h"
 #include "profile/symbolize.h"
 
@@ -12,24 +13,11 @@ struct weight {
 	struct interval_sum val;
 };
 
-struct weights {
-	struct weight *w;
-	size_t n, cap;
-};
-
-static int add_weight(struct weights *ws, const struct stack_key *k, __u64 ns, __u64 cnt)
+static void add_weight(GArray *ws, const struct stack_key *k, __u64 ns, __u64 cnt)
 {
-	struct weight *tmp;
+	struct weight w = { *k, { ns, cnt } };
 
-	if (ws->n == ws->cap) {
-		ws->cap = ws->cap ? ws->cap * 2 : 1024;
-		tmp = realloc(ws->w, ws->cap * sizeof(*tmp));
-		if (!tmp)
-			return -ENOMEM;
-		ws->w = tmp;
-	}
-	ws->w[ws->n++] = (struct weight){ *k, { ns, cnt } };
-	return 0;
+	g_array_append_val(ws, w);
 }
 
 static int cmp_weight(const void *a, const void *b)
@@ -39,32 +27,34 @@ static int cmp_weight(const void *a, const void *b)
 }
 
 /* Sums entries with equal keys: the map's, and the window-end intervals added to them. */
-static void merge_weights(struct weights *ws)
+static void merge_weights(GArray *ws)
 {
+	struct weight *w = (struct weight *)ws->data;
 	size_t i, out = 0;
 
-	if (!ws->n)
+	if (!ws->len)
 		return;
-	qsort(ws->w, ws->n, sizeof(*ws->w), cmp_weight);
-	for (i = 0; i < ws->n; i++) {
-		if (out && !cmp_weight(&ws->w[out - 1], &ws->w[i])) {
-			ws->w[out - 1].val.ns += ws->w[i].val.ns;
-			ws->w[out - 1].val.cnt += ws->w[i].val.cnt;
+	qsort(w, ws->len, sizeof(*w), cmp_weight);
+	for (i = 0; i < ws->len; i++) {
+		if (out && !cmp_weight(&w[out - 1], &w[i])) {
+			w[out - 1].val.ns += w[i].val.ns;
+			w[out - 1].val.cnt += w[i].val.cnt;
 		} else {
-			ws->w[out++] = ws->w[i];
+			w[out++] = w[i];
 		}
 	}
-	ws->n = out;
+	g_array_set_size(ws, out);
 }
 
 static int add_map_weight(const void *key, void *value, void *ctx)
 {
 	const struct interval_sum *v = value;
 
-	return add_weight(ctx, key, v->ns, v->cnt);
+	add_weight(ctx, key, v->ns, v->cnt);
+	return 0;
 }
 
-static int read_weights(int fd, struct weights *ws)
+static int read_weights(int fd, GArray *ws)
 {
 	struct interval_sum v;
 
@@ -72,17 +62,12 @@ static int read_weights(int fd, struct weights *ws)
 }
 
 /* A thread still off-CPU when the window closed: its last interval goes to its stack too. */
-static int add_open_intervals(const struct collect_pending *pending, struct weights *ws)
+static void add_open_intervals(const struct collect_pending *pending, GArray *ws)
 {
 	size_t i;
-	int err;
 
-	for (i = 0; i < pending->nopen; i++) {
-		err = add_weight(ws, &pending->open[i].key, pending->open[i].ns, 1);
-		if (err)
-			return err;
-	}
-	return 0;
+	for (i = 0; i < pending->nopen; i++)
+		add_weight(ws, &pending->open[i].key, pending->open[i].ns, 1);
 }
 
 /* Frames of concur's own probe (the tracepoint's BPF trampoline), not of the target. */
@@ -167,23 +152,21 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym,
 		   const struct collect_pending *pending)
 {
-	struct weights ws = {};
+	GArray *ws = g_array_new(FALSE, FALSE, sizeof(struct weight));
 	struct stack st;
 	size_t i;
 	int err;
 
-	err = read_weights(fds->stack_weights, &ws);
-	if (!err)
-		err = add_open_intervals(pending, &ws);
-	if (!err)
-		merge_weights(&ws);
-	for (i = 0; !err && i < ws.n; i++) {
-		err = build_stack(p, sym, fds->stacks, &ws.w[i], &st);
+	err = read_weights(fds->stack_weights, ws);
+	add_open_intervals(pending, ws);
+	merge_weights(ws);
+	for (i = 0; !err && i < ws->len; i++) {
+		err = build_stack(p, sym, fds->stacks, &g_array_index(ws, struct weight, i), &st);
 		if (!err)
 			err = profile__add_stack(p, &st);
 		if (err)
 			free(st.frames);
 	}
-	free(ws.w);
+	g_array_free(ws, TRUE);
 	return err;
 }

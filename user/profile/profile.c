@@ -74,7 +74,7 @@ void profile__free(struct profile *p)
 	g_array_free(p->arrays->others, TRUE);
 	free(p->arrays->other);
 	free(p->arrays);
-	free(p->unwind);
+	g_free(p->unwind);
 	free(p->owned_command);
 	strtab__free(p->strings);
 	free(p);

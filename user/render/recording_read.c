@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <glib.h>
 #include "recording_cursor.h"
 #include "recording_format.h"
 
@@ -251,9 +252,7 @@ static int read_unwind(struct loader *l)
 	n = rd_count(r, SZ_UNWIND, UINT32_MAX);
 	if (!n)
 		return r->ret;
-	p->unwind = calloc(n, sizeof(*p->unwind));
-	if (!p->unwind)
-		return rd_oom(r);
+	p->unwind = g_new0(struct unwind_warning, n);
 	p->nunwind = n;
 	for (i = 0; i < n && !r->ret; i++) {
 		p->unwind[i].module = get_str(l);
