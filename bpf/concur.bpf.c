@@ -12,7 +12,7 @@
 #include "stacks.bpf.h"
 
 #define TASK_RUNNING 0
-#define PF_EXITING 0x00000004
+#define PF_EXITING   0x00000004
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -143,8 +143,8 @@ static __always_inline struct thread_acct *get_thread(struct task_struct *task)
 }
 
 struct switch_clock {
-	__u64 now;	/* ktime */
-	__u64 rq;	/* the run queue's clock, 0 if unknown */
+	__u64 now; /* ktime */
+	__u64 rq;  /* the run queue's clock, 0 if unknown */
 };
 
 /*

@@ -148,7 +148,7 @@ struct stack_cache_entry {
 
 struct stack_cache {
 	struct stack_cache_entry e[STACK_CACHE_WAYS];
-	__u32 next;	/* the entry replaced next */
+	__u32 next; /* the entry replaced next */
 };
 
 struct stack_cache_map {

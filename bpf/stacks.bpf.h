@@ -21,8 +21,8 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*ustack = CONCUR_NO_STACK;
 }
 
-static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack,
-					__s32 kstack, __u64 ns)
+static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack, __s32 kstack,
+					__u64 ns)
 {
 	struct stack_key key = { pid, tid, cat, ustack, kstack };
 

@@ -73,8 +73,8 @@ ACCT_INLINE struct acct_delta acct_close(struct thread_acct *a, __u64 now, __u32
 
 /* The kernel's own per-task counters, read where an event happens (schedstat's fields). */
 struct acct_kclock {
-	__u64 exec_ns;		/* sum_exec_runtime: time on a CPU */
-	__u64 run_delay_ns;	/* sched_info.run_delay: time waiting in a run queue */
+	__u64 exec_ns;	    /* sum_exec_runtime: time on a CPU */
+	__u64 run_delay_ns; /* sched_info.run_delay: time waiting in a run queue */
 };
 
 ACCT_INLINE void acct_set_kclock(struct thread_acct *a, struct acct_kclock k)

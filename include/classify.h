@@ -12,12 +12,12 @@
 
 #include "account.h"
 
-#define CONCUR_S_IFMT 0170000
+#define CONCUR_S_IFMT	0170000
 #define CONCUR_S_IFSOCK 0140000
-#define CONCUR_S_IFREG 0100000
-#define CONCUR_S_IFBLK 0060000
-#define CONCUR_S_IFCHR 0020000
-#define CONCUR_S_IFIFO 0010000
+#define CONCUR_S_IFREG	0100000
+#define CONCUR_S_IFBLK	0060000
+#define CONCUR_S_IFCHR	0020000
+#define CONCUR_S_IFIFO	0010000
 
 /* An inode's mode → fd kind; the same test the kernel's S_ISxxx macros make. */
 ACCT_INLINE __u32 fdkind_from_mode(__u32 mode)
@@ -127,7 +127,7 @@ ACCT_INLINE __u32 cat_from_syscall(long nr)
 		return CAT_SLEEP;
 	case __NR_wait4:
 	case __NR_waitid:
-	case __NR_vfork:	/* the parent sleeps until the child execs or exits */
+	case __NR_vfork: /* the parent sleeps until the child execs or exits */
 		return CAT_WAIT;
 	default:
 		return CAT_MAX;

@@ -23,10 +23,10 @@
 #define CLOCK_INLINE static inline __attribute__((always_inline))
 #endif
 
-#define CLOCK_RESYNC_NS 100000ull
-#define CLOCK_SLEW_DIV 2000ull		/* 500 ppm */
+#define CLOCK_RESYNC_NS	  100000ull
+#define CLOCK_SLEW_DIV	  2000ull /* 500 ppm */
 #define CLOCK_SLEW_MAX_NS 10000000ull
-#define CLOCK_JUMP_NS 1000000ll
+#define CLOCK_JUMP_NS	  1000000ll
 
 /* Whether the offset is due for a new sample at run-queue clock `clock`. */
 CLOCK_INLINE int clock_sync_due(const struct clock_sync *s, __u64 clock)

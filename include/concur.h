@@ -73,26 +73,26 @@ enum concur_fdkind {
  * hand threads to and from userspace. */
 struct thread_acct {
 	/* What every event touches first, in one cache line. */
-	__u64 since_ns;		/* start of the interval in progress */
-	__u32 state;		/* enum concur_tstate */
-	__u32 cat;		/* category while TS_BLOCKED */
-	__s32 nr;		/* syscall blocked in, while TS_BLOCKED */
-	__u32 flags;		/* ACCT_* */
-	__u64 exec_ns;		/* the kernel's sum_exec_runtime at the last switch-out */
-	__u64 run_delay_ns;	/* and its sched_info.run_delay */
-	__u64 futex;		/* the futex word blocked on, while TS_BLOCKED in futex(2) */
-	__s32 ustack;		/* stack ids where the thread last left a CPU */
+	__u64 since_ns;	    /* start of the interval in progress */
+	__u32 state;	    /* enum concur_tstate */
+	__u32 cat;	    /* category while TS_BLOCKED */
+	__s32 nr;	    /* syscall blocked in, while TS_BLOCKED */
+	__u32 flags;	    /* ACCT_* */
+	__u64 exec_ns;	    /* the kernel's sum_exec_runtime at the last switch-out */
+	__u64 run_delay_ns; /* and its sched_info.run_delay */
+	__u64 futex;	    /* the futex word blocked on, while TS_BLOCKED in futex(2) */
+	__s32 ustack;	    /* stack ids where the thread last left a CPU */
 	__s32 kstack;
 	__u32 pid;
 	__u32 tid;
-	__u64 wakeups;		/* got a CPU back after blocking */
-	__u64 preemptions;	/* left a CPU still runnable */
+	__u64 wakeups;	   /* got a CPU back after blocking */
+	__u64 preemptions; /* left a CPU still runnable */
 	/* Totals. */
 	__u64 ns[CAT_MAX];
-	__u64 cnt[CAT_MAX];	/* intervals closed per category */
-	__u64 start_ns;		/* first moment inside the window */
-	__u64 end_ns;		/* death, or 0 while alive */
-	__u32 anomalies;	/* events that did not fit the state (a missed event) */
+	__u64 cnt[CAT_MAX]; /* intervals closed per category */
+	__u64 start_ns;	    /* first moment inside the window */
+	__u64 end_ns;	    /* death, or 0 while alive */
+	__u32 anomalies;    /* events that did not fit the state (a missed event) */
 	__u32 pad;
 	char comm[CONCUR_COMM_LEN];
 };
@@ -145,13 +145,13 @@ struct proc_info {
 	__u32 pid;
 	__u32 ppid;
 	__u32 flags;
-	__u32 peak_running;	/* most of its threads on a CPU at one on-CPU sample */
-	__u64 start_ns;		/* fork, or 0: before the window */
-	__u64 end_ns;		/* exit of its last thread, or 0 */
+	__u32 peak_running; /* most of its threads on a CPU at one on-CPU sample */
+	__u64 start_ns;	    /* fork, or 0: before the window */
+	__u64 end_ns;	    /* exit of its last thread, or 0 */
 	char comm[CONCUR_COMM_LEN];
 };
 
-#define PROC_EXITED 1u
-#define PROC_MAPS_SENT 2u	/* a maps_event went out since its last exec */
+#define PROC_EXITED    1u
+#define PROC_MAPS_SENT 2u /* a maps_event went out since its last exec */
 
 #endif /* CONCUR_H */

@@ -15,24 +15,27 @@
  * Where a thread's wall-clock time goes; the order is the report's column order.
  * X(id, name, short name: at most 4 characters, for columns)
  */
-#define CONCUR_CATEGORIES(X)                    \
-	X(CAT_CPU, "cpu", "cpu")                \
-	X(CAT_RUNQUEUE, "runqueue", "runq")     \
-	X(CAT_LOCK, "lock", "lock")             \
-	X(CAT_IO_DISK, "io.disk", "disk")       \
-	X(CAT_IO_NET, "io.net", "net")          \
-	X(CAT_IO_PIPE, "io.pipe", "pipe")       \
-	X(CAT_POLL, "poll", "poll")             \
-	X(CAT_SLEEP, "sleep", "slp")            \
-	X(CAT_WAIT, "wait", "wait")             \
+#define CONCUR_CATEGORIES(X)                \
+	X(CAT_CPU, "cpu", "cpu")            \
+	X(CAT_RUNQUEUE, "runqueue", "runq") \
+	X(CAT_LOCK, "lock", "lock")         \
+	X(CAT_IO_DISK, "io.disk", "disk")   \
+	X(CAT_IO_NET, "io.net", "net")      \
+	X(CAT_IO_PIPE, "io.pipe", "pipe")   \
+	X(CAT_POLL, "poll", "poll")         \
+	X(CAT_SLEEP, "sleep", "slp")        \
+	X(CAT_WAIT, "wait", "wait")         \
 	X(CAT_OTHER, "other", "othr")
 
+/* clang-format sees no comma after the expansion: it would indent the next line. */
+/* clang-format off */
 enum concur_cat {
 #define CONCUR_CAT_ENUM(id, name, short_name) id,
 	CONCUR_CATEGORIES(CONCUR_CAT_ENUM)
 #undef CONCUR_CAT_ENUM
 	CAT_MAX,
 };
+/* clang-format on */
 
 /* What a counter counts: an event, data lost (a map full: left out of every total), detail
  * lost (kept in the totals, not by stack or syscall), or stack capture. */
@@ -42,36 +45,38 @@ enum concur_stat_kind { STAT_KIND_EVENT, STAT_KIND_LOST, STAT_KIND_DETAIL, STAT_
  * The probes' counters: index into the per-CPU `stats` array.
  * X(id, key: the JSON summary's name for it, kind)
  */
-#define CONCUR_STATS(X)                                                                      \
-	X(STAT_SWITCHES, "switches", STAT_KIND_EVENT)                                        \
+#define CONCUR_STATS(X)                                                                        \
+	X(STAT_SWITCHES, "switches", STAT_KIND_EVENT)                                          \
 	/* target threads back on a CPU after blocking (wake-ups themselves are not traced) */ \
-	X(STAT_WAKEUPS, "wakeups", STAT_KIND_EVENT)                                          \
-	X(STAT_FORKS, "forks", STAT_KIND_EVENT)                                              \
-	X(STAT_EXITS, "exits", STAT_KIND_EVENT)                                              \
-	/* a thread could not be tracked: map full */                                        \
-	X(STAT_THREADS_FULL, "threads_map_full", STAT_KIND_LOST)                             \
-	/* a child process could not be followed: map full */                                \
-	X(STAT_PROCS_FULL, "procs_map_full", STAT_KIND_LOST)                                 \
-	/* 'other' time kept in totals but not by syscall */                                 \
-	X(STAT_OTHER_FULL, "other_map_full", STAT_KIND_LOST)                                 \
-	/* a stack could not be captured (stack map full, collision) */                      \
-	X(STAT_STACK_ERRORS, "errors", STAT_KIND_STACKS)                                     \
-	/* time kept in totals but not by stack: map full */                                 \
-	X(STAT_STACK_KEYS_FULL, "weights_lost", STAT_KIND_STACKS)                            \
-	/* on-CPU samples of target threads */                                               \
-	X(STAT_SAMPLES, "samples", STAT_KIND_STACKS)                                         \
-	/* ring buffer full: a process's memory map may not be read */                       \
-	X(STAT_MAPS_LOST, "maps_lost", STAT_KIND_STACKS)                                     \
-	/* an exited thread kept under its tid: a reused tid adds to it */                   \
-	X(STAT_DEAD_FULL, "dead_map_full", STAT_KIND_LOST)                                   \
-	/* lock time kept in totals but not by futex: map full */                            \
+	X(STAT_WAKEUPS, "wakeups", STAT_KIND_EVENT)                                            \
+	X(STAT_FORKS, "forks", STAT_KIND_EVENT)                                                \
+	X(STAT_EXITS, "exits", STAT_KIND_EVENT)                                                \
+	/* a thread could not be tracked: map full */                                          \
+	X(STAT_THREADS_FULL, "threads_map_full", STAT_KIND_LOST)                               \
+	/* a child process could not be followed: map full */                                  \
+	X(STAT_PROCS_FULL, "procs_map_full", STAT_KIND_LOST)                                   \
+	/* 'other' time kept in totals but not by syscall */                                   \
+	X(STAT_OTHER_FULL, "other_map_full", STAT_KIND_LOST)                                   \
+	/* a stack could not be captured (stack map full, collision) */                        \
+	X(STAT_STACK_ERRORS, "errors", STAT_KIND_STACKS)                                       \
+	/* time kept in totals but not by stack: map full */                                   \
+	X(STAT_STACK_KEYS_FULL, "weights_lost", STAT_KIND_STACKS)                              \
+	/* on-CPU samples of target threads */                                                 \
+	X(STAT_SAMPLES, "samples", STAT_KIND_STACKS)                                           \
+	/* ring buffer full: a process's memory map may not be read */                         \
+	X(STAT_MAPS_LOST, "maps_lost", STAT_KIND_STACKS)                                       \
+	/* an exited thread kept under its tid: a reused tid adds to it */                     \
+	X(STAT_DEAD_FULL, "dead_map_full", STAT_KIND_LOST)                                     \
+	/* lock time kept in totals but not by futex: map full */                              \
 	X(STAT_FUTEX_FULL, "futex_map_full", STAT_KIND_DETAIL)
 
+/* clang-format off */
 enum concur_stat {
 #define CONCUR_STAT_ENUM(id, key, kind) id,
 	CONCUR_STATS(CONCUR_STAT_ENUM)
 #undef CONCUR_STAT_ENUM
 	STAT_MAX,
 };
+/* clang-format on */
 
 #endif /* CONCUR_MODEL_H */

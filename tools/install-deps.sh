@@ -4,6 +4,7 @@
 #   tools/install-deps.sh          build: compilers, libbpf, libelf, zlib, bpftool, protobuf-c,
 #                                  GLib
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer
+#   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
 set -euo pipefail
 
@@ -14,6 +15,9 @@ if [ "${1:-}" = --test ]; then
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
 	command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
+if [ "${1:-}" = --lint ]; then
+	packages+=(clang-format cppcheck)
 fi
 if [ "${1:-}" = --bench ]; then
 	packages+=(python3 bpftrace linux-perf)

@@ -15,8 +15,8 @@ extern enum log_level log_max_level;
 /* "concur: " then the message and a newline, when level is shown. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define pr_warn(...) log_msg(LOG_WARN, "warning: " __VA_ARGS__)
-#define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define pr_warn(...)  log_msg(LOG_WARN, "warning: " __VA_ARGS__)
+#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 #endif

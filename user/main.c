@@ -16,7 +16,7 @@
 #include "log.h"
 
 #define MAX_OUTPUTS 16
-#define MAX_PIDS 256
+#define MAX_PIDS    256
 
 const char *argp_program_version = "concur " CONCUR_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -44,20 +44,23 @@ static const char doc[] =
 enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS };
 
 #define DEFAULT_HZ 99
-#define MAX_HZ 10000
+#define MAX_HZ	   10000
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0,
 	  "Also write FILE; the format follows the extension: .json, .folded/.txt, .pb.gz, .html, "
-	  ".concur (a recording for `concur report`)", 0 },
+	  ".concur (a recording for `concur report`)",
+	  0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "attach: the processes to profile", 0 },
 	{ "duration", 'd', "SECONDS", 0, "attach: stop after SECONDS (default: Ctrl-C)", 0 },
 	{ "children", OPT_CHILDREN, NULL, 0, "attach: also follow processes the targets start", 0 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "run: under sudo, keep root for the workload", 0 },
 	{ "freq", 'F', "HZ", 0, "On-CPU sampling rate per CPU (default 99)", 0 },
-	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)", 0 },
+	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)",
+	  0 },
 	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
-	{ "verbose", 'v', NULL, 0, "More messages: -v what concur does, -vv debugging (libbpf's too)", 0 },
+	{ "verbose", 'v', NULL, 0,
+	  "More messages: -v what concur does, -vv debugging (libbpf's too)", 0 },
 	{},
 };
 
@@ -80,8 +83,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 struct args {
 	const char *cmd;
 	bool report;
-	const char *recording;	/* report: the file to read */
-	const char *tracing_opt;	/* an option given that only run and attach take */
+	const char *recording;	 /* report: the file to read */
+	const char *tracing_opt; /* an option given that only run and attach take */
 	struct tracer_opts t;
 	uint32_t pids[MAX_PIDS];
 	const char *outputs[MAX_OUTPUTS];
@@ -180,7 +183,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (a->noutputs == MAX_OUTPUTS)
 			usage_error("at most %d outputs", MAX_OUTPUTS);
 		if (output_format(arg) < 0)
-			usage_error("unknown output format: '%s' (known: %s)", arg, output_extensions());
+			usage_error("unknown output format: '%s' (known: %s)", arg,
+				    output_extensions());
 		a->outputs[a->noutputs++] = arg;
 		break;
 	case 'p':
@@ -294,9 +298,10 @@ static int report(const struct args *a)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt,
-					  "run|attach [CMD [ARG...]]\nreport FILE.concur", doc, NULL,
-					  NULL, NULL };
+	static const struct argp argp = {
+		options, parse_opt, "run|attach [CMD [ARG...]]\nreport FILE.concur", doc, NULL,
+		NULL,	 NULL
+	};
 	struct tracer_error e = { .exit_code = 1 };
 	struct args a = { .t = { .stacks = true, .sample_hz = DEFAULT_HZ } };
 	struct profile *p = NULL;
@@ -304,7 +309,7 @@ int main(int argc, char **argv)
 	int ret, err;
 	size_t i;
 
-	argv[0] = "concur";	/* getopt names the program in its messages */
+	argv[0] = "concur"; /* getopt names the program in its messages */
 	a.null_stream = fopen("/dev/null", "w");
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
 	if (a.null_stream)

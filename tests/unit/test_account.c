@@ -4,7 +4,7 @@
 #include <string.h>
 #include "account.h"
 
-#define MS 1000000ull
+#define MS		1000000ull
 #define KC(exec, delay) ((struct acct_kclock){ (exec), (delay) })
 
 static struct thread_acct fresh(__u64 t, __u32 state)
@@ -21,7 +21,7 @@ Test(account, busy_then_sleep_then_runqueue)
 	struct thread_acct a = fresh(0, TS_RUNNING);
 	struct acct_delta d, queue;
 
-	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35, KC(0, 0));	/* nanosleep */
+	acct_switch_out(&a, 5 * MS, 0, CAT_SLEEP, 35, KC(0, 0)); /* nanosleep */
 	/* Woken at 15 ms: the kernel says it then waited 1 ms for the CPU. */
 	d = acct_switch_in(&a, 16 * MS, 1 * MS, &queue);
 	acct_exit(&a, 20 * MS, KC(0, 0));
@@ -62,8 +62,8 @@ Test(account, runnable_part_never_exceeds_the_wait)
 	struct thread_acct a = fresh(0, TS_RUNNING);
 	struct acct_delta d, queue;
 
-	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16, KC(0, 0));	/* ioctl on something odd */
-	d = acct_switch_in(&a, 4 * MS, 9 * MS, &queue);	/* the kernel's figure is off */
+	acct_switch_out(&a, 1 * MS, 0, CAT_OTHER, 16, KC(0, 0)); /* ioctl on something odd */
+	d = acct_switch_in(&a, 4 * MS, 9 * MS, &queue);		 /* the kernel's figure is off */
 	cr_expect_eq(d.cat, CAT_OTHER);
 	cr_expect_eq(d.nr, 16);
 	cr_expect_eq(d.ns, 0);
@@ -181,7 +181,8 @@ Test(account, random_sequences_tile_the_lifetime)
 	int round, i;
 
 	for (round = 0; round < 200; round++) {
-		struct thread_acct a = fresh(1000, rand_r(&seed) % 5 == 0 ? TS_R_UNKNOWN : TS_RUNNING);
+		struct thread_acct a =
+			fresh(1000, rand_r(&seed) % 5 == 0 ? TS_R_UNKNOWN : TS_RUNNING);
 		struct acct_delta queue;
 		__u64 t = 1000, exec = 0;
 
@@ -189,8 +190,8 @@ Test(account, random_sequences_tile_the_lifetime)
 			t += rand_r(&seed) % 5000;
 			if (rand_r(&seed) % 2) {
 				exec += rand_r(&seed) % 5000;
-				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX, 1,
-						KC(exec, exec / 2));
+				acct_switch_out(&a, t, rand_r(&seed) % 2, rand_r(&seed) % CAT_MAX,
+						1, KC(exec, exec / 2));
 			} else {
 				acct_switch_in(&a, t, rand_r(&seed) % 8000, &queue);
 			}

@@ -63,8 +63,9 @@ static void add_thread(struct profile *p, __u32 pid, __u32 tid, const uint64_t s
 static void add_stack(struct profile *p, __u32 pid, __u32 tid, __u32 cat, uint64_t ms,
 		      const char *leaf)
 {
-	struct stack st = { .pid = pid, .tid = tid, .cat = cat, .ns = ms * MS, .count = 1,
-			    .nframes = 2 };
+	struct stack st = {
+		.pid = pid, .tid = tid, .cat = cat, .ns = ms * MS, .count = 1, .nframes = 2
+	};
 
 	st.frames = calloc(2, sizeof(*st.frames));
 	cr_assert_not_null(st.frames);
@@ -180,8 +181,8 @@ Test(advise, lock_contention_with_its_stacks)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 250, [CAT_LOCK] = 700,
-						[CAT_RUNQUEUE] = 50));
+		add_thread(p, 10, 10 + i,
+			   SPLIT([CAT_CPU] = 250, [CAT_LOCK] = 700, [CAT_RUNQUEUE] = 50));
 		add_stack(p, 10, 10 + i, CAT_LOCK, 600, "take_lock");
 		add_stack(p, 10, 10 + i, CAT_LOCK, 100, "other_lock");
 		add_stack(p, 10, 10 + i, CAT_CPU, 250, "work");
@@ -439,8 +440,8 @@ Test(advise, a_reused_pid_is_two_processes)
 /* Every verdict's text fits 80 columns, with long names, and has no escape without a TTY. */
 Test(advise, text_section_fits_80_columns)
 {
-	static const int cats[] = { CAT_LOCK, CAT_IO_DISK, CAT_IO_NET, CAT_IO_PIPE, CAT_POLL,
-				    CAT_SLEEP, CAT_WAIT, CAT_OTHER, CAT_RUNQUEUE };
+	static const int cats[] = { CAT_LOCK,  CAT_IO_DISK, CAT_IO_NET, CAT_IO_PIPE, CAT_POLL,
+				    CAT_SLEEP, CAT_WAIT,    CAT_OTHER,	CAT_RUNQUEUE };
 	struct profile *p = new_profile(1000, 2);
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0, i;
@@ -611,8 +612,8 @@ Test(advise, lock_wait_with_every_cpu_busy_is_not_serialization)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 300,
-						[CAT_RUNQUEUE] = 200));
+		add_thread(p, 10, 10 + i,
+			   SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 300, [CAT_RUNQUEUE] = 200));
 	sc = run(p);
 	cr_expect_neq(sc->verdict, ADV_LOCK);
 }

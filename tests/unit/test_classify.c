@@ -68,5 +68,5 @@ Test(classify, inode_modes)
 	cr_expect_eq(fdkind_from_mode(S_IFIFO | 0600), FD_PIPE);
 	cr_expect_eq(fdkind_from_mode(S_IFCHR | 0620), FD_CHAR);
 	cr_expect_eq(fdkind_from_mode(S_IFDIR | 0755), FD_OTHER);
-	cr_expect_eq(fdkind_from_mode(0600), FD_OTHER);	/* anon_inode */
+	cr_expect_eq(fdkind_from_mode(0600), FD_OTHER); /* anon_inode */
 }

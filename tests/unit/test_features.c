@@ -43,7 +43,8 @@ Test(features, one_missing_is_named_with_its_release)
 
 Test(features, several_missing_share_one_line)
 {
-	const struct feature f[] = { { "A", "5.8", absent }, { "B", "5.11", present },
+	const struct feature f[] = { { "A", "5.8", absent },
+				     { "B", "5.11", present },
 				     { "C", "6.17", absent } };
 	char msg[128];
 

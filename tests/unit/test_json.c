@@ -36,8 +36,8 @@ Test(json, valid_utf8_passes_invalid_is_replaced)
 	expect_escape("caf\xc3\xa9", 5, "caf\xc3\xa9");
 	expect_escape("\xe2\x82\xac", 3, "\xe2\x82\xac");
 	expect_escape("bad\xff!", 5, "bad\\ufffd!");
-	expect_escape("\xc3", 1, "\\ufffd");			/* truncated sequence */
-	expect_escape("\xc0\xaf", 2, "\\ufffd\\ufffd");		/* overlong '/' */
+	expect_escape("\xc3", 1, "\\ufffd");			   /* truncated sequence */
+	expect_escape("\xc0\xaf", 2, "\\ufffd\\ufffd");		   /* overlong '/' */
 	expect_escape("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd"); /* a surrogate */
 }
 
@@ -66,7 +66,8 @@ Test(json, nested_document)
 	json_arr_end(&j);
 	json_obj_end(&j);
 	fclose(f);
-	cr_expect_str_eq(buf, "{\n  \"n\": 18446744073709551615,\n  \"neg\": -3,\n  \"empty\": [],\n"
-			      "  \"list\": [\n    \"x\",\n    true\n  ]\n}\n");
+	cr_expect_str_eq(buf,
+			 "{\n  \"n\": 18446744073709551615,\n  \"neg\": -3,\n  \"empty\": [],\n"
+			 "  \"list\": [\n    \"x\",\n    true\n  ]\n}\n");
 	free(buf);
 }

@@ -47,7 +47,7 @@ Test(mapwatch, exec_restarts_the_schedule_and_gone_process_is_dropped)
 	mapwatch_run(&w, 0, fake_read, NULL);
 	cr_expect_eq(w.e->len, 1, "pid 2 is gone");
 	mapwatch_run(&w, 10 * MS, fake_read, NULL);
-	mapwatch_add(&w, 1, 20 * MS);	/* exec'd: a new image */
+	mapwatch_add(&w, 1, 20 * MS); /* exec'd: a new image */
 	cr_expect_eq(w.e->len, 1);
 	cr_expect_eq(mapwatch_run(&w, 20 * MS, fake_read, NULL), 30 * MS);
 	cr_expect_eq(reads[1], 3);

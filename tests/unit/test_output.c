@@ -10,7 +10,7 @@
 #include "fixture.h"
 #include "render/output.h"
 
-#define MS FIXTURE_MS
+#define MS     FIXTURE_MS
 #define GOLDEN "tests/unit/golden/"
 
 static struct profile *sample_profile(void)
@@ -55,8 +55,8 @@ static void expect_golden(const char *name, const char *got, size_t len)
 		fclose(f);
 	}
 	want = slurp(path, &want_len);
-	cr_expect(want_len == len && !memcmp(want, got, len), "%s differs from the golden file:\n%s",
-		  name, got);
+	cr_expect(want_len == len && !memcmp(want, got, len),
+		  "%s differs from the golden file:\n%s", name, got);
 	free(want);
 }
 
@@ -109,7 +109,7 @@ Test(output, text_fits_80_columns_without_colour)
 		const unsigned char *c;
 
 		for (c = (const unsigned char *)line; *c; c++)
-			cols += (*c & 0xc0) != 0x80;	/* count code points, not bytes */
+			cols += (*c & 0xc0) != 0x80; /* count code points, not bytes */
 		cr_expect_leq(cols, 80, "too wide: %s", line);
 		cr_expect_null(strchr(line, '\033'), "colour escape without a terminal");
 	}

@@ -23,8 +23,10 @@ Test(printable, controls_and_invalid_bytes_are_replaced)
 {
 	expect_shown("a\nb\x1b[1m\x7f", SIZE_MAX, SIZE_MAX, "a?b?[1m?", 8);
 	expect_shown("<script>\x01\xff", SIZE_MAX, SIZE_MAX, "<script>??", 10);
-	expect_shown("\xc2\x9b" "2J", SIZE_MAX, SIZE_MAX, "??2J", 4);	/* C1 CSI */
-	expect_shown("\xc0\xaf", SIZE_MAX, SIZE_MAX, "??", 2);			/* overlong */
+	expect_shown("\xc2\x9b"
+		     "2J",
+		     SIZE_MAX, SIZE_MAX, "??2J", 4);	       /* C1 CSI */
+	expect_shown("\xc0\xaf", SIZE_MAX, SIZE_MAX, "??", 2); /* overlong */
 }
 
 Test(printable, utf8_stays_and_counts_as_one_column)

@@ -20,7 +20,8 @@ Test(procfs, syscall_lines)
 
 	cr_expect_eq(procfs_parse_syscall("running", &nr, &arg0), 1);
 	cr_expect_eq(procfs_parse_syscall("202 0x7f12345678 0x80 0x2 0x0 0x0 0x0 0x7ffd 0x7f01",
-					  &nr, &arg0), 0);
+					  &nr, &arg0),
+		     0);
 	cr_expect_eq(nr, __NR_futex);
 	cr_expect_eq(arg0, 0x7f12345678);
 	cr_expect_eq(procfs_parse_syscall("0 0x3 0x7ffd 0x1 0x0 0x0 0x0 0x7ffd 0x7f01", &nr, &arg0),

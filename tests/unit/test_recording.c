@@ -18,13 +18,12 @@
 
 #define REGRESSIONS "tests/unit/recordings/"
 
-
 static const struct {
 	const char *name;
 	writer_fn write;
 } writers[] = {
-	{ "json", write_json },	    { "folded", write_folded }, { "text", fixture_write_text },
-	{ "html", write_html },	    { "pprof", write_pprof },	{ "recording", write_recording },
+	{ "json", write_json }, { "folded", write_folded }, { "text", fixture_write_text },
+	{ "html", write_html }, { "pprof", write_pprof },   { "recording", write_recording },
 };
 
 #define NWRITERS (sizeof(writers) / sizeof(writers[0]))
@@ -262,7 +261,7 @@ Test(recording, other_format_version_is_named)
 	struct buf b = fixture_recording();
 	const char *msg;
 
-	b.d[9] = 77;	/* the u32 after the 9-byte magic */
+	b.d[9] = 77; /* the u32 after the 9-byte magic */
 	msg = refused(b.d, b.len);
 	cr_expect(strstr(msg, "format version 77"), "%s", msg);
 	cr_expect(strstr(msg, "written by concur " CONCUR_VERSION), "%s", msg);
@@ -301,7 +300,7 @@ static void bput(struct body *b, uint64_t v, int bytes)
 		b->d[b->len++] = v >> (8 * i);
 }
 
-#define U8(b, v) bput(b, v, 1)
+#define U8(b, v)  bput(b, v, 1)
 #define U32(b, v) bput(b, v, 4)
 #define U64(b, v) bput(b, v, 8)
 
@@ -313,13 +312,13 @@ static void scalars(struct body *b, uint32_t ncats, uint32_t nstats)
 	U32(b, ncats);
 	U32(b, nstats);
 	U32(b, MODE_RUN);
-	U32(b, 3);		/* exit_status */
-	U8(b, 0);		/* interrupted */
-	U64(b, 1000);		/* window_start_ns */
-	U64(b, 2000000000);	/* window_ns */
-	U32(b, 4);		/* cpus */
-	U32(b, 99);		/* sample_hz */
-	U64(b, 0);		/* anomalies */
+	U32(b, 3);	    /* exit_status */
+	U8(b, 0);	    /* interrupted */
+	U64(b, 1000);	    /* window_start_ns */
+	U64(b, 2000000000); /* window_ns */
+	U32(b, 4);	    /* cpus */
+	U32(b, 99);	    /* sample_hz */
+	U64(b, 0);	    /* anomalies */
 	for (i = 0; i < nstats; i++)
 		U64(b, i + 1);
 }
@@ -339,7 +338,7 @@ static void prologue(struct body *b)
 	string(b, "main");
 	string(b, "prog");
 	U32(b, 1);
-	U32(b, 1);		/* argv[0]: "prog" */
+	U32(b, 1); /* argv[0]: "prog" */
 }
 
 /* One stack of one frame in category cat, with the given name index and kernel flag. */
@@ -377,11 +376,11 @@ static struct buf with_stacks(uint32_t cat, uint32_t nframes, uint32_t name, uin
 	struct buf out;
 
 	prologue(&b);
-	U32(&b, 0);	/* processes */
-	U32(&b, 0);	/* threads */
+	U32(&b, 0); /* processes */
+	U32(&b, 0); /* threads */
 	one_stack(&b, cat, nframes, name, kernel);
-	U32(&b, 0);	/* unwind warnings */
-	U32(&b, 0);	/* futexes */
+	U32(&b, 0); /* unwind warnings */
+	U32(&b, 0); /* futexes */
 	out = wrap(&b);
 	free(b.d);
 	return out;
@@ -432,13 +431,13 @@ Test(recording, crafted_huge_counts_are_refused_before_allocating)
 	for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		b = (struct body){};
 		scalars(&b, CAT_MAX, STAT_MAX);
-		U32(&b, huge[i]);	/* strings, with nothing behind them */
+		U32(&b, huge[i]); /* strings, with nothing behind them */
 		expect_refused(wrap(&b), "cannot fit");
 		free(b.d);
 
 		b = (struct body){};
 		prologue(&b);
-		U32(&b, huge[i]);	/* processes */
+		U32(&b, huge[i]); /* processes */
 		U32(&b, 0);
 		expect_refused(wrap(&b), "cannot fit");
 		free(b.d);
@@ -446,7 +445,7 @@ Test(recording, crafted_huge_counts_are_refused_before_allocating)
 		b = (struct body){};
 		prologue(&b);
 		U32(&b, 0);
-		U32(&b, huge[i]);	/* threads */
+		U32(&b, huge[i]); /* threads */
 		expect_refused(wrap(&b), "cannot fit");
 		free(b.d);
 	}
@@ -477,14 +476,14 @@ Test(recording, crafted_structure_errors_are_refused)
 	U32(&b, 0);
 	U32(&b, 0);
 	U32(&b, 0);
-	U8(&b, 0);	/* one byte too many */
+	U8(&b, 0); /* one byte too many */
 	expect_refused(wrap(&b), "after the last section");
 	free(b.d);
 
 	b = (struct body){};
 	prologue(&b);
 	U32(&b, 0);
-	U32(&b, 0);	/* and then nothing: no stacks, no unwind warnings */
+	U32(&b, 0); /* and then nothing: no stacks, no unwind warnings */
 	expect_refused(wrap(&b), "ends early");
 	free(b.d);
 
@@ -565,7 +564,7 @@ Test(recording, declared_body_size_must_be_true_and_bounded)
 		b = fixture_recording();
 		off = body_size_offset(&b);
 		real = 0;
-		memcpy(&real, b.d + off, 8);	/* little-endian host */
+		memcpy(&real, b.d + off, 8); /* little-endian host */
 		if (lies[i] == real)
 			continue;
 		set_u64(&b, off, lies[i]);

@@ -23,8 +23,10 @@ Test(resources, cpu_max_malformed_is_refused)
 
 Test(resources, vmhwm_from_status)
 {
-	cr_expect_eq(resources_parse_vmhwm("Name:\tx\nVmPeak:\t  9000 kB\nVmHWM:\t  4321 kB\n"), 4321);
+	cr_expect_eq(resources_parse_vmhwm("Name:\tx\nVmPeak:\t  9000 kB\nVmHWM:\t  4321 kB\n"),
+		     4321);
 	cr_expect_eq(resources_parse_vmhwm("VmHWM:\t12 kB\n"), 12);
-	cr_expect_eq(resources_parse_vmhwm("Name:\tkthread\n"), -ENOENT, "kernel threads have none");
+	cr_expect_eq(resources_parse_vmhwm("Name:\tkthread\n"), -ENOENT,
+		     "kernel threads have none");
 	cr_expect_eq(resources_parse_vmhwm("Name:\tx\nVmHWM:\tjunk\n"), -ENOENT);
 }

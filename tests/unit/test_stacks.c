@@ -27,7 +27,8 @@ Test(stacks, folded_lines_category_first_in_microseconds)
 	out = render(write_folded, p);
 	cr_expect_not_null(strstr(out, "cpu;main;handle_request;burn_cpu 600000\n"), "%s", out);
 	cr_expect_not_null(strstr(out, "lock;main;handle_request;wait_on_lock;__lll_lock_wait;"
-				       "futex_wait_[k];schedule_[k] 700000\n"), "%s", out);
+				       "futex_wait_[k];schedule_[k] 700000\n"),
+			   "%s", out);
 	cr_expect_not_null(strstr(out, "wait;main;wait4;do_wait_[k];schedule_[k] 1800000\n"));
 	free(out);
 	profile__free(p);

@@ -18,8 +18,9 @@ Test(status, shows_the_split_so_far)
 
 Test(status, every_category_still_fits_80_columns)
 {
-	struct collect_snapshot s = { .total = 1000, .threads = 123456, .procs = 65535,
-				 .events = 18446744073709551615ull };
+	struct collect_snapshot s = {
+		.total = 1000, .threads = 123456, .procs = 65535, .events = 18446744073709551615ull
+	};
 	char buf[80];
 	int c;
 

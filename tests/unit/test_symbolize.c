@@ -38,7 +38,7 @@ Test(symbolize, unmapped_address_is_unknown)
 	symbolizer__snapshot(s, getpid());
 	symbolizer__user(s, getpid(), 0x10, &r);
 	cr_expect_str_eq(r.name, "[unknown]");
-	symbolizer__user(s, 999999999, 0x401000, &r);	/* never snapshotted */
+	symbolizer__user(s, 999999999, 0x401000, &r); /* never snapshotted */
 	cr_expect_str_eq(r.name, "[unknown]");
 	symbolizer__free(s);
 }

@@ -11,15 +11,26 @@
 #include "advise_internal.h"
 
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
-	"too_short", "no_threads", "idle", "cpu", "cpu_saturated", "lock", "io_disk", "io_net",
-	"io_pipe", "loop_saturated", "loop_waiting", "sleep", "wait", "other",
+	"too_short",	"no_threads", "idle",	"cpu",	   "cpu_saturated",
+	"lock",		"io_disk",    "io_net", "io_pipe", "loop_saturated",
+	"loop_waiting", "sleep",      "wait",	"other",
 };
 
 const char *const adv_verdict_names[ADV_VERDICT_MAX] = {
-	"too short to advise", "nothing measured", "idle", "CPU work", "CPU saturation",
-	"lock contention", "blocking disk I/O", "blocking network I/O", "blocking pipe I/O",
-	"saturated event loop", "event loop waiting for events", "deliberate sleeps",
-	"waiting for children", "other blocking",
+	"too short to advise",
+	"nothing measured",
+	"idle",
+	"CPU work",
+	"CPU saturation",
+	"lock contention",
+	"blocking disk I/O",
+	"blocking network I/O",
+	"blocking pipe I/O",
+	"saturated event loop",
+	"event loop waiting for events",
+	"deliberate sleeps",
+	"waiting for children",
+	"other blocking",
 };
 
 const char *const adv_effect_names[ADV_EFFECT_MAX] = {
@@ -27,7 +38,6 @@ const char *const adv_effect_names[ADV_EFFECT_MAX] = {
 };
 
 const char *const adv_lever_names[ADV_LEVER_MAX] = { "threads", "processes", "async" };
-
 
 /*
  * A thread's time without its wait for children: that time is the children's, measured in
@@ -148,10 +158,11 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 static void choose(struct adv_scope *sc, const struct metrics *m)
 {
 	static const enum adv_verdict by_cat[CAT_MAX] = {
-		[CAT_CPU] = ADV_CPU, [CAT_RUNQUEUE] = ADV_CPU_SATURATED, [CAT_LOCK] = ADV_LOCK,
-		[CAT_IO_DISK] = ADV_IO_DISK, [CAT_IO_NET] = ADV_IO_NET, [CAT_IO_PIPE] = ADV_IO_PIPE,
-		[CAT_POLL] = ADV_LOOP_WAITING, [CAT_SLEEP] = ADV_SLEEP, [CAT_WAIT] = ADV_WAIT,
-		[CAT_OTHER] = ADV_OTHER,
+		[CAT_CPU] = ADV_CPU,	       [CAT_RUNQUEUE] = ADV_CPU_SATURATED,
+		[CAT_LOCK] = ADV_LOCK,	       [CAT_IO_DISK] = ADV_IO_DISK,
+		[CAT_IO_NET] = ADV_IO_NET,     [CAT_IO_PIPE] = ADV_IO_PIPE,
+		[CAT_POLL] = ADV_LOOP_WAITING, [CAT_SLEEP] = ADV_SLEEP,
+		[CAT_WAIT] = ADV_WAIT,	       [CAT_OTHER] = ADV_OTHER,
 	};
 	double want = m->share[CAT_CPU] + m->share[CAT_RUNQUEUE], best = 0;
 	int c, d = -1;
@@ -172,7 +183,8 @@ static void choose(struct adv_scope *sc, const struct metrics *m)
 	if (!sc->active) {
 		sc->cat = sc->idle_cat;
 		sc->verdict = sc->cat == CAT_SLEEP ? ADV_SLEEP :
-			      sc->cat == CAT_WAIT  ? ADV_WAIT : ADV_IDLE;
+			      sc->cat == CAT_WAIT  ? ADV_WAIT :
+						     ADV_IDLE;
 		return;
 	}
 	for (c = CAT_LOCK; c < CAT_MAX; c++)
@@ -201,64 +213,81 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 
 	switch (sc->verdict) {
 	case ADV_TOO_SHORT:
-		adv_format(sc->why, "The window (%.1f ms) is too short to advise.", m->window_ns / 1e6);
+		adv_format(sc->why, "The window (%.1f ms) is too short to advise.",
+			   m->window_ns / 1e6);
 		break;
 	case ADV_NO_THREADS:
 		adv_format(sc->why, "No thread time was measured.");
 		break;
 	case ADV_IDLE:
-		adv_format(sc->why, "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
-		    sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
+		adv_format(sc->why,
+			   "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
+			   sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
 		break;
 	case ADV_CPU:
-		adv_format(sc->why, "CPU work: %.0f%% of the active threads' time is on a CPU "
-			     "(%.1f of %d CPUs busy on average).", adv_percent(s), par, m->cpus);
+		adv_format(sc->why,
+			   "CPU work: %.0f%% of the active threads' time is on a CPU "
+			   "(%.1f of %d CPUs busy on average).",
+			   adv_percent(s), par, m->cpus);
 		break;
 	case ADV_CPU_SATURATED:
 		b = m->share[CAT_CPU] > 0 ?
-			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] : 1;
-		adv_format(sc->why, "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
-			     "%.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
-		    adv_percent(s), par, m->cpus, par >= 0.8 * m->cpus ? "with this work" :
-		    "with it (the rest is other load)", b);
+			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] :
+			    1;
+		adv_format(sc->why,
+			   "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
+			   "%.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
+			   adv_percent(s), par, m->cpus,
+			   par >= 0.8 * m->cpus ? "with this work" :
+						  "with it (the rest is other load)",
+			   b);
 		break;
 	case ADV_LOCK:
 		b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
 		b = b > m->cpus / (par > 0 ? par : 1) ? m->cpus / (par > 0 ? par : 1) : b;
 		b = b < 1.0 ? 1.0 : b;
 		if (sc->lock.ns && sc->lock.symbol)
-			adv_format(sc->why, "Lock contention: %.0f%% of the time waiting for a lock, most "
-				     "on %s (%s, %u thread%s); less sharing (finer locks, per-thread "
-				     "data) is worth ≤ %.1f×.", adv_percent(s), sc->lock.symbol,
-			    sc->lock.module, sc->lock.threads, sc->lock.threads == 1 ? "" : "s", b);
+			adv_format(sc->why,
+				   "Lock contention: %.0f%% of the time waiting for a lock, most "
+				   "on %s (%s, %u thread%s); less sharing (finer locks, per-thread "
+				   "data) is worth ≤ %.1f×.",
+				   adv_percent(s), sc->lock.symbol, sc->lock.module,
+				   sc->lock.threads, sc->lock.threads == 1 ? "" : "s", b);
 		else
-			adv_format(sc->why, "Lock contention: %.0f%% of the time waiting for a lock; less "
-				     "sharing (finer locks, per-thread data) is worth ≤ %.1f×.",
-			    adv_percent(s), b);
+			adv_format(sc->why,
+				   "Lock contention: %.0f%% of the time waiting for a lock; less "
+				   "sharing (finer locks, per-thread data) is worth ≤ %.1f×.",
+				   adv_percent(s), b);
 		break;
 	case ADV_IO_DISK:
 	case ADV_IO_NET:
 	case ADV_IO_PIPE:
-		adv_format(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.", adv_percent(s),
-		    cat_names[sc->cat]);
+		adv_format(sc->why, "Blocking I/O: %.0f%% of the time blocked in %s.",
+			   adv_percent(s), cat_names[sc->cat]);
 		break;
 	case ADV_LOOP_SATURATED:
-		adv_format(sc->why, "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
-			     "time.", adv_percent(m->loop_cpu));
+		adv_format(sc->why,
+			   "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
+			   "time.",
+			   adv_percent(m->loop_cpu));
 		break;
 	case ADV_LOOP_WAITING:
-		adv_format(sc->why, "An event loop waiting for events %.0f%% of the time.", adv_percent(s));
+		adv_format(sc->why, "An event loop waiting for events %.0f%% of the time.",
+			   adv_percent(s));
 		break;
 	case ADV_SLEEP:
-		adv_format(sc->why, "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
-		    adv_percent(s));
+		adv_format(sc->why,
+			   "Deliberate sleeps: %.0f%% of the time in nanosleep and friends.",
+			   adv_percent(s));
 		break;
 	case ADV_WAIT:
-		adv_format(sc->why, "Waiting for children %.0f%% of the time: see their advice.", adv_percent(s));
+		adv_format(sc->why, "Waiting for children %.0f%% of the time: see their advice.",
+			   adv_percent(s));
 		break;
 	case ADV_OTHER:
 	default:
-		adv_format(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.", adv_percent(s));
+		adv_format(sc->why, "Blocked in other syscalls or page faults %.0f%% of the time.",
+			   adv_percent(s));
 		break;
 	}
 }
@@ -267,8 +296,8 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
  * The CPUs the scope may use (a process's affinity and cgroup quota, when they were read),
  * its peak parallelism and memory, its switch rate: the context its advice depends on.
  */
-static void scope_context(const struct adv_ctx *x, struct adv_scope *sc,
-			  const struct proc *pr, const size_t *idx, size_t n)
+static void scope_context(const struct adv_ctx *x, struct adv_scope *sc, const struct proc *pr,
+			  const size_t *idx, size_t n)
 {
 	uint64_t switches = 0;
 	size_t i;
@@ -298,8 +327,8 @@ static void scope_context(const struct adv_ctx *x, struct adv_scope *sc,
 		len += snprintf(sc->costs + len, sizeof(sc->costs) - len, "; %.0f switches/s",
 				sc->switches_per_s);
 	if (sc->rss_kb && len < (int)sizeof(sc->costs))
-		snprintf(sc->costs + len, sizeof(sc->costs) - len,
-			 "; %.1f MB resident at peak%s", sc->rss_kb / 1024.0,
+		snprintf(sc->costs + len, sizeof(sc->costs) - len, "; %.1f MB resident at peak%s",
+			 sc->rss_kb / 1024.0,
 			 pr ? " (each extra process costs about as much)" : "");
 }
 

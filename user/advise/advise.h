@@ -26,20 +26,20 @@
 #include "profile/profile.h"
 
 enum adv_verdict {
-	ADV_TOO_SHORT,		/* window under ADV_MIN_WINDOW_NS */
-	ADV_NO_THREADS,		/* nothing was measured in this scope */
-	ADV_IDLE,		/* parked (poll/lock) with almost no CPU: waiting for work */
-	ADV_CPU,		/* CPU work */
-	ADV_CPU_SATURATED,	/* runnable but waiting for a CPU */
-	ADV_LOCK,		/* lock contention */
-	ADV_IO_DISK,		/* blocking I/O */
+	ADV_TOO_SHORT,	   /* window under ADV_MIN_WINDOW_NS */
+	ADV_NO_THREADS,	   /* nothing was measured in this scope */
+	ADV_IDLE,	   /* parked (poll/lock) with almost no CPU: waiting for work */
+	ADV_CPU,	   /* CPU work */
+	ADV_CPU_SATURATED, /* runnable but waiting for a CPU */
+	ADV_LOCK,	   /* lock contention */
+	ADV_IO_DISK,	   /* blocking I/O */
 	ADV_IO_NET,
 	ADV_IO_PIPE,
-	ADV_LOOP_SATURATED,	/* an event loop busy nearly all the time */
-	ADV_LOOP_WAITING,	/* an event loop waiting for events: bound by its input */
-	ADV_SLEEP,		/* deliberate sleeps */
-	ADV_WAIT,		/* waiting for children */
-	ADV_OTHER,		/* blocked in other syscalls or page faults */
+	ADV_LOOP_SATURATED, /* an event loop busy nearly all the time */
+	ADV_LOOP_WAITING,   /* an event loop waiting for events: bound by its input */
+	ADV_SLEEP,	    /* deliberate sleeps */
+	ADV_WAIT,	    /* waiting for children */
+	ADV_OTHER,	    /* blocked in other syscalls or page faults */
 	ADV_VERDICT_MAX,
 };
 
@@ -47,51 +47,51 @@ enum adv_effect { ADV_NA, ADV_HELPS, ADV_NO_EFFECT, ADV_HURTS, ADV_ALREADY_USED,
 
 enum adv_lever { ADV_THREADS, ADV_PROCESSES, ADV_ASYNC, ADV_LEVER_MAX };
 
-#define ADV_MIN_WINDOW_NS 10000000ull	/* 10 ms */
-#define ADV_TOP_STACKS 3
-#define ADV_TEXT 200
+#define ADV_MIN_WINDOW_NS 10000000ull /* 10 ms */
+#define ADV_TOP_STACKS	  3
+#define ADV_TEXT	  200
 
-extern const char *const adv_verdict_keys[ADV_VERDICT_MAX];	/* "cpu_saturated", ... */
-extern const char *const adv_verdict_names[ADV_VERDICT_MAX];	/* "CPU saturation", ... */
-extern const char *const adv_effect_names[ADV_EFFECT_MAX];	/* "helps", "no effect", ... */
-extern const char *const adv_lever_names[ADV_LEVER_MAX];	/* "threads", ... */
+extern const char *const adv_verdict_keys[ADV_VERDICT_MAX];  /* "cpu_saturated", ... */
+extern const char *const adv_verdict_names[ADV_VERDICT_MAX]; /* "CPU saturation", ... */
+extern const char *const adv_effect_names[ADV_EFFECT_MAX];   /* "helps", "no effect", ... */
+extern const char *const adv_lever_names[ADV_LEVER_MAX];     /* "threads", ... */
 
 struct adv_row {
 	enum adv_effect effect;
-	double bound;			/* the speedup's upper bound; 0 when there is none */
-	char basis[ADV_TEXT];		/* what the bound rests on; "" without a bound */
-	char reason[ADV_TEXT];		/* one sentence, from the measured split */
+	double bound;	       /* the speedup's upper bound; 0 when there is none */
+	char basis[ADV_TEXT];  /* what the bound rests on; "" without a bound */
+	char reason[ADV_TEXT]; /* one sentence, from the measured split */
 };
 
 /* A code path of the bottleneck category, threads of the scope merged. */
 struct adv_stack {
-	const struct stack *st;		/* frames and category; pid/tid are one thread's */
+	const struct stack *st; /* frames and category; pid/tid are one thread's */
 	uint64_t ns;
 	uint64_t count;
 };
 
 struct adv_scope {
-	bool whole;			/* the whole workload, else one process */
+	bool whole; /* the whole workload, else one process */
 	uint32_t pid;
 	char comm[CONCUR_COMM_LEN];
-	char runtime[16];		/* the process's (see runtime.h); "" for the whole workload */
+	char runtime[16]; /* the process's (see runtime.h); "" for the whole workload */
 	enum adv_verdict verdict;
-	int cat;			/* the bottleneck's category, -1 when none */
-	char why[ADV_TEXT];		/* the verdict in one sentence */
+	int cat;	    /* the bottleneck's category, -1 when none */
+	char why[ADV_TEXT]; /* the verdict in one sentence */
 	struct adv_row rows[ADV_LEVER_MAX];
-	int best;			/* the lever to try first (enum adv_lever), -1: none helps */
+	int best; /* the lever to try first (enum adv_lever), -1: none helps */
 	/* Evidence: the active threads' split, and the idle threads left out of it. */
 	uint64_t ns[CAT_MAX];
-	uint64_t active_ns;		/* their summed lifetimes, wait for children excluded */
+	uint64_t active_ns; /* their summed lifetimes, wait for children excluded */
 	uint32_t threads, active, idle;
-	int idle_cat;			/* what most idle threads were parked in, -1 if none */
-	double parallelism;		/* all the scope's cpu ns / window ns */
+	int idle_cat;	    /* what most idle threads were parked in, -1 if none */
+	double parallelism; /* all the scope's cpu ns / window ns */
 	/* The machine as the scope sees it, and what its concurrency costs. */
-	int cpus;			/* it may use: affinity, cgroup quota (else online) */
-	uint32_t peak_running;		/* most of its threads on a CPU at once; 0 unknown */
-	uint64_t rss_kb;		/* peak resident memory (summed, whole); 0 unknown */
-	double switches_per_s;		/* its threads' context switches per second */
-	char costs[ADV_TEXT];		/* those figures in one sentence */
+	int cpus;	       /* it may use: affinity, cgroup quota (else online) */
+	uint32_t peak_running; /* most of its threads on a CPU at once; 0 unknown */
+	uint64_t rss_kb;       /* peak resident memory (summed, whole); 0 unknown */
+	double switches_per_s; /* its threads' context switches per second */
+	char costs[ADV_TEXT];  /* those figures in one sentence */
 	struct adv_stack top[ADV_TOP_STACKS];
 	size_t ntop;
 	/* Futex waits of the active threads (when measured): CPython's GIL, and the word other
@@ -104,11 +104,11 @@ struct adv_scope {
 struct advice {
 	int cpus;
 	uint64_t window_ns;
-	double parallelism;		/* the workload's cpu ns / window ns */
+	double parallelism; /* the workload's cpu ns / window ns */
 	struct adv_scope whole;
-	struct adv_scope *procs;	/* one per p->procs[i], same order */
+	struct adv_scope *procs; /* one per p->procs[i], same order */
 	size_t nprocs;
-	size_t *order;			/* indices into procs, most thread-time first */
+	size_t *order; /* indices into procs, most thread-time first */
 };
 
 /* Fills out (free with advice_free); 0, or -ENOMEM. The profile must be finished and must

@@ -12,7 +12,8 @@
 
 static int cmp_cat_frames(const void *a, const void *b)
 {
-	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
+	const struct stack *x = *(const struct stack *const *)a,
+			   *y = *(const struct stack *const *)b;
 
 	if (x->cat != y->cat)
 		return x->cat < y->cat ? -1 : 1;
@@ -21,7 +22,8 @@ static int cmp_cat_frames(const void *a, const void *b)
 
 static int cmp_pid_cat_frames(const void *a, const void *b)
 {
-	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
+	const struct stack *x = *(const struct stack *const *)a,
+			   *y = *(const struct stack *const *)b;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;

@@ -32,7 +32,7 @@
  * the pipe's writer) becomes the bound, which this profile does not measure. */
 #define IO_BOUND_CAP 10.0
 /* Network waits this many, or this short on average: an event loop beats a thread per wait. */
-#define NET_MANY_WAITS 1000
+#define NET_MANY_WAITS	  1000
 #define NET_SHORT_WAIT_NS 1000000ull
 /* A process whose threads wait for children this share of their time is a parent: its
  * children are the bound, whatever the little rest of its time does. */
@@ -49,29 +49,29 @@
  * thread per task, whose start, exit and GIL hand-offs cost CPU one thread would not spend
  * (measured: 1000 tasks of 0.5 ms, one thread each, 1.3-1.4x slower than one thread). */
 #define GIL_CHURN_PER_S 100.0
-#define GIL_CHURN_MIN 50
+#define GIL_CHURN_MIN	50
 
 /* What the rules read about a scope, beyond what adv_scope reports. */
 struct metrics {
 	int cpus;
-	double share[CAT_MAX];		/* of the active threads' time */
-	uint64_t cnt[CAT_MAX];		/* intervals, active threads */
-	uint32_t busy;			/* active threads with cpu >= BUSY_CPU_SHARE */
-	bool loop_busy;			/* an active thread polls and is busy LOOP_BUSY_SHARE */
-	double loop_cpu;		/* that thread's cpu share */
+	double share[CAT_MAX]; /* of the active threads' time */
+	uint64_t cnt[CAT_MAX]; /* intervals, active threads */
+	uint32_t busy;	       /* active threads with cpu >= BUSY_CPU_SHARE */
+	bool loop_busy;	       /* an active thread polls and is busy LOOP_BUSY_SHARE */
+	double loop_cpu;       /* that thread's cpu share */
 	uint64_t window_ns;
-	bool waiting;			/* a process dominated by waiting for children */
-	double gil_share;		/* measured GIL wait, of the active threads' time */
-	uint32_t born;			/* active threads started inside the window */
-	uint32_t lockers;		/* active threads waiting for locks LOCKER_SHARE of life */
+	bool waiting;	  /* a process dominated by waiting for children */
+	double gil_share; /* measured GIL wait, of the active threads' time */
+	uint32_t born;	  /* active threads started inside the window */
+	uint32_t lockers; /* active threads waiting for locks LOCKER_SHARE of life */
 };
 
 /* What the advisor built once for every scope. */
 struct adv_ctx {
-	const struct profile *p;	/* finished: threads by pid, tid; procs by pid, start */
-	bool *idle_proc, *idle_whole;	/* per entry of p->threads */
-	const struct stack **by_pid;	/* by pid, cat, frames */
-	const struct stack **by_cat;	/* by cat, frames */
+	const struct profile *p;      /* finished: threads by pid, tid; procs by pid, start */
+	bool *idle_proc, *idle_whole; /* per entry of p->threads */
+	const struct stack **by_pid;  /* by pid, cat, frames */
+	const struct stack **by_cat;  /* by cat, frames */
 };
 
 /* Sorts pointers to p's stacks two ways: by pid, category, frames; and by category, frames. */

@@ -21,8 +21,7 @@ __attribute__((format(printf, 2, 3))) void adv_format(char *buf, const char *fmt
 	va_end(ap);
 }
 
-struct adv_row *adv_set_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e,
-			   double bound)
+struct adv_row *adv_set_row(struct adv_scope *sc, enum adv_lever l, enum adv_effect e, double bound)
 {
 	struct adv_row *r = &sc->rows[l];
 
@@ -68,13 +67,14 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 	struct adv_row *r;
 
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
-	    adv_percent(waiting > 0 ? waiting : 0));
+		   "Async overlaps waiting, and only %.0f%% of the time is spent waiting.",
+		   adv_percent(waiting > 0 ? waiting : 0));
 	if (m->cpus <= 1) {
 		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.", adv_percent(f));
+			   "With 1 CPU, CPU work (%.0f%% of the time) cannot run in parallel.",
+			   adv_percent(f));
 		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, processes share it just as threads would.");
+			   "With 1 CPU, processes share it just as threads would.");
 		return;
 	}
 	/* Single-threaded: one busy thread (others light), or one active thread at all. */
@@ -82,13 +82,16 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		b = adv_amdahl(f, m->cpus);
 		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
 		adv_format(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
-		    m->cpus, adv_percent(f));
-		adv_format(r->reason, "One thread does the work, on a CPU %.0f%% of the time, while %d "
-			       "CPUs are available.", adv_percent(f), m->cpus);
+			   m->cpus, adv_percent(f));
+		adv_format(r->reason,
+			   "One thread does the work, on a CPU %.0f%% of the time, while %d "
+			   "CPUs are available.",
+			   adv_percent(f), m->cpus);
 		r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 		adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-		adv_format(r->reason, "Splitting the work across processes uses the other CPUs too, "
-			       "with no shared memory to coordinate.");
+		adv_format(r->reason,
+			   "Splitting the work across processes uses the other CPUs too, "
+			   "with no shared memory to coordinate.");
 		return;
 	}
 	if (par < m->cpus - CPU_SPARE) {
@@ -97,20 +100,25 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		b = par > 0 ? m->cpus / par : m->cpus;
 		b = b < adv_amdahl(f, m->cpus) ? b : adv_amdahl(f, m->cpus);
 		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
-		adv_format(r->basis, "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work",
-		    m->cpus, par, adv_percent(f));
-		adv_format(r->reason, "%u threads work, but only %.1f of %d CPUs are busy on average: "
-			       "more parallel work would fill them.", sc->active, par, m->cpus);
+		adv_format(r->basis,
+			   "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work", m->cpus,
+			   par, adv_percent(f));
+		adv_format(r->reason,
+			   "%u threads work, but only %.1f of %d CPUs are busy on average: "
+			   "more parallel work would fill them.",
+			   sc->active, par, m->cpus);
 		r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 		adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
 		adv_format(r->reason, "Processes would fill the idle CPUs as threads would.");
 		return;
 	}
-	adv_format(adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
-	    "%u threads already keep %.1f of %d CPUs busy: only more CPUs or less work help.",
-	    sc->active, par, m->cpus);
+	adv_format(
+		adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+		"%u threads already keep %.1f of %d CPUs busy: only more CPUs or less work help.",
+		sc->active, par, m->cpus);
 	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-	    "The CPUs are already busy (%.1f of %d): processes would share them.", par, m->cpus);
+		   "The CPUs are already busy (%.1f of %d): processes would share them.", par,
+		   m->cpus);
 }
 
 /*
@@ -124,13 +132,16 @@ static void rule_saturated(struct adv_scope *sc, const struct metrics *m)
 {
 	double r = m->share[CAT_RUNQUEUE];
 
-	adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-	    "More runnable threads than CPUs share the same CPUs: the run queue, already %.0f%% "
-	    "of the time, only gets longer.", adv_percent(r));
+	adv_format(
+		adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		"More runnable threads than CPUs share the same CPUs: the run queue, already %.0f%% "
+		"of the time, only gets longer.",
+		adv_percent(r));
 	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-	    "More processes compete for the same %d CPU%s.", m->cpus, m->cpus == 1 ? "" : "s");
+		   "More processes compete for the same %d CPU%s.", m->cpus,
+		   m->cpus == 1 ? "" : "s");
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "There is little I/O wait to overlap: the wait is for a CPU.");
+		   "There is little I/O wait to overlap: the wait is for a CPU.");
 }
 
 /*
@@ -168,38 +179,47 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 
 	if (!sc->futexes_known)
 		g = m->share[CAT_LOCK];
-	adv_format(sc->why, "%s's GIL: %u threads run Python code in turn, on a CPU %.0f%% and "
-		    "waiting for the GIL %.0f%% of the time%s.", rt, sc->active,
-		adv_percent(m->share[CAT_CPU]), adv_percent(g),
-		sc->futexes_known ? " (measured on _PyRuntime's futexes)" : " (lock wait)");
+	adv_format(sc->why,
+		   "%s's GIL: %u threads run Python code in turn, on a CPU %.0f%% and "
+		   "waiting for the GIL %.0f%% of the time%s.",
+		   rt, sc->active, adv_percent(m->share[CAT_CPU]), adv_percent(g),
+		   sc->futexes_known ? " (measured on _PyRuntime's futexes)" : " (lock wait)");
 	bool churn_hurts = churn >= GIL_CHURN_PER_S && m->born >= GIL_CHURN_MIN;
 
 	if (par < GIL_GAP_HURTS)
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-		    "%s: the threads take turns at the GIL and leave the CPUs idle during each "
-		    "hand-off (%.2f CPUs busy): one thread would do the work sooner.", rt, par);
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+			"%s: the threads take turns at the GIL and leave the CPUs idle during each "
+			"hand-off (%.2f CPUs busy): one thread would do the work sooner.",
+			rt, par);
 	else if (churn_hurts)
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-		    "%s: %u threads started (%.0f/s), each computing in turn under the GIL: "
-		    "starting them and handing the GIL between them costs CPU one thread would "
-		    "not spend.", rt, m->born, churn);
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
+			"%s: %u threads started (%.0f/s), each computing in turn under the GIL: "
+			"starting them and handing the GIL between them costs CPU one thread would "
+			"not spend.",
+			rt, m->born, churn);
 	else
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "%s: threads take turns holding the GIL (%.0f%% waiting for it); more threads "
-		    "only add hand-offs.", rt, adv_percent(g));
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+			"%s: threads take turns holding the GIL (%.0f%% waiting for it); more threads "
+			"only add hand-offs.",
+			rt, adv_percent(g));
 	b = par > 0 ? n / par : n;
 	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_format(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
-	    sc->active, par);
+		   sc->active, par);
 	if (churn_hurts)
-		adv_format(r->reason, "Each process has its own interpreter and GIL: the work runs in "
-			       "parallel (bound for the same design); a pool without a thread per "
-			       "task gains more, as the threads cost.");
+		adv_format(r->reason,
+			   "Each process has its own interpreter and GIL: the work runs in "
+			   "parallel (bound for the same design); a pool without a thread per "
+			   "task gains more, as the threads cost.");
 	else
-		adv_format(r->reason, "Each process has its own interpreter and GIL: the work runs in "
-			       "parallel.");
+		adv_format(r->reason,
+			   "Each process has its own interpreter and GIL: the work runs in "
+			   "parallel.");
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "The wait is for the GIL, not for I/O: async does not shorten it.");
+		   "The wait is for the GIL, not for I/O: async does not shorten it.");
 }
 
 /*
@@ -215,13 +235,15 @@ static void rule_lock(struct adv_scope *sc, const struct metrics *m)
 	double l = m->share[CAT_LOCK];
 
 	adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-	    "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
-	    "throughput.", adv_percent(l));
-	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-	    "Only if the locked state is split between them; the split, not the processes, is "
-	    "the change.");
+		   "The threads wait for a lock %.0f%% of the time: more threads add waiters, not "
+		   "throughput.",
+		   adv_percent(l));
+	adv_format(
+		adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+		"Only if the locked state is split between them; the split, not the processes, is "
+		"the change.");
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
-	    "A lock wait is not I/O: async does not shorten it.");
+		   "A lock wait is not I/O: async does not shorten it.");
 }
 
 /*
@@ -242,34 +264,42 @@ static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
 	if (capped)
 		b = IO_BOUND_CAP;
 	adv_format(basis, "%.0f%% of the time is blocked in %s%s", adv_percent(s), cat_names[cat],
-	    capped ? "; capped: beyond, the other end is the limit" :
-	    cat == CAT_IO_DISK ? ", if the device keeps up" : "");
+		   capped	      ? "; capped: beyond, the other end is the limit" :
+		   cat == CAT_IO_DISK ? ", if the device keeps up" :
+					"");
 	if (sc->active >= IO_MANY_THREADS)
 		adv_format(adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
-		    "%u threads already wait in parallel.", sc->active);
+			   "%u threads already wait in parallel.", sc->active);
 	else if (cat == CAT_IO_DISK)
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
-		    "Each thread has one request in flight; more threads keep more in flight, up "
-		    "to what the device sustains.");
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+			"Each thread has one request in flight; more threads keep more in flight, up "
+			"to what the device sustains.");
 	else if (cat == CAT_IO_NET)
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
-		    "Each thread waits on one socket at a time: more threads overlap the waits.");
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+			"Each thread waits on one socket at a time: more threads overlap the waits.");
 	else
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
-		    "The thread waits for the other end of a pipe: more readers help only if that "
-		    "end keeps up.");
-	adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
-	    "Separate processes overlap the waits as threads do, with nothing shared to lock.");
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_HELPS, b)->reason,
+			"The thread waits for the other end of a pipe: more readers help only if that "
+			"end keeps up.");
+	adv_format(
+		adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b)->reason,
+		"Separate processes overlap the waits as threads do, with nothing shared to lock.");
 	r = adv_set_row(sc, ADV_ASYNC, ADV_HELPS, b);
 	if (cat == CAT_IO_NET && (m->cnt[cat] >= NET_MANY_WAITS || avg < NET_SHORT_WAIT_NS))
-		adv_format(r->reason, "Preferred: %llu waits of %.2f ms on average, overlapped by one "
-			       "event loop without a thread each.",
-		    (unsigned long long)m->cnt[cat], avg / 1e6);
+		adv_format(r->reason,
+			   "Preferred: %llu waits of %.2f ms on average, overlapped by one "
+			   "event loop without a thread each.",
+			   (unsigned long long)m->cnt[cat], avg / 1e6);
 	else if (cat == CAT_IO_NET)
-		adv_format(r->reason, "An event loop overlaps the socket waits without a thread each.");
+		adv_format(r->reason,
+			   "An event loop overlaps the socket waits without a thread each.");
 	else if (cat == CAT_IO_DISK)
-		adv_format(r->reason, "io_uring keeps many requests in flight from one thread, up to "
-			       "what the device sustains.");
+		adv_format(r->reason,
+			   "io_uring keeps many requests in flight from one thread, up to "
+			   "what the device sustains.");
 	else
 		adv_format(r->reason, "Polling the pipe among other work overlaps its waits.");
 	for (l = 0; l < ADV_LEVER_MAX; l++)
@@ -288,24 +318,25 @@ static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 	double b;
 
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
-	    "An event loop is already async; more of it adds no CPU.");
+		   "An event loop is already async; more of it adds no CPU.");
 	if (m->cpus <= 1) {
 		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, a second loop would share the only CPU.");
+			   "With 1 CPU, a second loop would share the only CPU.");
 		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
-		    "With 1 CPU, a second loop would share the only CPU.");
+			   "With 1 CPU, a second loop would share the only CPU.");
 		return;
 	}
 	b = adv_amdahl(m->loop_cpu, m->cpus);
 	r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
 	adv_format(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
-	    adv_percent(m->loop_cpu));
+		   adv_percent(m->loop_cpu));
 	adv_format(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
-		       "loop per CPU.");
+			      "loop per CPU.");
 	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
-	adv_format(r->reason, "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
-		       "the CPUs.");
+	adv_format(r->reason,
+		   "One loop per process (SO_REUSEPORT, a prefork) spreads the events over "
+		   "the CPUs.");
 }
 
 /* An event loop waiting for events: bound by its input (clients, timers), not its speed. */
@@ -313,19 +344,24 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 {
 	char why[ADV_TEXT];
 
-	adv_format(why, "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
-		 "the pace.", adv_percent(m->share[CAT_POLL]));
+	adv_format(why,
+		   "The loop waits for events %.0f%% of the time: its input, not its speed, sets "
+		   "the pace.",
+		   adv_percent(m->share[CAT_POLL]));
 	rule_all(sc, ADV_NO_EFFECT, why);
-	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason, "An event loop is already async.");
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
+		   "An event loop is already async.");
 }
 
 /* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
 static void cpython_threads_share_one_cpu(struct adv_scope *sc)
 {
 	if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
-		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-		    "%s: one thread at a time runs Python code (the GIL); processes do not share "
-		    "it.", sc->runtime);
+		adv_format(
+			adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+			"%s: one thread at a time runs Python code (the GIL); processes do not share "
+			"it.",
+			sc->runtime);
 }
 
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
@@ -369,19 +405,23 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		rule_loop_waiting(sc, m);
 		break;
 	case ADV_SLEEP:
-		adv_format(buf, "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
-		    adv_percent(m->share[CAT_SLEEP]));
+		adv_format(buf,
+			   "The time is deliberate sleep (%.0f%%): only shorter sleeps shorten it.",
+			   adv_percent(m->share[CAT_SLEEP]));
 		rule_all(sc, ADV_NO_EFFECT, buf);
 		break;
 	case ADV_WAIT:
-		rule_all(sc, ADV_NO_EFFECT, "The time is the children's: their own advice applies.");
+		rule_all(sc, ADV_NO_EFFECT,
+			 "The time is the children's: their own advice applies.");
 		break;
 	case ADV_OTHER:
 	default:
-		adv_format(buf, "Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
-			 "the 'other' list.", adv_percent(m->share[CAT_OTHER]));
+		adv_format(
+			buf,
+			"Blocked in other syscalls or page faults (%.0f%%): no rule applies; see "
+			"the 'other' list.",
+			adv_percent(m->share[CAT_OTHER]));
 		rule_all(sc, ADV_NO_EFFECT, buf);
 		break;
 	}
 }
-

@@ -33,8 +33,8 @@ static uint64_t rel(uint64_t window_start, uint64_t mono)
 	return mono > window_start ? mono - window_start : 0;
 }
 
-void collect_convert_thread(const struct thread_acct *a, uint64_t window_start,
-			    uint64_t end_mono, struct thread *t, struct open_interval *open)
+void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, uint64_t end_mono,
+			    struct thread *t, struct open_interval *open)
 {
 	struct thread_acct closed = *a;
 	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
@@ -167,8 +167,8 @@ int collect_stats(uint64_t out[STAT_MAX], int fd)
 int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono,
 		    struct collect_pending *pending)
 {
-	struct thread_ctx c = { p, end_mono, g_array_new(FALSE, FALSE, sizeof(struct open_interval)),
-				true };
+	struct thread_ctx c = { p, end_mono,
+				g_array_new(FALSE, FALSE, sizeof(struct open_interval)), true };
 	struct proc_info info;
 	struct thread_acct a;
 	struct interval_sum v;
@@ -209,8 +209,9 @@ static int add_futex(const void *key, void *value, void *ctx)
 	const struct futex_wait_key *k = key;
 	const struct interval_sum *v = value;
 	struct futex_ctx *c = ctx;
-	struct futex_wait fw = { .pid = k->pid, .tid = k->tid, .addr = k->addr, .ns = v->ns,
-				 .count = v->cnt };
+	struct futex_wait fw = {
+		.pid = k->pid, .tid = k->tid, .addr = k->addr, .ns = v->ns, .count = v->cnt
+	};
 	struct sym_result r;
 
 	if (c->sym && !symbolizer__data(c->sym, k->pid, k->addr, &r, &fw.offset)) {

@@ -26,7 +26,7 @@ struct collect_fds {
  * still has to be added to the stack the thread left its CPU with.
  */
 struct open_interval {
-	struct stack_key key;	/* the thread, the interval's category and its stacks */
+	struct stack_key key; /* the thread, the interval's category and its stacks */
 	uint64_t ns;
 };
 
@@ -43,8 +43,8 @@ struct symbolizer;
  * (CLOCK_MONOTONIC ns) on a copy, times become relative to window_start. *open gets the
  * interval that the window's end closed (ns 0: none, or on a CPU).
  */
-void collect_convert_thread(const struct thread_acct *a, uint64_t window_start,
-			    uint64_t end_mono, struct thread *t, struct open_interval *open);
+void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, uint64_t end_mono,
+			    struct thread *t, struct open_interval *open);
 /* Reads the processes, threads, `other` time and counters into p; open intervals are closed
  * at end_mono and kept in *pending for collect_stacks. 0 or -errno. */
 int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono,
@@ -63,7 +63,7 @@ struct collect_snapshot {
 	uint64_t total;
 	size_t threads;
 	size_t procs;
-	uint64_t events;	/* switches, switches in after a block, forks and exits */
+	uint64_t events; /* switches, switches in after a block, forks and exits */
 };
 
 /* Sums the threads of the live map (u32 keys) and the exited map (u64 keys). */

@@ -126,8 +126,11 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 	}
 	n = nu + nk - skip;
 
-	*st = (struct stack){ .pid = w->key.pid, .tid = w->key.tid, .cat = w->key.cat,
-			      .ns = w->val.ns, .count = w->val.cnt };
+	*st = (struct stack){ .pid = w->key.pid,
+			      .tid = w->key.tid,
+			      .cat = w->key.cat,
+			      .ns = w->val.ns,
+			      .count = w->val.cnt };
 	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
 	if (!st->frames)
 		return -ENOMEM;

@@ -13,7 +13,7 @@ struct symbolizer;
 struct enrich_child {
 	pid_t pid;
 	bool reaped;
-	long maxrss_kb;		/* from wait4's rusage: it and the children it reaped */
+	long maxrss_kb; /* from wait4's rusage: it and the children it reaped */
 };
 
 /*

@@ -11,8 +11,8 @@ struct btf;
 #define FEATURES_MIN_LINUX "6.17"
 
 struct feature {
-	const char *name;	/* what the message calls it */
-	const char *since;	/* the first Linux release with it */
+	const char *name;  /* what the message calls it */
+	const char *since; /* the first Linux release with it */
 	/* 1 present, 0 absent, < 0 cannot tell (then the load reports what fails) */
 	int (*probe)(const struct btf *vmlinux);
 };

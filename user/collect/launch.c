@@ -57,7 +57,7 @@ static void child_main(char **argv, int go_fd, int err_fd, int drop, uid_t uid, 
 	if (drop)
 		err = drop_to(uid, gid);
 	if (!err && read(go_fd, &c, 1) != 1)
-		_exit(127);	/* concur gave up before releasing us */
+		_exit(127); /* concur gave up before releasing us */
 	if (!err) {
 		execvp(argv[0], argv);
 		err = -errno;

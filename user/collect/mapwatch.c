@@ -26,7 +26,7 @@ void mapwatch_add(struct mapwatch *w, uint32_t pid, uint64_t now)
 		w->e = g_array_new(FALSE, FALSE, sizeof(e));
 	for (i = 0; i < w->e->len; i++) {
 		if (entry(w, i)->pid == pid) {
-			*entry(w, i) = e;	/* a new image (exec): start over */
+			*entry(w, i) = e; /* a new image (exec): start over */
 			return;
 		}
 	}

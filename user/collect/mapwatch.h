@@ -19,7 +19,7 @@ struct mapwatch_entry {
 
 /* Zero-initialized: empty. */
 struct mapwatch {
-	GArray *e;	/* struct mapwatch_entry; NULL until the first add */
+	GArray *e; /* struct mapwatch_entry; NULL until the first add */
 };
 
 /* A process seen (again): due now. */

@@ -128,7 +128,8 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 		if (read_small(path, buf, sizeof(buf)) || procfs_parse_syscall(buf, &nr, &arg0))
 			nr = CONCUR_NO_SYSCALL;
 		acct_init(a, pid, tid, now, TS_BLOCKED,
-			  classify_block(nr, syscall_takes_fd(nr) ? fd_kind_of(pid, arg0) : FD_NONE),
+			  classify_block(nr,
+					 syscall_takes_fd(nr) ? fd_kind_of(pid, arg0) : FD_NONE),
 			  nr);
 	}
 	procfs_read_comm(pid, tid, a->comm);

@@ -6,8 +6,7 @@
 
 #define STATUS_WIDTH 79
 
-void status_format(char *buf, size_t size, double elapsed_s,
-		   const struct collect_snapshot *snap)
+void status_format(char *buf, size_t size, double elapsed_s, const struct collect_snapshot *snap)
 {
 	size_t len;
 	int c, n;

@@ -13,8 +13,7 @@ struct status {
 };
 
 /* Formats one line of at most `size` - 1 characters (no newline). */
-void status_format(char *buf, size_t size, double elapsed_s,
-		   const struct collect_snapshot *snap);
+void status_format(char *buf, size_t size, double elapsed_s, const struct collect_snapshot *snap);
 /* Shows the snapshot taken elapsed_s into the window, redrawn in place. */
 void status_update(struct status *st, double elapsed_s, const struct collect_snapshot *snap);
 void status_clear(struct status *st);

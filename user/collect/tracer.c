@@ -86,11 +86,13 @@ static int has_caps(void)
 int tracer_check_env(struct tracer_error *e)
 {
 	if (geteuid() != 0 && !has_caps())
-		return fail(e, -EPERM, "needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
-				       "CAP_SYS_PTRACE (try: sudo concur ...)");
+		return fail(e, -EPERM,
+			    "needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+			    "CAP_SYS_PTRACE (try: sudo concur ...)");
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return fail(e, -ENOENT, "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
-					"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return fail(e, -ENOENT,
+			    "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
+			    "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	return features_check(e->msg, sizeof(e->msg));
 }
 
@@ -98,7 +100,8 @@ int tracer_check_env(struct tracer_error *e)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
-			      level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG;
+			      level == LIBBPF_INFO ? LOG_INFO :
+						     LOG_DEBUG;
 
 	return ours > log_max_level ? 0 : vfprintf(stderr, fmt, ap);
 }
@@ -118,19 +121,19 @@ struct session {
 	const struct tracer_opts *o;
 	struct concur_bpf *skel;
 	struct launch child;
-	int *pidfds;		/* attach: one per target, -1 once it exited */
-	int child_fd;		/* run: pidfd of the workload */
+	int *pidfds;  /* attach: one per target, -1 once it exited */
+	int child_fd; /* run: pidfd of the workload */
 	int child_status;
 	bool child_reaped;
-	long child_maxrss_kb;	/* run: the workload's peak resident memory, from wait4 */
-	uint64_t window_start_ns;	/* CLOCK_MONOTONIC */
+	long child_maxrss_kb;	  /* run: the workload's peak resident memory, from wait4 */
+	uint64_t window_start_ns; /* CLOCK_MONOTONIC */
 	struct status status;
 	struct symbolizer *sym;
 	struct ring_buffer *maps_rb;
 	struct mapwatch maps_due;
-	struct bpf_link **sample_links;	/* one per CPU */
+	struct bpf_link **sample_links; /* one per CPU */
 	int nsample_links;
-	uint64_t started_ns;	/* concur's own start, for the attach latency */
+	uint64_t started_ns; /* concur's own start, for the attach latency */
 };
 
 static int track_proc(struct session *s, uint32_t pid)
@@ -141,7 +144,8 @@ static int track_proc(struct session *s, uint32_t pid)
 	procfs_read_ppid(pid, &info.ppid);
 	procfs_read_comm(pid, pid, info.comm);
 	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info, BPF_ANY) ?
-		       -errno : 0;
+		       -errno :
+		       0;
 }
 
 static int seed_one(uint32_t pid, uint32_t tid, void *ctx)
@@ -150,7 +154,7 @@ static int seed_one(uint32_t pid, uint32_t tid, void *ctx)
 	struct thread_acct a;
 
 	if (procfs_seed_thread(pid, tid, s->window_start_ns, &a))
-		return 0;	/* gone meanwhile */
+		return 0; /* gone meanwhile */
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.seeds), &tid, &a, BPF_ANY);
 	return 0;
 }
@@ -178,8 +182,9 @@ static int open_targets(struct session *s, struct tracer_error *e)
 	for (i = 0; i < s->o->npids; i++) {
 		s->pidfds[i] = pidfd_open(s->o->pids[i], 0);
 		if (s->pidfds[i] < 0)
-			return fail(e, -errno, errno == ESRCH ? "no such process: %u" :
-								"cannot watch process %u: %s",
+			return fail(e, -errno,
+				    errno == ESRCH ? "no such process: %u" :
+						     "cannot watch process %u: %s",
 				    s->o->pids[i], strerror(errno));
 	}
 	return 0;
@@ -202,7 +207,8 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	bpf_program__set_autoattach(s->skel->progs.snapshot_threads, false);
 	err = concur_bpf__load(s->skel);
 	if (err)
-		return fail(e, err, "cannot load the BPF programs: %s (-v shows the verifier's log)",
+		return fail(e, err,
+			    "cannot load the BPF programs: %s (-v shows the verifier's log)",
 			    strerror(-err));
 	return 0;
 }
@@ -252,10 +258,10 @@ static int attach_sampler(struct session *s, struct tracer_error *e)
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fd < 0 && errno == ENODEV)
-			continue;	/* a possible but offline CPU */
+			continue; /* a possible but offline CPU */
 		if (fd < 0)
-			return fail(e, -errno, "cannot open a cpu-clock perf event on CPU %d: %s", cpu,
-				    strerror(errno));
+			return fail(e, -errno, "cannot open a cpu-clock perf event on CPU %d: %s",
+				    cpu, strerror(errno));
 		link = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
 		if (!link) {
 			close(fd);
@@ -274,7 +280,8 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 	/* Stacks, and the futexes waited on (named by the global holding them), need maps. */
 	s->sym = symbolizer__new();
 	s->maps_rb = s->sym ? ring_buffer__new(bpf_map__fd(s->skel->maps.maps_events),
-					       on_maps_event, s, NULL) : NULL;
+					       on_maps_event, s, NULL) :
+			      NULL;
 	if (!s->maps_rb)
 		return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
 	s->window_start_ns = now_ns();
@@ -432,8 +439,9 @@ static int watch(struct session *s)
 	if (!pfds)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		pfds[i] = (struct pollfd){ .fd = s->o->mode == MODE_RUN ? s->child_fd : s->pidfds[i],
-					   .events = POLLIN };
+		pfds[i] =
+			(struct pollfd){ .fd = s->o->mode == MODE_RUN ? s->child_fd : s->pidfds[i],
+					 .events = POLLIN };
 	/* Memory-map requests are served at once: the process may be about to exit. */
 	pfds[n] = (struct pollfd){ .fd = s->maps_rb ? ring_buffer__epoll_fd(s->maps_rb) : -1,
 				   .events = POLLIN };
@@ -577,8 +585,10 @@ static void cleanup(struct session *s)
 
 int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tracer_error *e)
 {
-	struct session s = { .o = o, .child = { .pid = -1, .go_fd = -1, .err_fd = -1 },
-			     .child_fd = -1, .started_ns = now_ns() };
+	struct session s = { .o = o,
+			     .child = { .pid = -1, .go_fd = -1, .err_fd = -1 },
+			     .child_fd = -1,
+			     .started_ns = now_ns() };
 	struct profile *p = NULL;
 	int err;
 

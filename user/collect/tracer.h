@@ -17,14 +17,14 @@
 
 struct tracer_opts {
 	enum profile_mode mode;
-	char **argv;		/* run: the command */
-	uint32_t *pids;		/* attach: the targets */
+	char **argv;	/* run: the command */
+	uint32_t *pids; /* attach: the targets */
 	size_t npids;
-	uint64_t duration_ns;	/* attach: 0 for until interrupted or the targets exit */
-	bool follow_children;	/* attach --children; always on for run */
+	uint64_t duration_ns; /* attach: 0 for until interrupted or the targets exit */
+	bool follow_children; /* attach --children; always on for run */
 	bool keep_root;
 	bool status_line;
-	bool stacks;		/* off-CPU stacks and on-CPU sampling */
+	bool stacks; /* off-CPU stacks and on-CPU sampling */
 	uint32_t sample_hz;
 };
 

@@ -28,8 +28,10 @@ long futex_sums(const struct futex_wait *fw, size_t n, futex_keep_fn keep, void 
 			continue;
 		/* Input sorted by pid and addr: one word's waits are consecutive. */
 		if (!k || s[k - 1].addr != fw[i].addr || s[k - 1].pid != fw[i].pid) {
-			s[k++] = (struct futex_sum){ .pid = fw[i].pid, .addr = fw[i].addr,
-						     .symbol = fw[i].symbol, .module = fw[i].module,
+			s[k++] = (struct futex_sum){ .pid = fw[i].pid,
+						     .addr = fw[i].addr,
+						     .symbol = fw[i].symbol,
+						     .module = fw[i].module,
 						     .offset = fw[i].offset };
 		}
 		s[k - 1].ns += fw[i].ns;

@@ -13,8 +13,8 @@ struct futex_sum {
 	uint32_t pid;
 	uint64_t addr;
 	uint64_t ns, count;
-	uint32_t threads;	/* that waited on it */
-	const char *symbol;	/* as in struct futex_wait */
+	uint32_t threads;   /* that waited on it */
+	const char *symbol; /* as in struct futex_wait */
 	const char *module;
 	uint64_t offset;
 };

@@ -11,10 +11,10 @@
 #include "profile.h"
 #include "strtab.h"
 
-#define CAT_NAME(id, name, short_name) [id] = name,
+#define CAT_NAME(id, name, short_name)	     [id] = name,
 #define CAT_SHORT_NAME(id, name, short_name) [id] = short_name,
-#define STAT_KEY(id, key, kind) [id] = key,
-#define STAT_IS_LOST(id, key, kind) [id] = (kind) == STAT_KIND_LOST,
+#define STAT_KEY(id, key, kind)		     [id] = key,
+#define STAT_IS_LOST(id, key, kind)	     [id] = (kind) == STAT_KIND_LOST,
 
 const char *const cat_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_NAME) };
 const char *const cat_short_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_SHORT_NAME) };
@@ -30,7 +30,7 @@ struct other_entry {
 /* What the builders append to; the profile's array fields point into it. */
 struct profile_arrays {
 	GArray *threads, *procs, *stacks, *futexes, *others;
-	struct other_sys *other;	/* every process's, one run per process after finish */
+	struct other_sys *other; /* every process's, one run per process after finish */
 };
 
 struct profile *profile__new(enum profile_mode mode, char **command)

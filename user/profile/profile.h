@@ -23,7 +23,7 @@
 enum profile_mode { MODE_RUN, MODE_ATTACH };
 
 struct other_sys {
-	int32_t nr;		/* CONCUR_NO_SYSCALL: outside any syscall */
+	int32_t nr; /* CONCUR_NO_SYSCALL: outside any syscall */
 	uint64_t ns;
 	uint64_t cnt;
 };
@@ -31,18 +31,18 @@ struct other_sys {
 struct proc {
 	uint32_t pid;
 	uint32_t ppid;
-	uint64_t start_ns;	/* relative to the window; 0 also for "before it" */
-	uint64_t end_ns;	/* 0 while alive */
+	uint64_t start_ns; /* relative to the window; 0 also for "before it" */
+	uint64_t end_ns;   /* 0 while alive */
 	bool exited;
 	char comm[CONCUR_COMM_LEN];
-	char runtime[16];	/* "CPython 3.11", "native"..., "" when unknown (see runtime.h) */
-	uint32_t cpus;		/* it may use (affinity, cgroup quota); 0 when unknown */
-	uint32_t peak_running;	/* most threads on a CPU at one on-CPU sample; 0 unknown */
-	uint64_t rss_kb;	/* peak resident memory; 0 when unknown */
+	char runtime[16];      /* "CPython 3.11", "native"..., "" when unknown (see runtime.h) */
+	uint32_t cpus;	       /* it may use (affinity, cgroup quota); 0 when unknown */
+	uint32_t peak_running; /* most threads on a CPU at one on-CPU sample; 0 unknown */
+	uint64_t rss_kb;       /* peak resident memory; 0 when unknown */
 	/* Derived by profile__finish() from its threads: */
 	uint32_t nthreads;
 	uint64_t ns[CAT_MAX];
-	struct other_sys *other;	/* by ns, heaviest first */
+	struct other_sys *other; /* by ns, heaviest first */
 	size_t nother;
 };
 
@@ -50,14 +50,14 @@ struct proc {
 struct thread {
 	uint32_t pid;
 	uint32_t tid;
-	char comm[CONCUR_COMM_LEN];	/* NUL-terminated */
-	uint64_t start_ns;		/* relative to the window start */
-	uint64_t end_ns;		/* its exit, or the window's end */
+	char comm[CONCUR_COMM_LEN]; /* NUL-terminated */
+	uint64_t start_ns;	    /* relative to the window start */
+	uint64_t end_ns;	    /* its exit, or the window's end */
 	bool exited;
-	uint64_t ns[CAT_MAX];		/* sum: end_ns - start_ns */
-	uint64_t cnt[CAT_MAX];		/* intervals per category (cnt[CAT_CPU]: switches out) */
-	uint64_t preemptions;		/* left a CPU still runnable */
-	uint64_t wakeups;		/* got a CPU back after blocking */
+	uint64_t ns[CAT_MAX];  /* sum: end_ns - start_ns */
+	uint64_t cnt[CAT_MAX]; /* intervals per category (cnt[CAT_CPU]: switches out) */
+	uint64_t preemptions;  /* left a CPU still runnable */
+	uint64_t wakeups;      /* got a CPU back after blocking */
 	/* Derived by profile__finish(): its process, an index into procs (a pid reused within
 	 * the window is a new process). */
 	size_t proc;
@@ -65,9 +65,10 @@ struct thread {
 
 /* One symbolized frame. Strings are interned in the profile: equal names, equal pointers. */
 struct frame {
-	uint64_t ip;		/* the address as sampled */
-	const char *name;	/* function; for an unresolved frame "[unknown]" */
-	const char *module;	/* file name of the ELF object ("libc.so.6"), "[kernel]" for the kernel */
+	uint64_t ip;	  /* the address as sampled */
+	const char *name; /* function; for an unresolved frame "[unknown]" */
+	const char
+		*module; /* file name of the ELF object ("libc.so.6"), "[kernel]" for the kernel */
 	bool kernel;
 };
 
@@ -78,11 +79,11 @@ struct frame {
 struct stack {
 	uint32_t pid;
 	uint32_t tid;
-	uint32_t cat;		/* enum concur_cat: CAT_CPU for samples, else off-CPU time */
+	uint32_t cat; /* enum concur_cat: CAT_CPU for samples, else off-CPU time */
 	uint32_t nframes;
 	struct frame *frames;
-	uint64_t ns;		/* time: samples x period for cpu, the blocked/waiting time otherwise */
-	uint64_t count;		/* samples (cpu) or intervals (off-CPU) */
+	uint64_t ns;	/* time: samples x period for cpu, the blocked/waiting time otherwise */
+	uint64_t count; /* samples (cpu) or intervals (off-CPU) */
 };
 
 /* An object whose stacks stop after a frame or two: built without frame pointers. */
@@ -98,13 +99,13 @@ struct unwind_warning {
  */
 struct futex_wait {
 	uint32_t pid;
-	uint32_t tid;		/* the thread that waited */
+	uint32_t tid; /* the thread that waited */
 	uint64_t addr;
-	uint64_t ns;		/* blocked; the runnable part after each wake-up is not in it */
-	uint64_t count;		/* waits */
-	const char *symbol;	/* the global it lies in, NULL when none was found */
-	const char *module;	/* the object that defines it; NULL with symbol */
-	uint64_t offset;	/* of addr into the symbol */
+	uint64_t ns;	    /* blocked; the runnable part after each wake-up is not in it */
+	uint64_t count;	    /* waits */
+	const char *symbol; /* the global it lies in, NULL when none was found */
+	const char *module; /* the object that defines it; NULL with symbol */
+	uint64_t offset;    /* of addr into the symbol */
 };
 
 struct strtab;
@@ -112,30 +113,30 @@ struct profile_arrays;
 
 struct profile {
 	enum profile_mode mode;
-	char **command;			/* NULL-terminated */
+	char **command; /* NULL-terminated */
 	/* The array command points to when the profile owns it (a loaded recording: its strings
 	 * are interned), freed with the profile; NULL when command is borrowed. */
 	char **owned_command;
-	int exit_status;		/* run: the workload's, -1 if unknown */
+	int exit_status; /* run: the workload's, -1 if unknown */
 	bool interrupted;
-	uint64_t window_start_ns;	/* CLOCK_MONOTONIC */
+	uint64_t window_start_ns; /* CLOCK_MONOTONIC */
 	uint64_t window_ns;
 	int cpus;
 	uint64_t stats[STAT_MAX];
-	uint64_t anomalies;		/* events that did not fit a thread's state */
-	struct thread *threads;		/* by pid, tid, start */
+	uint64_t anomalies;	/* events that did not fit a thread's state */
+	struct thread *threads; /* by pid, tid, start */
 	size_t nthreads;
-	struct proc *procs;		/* by pid, start */
+	struct proc *procs; /* by pid, start */
 	size_t nprocs;
-	struct stack *stacks;		/* in the order added */
+	struct stack *stacks; /* in the order added */
 	size_t nstacks;
-	uint32_t sample_hz;		/* on-CPU sampling frequency, 0 when stacks were off */
+	uint32_t sample_hz; /* on-CPU sampling frequency, 0 when stacks were off */
 	struct unwind_warning *unwind;
 	size_t nunwind;
-	struct futex_wait *futexes;	/* by pid, addr, tid (collect_futexes) */
+	struct futex_wait *futexes; /* by pid, addr, tid (collect_futexes) */
 	size_t nfutexes;
 	struct strtab *strings;
-	struct profile_arrays *arrays;	/* the builders' storage (profile.c) */
+	struct profile_arrays *arrays; /* the builders' storage (profile.c) */
 };
 
 extern const char *const cat_names[CAT_MAX];

@@ -9,7 +9,8 @@
 static int python_version(const char *name, char *ver, size_t size)
 {
 	const char *p = !strncmp(name, "libpython", 9) ? name + 9 :
-			!strncmp(name, "python", 6) ? name + 6 : NULL;
+			!strncmp(name, "python", 6)    ? name + 6 :
+							 NULL;
 	unsigned int major, minor;
 
 	if (!p || sscanf(p, "%u.%u", &major, &minor) != 2 || major < 2 || major > 9)

@@ -25,7 +25,8 @@ int stack_cmp_frames(const struct stack *x, const struct stack *y)
 
 static int cmp_stack(const void *a, const void *b)
 {
-	const struct stack *x = *(const struct stack *const *)a, *y = *(const struct stack *const *)b;
+	const struct stack *x = *(const struct stack *const *)a,
+			   *y = *(const struct stack *const *)b;
 
 	if (x->cat != y->cat)
 		return x->cat < y->cat ? -1 : 1;

@@ -5,7 +5,7 @@
 #include "profile.h"
 
 struct merged_stack {
-	const struct stack *st;	/* category and frames; its pid/tid are one thread's of many */
+	const struct stack *st; /* category and frames; its pid/tid are one thread's of many */
 	uint64_t ns;
 	uint64_t count;
 };

@@ -23,10 +23,10 @@
 #include "symbolize.h"
 
 /* Bounds on what a hostile ELF file can make us allocate. */
-#define MAX_SYMS (16u << 20)
-#define MAX_SEGS 64
+#define MAX_SYMS     (16u << 20)
+#define MAX_SEGS     64
 #define MAX_MAPPINGS 65536
-#define MAX_VDSO (1u << 20)
+#define MAX_VDSO     (1u << 20)
 
 struct seg {
 	uint64_t off, filesz, vaddr, memsz;
@@ -43,18 +43,18 @@ struct elf_image {
 	const char *module;
 	struct seg *segs;
 	size_t nsegs;
-	struct sym *syms;	/* functions */
+	struct sym *syms; /* functions */
 	size_t nsyms;
-	struct sym *dsyms;	/* data objects, with their sizes */
+	struct sym *dsyms; /* data objects, with their sizes */
 	size_t ndsyms;
-	bool go;		/* built by Go: it has the toolchain's .go.buildinfo section */
+	bool go; /* built by Go: it has the toolchain's .go.buildinfo section */
 };
 
 struct mapping {
 	uint64_t start, end, pgoff;
-	struct elf_image *img;	/* NULL: could not be opened */
+	struct elf_image *img; /* NULL: could not be opened */
 	const char *module;
-	const char *bracketed;	/* "[module]" */
+	const char *bracketed; /* "[module]" */
 };
 
 struct proc_maps {
@@ -65,8 +65,8 @@ struct proc_maps {
 
 struct symbolizer {
 	struct strtab *strs;
-	GPtrArray *imgs;	/* struct elf_image *, each loaded once */
-	GArray *procs;		/* struct proc_maps */
+	GPtrArray *imgs; /* struct elf_image *, each loaded once */
+	GArray *procs;	 /* struct proc_maps */
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kernel_loaded;
@@ -233,7 +233,8 @@ static void read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
 		if (!gelf_getsym(data, i, &es) || !es.st_value || es.st_shndx == SHN_UNDEF)
 			continue;
 		type = GELF_ST_TYPE(es.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC && (type != STT_OBJECT || !es.st_size))
+		if (type != STT_FUNC && type != STT_GNU_IFUNC &&
+		    (type != STT_OBJECT || !es.st_size))
 			continue;
 		raw = elf_strptr(elf, sh.sh_link, es.st_name);
 		if (!raw || !*raw)
@@ -347,8 +348,7 @@ out:
 }
 
 /* One line of /proc/PID/maps → a mapping, if it is executable and file-backed. */
-static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
-			   struct mapping *m)
+static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line, struct mapping *m)
 {
 	unsigned long long start, end, off;
 	char perms[8], buf[300];
@@ -360,12 +360,12 @@ static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
 		return -EINVAL;
 	path = line + pos;
 	if (!strcmp(path, "[vdso]")) {
-		*m = (struct mapping){ start, end, 0, vdso_image(s, pid, start, end), "[vdso]",
-				       "[vdso]" };
+		*m = (struct mapping){ start,	 end,	  0, vdso_image(s, pid, start, end),
+				       "[vdso]", "[vdso]" };
 		return 0;
 	}
 	if (path[0] != '/')
-		return -EINVAL;	/* anonymous (JIT) code: nothing to read symbols from */
+		return -EINVAL; /* anonymous (JIT) code: nothing to read symbols from */
 	*m = (struct mapping){ start, end, off, NULL, module_name(s, path), NULL };
 	snprintf(buf, sizeof(buf), "[%s]", m->module);
 	m->bracketed = strtab__intern(s->strs, buf);
@@ -413,7 +413,7 @@ int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
 	fclose(f);
 	if (!maps->len) {
 		g_array_free(maps, TRUE);
-		return -ENOENT;	/* an exited process reads as empty: keep the snapshot we have */
+		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
 	}
 	pm = find_proc(s, pid);
 	if (!pm) {

@@ -9,8 +9,8 @@ struct symbolizer;
 
 /* Names live as long as the symbolizer. */
 struct sym_result {
-	const char *name;	/* "[unknown]" when unresolved */
-	const char *module;	/* file name of the object, "[kernel]", or "[unknown]" */
+	const char *name;   /* "[unknown]" when unresolved */
+	const char *module; /* file name of the object, "[kernel]", or "[unknown]" */
 };
 
 struct symbolizer *symbolizer__new(void);

@@ -13,7 +13,7 @@
 #define SHALLOW_FRAMES 2
 /* Named when at least this share of its weight, and this many stacks, are shallow. */
 #define SHALLOW_SHARE 0.5
-#define MIN_STACKS 3
+#define MIN_STACKS    3
 
 /* The warning for module in found, added when new; index maps a module to its place + 1. */
 static struct unwind_warning *find_or_add(GArray *found, GHashTable *index, const char *module)

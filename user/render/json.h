@@ -14,8 +14,8 @@ struct json {
 	int depth;
 	bool first[JSON_MAX_DEPTH];
 	/* Options, off after json_init: set them before the first value. */
-	bool compact;		/* no newlines or indentation: for large machine-read data */
-	bool html_safe;		/* '<', '>', '&' as \u escapes: embeddable in an HTML <script> */
+	bool compact;	/* no newlines or indentation: for large machine-read data */
+	bool html_safe; /* '<', '>', '&' as \u escapes: embeddable in an HTML <script> */
 };
 
 void json_init(struct json *j, FILE *f);

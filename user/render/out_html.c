@@ -31,15 +31,15 @@
 /* A function, as the flame graph merges frames: same name, module and side. */
 struct func {
 	const char *name;
-	const char *module;	/* NULL in a table of plain strings */
+	const char *module; /* NULL in a table of plain strings */
 	bool kernel;
-	uint32_t rank;		/* place in (name, module, kernel) order, shared by equals */
+	uint32_t rank; /* place in (name, module, kernel) order, shared by equals */
 };
 
 /* A set of functions (or strings), by pointer: the profile interns its strings. */
 struct funcset {
-	GArray *v;		/* struct func, in the order they came: a function's index */
-	GHashTable *index;	/* struct func key (in a copy of its own) → index + 1 */
+	GArray *v;	   /* struct func, in the order they came: a function's index */
+	GHashTable *index; /* struct func key (in a copy of its own) → index + 1 */
 };
 
 static guint func_hash(gconstpointer key)
@@ -136,7 +136,7 @@ struct ranked {
 	const struct profile *p;
 	uint32_t *rank;
 	size_t *off;
-	uint32_t *order;	/* stack indices in the order they are written */
+	uint32_t *order; /* stack indices in the order they are written */
 	struct funcset funcs;
 	long nfuncs;
 };
@@ -192,8 +192,8 @@ static int rank_stacks(struct ranked *r, const struct profile *p)
 		for (j = 0; j < p->stacks[i].nframes; j++) {
 			const struct frame *fr = &p->stacks[i].frames[j];
 
-			r->rank[r->off[i] + j] = funcset_add(&r->funcs, fr->name, fr->module,
-							     fr->kernel);
+			r->rank[r->off[i] + j] =
+				funcset_add(&r->funcs, fr->name, fr->module, fr->kernel);
 		}
 	}
 	r->nfuncs = funcset_rank(&r->funcs);
@@ -377,7 +377,7 @@ static int write_funcs(struct json *j, const struct ranked *r)
 {
 	struct funcset strs = { 0 };
 	uint32_t *str = malloc((r->nfuncs + 1) * 2 * sizeof(*str));
-	signed char *kernel = malloc(r->nfuncs + 1);	/* -1 until the rank is seen */
+	signed char *kernel = malloc(r->nfuncs + 1); /* -1 until the rank is seen */
 	int err = -ENOMEM;
 	size_t i;
 	long idx;
@@ -496,7 +496,7 @@ static int write_page(FILE *f, const struct profile *p, const struct advice *a)
 		else if (marker(at, close, "DATA"))
 			err = write_data(f, p, a);
 		else
-			return -EINVAL;	/* a template bug: the unit tests render it */
+			return -EINVAL; /* a template bug: the unit tests render it */
 		s = close + 2;
 	}
 	fwrite(s, 1, end - s, f);

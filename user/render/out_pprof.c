@@ -15,11 +15,11 @@
 #include "profile.pb-c.h"
 
 #define KERNEL_MODULE "[kernel]"
-#define CONCUR_MODULE "[concur]"	/* the pseudo module of the category root frames */
-#define UNKNOWN "[unknown]"
-#define GZ_CHUNK (64 * 1024)
-#define NVALUES 2			/* samples/count, time/nanoseconds */
-#define NLABELS 5			/* category, pid, tid, thread, process */
+#define CONCUR_MODULE "[concur]" /* the pseudo module of the category root frames */
+#define UNKNOWN	      "[unknown]"
+#define GZ_CHUNK      (64 * 1024)
+#define NVALUES	      2 /* samples/count, time/nanoseconds */
+#define NLABELS	      5 /* category, pid, tid, thread, process */
 
 /* A function, with the mapping its locations take (pprof puts it on the location). */
 struct func {
@@ -45,24 +45,24 @@ struct labels {
 struct sample {
 	Perftools__Profiles__Sample msg;
 	int64_t value[NVALUES];
-	uint64_t loc[];		/* the frames' locations, leaf first, then the category's */
+	uint64_t loc[]; /* the frames' locations, leaf first, then the category's */
 };
 
 struct pprof {
 	const struct profile *p;
-	GPtrArray *strings;		/* string_table: the text stays where it is */
-	GHashTable *str_ids;		/* text -> id + 1 */
-	GStringChunk *comm_text;	/* NUL-terminated copies of the comm fields */
+	GPtrArray *strings;	 /* string_table: the text stays where it is */
+	GHashTable *str_ids;	 /* text -> id + 1 */
+	GStringChunk *comm_text; /* NUL-terminated copies of the comm fields */
 	/* (name, module, address) pointers: one probe per frame as the profile interns names */
 	GHashTable *locs_by_frame;
-	GHashTable *locs_by_key;	/* (function id, address): by content */
-	GHashTable *funcs_by_str;	/* (name, file) string ids */
-	GHashTable *maps_by_file;	/* (file string id) */
-	GHashTable *comms;		/* (pid << 32 | tid, 0) threads, (pid, 1) processes */
-	GHashTable *label_sets;		/* (pid, tid, category) -> struct labels */
+	GHashTable *locs_by_key;  /* (function id, address): by content */
+	GHashTable *funcs_by_str; /* (name, file) string ids */
+	GHashTable *maps_by_file; /* (file string id) */
+	GHashTable *comms;	  /* (pid << 32 | tid, 0) threads, (pid, 1) processes */
+	GHashTable *label_sets;	  /* (pid, tid, category) -> struct labels */
 	GPtrArray *samples, *mappings, *locs, *funcs;
 	uint64_t cat_loc[CAT_MAX];
-	const struct stack *prev;	/* the last stack written, its locations in prev_loc */
+	const struct stack *prev; /* the last stack written, its locations in prev_loc */
 	const uint64_t *prev_loc;
 	uint32_t s_category, s_pid, s_tid, s_thread, s_process;
 	Perftools__Profiles__ValueType types[NVALUES], period_type;
@@ -206,8 +206,9 @@ static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
 static uint64_t frame_loc(struct pprof *w, const struct frame *f)
 {
 	const char *name = f->name && *f->name ? f->name : UNKNOWN;
-	const char *module = f->kernel ? KERNEL_MODULE :
-			     f->module && *f->module ? f->module : UNKNOWN;
+	const char *module = f->kernel		     ? KERNEL_MODULE :
+			     f->module && *f->module ? f->module :
+						       UNKNOWN;
 	uint64_t id = id_find(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip);
 
 	if (id)
@@ -264,7 +265,7 @@ static void add_label(struct labels *ls, uint32_t key, bool num, uint64_t v)
 	Perftools__Profiles__Label *l = &ls->label[ls->n];
 
 	if (!num && !v)
-		return;		/* an empty string: no label rather than a label without value */
+		return; /* an empty string: no label rather than a label without value */
 	perftools__profiles__label__init(l);
 	l->key = key;
 	/* A oneof member goes on the wire even when 0: a label with neither is dropped. */
@@ -436,7 +437,7 @@ static int gzip_to(const uint8_t *buf, size_t len, FILE *f)
 		return -ENOMEM;
 	z.next_in = (Bytef *)buf;
 	do {
-		step = len > (1u << 30) ? (1u << 30) : len;	/* avail_in is 32 bits */
+		step = len > (1u << 30) ? (1u << 30) : len; /* avail_in is 32 bits */
 		z.avail_in = step;
 		len -= step;
 		err = deflate_to(&z, f, len ? Z_NO_FLUSH : Z_FINISH);
@@ -453,7 +454,7 @@ static int pack_to(const Perftools__Profiles__Profile *pb, FILE *f)
 	int err;
 
 	if (!buf)
-		return -ENOMEM;	/* never 0 bytes: the sample types are always there */
+		return -ENOMEM; /* never 0 bytes: the sample types are always there */
 	perftools__profiles__profile__pack(pb, buf);
 	err = gzip_to(buf, len, f);
 	g_free(buf);

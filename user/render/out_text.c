@@ -7,11 +7,11 @@
 #include "printable.h"
 #include "syscalls.h"
 
-#define BAR_WIDTH 40
+#define BAR_WIDTH   40
 #define TOP_THREADS 10
-#define TOP_OTHER 3
-#define TOP_ADVICE 10
-#define WIDTH 80
+#define TOP_OTHER   3
+#define TOP_ADVICE  10
+#define WIDTH	    80
 
 /* ANSI colours per category, matching the order of enum concur_cat. */
 static const char *const colours[CAT_MAX] = {
@@ -103,9 +103,9 @@ static void print_header(FILE *f, const struct profile *p, const struct style *s
 	fprintf(f, "%s\n", p->interrupted ? "  [interrupted]" : "");
 	fputs("window ", f);
 	print_secs(f, 1, p->window_ns);
-	fprintf(f, ", %d CPUs, %zu process%s, %zu thread%s, %llu switches, %llu wakeups\n",
-		p->cpus, p->nprocs, p->nprocs == 1 ? "" : "es", p->nthreads,
-		p->nthreads == 1 ? "" : "s", (unsigned long long)p->stats[STAT_SWITCHES],
+	fprintf(f, ", %d CPUs, %zu process%s, %zu thread%s, %llu switches, %llu wakeups\n", p->cpus,
+		p->nprocs, p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s",
+		(unsigned long long)p->stats[STAT_SWITCHES],
 		(unsigned long long)p->stats[STAT_WAKEUPS]);
 	if (profile__lost(p))
 		fprintf(f, "%s%llu events could not be accounted (maps full)%s\n",
@@ -224,8 +224,9 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 	for (i = 0; i < p->nunwind; i++) {
 		fprintf(f, "%swarning:%s stacks in ", sgr(s, "\033[1;33m"), sgr(s, "\033[0m"));
 		print_comm(f, p->unwind[i].module, (int)strnlen(p->unwind[i].module, 60));
-		fprintf(f, " stop after 1-2 frames (%.0f%% of its time): built without frame\n"
-			   "  pointers, its callers are missing. Rebuild with -fno-omit-frame-pointer.\n",
+		fprintf(f,
+			" stop after 1-2 frames (%.0f%% of its time): built without frame\n"
+			"  pointers, its callers are missing. Rebuild with -fno-omit-frame-pointer.\n",
 			pct(p->unwind[i].shallow_ns, p->unwind[i].total_ns));
 	}
 }
@@ -299,10 +300,12 @@ static void print_evidence(FILE *f, const struct adv_scope *sc)
 	fputc('\n', f);
 	if (sc->lock.ns && sc->lock.symbol && sc->cat == CAT_LOCK) {
 		/* A symbol is the target's: wrap() makes it printable. */
-		snprintf(line, sizeof(line), "most-waited lock: %s+%llu in %s, %.1f ms over %llu "
-			 "waits by %u thread%s", sc->lock.symbol, (unsigned long long)sc->lock.offset,
-			 sc->lock.module, sc->lock.ns / 1e6, (unsigned long long)sc->lock.count,
-			 sc->lock.threads, sc->lock.threads == 1 ? "" : "s");
+		snprintf(line, sizeof(line),
+			 "most-waited lock: %s+%llu in %s, %.1f ms over %llu "
+			 "waits by %u thread%s",
+			 sc->lock.symbol, (unsigned long long)sc->lock.offset, sc->lock.module,
+			 sc->lock.ns / 1e6, (unsigned long long)sc->lock.count, sc->lock.threads,
+			 sc->lock.threads == 1 ? "" : "s");
 		fputs("    ", f);
 		wrap(f, 4, 6, line);
 		fputc('\n', f);
@@ -366,8 +369,9 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 		const struct adv_row *r = &sc->rows[l];
 
 		if (r->bound > 0)
-			snprintf(head, sizeof(head), "%s%s, ≤ %.1f× (%s)", adv_effect_names[r->effect],
-				 sc->best == l ? " (try first)" : "", r->bound, r->basis);
+			snprintf(head, sizeof(head), "%s%s, ≤ %.1f× (%s)",
+				 adv_effect_names[r->effect], sc->best == l ? " (try first)" : "",
+				 r->bound, r->basis);
 		else
 			snprintf(head, sizeof(head), "%s", adv_effect_names[r->effect]);
 		fprintf(f, "    %-10s ", adv_lever_names[l]);

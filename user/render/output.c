@@ -16,12 +16,9 @@ static const struct {
 	enum out_format fmt;
 	writer_fn write;
 } formats[] = {
-	{ ".json", OUT_JSON, write_json },
-	{ ".folded", OUT_FOLDED, write_folded },
-	{ ".txt", OUT_FOLDED, write_folded },
-	{ ".pb.gz", OUT_PPROF, write_pprof },
-	{ ".html", OUT_HTML, write_html },
-	{ ".concur", OUT_RECORDING, write_recording },
+	{ ".json", OUT_JSON, write_json },    { ".folded", OUT_FOLDED, write_folded },
+	{ ".txt", OUT_FOLDED, write_folded }, { ".pb.gz", OUT_PPROF, write_pprof },
+	{ ".html", OUT_HTML, write_html },    { ".concur", OUT_RECORDING, write_recording },
 };
 
 static int find_format(const char *path)
@@ -70,7 +67,7 @@ static void chown_to_invoker(int fd)
 	if (*end || end == g)
 		return;
 	if (fchown(fd, uid, gid))
-		return;	/* root-owned is still a correct file */
+		return; /* root-owned is still a correct file */
 }
 
 int output_write(const struct profile *p, const struct advice *a, const char *path)

@@ -21,7 +21,6 @@ int recording_write_body(const void *body, size_t len, FILE *f);
  */
 int recording_read(const char *path, struct profile **out, char *err, size_t errlen);
 /* The same from len bytes at buf. */
-int recording_read_mem(const void *buf, size_t len, struct profile **out, char *err,
-		       size_t errlen);
+int recording_read_mem(const void *buf, size_t len, struct profile **out, char *err, size_t errlen);
 
 #endif

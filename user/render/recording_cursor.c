@@ -89,13 +89,13 @@ uint32_t rd_count(struct rd *r, size_t min_size, uint32_t max)
 	if (r->ret)
 		return 0;
 	if (n > max) {
-		rd_fail(r, -EBADMSG, "corrupt recording: %s: %u records, more than %u", r->section, n,
-		     max);
+		rd_fail(r, -EBADMSG, "corrupt recording: %s: %u records, more than %u", r->section,
+			n, max);
 		return 0;
 	}
 	if ((uint64_t)n * min_size > r->left) {
 		rd_fail(r, -EBADMSG, "corrupt recording: %s: %u records cannot fit in %zu bytes",
-		     r->section, n, r->left);
+			r->section, n, r->left);
 		return 0;
 	}
 	return n;
@@ -112,7 +112,7 @@ void rd_bytes(struct rd *r, void *dst, size_t n)
 void rd_comm(struct rd *r, char comm[CONCUR_COMM_LEN])
 {
 	rd_bytes(r, comm, CONCUR_COMM_LEN);
-	comm[CONCUR_COMM_LEN - 1] = '\0';	/* writers may read it as a C string */
+	comm[CONCUR_COMM_LEN - 1] = '\0'; /* writers may read it as a C string */
 }
 
 uint32_t rd_cat(struct rd *r)

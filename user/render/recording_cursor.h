@@ -15,7 +15,7 @@
 struct rd {
 	const uint8_t *p;
 	size_t left;
-	const char *section;	/* for messages */
+	const char *section; /* for messages */
 	char *err;
 	size_t errlen;
 	int ret;

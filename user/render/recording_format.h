@@ -5,26 +5,26 @@
 
 #include "recording.h"
 
-#define REC_MAGIC "CONCURREC"
+#define REC_MAGIC     "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT 5
-#define REC_MAX_BODY (1ull << 30)
+#define REC_FORMAT    5
+#define REC_MAX_BODY  (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
 /* The kernel gives at most CONCUR_STACK_DEPTH user and kernel frames; leave room to grow. */
 #define REC_MAX_FRAMES 4096
-#define REC_MAX_FILE (REC_MAX_BODY + (REC_MAX_BODY >> 8) + 4096)
+#define REC_MAX_FILE   (REC_MAX_BODY + (REC_MAX_BODY >> 8) + 4096)
 
 /* The smallest encoding of each record: a count of them must fit in the bytes left. */
 #define SZ_STRING 4
-#define SZ_ARG 4
-#define SZ_PROC (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4)
-#define SZ_OTHER (4 + 8 + 8)
+#define SZ_ARG	  4
+#define SZ_PROC	  (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4)
+#define SZ_OTHER  (4 + 8 + 8)
 #define SZ_THREAD (4 + 4 + CONCUR_COMM_LEN + 8 + 8 + 1 + 2 * CAT_MAX * 8 + 8 + 8)
-#define SZ_STACK (3 * 4 + 2 * 8 + 4)
-#define SZ_FRAME (8 + 4 + 4 + 1)
+#define SZ_STACK  (3 * 4 + 2 * 8 + 4)
+#define SZ_FRAME  (8 + 4 + 4 + 1)
 #define SZ_UNWIND (4 + 4 * 8)
-#define SZ_FUTEX (2 * 4 + 3 * 8 + 1)
+#define SZ_FUTEX  (2 * 4 + 3 * 8 + 1)
 
 /* The uncompressed body into a new profile (recording_read.c); as recording_read_mem(). */
 int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,

@@ -30,9 +30,10 @@ static int inflate_body(struct rd *r, const uint8_t *z, size_t zlen, uint8_t *bo
 	if (zret == Z_MEM_ERROR)
 		rd_oom(r);
 	else if (zret != Z_STREAM_END || s.total_out != len || s.avail_in)
-		rd_fail(r, -EBADMSG, "corrupt recording: the compressed body does not inflate to "
-				  "its declared %zu bytes",
-		     len);
+		rd_fail(r, -EBADMSG,
+			"corrupt recording: the compressed body does not inflate to "
+			"its declared %zu bytes",
+			len);
 	inflateEnd(&s);
 	return r->ret;
 }
@@ -54,10 +55,11 @@ static int read_preamble(struct rd *r)
 	for (i = 0; n < sizeof(who) && n < r->left && i < n; i++)
 		who[i] = r->p[1 + i] >= 0x20 && r->p[1 + i] < 0x7f ? r->p[1 + i] : '?';
 	if (version != REC_FORMAT)
-		return rd_fail(r, -ENOTSUP, "recording format version %u%s%s%s; this concur reads "
-					 "version %d",
-			    version, *who ? " (written by concur " : "", who, *who ? ")" : "",
-			    REC_FORMAT);
+		return rd_fail(r, -ENOTSUP,
+			       "recording format version %u%s%s%s; this concur reads "
+			       "version %d",
+			       version, *who ? " (written by concur " : "", who, *who ? ")" : "",
+			       REC_FORMAT);
 	if (r->left < 1 + n)
 		return rd_fail(r, -EBADMSG, "truncated recording");
 	rd_take(r, 1 + n);
@@ -82,24 +84,24 @@ static int read_container(struct rd *r, const void *buf, size_t len, struct cont
 	c->body_crc = rd_u32(r);
 	if (c->zlen > r->left - 4)
 		return rd_fail(r, -EBADMSG, "truncated recording (%zu of %llu bytes)", len,
-			    (unsigned long long)(len - r->left + c->zlen + 4));
+			       (unsigned long long)(len - r->left + c->zlen + 4));
 	if (c->zlen < r->left - 4)
 		return rd_fail(r, -EBADMSG, "corrupt recording: %llu bytes after its end",
-			    (unsigned long long)(r->left - 4 - c->zlen));
+			       (unsigned long long)(r->left - 4 - c->zlen));
 	c->z = rd_take(r, c->zlen);
 	if (crc32(0, buf, len - 4) != rd_u32(r))
 		return rd_fail(r, -EBADMSG, "checksum mismatch: the recording is damaged");
 	/* Only now is the declared size worth believing, and only when deflate could do it. */
 	if (c->body_len > REC_MAX_BODY || c->zlen > REC_MAX_FILE ||
 	    c->body_len > c->zlen * DEFLATE_MAX_RATIO + 1024)
-		return rd_fail(r, -EFBIG, "corrupt recording: a body of %llu bytes from %llu "
-				       "compressed is impossible or too large",
-			    (unsigned long long)c->body_len, (unsigned long long)c->zlen);
+		return rd_fail(r, -EFBIG,
+			       "corrupt recording: a body of %llu bytes from %llu "
+			       "compressed is impossible or too large",
+			       (unsigned long long)c->body_len, (unsigned long long)c->zlen);
 	return 0;
 }
 
-int recording_read_mem(const void *buf, size_t len, struct profile **out, char *err,
-		       size_t errlen)
+int recording_read_mem(const void *buf, size_t len, struct profile **out, char *err, size_t errlen)
 {
 	struct rd r = { .p = buf, .left = len, .section = "header", .err = err, .errlen = errlen };
 	struct container c = {};
@@ -196,8 +198,8 @@ int recording_read(const char *path, struct profile **out, char *err, size_t err
 	ret = slurp(fd, &buf, &len);
 	close(fd);
 	if (ret) {
-		snprintf(err, errlen, "%s", ret == -EFBIG ? "too large for a recording" :
-							    strerror(-ret));
+		snprintf(err, errlen, "%s",
+			 ret == -EFBIG ? "too large for a recording" : strerror(-ret));
 		return ret;
 	}
 	ret = recording_read_mem(buf, len, out, err, errlen);

@@ -33,7 +33,7 @@ static const char *get_str(struct loader *l)
 		return NULL;
 	if (i >= l->nstrs) {
 		rd_fail(&l->r, -EBADMSG, "corrupt recording: %s: string %u of %u", l->r.section, i,
-		     l->nstrs);
+			l->nstrs);
 		return NULL;
 	}
 	return l->strs[i];
@@ -291,7 +291,7 @@ static void read_futexes(struct loader *l)
 
 /* The uncompressed body into a new profile. */
 int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
-		      size_t errlen)
+			 size_t errlen)
 {
 	struct loader l = { .r = { .p = body, .left = len, .err = err, .errlen = errlen } };
 
@@ -311,7 +311,7 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	profile__finish(l.p);
 	if (!l.r.ret && l.r.left)
 		rd_fail(&l.r, -EBADMSG, "corrupt recording: %zu bytes after the last section",
-		     l.r.left);
+			l.r.left);
 	free(l.strs);
 	if (l.r.ret) {
 		profile__free(l.p);

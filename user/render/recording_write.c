@@ -93,14 +93,14 @@ static void put_u64(GByteArray *o, uint64_t v)
  * twice, which the reader's interning undoes.
  */
 struct strmap {
-	GPtrArray *v;		/* the strings, in the table's order */
-	GHashTable *index;	/* string → its index in v */
+	GPtrArray *v;	   /* the strings, in the table's order */
+	GHashTable *index; /* string → its index in v */
 };
 
 static int strmap_add(struct strmap *m, const char *s)
 {
 	if (!s)
-		return -EINVAL;	/* a frame without a name: the tracer never makes one */
+		return -EINVAL; /* a frame without a name: the tracer never makes one */
 	if (!g_hash_table_contains(m->index, s)) {
 		g_hash_table_insert(m->index, (gpointer)s, GUINT_TO_POINTER(m->v->len));
 		g_ptr_array_add(m->v, (gpointer)s);
@@ -345,7 +345,7 @@ int recording_write_body(const void *body, size_t len, FILE *f)
 	 * and a run's recording is written while its user waits. */
 	if (compress2(z, &zlen, body, len, Z_BEST_SPEED) != Z_OK) {
 		free(z);
-		return -ENOMEM;	/* the output has compressBound() bytes: only memory can fail */
+		return -ENOMEM; /* the output has compressBound() bytes: only memory can fail */
 	}
 	hdr = g_byte_array_new();
 	put(hdr, REC_MAGIC, REC_MAGIC_LEN);

@@ -32,11 +32,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot load %s\n", argv[1]);
 		goto out;
 	}
-	bpf_object__for_each_program(prog, obj)
-		if (!bpf_program__attach(prog)) {
-			fprintf(stderr, "floor: cannot attach %s\n", bpf_program__name(prog));
-			goto out;
-		}
+	bpf_object__for_each_program(prog, obj) if (!bpf_program__attach(prog))
+	{
+		fprintf(stderr, "floor: cannot attach %s\n", bpf_program__name(prog));
+		goto out;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fprintf(stderr, "floor: probes attached\n");
@@ -44,6 +44,6 @@ int main(int argc, char **argv)
 		pause();
 	ret = 0;
 out:
-	bpf_object__close(obj);	/* detaches the links too */
+	bpf_object__close(obj); /* detaches the links too */
 	return ret;
 }
