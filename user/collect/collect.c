@@ -260,11 +260,14 @@ void collect_snapshot(const int thread_fds[2], int stats_fd, uint64_t now,
 	struct snapshot_ctx c = { snap, now };
 	uint64_t stats[STAT_MAX];
 	struct thread_acct a;
+	int i;
 
 	memset(snap, 0, sizeof(*snap));
 	map_walk(thread_fds[0], sizeof(__u32), &a, sum_thread, &c);
 	map_walk(thread_fds[1], sizeof(__u64), &a, sum_thread, &c);
-	if (!collect_stats(stats, stats_fd))
-		snap->events = stats[STAT_SWITCHES] + stats[STAT_WAKEUPS] + stats[STAT_FORKS] +
-			       stats[STAT_EXITS];
+	if (collect_stats(stats, stats_fd))
+		return;
+	for (i = 0; i < STAT_MAX; i++)
+		if (stat_kinds[i] == STAT_KIND_EVENT)
+			snap->events += stats[i];
 }

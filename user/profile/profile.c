@@ -14,12 +14,12 @@
 #define CAT_NAME(id, name, short_name)	     [id] = name,
 #define CAT_SHORT_NAME(id, name, short_name) [id] = short_name,
 #define STAT_KEY(id, key, kind)		     [id] = key,
-#define STAT_IS_LOST(id, key, kind)	     [id] = (kind) == STAT_KIND_LOST,
+#define STAT_KIND(id, key, kind)	     [id] = kind,
 
 const char *const cat_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_NAME) };
 const char *const cat_short_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_SHORT_NAME) };
 const char *const stat_keys[STAT_MAX] = { CONCUR_STATS(STAT_KEY) };
-static const bool stat_is_lost[STAT_MAX] = { CONCUR_STATS(STAT_IS_LOST) };
+const enum concur_stat_kind stat_kinds[STAT_MAX] = { CONCUR_STATS(STAT_KIND) };
 
 /* A process's `other` time by syscall, kept by pid until profile__finish() hands it out. */
 struct other_entry {
@@ -218,7 +218,7 @@ uint64_t profile__lost(const struct profile *p)
 	int i;
 
 	for (i = 0; i < STAT_MAX; i++)
-		if (stat_is_lost[i])
+		if (stat_kinds[i] == STAT_KIND_LOST)
 			sum += p->stats[i];
 	return sum;
 }

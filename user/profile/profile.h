@@ -144,6 +144,7 @@ extern const char *const cat_names[CAT_MAX];
 extern const char *const cat_short_names[CAT_MAX];
 /* The JSON summary's name of each counter. */
 extern const char *const stat_keys[STAT_MAX];
+extern const enum concur_stat_kind stat_kinds[STAT_MAX];
 
 struct profile *profile__new(enum profile_mode mode, char **command);
 void profile__free(struct profile *p);

@@ -232,8 +232,8 @@ static void write_header(struct json *j, const struct profile *p)
 	json_u64(j, "window_ns", p->window_ns);
 	json_u64(j, "cpus", p->cpus);
 	json_u64(j, "sample_hz", p->sample_hz);
-	json_u64(j, "switches", p->stats[STAT_SWITCHES]);
-	json_u64(j, "wakeups", p->stats[STAT_WAKEUPS]);
+	json_u64(j, stat_keys[STAT_SWITCHES], p->stats[STAT_SWITCHES]);
+	json_u64(j, stat_keys[STAT_WAKEUPS], p->stats[STAT_WAKEUPS]);
 	json_u64(j, "lost", profile__lost(p));
 	json_arr_begin(j, "categories");
 	for (c = 0; c < CAT_MAX; c++)

@@ -20,18 +20,22 @@ static void cat_obj(struct json *j, const char *key, const uint64_t v[CAT_MAX])
 	json_obj_end(j);
 }
 
+/* The counters of one kind, in their order (include/model.h), under their keys. */
+static void write_stats(struct json *j, const struct profile *p, enum concur_stat_kind kind)
+{
+	int i;
+
+	for (i = 0; i < STAT_MAX; i++)
+		if (stat_kinds[i] == kind)
+			json_u64(j, stat_keys[i], p->stats[i]);
+}
+
 static void write_events(struct json *j, const struct profile *p)
 {
 	json_obj_begin(j, "events");
-	json_u64(j, "switches", p->stats[STAT_SWITCHES]);
-	json_u64(j, "wakeups", p->stats[STAT_WAKEUPS]);
-	json_u64(j, "forks", p->stats[STAT_FORKS]);
-	json_u64(j, "exits", p->stats[STAT_EXITS]);
+	write_stats(j, p, STAT_KIND_EVENT);
 	json_u64(j, "lost", profile__lost(p));
-	json_u64(j, "threads_map_full", p->stats[STAT_THREADS_FULL]);
-	json_u64(j, "procs_map_full", p->stats[STAT_PROCS_FULL]);
-	json_u64(j, "other_map_full", p->stats[STAT_OTHER_FULL]);
-	json_u64(j, "dead_map_full", p->stats[STAT_DEAD_FULL]);
+	write_stats(j, p, STAT_KIND_LOST);
 	json_u64(j, "anomalies", p->anomalies);
 	json_obj_end(j);
 }
@@ -193,10 +197,10 @@ static int write_stacks(struct json *j, const struct profile *p)
 	json_obj_begin(j, "stacks");
 	json_u64(j, "sample_hz", p->sample_hz);
 	json_u64(j, "distinct", p->nstacks);
-	json_u64(j, "samples", p->stats[STAT_SAMPLES]);
-	json_u64(j, "errors", p->stats[STAT_STACK_ERRORS]);
-	json_u64(j, "weights_lost", p->stats[STAT_STACK_KEYS_FULL]);
-	json_u64(j, "maps_lost", p->stats[STAT_MAPS_LOST]);
+	json_u64(j, stat_keys[STAT_SAMPLES], p->stats[STAT_SAMPLES]);
+	json_u64(j, stat_keys[STAT_STACK_ERRORS], p->stats[STAT_STACK_ERRORS]);
+	json_u64(j, stat_keys[STAT_STACK_KEYS_FULL], p->stats[STAT_STACK_KEYS_FULL]);
+	json_u64(j, stat_keys[STAT_MAPS_LOST], p->stats[STAT_MAPS_LOST]);
 	json_arr_begin(j, "unwind_warnings");
 	for (i = 0; i < p->nunwind; i++) {
 		json_obj_begin(j, NULL);
