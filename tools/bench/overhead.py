@@ -29,6 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(REPO, "build")
 CONCUR = os.path.join(BUILD, "concur")
+# --base: another concur binary (an earlier build), measured in the same run as "base" and
+# "base-stacks", so that a change's cost is a ratio of ratios taken side by side.
+BASE = None
 
 # name: (program in build/bench, iterations, further arguments); iterations chosen for ~0.5 s
 # untraced on the reference VM.
@@ -46,7 +49,7 @@ WORKLOADS = {
 # Tracers run on a workload when not all: the floor says something only where switches
 # dominate; pingpong-200k is there for concur's target at that rate.
 WORKLOAD_TRACERS = {
-    "pingpong-200k": ("floor", "concur", "concur-stacks"),
+    "pingpong-200k": ("floor", "concur", "concur-stacks", "base", "base-stacks"),
 }
 
 # An off-CPU tracer as a user would write it in bpftrace: time blocked, by stack.
@@ -77,6 +80,10 @@ def tracer_argv(name, pid, tmp):
         return [CONCUR, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "concur-stacks":
         return [CONCUR, "attach", "-q", "-v", "-p", str(pid), "-o", out + ".json"], r"probes attached"
+    if name == "base":
+        return [BASE, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
+    if name == "base-stacks":
+        return [BASE, "attach", "-q", "-v", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "bpftrace":
         script = os.path.join(tmp, "offcpu.bt")
         with open(script, "w") as f:
@@ -178,7 +185,7 @@ def run_once(workload, tracer, tmp, scale=1):
             tr.returncode = status
             info["cpu_ms"] = (usage.ru_utime + usage.ru_stime) * 1000
             info["rss_mb"] = usage.ru_maxrss / 1024
-    if tracer.startswith("concur"):
+    if tracer.startswith("concur") or tracer.startswith("base"):
         with open(os.path.join(tmp, "out.json")) as f:
             doc = json.load(f)
         info["lost"] = doc["events"]["lost"]
@@ -275,7 +282,14 @@ def main():
     ap.add_argument("--tracers", default="floor,concur,concur-stacks,bpftrace,perf-record,perf-trace",
                     help="floor: an empty program on sched_switch, the least any switch tracer costs "
                          "(the ping-pongs only)")
+    ap.add_argument("--base", metavar="CONCUR",
+                    help="an earlier concur binary, measured beside this one as the tracers base and "
+                         "base-stacks (name them in --tracers)")
     args = ap.parse_args()
+    global BASE
+    BASE = args.base and os.path.abspath(args.base)
+    if any(t.startswith("base") for t in args.tracers.split(",")) and not BASE:
+        raise SystemExit("overhead.py: the base tracers need --base CONCUR")
     if os.geteuid() != 0:
         raise SystemExit("overhead.py: needs root (tracers load BPF programs and perf events)")
     tracers = args.tracers.split(",")
