@@ -11,6 +11,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "features.h"
@@ -135,4 +138,36 @@ int features_check(char *msg, size_t len)
 	err = features_check_list(needed, sizeof(needed) / sizeof(needed[0]), vmlinux, msg, len);
 	btf__free(vmlinux);
 	return err;
+}
+
+static int has_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	const int need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE };
+	size_t i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return 0;
+	return 1;
+}
+
+int features_check_env(char *msg, size_t len)
+{
+	if (geteuid() != 0 && !has_caps()) {
+		snprintf(msg, len,
+			 "needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+			 "CAP_SYS_PTRACE (try: sudo concur ...)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(msg, len,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
+			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	return features_check(msg, len);
 }

@@ -27,4 +27,9 @@ int features_check_list(const struct feature *f, size_t n, const struct btf *vml
 /* The features concur's BPF programs use, probed here; -errno when the BTF is unreadable. */
 int features_check(char *msg, size_t len);
 
+/* Everything recording needs before anything is started: privileges (root, or CAP_BPF,
+ * CAP_PERFMON and CAP_SYS_PTRACE), the kernel's BTF, then features_check(). 0, or -errno with
+ * a one-line reason in msg. */
+int features_check_env(char *msg, size_t len);
+
 #endif

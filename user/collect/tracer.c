@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
@@ -68,32 +67,9 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int has_caps(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-	const int need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE };
-	size_t i;
-
-	if (syscall(SYS_capget, &hdr, data))
-		return 0;
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
-			return 0;
-	return 1;
-}
-
 int tracer_check_env(struct tracer_error *e)
 {
-	if (geteuid() != 0 && !has_caps())
-		return fail(e, -EPERM,
-			    "needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
-			    "CAP_SYS_PTRACE (try: sudo concur ...)");
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return fail(e, -ENOENT,
-			    "this kernel has no BTF (/sys/kernel/btf/vmlinux): concur "
-			    "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-	return features_check(e->msg, sizeof(e->msg));
+	return features_check_env(e->msg, sizeof(e->msg));
 }
 
 /* libbpf's messages at concur's levels: its warnings always, info with -v, debug with -vv. */
