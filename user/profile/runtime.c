@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "procmaps.h"
 #include "runtime.h"
 
 /* "python3.11", "libpython3.11.so.1.0" → "3.11"; 0 when name is not CPython's. */
@@ -37,6 +38,7 @@ int runtime_of_module(const char *name, char out[RUNTIME_LEN])
 int runtime_detect(uint32_t pid, char out[RUNTIME_LEN])
 {
 	char path[64], *line = NULL, *name;
+	struct maps_line ml;
 	size_t len = 0;
 	int found = 0;
 	FILE *f;
@@ -47,9 +49,10 @@ int runtime_detect(uint32_t pid, char out[RUNTIME_LEN])
 		return -errno;
 	while (!found && getline(&line, &len, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
-		name = strrchr(line, '/');
-		if (name && strchr(line, 'x'))
-			found = runtime_of_module(name + 1, out);
+		if (maps_line_parse(line, &ml) || !ml.exec || ml.path[0] != '/')
+			continue;
+		name = strrchr(ml.path, '/');
+		found = runtime_of_module(name + 1, out);
 	}
 	free(line);
 	fclose(f);

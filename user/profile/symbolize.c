@@ -20,6 +20,7 @@
 #include "demangle.h"
 #include "runtime.h"
 #include "strtab.h"
+#include "procmaps.h"
 #include "symbolize.h"
 
 /* Bounds on what a hostile ELF file can make us allocate. */
@@ -350,15 +351,18 @@ out:
 /* One line of /proc/PID/maps → a mapping, if it is executable and file-backed. */
 static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line, struct mapping *m)
 {
-	unsigned long long start, end, off;
-	char perms[8], buf[300];
-	int pos = 0, fd;
+	struct maps_line ml;
+	uint64_t start, end, off;
+	char buf[300];
 	const char *path;
+	int fd;
 
-	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pos) < 4 ||
-	    !pos || !strchr(perms, 'x'))
+	if (maps_line_parse(line, &ml) || !ml.exec)
 		return -EINVAL;
-	path = line + pos;
+	start = ml.start;
+	end = ml.end;
+	off = ml.offset;
+	path = ml.path;
 	if (!strcmp(path, "[vdso]")) {
 		*m = (struct mapping){ start,	 end,	  0, vdso_image(s, pid, start, end),
 				       "[vdso]", "[vdso]" };
