@@ -127,10 +127,10 @@ $(OUT)/syscall_names.h: /usr/include/x86_64-linux-gnu/asm/unistd_64.h | $(OUT)
 
 # The HTML report's page, style and script, compiled in (with the script's hash for the page's
 # Content-Security-Policy).
-REPORT_ASSETS := $(addprefix user/render/report/,report.html report.css report.js)
-$(OUT)/report_assets.h: $(REPORT_ASSETS) tools/embed-assets.sh | $(OUT)
+HTML_PAGE := $(addprefix user/render/html_page/,page.html page.css page.js)
+$(OUT)/html_page.h: $(HTML_PAGE) tools/embed-assets.sh | $(OUT)
 	$(call msg,GEN,$@)
-	$(Q)tools/embed-assets.sh $(REPORT_ASSETS) > $@
+	$(Q)tools/embed-assets.sh $(HTML_PAGE) > $@
 
 # protoc-c names its output after the .proto file, in the --c_out directory.
 $(OUT)/profile.pb-c.c $(OUT)/profile.pb-c.h &: user/render/profile.proto | $(OUT)
@@ -149,7 +149,7 @@ $(OUT)/user/%.o: user/%.c | $(patsubst %,$(OUT)/user/%,$(USER_DIRS))
 # the rest): editing the HTML script rebuilds the HTML writer, not the whole tool.
 $(LOADER_OBJS): $(OUT)/concur.skel.h
 $(OUT)/user/render/syscalls.o: $(OUT)/syscall_names.h
-$(OUT)/user/render/out_html.o $(OUT)/tests/unit/test_html.o: $(OUT)/report_assets.h
+$(OUT)/user/render/out_html.o $(OUT)/tests/unit/test_html.o: $(OUT)/html_page.h
 $(OUT)/user/render/out_pprof.o: $(OUT)/profile.pb-c.h
 
 $(OUT)/libconcur.a: $(NOKERNEL_OBJS)

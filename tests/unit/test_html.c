@@ -7,7 +7,7 @@
 #include "fixture.h"
 #include "render/json.h"
 #include "render/out_html.h"
-#include "report_assets.h"
+#include "html_page.h"
 
 #define DATA_OPEN "<script type=\"application/json\" id=\"data\">"
 
@@ -211,10 +211,10 @@ Test(html, template_cannot_break_out)
 	size_t len;
 	char *html = render(&len);
 	char csp[128];
-	char *js = strndup((const char *)report_js, sizeof(report_js));
-	char *css = strndup((const char *)report_css, sizeof(report_css));
+	char *js = strndup((const char *)page_js, sizeof(page_js));
+	char *css = strndup((const char *)page_css, sizeof(page_css));
 
-	cr_expect_eq(strlen(js), sizeof(report_js));
+	cr_expect_eq(strlen(js), sizeof(page_js));
 	cr_expect_null(strcasestr(js, "</script"));
 	cr_expect_null(strstr(js, "<!--"));
 	cr_expect_null(strcasestr(css, "</style"));
@@ -222,7 +222,7 @@ Test(html, template_cannot_break_out)
 	cr_expect_null(strstr(js, "insertAdjacentHTML"));
 	cr_expect_null(strstr(js, "document.write"));
 	/* Only our script may run: the policy names its hash. */
-	snprintf(csp, sizeof(csp), "script-src 'sha256-%s'", report_js_sha256);
+	snprintf(csp, sizeof(csp), "script-src 'sha256-%s'", page_js_sha256);
 	cr_expect_not_null(strstr(html, csp));
 	cr_expect_not_null(strstr(html, "default-src 'none'"));
 	free(js);

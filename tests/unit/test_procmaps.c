@@ -35,7 +35,8 @@ Test(procmaps, anonymous_and_special_mappings)
 {
 	struct maps_line m;
 
-	cr_assert_eq(maps_line_parse("7ffd5e1f0000-7ffd5e1f2000 r-xp 00000000 00:00 0 [vdso]", &m), 0);
+	cr_assert_eq(maps_line_parse("7ffd5e1f0000-7ffd5e1f2000 r-xp 00000000 00:00 0 [vdso]", &m),
+		     0);
 	cr_expect_str_eq(m.path, "[vdso]");
 	cr_assert_eq(maps_line_parse("7f00aa000000-7f00aa021000 rwxp 00000000 00:00 0 ", &m), 0);
 	cr_expect(m.exec);

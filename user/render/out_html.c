@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The HTML report: one self-contained file. The page, its style and its script live in
- * user/report/ and are compiled in (build/report_assets.h); this file writes the page with
+ * user/render/html_page/ and are compiled in (build/html_page.h); this file writes the page with
  * the style and script inline and the profile as JSON in <script type="application/json">.
  *
  * Names from the target reach the page only inside that JSON, with every '<', '>' and '&'
@@ -20,7 +20,7 @@
 #include "advise/advise.h"
 #include "json.h"
 #include "out_html.h"
-#include "report_assets.h"
+#include "html_page.h"
 #include "syscalls.h"
 
 #define DATA_VERSION 1
@@ -479,7 +479,7 @@ static bool marker(const char *at, const char *close, const char *name)
 /* Copies the page, replacing each @@NAME@@ marker with the style, the script or the data. */
 static int write_page(FILE *f, const struct profile *p, const struct advice *a)
 {
-	const char *s = (const char *)report_html, *end = s + sizeof(report_html), *at, *close;
+	const char *s = (const char *)page_html, *end = s + sizeof(page_html), *at, *close;
 	int err = 0;
 
 	while (!err && (at = memmem(s, end - s, "@@", 2))) {
@@ -488,11 +488,11 @@ static int write_page(FILE *f, const struct profile *p, const struct advice *a)
 		if (!close)
 			return -EINVAL;
 		if (marker(at, close, "CSS"))
-			fwrite(report_css, 1, sizeof(report_css), f);
+			fwrite(page_css, 1, sizeof(page_css), f);
 		else if (marker(at, close, "JS"))
-			fwrite(report_js, 1, sizeof(report_js), f);
+			fwrite(page_js, 1, sizeof(page_js), f);
 		else if (marker(at, close, "JS_SHA256"))
-			fputs(report_js_sha256, f);
+			fputs(page_js_sha256, f);
 		else if (marker(at, close, "DATA"))
 			err = write_data(f, p, a);
 		else
