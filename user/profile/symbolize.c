@@ -381,7 +381,7 @@ static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
 	return 0;
 }
 
-static struct proc_maps *find_proc(struct symbolizer *s, uint32_t pid)
+static struct proc_maps *find_proc_maps(struct symbolizer *s, uint32_t pid)
 {
 	struct proc_maps *pm;
 	size_t i;
@@ -419,7 +419,7 @@ int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
 		g_array_free(maps, TRUE);
 		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
 	}
-	pm = find_proc(s, pid);
+	pm = find_proc_maps(s, pid);
 	if (!pm) {
 		g_array_append_val(s->procs, ((struct proc_maps){ .pid = pid }));
 		pm = &g_array_index(s->procs, struct proc_maps, s->procs->len - 1);
@@ -464,7 +464,7 @@ static bool to_vaddr(const struct elf_image *img, uint64_t off, uint64_t *vaddr)
 
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN])
 {
-	struct proc_maps *pm = find_proc(s, pid);
+	struct proc_maps *pm = find_proc_maps(s, pid);
 	size_t i;
 
 	if (!pm)
@@ -483,7 +483,7 @@ int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN
 
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)
 {
-	struct proc_maps *pm = find_proc(s, pid);
+	struct proc_maps *pm = find_proc_maps(s, pid);
 	const struct sym *sym;
 	uint64_t vaddr;
 	size_t i;
@@ -532,7 +532,7 @@ static bool in_segment(const struct elf_image *img, uint64_t vaddr)
 int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,
 		     uint64_t *offset)
 {
-	struct proc_maps *pm = find_proc(s, pid);
+	struct proc_maps *pm = find_proc_maps(s, pid);
 	const struct sym *sym;
 	uint64_t bias, vaddr;
 	size_t i;

@@ -306,7 +306,7 @@ static void write_threads(struct json *j, const struct profile *p)
  * reason], the evidence (threads, active, idle, idle category or -1, parallelism in
  * thousandths, active_ns, ns per category) and the top stacks as [ns, [names, root first]].
  */
-static void write_scope(struct json *j, const struct adv_scope *sc)
+static void write_page_scope(struct json *j, const struct adv_scope *sc)
 {
 	size_t i;
 	uint32_t k;
@@ -353,7 +353,7 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 
 /* "advice": cpus, parallelism, then the scopes: the whole workload first, then the
  * ADVICE_PROCS heaviest processes, and how many processes there are in all. */
-static void write_advice(struct json *j, const struct advice *a)
+static void write_page_advice(struct json *j, const struct advice *a)
 {
 	size_t i;
 
@@ -362,9 +362,9 @@ static void write_advice(struct json *j, const struct advice *a)
 	json_fixed(j, "parallelism", a->parallelism, 3);
 	json_u64(j, "nprocs", a->nprocs);
 	json_arr_begin(j, "scopes");
-	write_scope(j, &a->whole);
+	write_page_scope(j, &a->whole);
 	for (i = 0; i < a->nprocs && i < ADVICE_PROCS; i++)
-		write_scope(j, &a->procs[a->order[i]]);
+		write_page_scope(j, &a->procs[a->order[i]]);
 	json_arr_end(j);
 	json_obj_end(j);
 }
@@ -457,7 +457,7 @@ static int write_data(FILE *f, const struct profile *p, const struct advice *a)
 	write_totals(&j, p);
 	write_procs(&j, p);
 	write_threads(&j, p);
-	write_advice(&j, a);
+	write_page_advice(&j, a);
 	err = write_funcs(&j, &r);
 	if (err)
 		goto out;
