@@ -14,6 +14,7 @@ ratios. Root only (every tracer loads BPF or perf events).
 
 import argparse
 import json
+import math
 import os
 import re
 import resource
@@ -200,11 +201,33 @@ SLOW_RATIO = 50.0
 SLOW_SCALE = 10
 
 
+def median_ci(xs, conf=0.95):
+    """A distribution-free confidence interval for the median of xs: the order statistics
+    x(k) and x(n-k+1) with the largest k whose coverage, 1 - 2 P(Binomial(n, 1/2) < k), is
+    still >= conf. Returns (lo, hi, coverage); with too few values for conf, (min, max) and the
+    coverage that interval has."""
+    xs = sorted(xs)
+    n = len(xs)
+    below = lambda k: sum(math.comb(n, i) for i in range(k)) / 2.0 ** n  # P(B < k)
+    k = 1
+    while k + 1 <= (n + 1) // 2 and 1 - 2 * below(k + 1) >= conf:
+        k += 1
+    return xs[k - 1], xs[n - k], 1 - 2 * below(k)
+
+
 def fmt_ratio(rs):
-    return "%.3f (%.3f-%.3f)" % (statistics.median(rs), min(rs), max(rs))
+    lo, hi, cover = median_ci(rs)
+    return "%.3f [%.3f-%.3f] %2.0f%% (%.3f-%.3f)" % (statistics.median(rs), lo, hi, 100 * cover,
+                                                     min(rs), max(rs))
 
 
-def bench(workloads, all_tracers, pairs):
+def wide(rs, width):
+    """Whether the median's interval is wider than width (relative to the median)."""
+    lo, hi, _ = median_ci(rs)
+    return (hi - lo) / statistics.median(rs) > width
+
+
+def bench(workloads, all_tracers, pairs, max_pairs, width):
     rows = []
     for w in workloads:
         allowed = WORKLOAD_TRACERS.get(w, [t for t in all_tracers if t != "floor" or w == "pingpong"])
@@ -212,9 +235,17 @@ def bench(workloads, all_tracers, pairs):
         ratios = {t: [] for t in tracers}
         infos = {t: [] for t in tracers}
         base = []
-        for i in range(pairs):
+        i = 0
+        # `pairs` rounds for everyone, then more for the tracers whose median is still vague,
+        # up to max_pairs: a claim such as "<= 1.5x" needs an interval, not a lucky median.
+        while True:
+            todo = tracers if i < pairs else \
+                [t for t in tracers if len(ratios[t]) < max_pairs and wide(ratios[t], width)]
+            if not todo:
+                break
             # Rotate the tracer order each pair so no tracer always runs right after another.
-            order = tracers[i % len(tracers):] + tracers[:i % len(tracers)]
+            order = todo[i % len(todo):] + todo[:i % len(todo)]
+            i += 1
             for t in order:
                 scale = SLOW_SCALE if ratios[t] and min(ratios[t]) >= SLOW_RATIO else 1
                 with tempfile.TemporaryDirectory(prefix="concur-bench-") as tmp:
@@ -235,17 +266,17 @@ def bench(workloads, all_tracers, pairs):
 
 
 def print_header():
-    print("%-13s %-14s %10s  %-22s %9s %9s %7s %6s %10s" % (
-        "workload", "tracer", "base ms", "slowdown median (min-max)", "attach ms", "cpu ms", "rss MB",
-        "lost", "switches"))
+    print("%-13s %-14s %10s  %-40s %9s %9s %7s %6s %10s %5s" % (
+        "workload", "tracer", "base ms", "slowdown median [its interval] cover (min-max)", "attach ms",
+        "cpu ms", "rss MB", "lost", "switches", "pairs"))
 
 
 def print_row(r):
     w, t, base, rs, attach, cpu, rss, lost, sw = r
     opt = lambda v, f: (f % v) if v is not None else "-"
-    print("%-13s %-14s %10.1f  %-22s %9s %9s %7s %6s %10s" % (
+    print("%-13s %-14s %10.1f  %-40s %9s %9s %7s %6s %10s %5d" % (
         w, t, base / 1e6, fmt_ratio(rs), opt(attach, "%.0f"), opt(cpu, "%.0f"), opt(rss, "%.1f"),
-        opt(lost, "%d"), opt(sw, "%d")), flush=True)
+        opt(lost, "%d"), opt(sw, "%d"), len(rs)), flush=True)
 
 
 def schedstat_ns(pid):
@@ -278,7 +309,12 @@ def idle_cost(window=15.0, settle=2.0, span=10.0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workloads", nargs="*", default=list(WORKLOADS))
-    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--pairs", type=int, default=5, help="paired runs per cell, at least")
+    ap.add_argument("--max-pairs", type=int, default=15,
+                    help="more pairs, up to this, for a cell whose median's 95%% interval is wider "
+                         "than --width")
+    ap.add_argument("--width", type=float, default=0.08,
+                    help="the widest interval accepted, relative to the median (default 0.08: +-4%%)")
     ap.add_argument("--tracers", default="floor,concur,concur-stacks,bpftrace,perf-record,perf-trace",
                     help="floor: an empty program on sched_switch, the least any switch tracer costs "
                          "(the ping-pongs only)")
@@ -304,7 +340,7 @@ def main():
     print("concur overhead, %s, %d CPUs, kernel %s, %d pairs per cell; slowdown = traced/untraced"
           % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.pairs), flush=True)
     print_header()
-    bench(args.workloads, tracers, args.pairs)
+    bench(args.workloads, tracers, args.pairs, max(args.pairs, args.max_pairs), args.width)
     window, steady, cpu_ms = idle_cost()
     print("concur attached to an idle process for 15 s: %.2f %% of one core (%.0f ms of CPU, "
           "start-up included); once attached %.3f %%" % (window, cpu_ms, steady))
