@@ -13,8 +13,8 @@ const char *stack_mark_name(enum stack_mark m)
 	return m > MARK_NONE && m < MARK_MAX ? mark_names[m] : NULL;
 }
 
-size_t stack_check_user(const uint64_t *ips, size_t n, size_t limit, code_at_fn code_at,
-			void *ctx, enum stack_mark *mark)
+size_t stack_check_user(const uint64_t *ips, size_t n, size_t limit, code_at_fn code_at, void *ctx,
+			enum stack_mark *mark)
 {
 	size_t i;
 

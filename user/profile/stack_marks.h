@@ -40,8 +40,8 @@ typedef bool (*code_at_fn)(uint64_t ip, void *ctx);
  * sampled ip itself, kept whatever it is (JIT or anonymous code is not in any file's
  * mapping); each caller is checked at ip - 1 (the call, not the instruction after it).
  */
-size_t stack_check_user(const uint64_t *ips, size_t n, size_t limit, code_at_fn code_at,
-			void *ctx, enum stack_mark *mark);
+size_t stack_check_user(const uint64_t *ips, size_t n, size_t limit, code_at_fn code_at, void *ctx,
+			enum stack_mark *mark);
 
 /* The mark at the stack's root, MARK_NONE when its root is a real frame. */
 enum stack_mark stack_mark_of(const struct stack *st);
