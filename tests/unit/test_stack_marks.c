@@ -100,7 +100,7 @@ Test(stack_marks, a_call_ending_a_mapping_still_counts_as_code)
 	cr_expect_eq(m, MARK_NONE);
 }
 
-/* Adds to p a stack of cat for server's worker, root first: names[0] in module mod, then fn. */
+/* Adds to p a stack of cat for server's worker, root first: root (of module mod), descend. */
 static void add_stack(struct profile *p, uint32_t cat, const char *root, const char *mod,
 		      uint64_t ns, uint64_t count)
 {
