@@ -75,6 +75,48 @@ def t_stacks_no_frame_pointer_warning(ctx):
         raise Fail("a binary built with frame pointers is named in the warnings: %s" % mods)
 
 
+
+def user_frames(frames):
+    """The user frames of a folded stack (category first, kernel frames suffixed _[k])."""
+    return [f for f in frames[1:] if not f.endswith("_[k]")]
+
+
+@test("stacks_cut_and_marked")
+def t_stacks_cut_and_marked(ctx):
+    # 300 calls deep: the kernel keeps the 127 frames nearest the leaf, main is lost; each such
+    # stack must start at a [truncated] root, and the summary must count them.
+    doc, rows = stacks_profile(ctx, [ctx.w("deep"), "300", "0.6"])
+    burn = [(f, w) for f, w in rows if f[0] == "cpu" and "bottom_burn" in f]
+    total = sum(w for _, w in burn)
+    marked = sum(w for f, w in burn if f[1] == "[truncated]" and "main" not in f)
+    if not total or marked < 0.9 * total:
+        raise Fail("%.1f of %.1f ms of cpu stacks through bottom_burn start at [truncated]: %s"
+                   % (marked / 1000, total / 1000, [";".join(f[:4]) for f, _ in burn][:5]))
+    summary = doc["stacks"].get("truncated")
+    if not summary or summary["frame"] != "[truncated]" or summary["samples"] < 1 \
+            or summary["ns"] < 0.9 * marked * 1000:
+        raise Fail("the summary's stacks.truncated does not count them (%.1f ms marked): %s"
+                   % (marked / 1000, summary))
+    # 40 deep: whole stacks, from main, nothing marked.
+    doc, rows = stacks_profile(ctx, [ctx.w("deep"), "40", "0.3"])
+    burn = [(f, w) for f, w in rows if f[0] == "cpu" and "bottom_burn" in f]
+    whole = sum(w for f, w in burn if "main" in f and f[1] != "[truncated]")
+    if not burn or whole < 0.9 * sum(w for _, w in burn) or "truncated" in doc["stacks"]:
+        raise Fail("40 calls deep: stacks through bottom_burn not whole from main, or marked: %s; %s"
+                   % ([";".join(f[:4]) for f, _ in burn][:5], doc["stacks"].get("truncated")))
+    # Code using rbp as a general register: no walk through garbage, at most the leaf unknown.
+    doc, rows = stacks_profile(ctx, [ctx.w("nofp"), "0.5"])
+    for f, _ in rows:
+        user = user_frames(f)
+        if "[unknown]" in user[:-1]:
+            raise Fail("a stack walks through unknown frames: %s" % ";".join(f[:12]))
+        if "[unwind stopped]" in user[1:]:
+            raise Fail("[unwind stopped] not at the root: %s" % ";".join(f[:12]))
+    stopped = doc["stacks"].get("unwind_stopped")
+    if stopped and stopped["frame"] != "[unwind stopped]":
+        raise Fail("stacks.unwind_stopped names %s" % stopped)
+
+
 def go_pprof(ctx, args, path):
     """`go tool pprof ARGS PATH` with its caches in the test's scratch directory, offline."""
     if not shutil.which("go"):

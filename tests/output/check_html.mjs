@@ -1,11 +1,12 @@
 // The HTML report in a real browser (Debian's chromium, driven by playwright-core): the
 // fixture's report draws, searches, zooms, switches views, shows hostile names as text and
-// runs nothing of theirs; a 100 000-stack report draws and zooms without freezing.
-// Usage: node check_html.mjs FIXTURE.html BIG.html SCREENSHOT.png
+// runs nothing of theirs; a 100 000-stack report draws and zooms without freezing; a report
+// with a 127-frame stack keeps the flame graph in a bounded box, below the advice.
+// Usage: node check_html.mjs FIXTURE.html BIG.html SCREENSHOT.png DEEP.html
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 
-const [fixturePath, bigPath, shotPath] = process.argv.slice(2);
+const [fixturePath, bigPath, shotPath, deepPath] = process.argv.slice(2);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Generous: only a freeze should fail; the timings measured are printed.
 const FREEZE_MS = 20000;
@@ -68,8 +69,11 @@ function pixel(page, x, y) {
 	}, [x, y]);
 }
 
+// The graph's box (at most 560 px tall) is scrolled into the viewport first: the breakdown
+// and the advice come before it.
 async function canvasPoint(page, f) {
 	const box = await page.$eval('#canvas', (c) => {
+		document.getElementById('graph').scrollIntoView({ block: 'start' });
 		const r = c.getBoundingClientRect();
 		return { x: r.left, y: r.top };
 	});
@@ -248,6 +252,52 @@ async function bigChecks(browser) {
 	await context.close();
 }
 
+// Where an element is on the page (document coordinates).
+const pageRect = (page, sel) => page.$eval(sel, (e) => {
+	const r = e.getBoundingClientRect();
+	return { top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, h: r.height };
+});
+
+async function deepChecks(browser) {
+	const { page, context, bad } = await openPage(browser, deepPath);
+	const MAX_BOX = 600;	// px: the graph's box, however deep the stacks (CSS: 560)
+
+	const graph = await pageRect(page, '#graph'), advice = await pageRect(page, '#advice');
+	const split = await pageRect(page, '#split');
+	check(graph.h > 0 && graph.h <= MAX_BOX, '127-frame stack: flame graph box bounded',
+		`${graph.h} px`);
+	check(advice.bottom <= graph.top && split.bottom <= advice.top,
+		'breakdown, then advice, then the flame graph',
+		`split ${split.bottom}, advice ${advice.top}-${advice.bottom}, graph ${graph.top}`);
+	const c = await canvasData(page);
+	check(Number(c.rows) < 127 + 3 && Number(c.rows) * 18 <= MAX_BOX,
+		'127-frame stack: only the first levels drawn', `rows=${c.rows}`);
+	const levels = await text(page, '#levels');
+	check(!(await page.$eval('#depth', (e) => e.hidden)) && /Show all 1[23]\d levels/.test(levels),
+		'a control offers all the levels', levels);
+	const mark = (await frames(page, '[truncated]'))[0];
+	check(mark !== undefined && mark.y === 2 * 18, '[truncated] drawn under the category',
+		JSON.stringify(mark));
+	if (mark) {
+		const p = await canvasPoint(page, mark);
+		await page.mouse.move(p.x, p.y);
+		const tip = await text(page, '#tip');
+		check(tip.includes('[concur]') && tip.includes('outer callers are missing'),
+			'hover on [truncated] explains it', tip);
+	}
+	await timedDraw(page, () => page.click('#levels'));
+	const all = await canvasData(page);
+	const after = await pageRect(page, '#graph');
+	const canvasH = await page.$eval('#canvas', (e) => e.getBoundingClientRect().height);
+	check(Number(all.rows) >= 127 + 2 && canvasH > after.h && after.h <= MAX_BOX,
+		'show all: every level drawn, scrolling inside the bounded box',
+		`rows=${all.rows}, canvas ${canvasH} px in a ${after.h} px box`);
+	const deepest = (await frames(page, 'descend')).reduce((m, f) => Math.max(m, f.y), 0);
+	check(deepest >= 127 * 18, 'show all: the deepest descend frame drawn', `y=${deepest}`);
+	check(bad.errors.length === 0, '127-frame stack: no script error', bad.errors.join('; '));
+	await context.close();
+}
+
 const browser = await chromium.launch({
 	executablePath: CHROMIUM,
 	headless: true,
@@ -257,6 +307,7 @@ const browser = await chromium.launch({
 try {
 	await fixtureChecks(browser);
 	await bigChecks(browser);
+	await deepChecks(browser);
 } catch (e) {
 	check(false, 'browser check ran to the end', e.stack || String(e));
 } finally {

@@ -2,6 +2,7 @@
 # The HTML report read by its real reader: renders the synthetic fixture and a 100 000-stack
 # profile to HTML and drives headless Chromium over them (check_html.mjs, with playwright-core
 # from npm, installed here by `npm ci` when missing, and Debian's chromium).
+# The fixture with a 127-frame stack (render-fixture --deep) checks the graph stays bounded.
 # Usage: tests/output/check_html.sh BUILD_DIR
 # Leaves a screenshot of the fixture's report in $CONCUR_HTML_SHOT (/tmp/concur-html.png).
 set -uo pipefail
@@ -36,9 +37,13 @@ if ! "$build/render-fixture" "$tmp/fixture.html"; then
 	echo "FAIL: html: render-fixture could not write $tmp/fixture.html"
 	exit 1
 fi
+if ! "$build/render-fixture" --deep "$tmp/deep.html"; then
+	echo "FAIL: html: render-fixture --deep could not write $tmp/deep.html"
+	exit 1
+fi
 if ! "$build/big-fixture" "$tmp/big.html" 100000; then
 	echo "FAIL: html: big-fixture could not write $tmp/big.html"
 	exit 1
 fi
 echo "html: big report $(($(stat -c %s "$tmp/big.html") / 1024)) KiB for 100000 stacks"
-node "$here/check_html.mjs" "$tmp/fixture.html" "$tmp/big.html" "$shot"
+node "$here/check_html.mjs" "$tmp/fixture.html" "$tmp/big.html" "$shot" "$tmp/deep.html"

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <glib.h>
 #include "collect.h"
+#include "profile/stack_marks.h"
 #include "profile/symbolize.h"
 
 struct weight {
@@ -84,7 +85,7 @@ static bool is_probe_frame(const char *name)
 }
 
 /* Reads one stack trace, leaf first; returns the number of frames. */
-static int read_trace(int fd, __s32 id, __u64 ips[CONCUR_STACK_DEPTH])
+static int read_trace(int fd, __s32 id, uint64_t ips[CONCUR_STACK_DEPTH])
 {
 	int n = 0;
 
@@ -104,18 +105,51 @@ static void set_frame(struct profile *p, struct frame *f, uint64_t ip, const str
 	f->kernel = kernel;
 }
 
+struct code_check {
+	struct symbolizer *sym;
+	uint32_t pid;
+};
+
+/* The symbolizer knows the process's executable mappings: it names no object outside them. */
+static bool code_at(uint64_t ip, void *ctx)
+{
+	const struct code_check *c = ctx;
+	struct sym_result r;
+
+	symbolizer__user(c->sym, c->pid, ip, &r);
+	return strcmp(r.module, "[unknown]") != 0;
+}
+
 /*
- * Frames root first. Return addresses point after the call: callers are looked up at
- * ip - 1 so that a call ending a function is not credited to the next one.
+ * How many user frames to keep, leaf side, and the mark for the root. Without the process's
+ * map (it was never read) nothing can be checked: all are kept.
+ */
+static int check_user(struct symbolizer *sym, uint32_t pid, const uint64_t *uips, int nu,
+		      enum stack_mark *mark)
+{
+	struct code_check c = { sym, pid };
+	char runtime[16];
+
+	*mark = MARK_NONE;
+	if (nu > 1 && symbolizer__runtime(sym, pid, runtime) == -ENOENT)
+		return nu;
+	return (int)stack_check_user(uips, nu, CONCUR_STACK_DEPTH, code_at, &c, mark);
+}
+
+/*
+ * Frames root first: a marker when the user stack was cut, the user frames, then the kernel's.
+ * Return addresses point after the call: callers are looked up at ip - 1 so that a call ending
+ * a function is not credited to the next one.
  */
 static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 		       const struct weight *w, struct stack *st)
 {
-	static __u64 uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
+	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
 	int nu = read_trace(stacks_fd, w->key.ustack, uips);
 	int nk = read_trace(stacks_fd, w->key.kstack, kips);
 	struct sym_result r = { "[no stack]", "[unknown]" };
 	int i, j = 0, n, skip = 0;
+	enum stack_mark mark;
 
 	/* Stacks taken in the switch probe start inside it: the target's begin at schedule(). */
 	while (skip < nk) {
@@ -124,7 +158,8 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 			break;
 		skip++;
 	}
-	n = nu + nk - skip;
+	nu = check_user(sym, w->key.pid, uips, nu, &mark);
+	n = nu + nk - skip + (mark != MARK_NONE);
 
 	*st = (struct stack){ .pid = w->key.pid,
 			      .tid = w->key.tid,
@@ -134,6 +169,10 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
 	if (!st->frames)
 		return -ENOMEM;
+	if (mark != MARK_NONE) {
+		r = (struct sym_result){ stack_mark_name(mark), MARK_MODULE };
+		set_frame(p, &st->frames[j++], 0, &r, false);
+	}
 	for (i = nu - 1; i >= 0; i--, j++) {
 		symbolizer__user(sym, st->pid, uips[i] - (i > 0), &r);
 		set_frame(p, &st->frames[j], uips[i], &r, false);

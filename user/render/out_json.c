@@ -5,6 +5,7 @@
 #include "profile/futex.h"
 #include "json.h"
 #include "output.h"
+#include "profile/stack_marks.h"
 #include "profile/stack_merge.h"
 #include "syscalls.h"
 
@@ -189,6 +190,30 @@ static int write_top_stacks(struct json *j, const struct profile *p)
 	return 0;
 }
 
+/* The keys of the stacks concur cut, by mark; each only when some stack has that mark. */
+static const char *const mark_keys[MARK_MAX] = {
+	[MARK_TRUNCATED] = "truncated",
+	[MARK_UNWIND_STOPPED] = "unwind_stopped",
+};
+
+static void write_marked(struct json *j, const struct profile *p)
+{
+	struct mark_total t[MARK_MAX];
+	int m;
+
+	profile__mark_totals(p, t);
+	for (m = MARK_NONE + 1; m < MARK_MAX; m++) {
+		if (!t[m].stacks)
+			continue;
+		json_obj_begin(j, mark_keys[m]);
+		json_str(j, "frame", stack_mark_name(m));
+		json_u64(j, "stacks", t[m].stacks);
+		json_u64(j, "samples", t[m].samples);
+		json_u64(j, "ns", t[m].ns);
+		json_obj_end(j);
+	}
+}
+
 static int write_stacks(struct json *j, const struct profile *p)
 {
 	size_t i;
@@ -212,6 +237,7 @@ static int write_stacks(struct json *j, const struct profile *p)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	write_marked(j, p);
 	err = write_top_stacks(j, p);
 	json_obj_end(j);
 	return err;

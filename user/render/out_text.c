@@ -2,9 +2,11 @@
 /* The terminal report: readable at 80 columns, colour only when asked (on a TTY). */
 #include <stdlib.h>
 #include <string.h>
+#include "concur.h"
 #include "advise/advise.h"
 #include "output.h"
 #include "printable.h"
+#include "profile/stack_marks.h"
 #include "syscalls.h"
 
 #define BAR_WIDTH   40
@@ -209,6 +211,41 @@ static int print_threads(FILE *f, const struct profile *p, const struct style *s
 	return 0;
 }
 
+static int wrap(FILE *f, int col, int indent, const char *text);
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+/* Why each mark's stacks were cut: the end of "N stacks (...) ...". */
+static const char *const mark_reasons[MARK_MAX] = {
+	[MARK_TRUNCATED] = "were deeper than the kernel's limit of " STR(
+		CONCUR_STACK_DEPTH) " frames: their outer callers are missing",
+	[MARK_UNWIND_STOPPED] = "walked into return addresses outside the process's code (a "
+				"function using rbp as a general register, or JIT code) and were "
+				"cut there",
+};
+
+/* Stacks concur cut, counted from the markers at their roots. */
+static void print_marked(FILE *f, const struct profile *p, const struct style *s)
+{
+	struct mark_total t[MARK_MAX];
+	char line[400];
+	int m;
+
+	profile__mark_totals(p, t);
+	for (m = MARK_NONE + 1; m < MARK_MAX; m++) {
+		if (!t[m].stacks)
+			continue;
+		snprintf(line, sizeof(line),
+			 "%llu stacks (%llu samples, %.3f s) %s; their root frame is %s.",
+			 (unsigned long long)t[m].stacks, (unsigned long long)t[m].samples,
+			 t[m].ns / 1e9, mark_reasons[m], stack_mark_name(m));
+		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
+		wrap(f, 6, 2, line);
+		fputc('\n', f);
+	}
+}
+
 static void print_stack_notes(FILE *f, const struct profile *p, const struct style *s)
 {
 	size_t i;
@@ -229,6 +266,7 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 			"  pointers, its callers are missing. Rebuild with -fno-omit-frame-pointer.\n",
 			pct(p->unwind[i].shallow_ns, p->unwind[i].total_ns));
 	}
+	print_marked(f, p, s);
 }
 
 /* Writes text from column col, wrapped at WIDTH, continuation lines indented to indent;

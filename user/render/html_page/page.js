@@ -1,4 +1,5 @@
-// concur HTML report: the time breakdown, then a flame graph of all time on a canvas.
+// concur HTML report: the time breakdown and the advice, then a flame graph of all time on a
+// canvas.
 // Plain ES2020, no libraries, nothing fetched. Names from the profile come from the data
 // block and reach the page only through textContent and canvas fillText, never as markup.
 'use strict';
@@ -7,6 +8,7 @@
 	const CATS = D.categories;
 	const CPU = 0;		// enum concur_cat: CAT_CPU, the only on-CPU category
 	const ROW = 18;		// px per flame graph row
+	const LEVELS = 30;	// rows drawn below the zoomed frame until all are asked for
 	const MIN_W = 0.5;	// px: narrower frames (and all they contain) are not drawn
 	const LABEL_W = 28;	// px: narrower frames get no label
 	// Table rows beyond these are left out (and said so): tens of thousands of rows would
@@ -377,11 +379,12 @@
 	// ---- The flame graph ----
 
 	const canvas = $('canvas'), ctx = canvas.getContext('2d');
-	const graph = $('graph'), tip = $('tip');
+	const graph = $('graph'), box = $('graph-box'), tip = $('tip');
 	const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 	const state = {
 		tree: null,
 		zoom: 0,
+		allLevels: false,	// draw every row, not LEVELS below the zoomed frame
 		match: null,		// Uint8Array per function, null when not searching
 		matchSpecial: null,	// the same for 'all' and the categories
 		// What was drawn, for hovering and clicking: node, x, width, row.
@@ -457,12 +460,31 @@
 		remember(i, x, w, row);
 	}
 
+	// A 127-frame stack is 2 000 px tall: the rows past LEVELS below the zoomed frame wait
+	// until asked for (zooming into a deep frame shows the next ones).
+	function visibleRows(t, zoom) {
+		const all = t.maxDepth + 1;
+		return state.allLevels ? all : Math.min(all, t.depth[zoom] + LEVELS);
+	}
+
+	function showDepth(t, rows) {
+		const all = t.maxDepth + 1, p = $('depth');
+		p.hidden = all <= LEVELS;
+		if (p.hidden)
+			return;
+		$('depth-note').textContent = rows < all ?
+			`Showing ${rows} of ${all} levels.` : `Showing all ${all} levels.`;
+		$('levels').textContent = state.allLevels ? `Show ${LEVELS} levels` :
+			`Show all ${all} levels`;
+	}
+
 	function draw() {
 		const t0 = performance.now();
 		dirty = false;
 		const t = state.tree, zoom = state.zoom;
-		const W = Math.max(200, graph.clientWidth);
-		const H = (t.maxDepth + 1) * ROW;
+		const W = Math.max(200, box.clientWidth);
+		const rows = visibleRows(t, zoom);
+		const H = rows * ROW;
 		const dpr = window.devicePixelRatio || 1;
 		canvas.width = Math.round(W * dpr);
 		canvas.height = Math.round(H * dpr);
@@ -485,7 +507,7 @@
 		for (let i = zoom; i < end;) {
 			const d = t.depth[i], x = cursor[d], w = t.value[i] * scale;
 			cursor[d] = x + w;
-			if (w < MIN_W) {
+			if (w < MIN_W || d >= rows) {
 				i += t.size[i];
 				continue;
 			}
@@ -504,6 +526,8 @@
 		canvas.dataset.drawMs = ms.toFixed(1);
 		canvas.dataset.draws = String(Number(canvas.dataset.draws || 0) + 1);
 		canvas.dataset.zoom = fnName(t.fn[zoom]);
+		canvas.dataset.rows = String(rows);
+		showDepth(t, rows);
 	}
 
 	// Redraws at most once per frame, however many events ask, and not at all when a
@@ -534,6 +558,14 @@
 
 	// ---- Hover details ----
 
+	// concur's pseudo frames at the root of the stacks it had to cut (stack_marks.h).
+	const MARKS = new Map([
+		['[truncated]', 'stacks deeper than the kernel keeps (127 frames): their outer ' +
+			'callers are missing'],
+		['[unwind stopped]', 'the unwinder reached an address outside the process\'s ' +
+			'code: the stacks are cut there'],
+	]);
+
 	function tipLine(text, cls) {
 		tip.append(el('div', text, cls));
 	}
@@ -547,6 +579,8 @@
 			const kernel = FN[3 * f + 2] === 1;
 			const module = clean(STR[FN[3 * f + 1]]) + (kernel ? ' (kernel)' : '');
 			tipLine(`${module} \u00b7 ${CATS[t.cat[i]]}`, 'dim');
+			if (!kernel && STR[FN[3 * f + 1]] === '[concur]' && MARKS.has(fnName(f)))
+				tipLine(MARKS.get(fnName(f)), 'dim');
 		} else if (f !== ROOT_FN) {
 			tipLine('category', 'dim');
 		}
@@ -565,6 +599,10 @@
 		let x = ev.clientX - g.left + 14, y = ev.clientY - g.top + 16;
 		if (x + tip.offsetWidth > g.width)
 			x = Math.max(0, ev.clientX - g.left - tip.offsetWidth - 14);
+		// Above the pointer near the box's bottom: a tip hanging below would grow the page
+		// and move it under the pointer when the tip changes.
+		if (y + tip.offsetHeight > g.height)
+			y = Math.max(0, ev.clientY - g.top - tip.offsetHeight - 8);
 		tip.style.left = x + 'px';
 		tip.style.top = y + 'px';
 	}
@@ -593,6 +631,10 @@
 		}
 	}
 	$('reset').addEventListener('click', resetZoom);
+	$('levels').addEventListener('click', () => {
+		state.allLevels = !state.allLevels;
+		redraw();
+	});
 	document.addEventListener('keydown', (ev) => {
 		if (ev.key === 'Escape')
 			resetZoom();
@@ -732,8 +774,8 @@
 	$('scope').addEventListener('change', setView);
 	let lastWidth = 0;
 	window.addEventListener('resize', () => {
-		if (graph.clientWidth !== lastWidth) {
-			lastWidth = graph.clientWidth;
+		if (box.clientWidth !== lastWidth) {
+			lastWidth = box.clientWidth;
 			redraw();
 		}
 	});
