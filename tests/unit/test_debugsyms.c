@@ -20,12 +20,12 @@
 enum { FIRST_HIDDEN, EXPORTED, AFTER_EXPORTED };
 
 struct scratch {
-	char dir[64];	   /* holds the object, obj/ */
-	char root[96];	   /* the debug root, root/ */
-	char obj[128];	   /* the object: obj/libdbgfix.so */
+	char dir[64];  /* holds the object, obj/ */
+	char root[96]; /* the debug root, root/ */
+	char obj[128]; /* the object: obj/libdbgfix.so */
 	const char *roots[2];
-	void *handle;		   /* the object, once loaded */
-	struct symbolizer *s;	   /* made on the first lookup */
+	void *handle;	      /* the object, once loaded */
+	struct symbolizer *s; /* made on the first lookup */
 };
 
 static void sh(const char *fmt, ...)
@@ -106,7 +106,7 @@ static void expect_address_name(struct scratch *t)
 
 Test(debugsyms, stripped_without_debug_file)
 {
-	struct scratch t;
+	struct scratch t = { 0 };
 	uint64_t vaddr;
 
 	scratch_new(&t, "libdbgfix.nolink.so");
@@ -121,7 +121,7 @@ Test(debugsyms, stripped_without_debug_file)
 
 Test(debugsyms, debug_file_by_build_id)
 {
-	struct scratch t;
+	struct scratch t = { 0 };
 	uint64_t vaddr;
 
 	scratch_new(&t, "libdbgfix.nolink.so");
@@ -141,7 +141,7 @@ Test(debugsyms, debug_file_by_debuglink)
 	size_t i;
 
 	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
-		struct scratch t;
+		struct scratch t = { 0 };
 		char dir[256];
 
 		scratch_new(&t, "libdbgfix.so");
@@ -155,12 +155,12 @@ Test(debugsyms, debug_file_by_debuglink)
 
 Test(debugsyms, debuglink_crc_mismatch_refused)
 {
-	struct scratch t;
+	struct scratch t = { 0 };
 
 	scratch_new(&t, "libdbgfix.so");
 	/* Still an ELF file with the right build-id, but not the file the link's CRC names. */
-	sh("cp %s/libdbgfix.debug %s/obj/ && printf x >> %s/obj/libdbgfix.debug", DBGFIX_DIR,
-	   t.dir, t.dir);
+	sh("cp %s/libdbgfix.debug %s/obj/ && printf x >> %s/obj/libdbgfix.debug", DBGFIX_DIR, t.dir,
+	   t.dir);
 	expect_address_name(&t);
 	scratch_free(&t);
 }
@@ -197,7 +197,7 @@ Test(debugsyms, debuglink_leaving_its_directory_refused)
 {
 	unsigned char sec[32] = "../libdbgfix.debug"; /* NUL-padded to 20, then the CRC */
 	uint32_t crc;
-	struct scratch t;
+	struct scratch t = { 0 };
 	char debug[160];
 
 	scratch_new(&t, "libdbgfix.nolink.so");
@@ -223,8 +223,8 @@ static size_t build_id_note(unsigned char *out, uint32_t descsz, size_t have)
 
 Test(debugsyms, hostile_build_id_notes_refused)
 {
-	unsigned char note[16 + 256];
-	struct scratch t;
+	unsigned char note[16 + 256] = { 0 };
+	struct scratch t = { 0 };
 
 	/* Oversized: a 200-byte id (and a debug file where its first bytes would lead). */
 	scratch_new(&t, "libdbgfix.nolink.so");

@@ -71,7 +71,8 @@ bool debug_objdir_ok(const char *dir)
 
 	if (dir[0] != '/' || len >= 4096 || strstr(dir, "/./") || strstr(dir, "/../"))
 		return false;
-	if ((len >= 2 && !strcmp(dir + len - 2, "/.")) || (len >= 3 && !strcmp(dir + len - 3, "/..")))
+	if ((len >= 2 && !strcmp(dir + len - 2, "/.")) ||
+	    (len >= 3 && !strcmp(dir + len - 3, "/..")))
 		return false;
 	for (; *dir; dir++)
 		if ((unsigned char)*dir < 0x20 || *dir == 0x7f)
@@ -190,7 +191,8 @@ static int open_by_build_id(const struct debug_ref *ref, const char *root)
 	if (n <= 0 || (size_t)n >= sizeof(path) - 8)
 		return -ENAMETOOLONG;
 	strcpy(path + n, ".debug");
-	return accept_candidate(open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), ref, true);
+	return accept_candidate(open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), ref,
+				true);
 }
 
 /* root/objdir/link, nothing resolving outside root. */
@@ -219,8 +221,9 @@ static int open_by_link(const struct debug_ref *ref, const char *const *roots, c
 	int fd;
 
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s%s/%s", strcmp(objdir, "/") ? objdir : "",
-				     subdirs[i], ref->link) >= sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%s%s/%s",
+				     strcmp(objdir, "/") ? objdir : "", subdirs[i],
+				     ref->link) >= sizeof(path))
 			continue;
 		fd = open_resolving(AT_FDCWD, path, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		if ((fd = accept_candidate(fd, ref, false)) >= 0)

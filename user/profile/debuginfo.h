@@ -19,9 +19,9 @@
 /* What an object says about its debug file; each part empty when absent or refused. */
 struct debug_ref {
 	uint8_t build_id[BUILD_ID_MAX];
-	size_t build_id_len;		 /* 0: none */
+	size_t build_id_len;	      /* 0: none */
 	char link[DEBUGLINK_MAX + 1]; /* .gnu_debuglink's file name; "": none */
-	uint32_t link_crc;		 /* CRC-32 (zlib's) of the whole debug file */
+	uint32_t link_crc;	      /* CRC-32 (zlib's) of the whole debug file */
 };
 
 /* Reads the build-id note and .gnu_debuglink of an ELF file; a malformed part stays empty. */

@@ -64,12 +64,12 @@ struct elf_image {
 	const char *dir; /* the object's directory as the target sees it; NULL: not searched */
 	struct seg *segs;
 	size_t nsegs;
-	struct sym_table own;	  /* from the object: .symtab, else .dynsym */
-	bool full;		  /* own is a .symtab: no debug file needed */
-	struct debug_ref ref;	  /* where its debug file is */
-	bool debug_tried;	  /* looked for it (on the first frame in the object) */
+	struct sym_table own;	 /* from the object: .symtab, else .dynsym */
+	bool full;		 /* own is a .symtab: no debug file needed */
+	struct debug_ref ref;	 /* where its debug file is */
+	bool debug_tried;	 /* looked for it (on the first frame in the object) */
 	struct sym_table *debug; /* the debug file's .symtab; NULL: none found */
-	bool go; /* built by Go: it has the toolchain's .go.buildinfo section */
+	bool go;		 /* built by Go: it has the toolchain's .go.buildinfo section */
 };
 
 struct mapping {
@@ -663,7 +663,8 @@ static const char *frame_name(struct symbolizer *s, const struct mapping *m, uin
 	if (sym && (!sym->size || vaddr - sym->addr < sym->size))
 		return sym->name;
 	if (sym && vaddr - sym->addr - sym->size < NEAR_SYM_GAP)
-		buf = g_strdup_printf("%s+0x%llx", sym->name, (unsigned long long)(vaddr - sym->addr));
+		buf = g_strdup_printf("%s+0x%llx", sym->name,
+				      (unsigned long long)(vaddr - sym->addr));
 	else
 		buf = g_strdup_printf("%s+0x%llx", m->bracketed, (unsigned long long)vaddr);
 	name = strtab__intern(s->strs, buf);
