@@ -282,7 +282,7 @@ static struct sym *sorted(GArray *syms, GCompareFunc cmp, size_t *n)
 
 /*
  * Aliases at one address (Debian's libc: __GI___getpid, __getpid, getpid): the name a
- * programmer calls: unversioned (not "clock_gettime@@GLIBC_2.17"), fewest leading
+ * programmer calls: not a compatibility version ("memcpy@GLIBC_2.2.5"), fewest leading
  * underscores, then global over weak over local. The vDSO's global names say what they
  * are (__vdso_clock_gettime, its weak alias clock_gettime): binding only, there.
  */
@@ -304,7 +304,8 @@ static void read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t, bo
 	size_t i, n;
 	GElf_Sym es;
 	struct sym sym;
-	const char *raw;
+	const char *raw, *at;
+	char *plain;
 	int type;
 
 	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
@@ -322,8 +323,12 @@ static void read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t, bo
 		raw = elf_strptr(elf, sh.sh_link, es.st_name);
 		if (!raw || !*raw)
 			continue;
-		sym = (struct sym){ es.st_value, es.st_size, intern_name(s, raw),
-				    sym_rank(raw, GELF_ST_BIND(es.st_info), plain_first) };
+		/* "clock_nanosleep@@GLIBC_2.17" (a debug file's): the default version is the name. */
+		at = strstr(raw, "@@");
+		plain = at ? g_strndup(raw, at - raw) : g_strdup(raw);
+		sym = (struct sym){ es.st_value, es.st_size, intern_name(s, plain),
+				    sym_rank(plain, GELF_ST_BIND(es.st_info), plain_first) };
+		g_free(plain);
 		g_array_append_val(type == STT_OBJECT ? objs : funcs, sym);
 	}
 	t->syms = sorted(funcs, cmp_sym, &t->nsyms);
