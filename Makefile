@@ -169,6 +169,9 @@ $(OUT)/tests/fixture/%.o: tests/fixture/%.c | $(OUT)/tests/fixture
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -c $< -o $@
 
+# Made below: the subject of the symbolizer's debug-file tests.
+DSO_OUT := $(OUT)/tests/dso
+DBGFIX := $(addprefix $(DSO_OUT)/,libdbgfix.debug libdbgfix.so libdbgfix.nolink.so)
 $(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(OUT)/libconcur.a | $(DBGFIX)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
@@ -176,8 +179,6 @@ $(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(OUT)/libconcur.
 # The symbolizer's separate-debug-file subject (tests/unit/test_debugsyms.c): a shared object
 # with a build-id, its debug file, and the object stripped to its .dynsym, with a
 # .gnu_debuglink to that debug file (libdbgfix.so) and without (libdbgfix.nolink.so).
-DSO_OUT := $(OUT)/tests/dso
-DBGFIX := $(addprefix $(DSO_OUT)/,libdbgfix.debug libdbgfix.so libdbgfix.nolink.so)
 $(OUT)/tests/unit/test_debugsyms.o: CPPFLAGS += -DDBGFIX_DIR='"$(abspath $(DSO_OUT))"'
 
 $(DSO_OUT):

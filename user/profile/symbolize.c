@@ -7,7 +7,7 @@
  * Stripped objects (most of a distribution's) are named from their separate debug files
  * (debuginfo.c) when installed, loaded only for objects that have frames, once per build-id.
  * A frame no symbol covers is named after the nearest symbol before it when close
- * ("sym+0x1f", from the symbol's start), else after its object and address ELF address
+ * ("sym+0x1f", from the symbol's start), else after its object and its ELF virtual address
  * ("[libc.so.6]+0x9a8e0", the virtual address objdump and addr2line take).
  *
  * Everything here comes from the target and is untrusted: objects are only ever opened for
