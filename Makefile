@@ -169,9 +169,37 @@ $(OUT)/tests/fixture/%.o: tests/fixture/%.c | $(OUT)/tests/fixture
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Iuser $(CFLAGS) -c $< -o $@
 
-$(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(OUT)/libconcur.a
+# Made below: the subject of the symbolizer's debug-file tests.
+DSO_OUT := $(OUT)/tests/dso
+DBGFIX := $(addprefix $(DSO_OUT)/,libdbgfix.debug libdbgfix.so libdbgfix.nolink.so)
+$(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(OUT)/libconcur.a | $(DBGFIX)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+# The symbolizer's separate-debug-file subject (tests/unit/test_debugsyms.c): a shared object
+# with a build-id, its debug file, and the object stripped to its .dynsym, with a
+# .gnu_debuglink to that debug file (libdbgfix.so) and without (libdbgfix.nolink.so).
+$(OUT)/tests/unit/test_debugsyms.o: CPPFLAGS += -DDBGFIX_DIR='"$(abspath $(DSO_OUT))"'
+
+$(DSO_OUT):
+	$(Q)mkdir -p $@
+
+$(DSO_OUT)/libdbgfix.full.so: tests/unit/dso/dbgfix.c | $(DSO_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fPIC -shared -fno-toplevel-reorder -Wl,--build-id=sha1 $< -o $@
+
+$(DSO_OUT)/libdbgfix.debug: $(DSO_OUT)/libdbgfix.full.so
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy --only-keep-debug $< $@
+
+$(DSO_OUT)/libdbgfix.nolink.so: $(DSO_OUT)/libdbgfix.full.so
+	$(call msg,STRIP,$@)
+	$(Q)strip --strip-debug --strip-unneeded $< -o $@
+
+# objcopy records the debug file's name without its directory, and its CRC-32.
+$(DSO_OUT)/libdbgfix.so: $(DSO_OUT)/libdbgfix.nolink.so $(DSO_OUT)/libdbgfix.debug
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy --add-gnu-debuglink=$(DSO_OUT)/libdbgfix.debug $< $@
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
 $(OUT)/render-fixture: $(OUT)/tests/fixture/render_fixture.o $(OUT)/tests/fixture/fixture.o \

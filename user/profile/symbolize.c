@@ -4,8 +4,15 @@
  * objects it maps (read with libelf, opened through /proc/PID/map_files so deleted files
  * and other mount namespaces work); kernel frames through /proc/kallsyms.
  *
- * Everything here comes from the target and is untrusted: paths are only ever opened for
- * reading under /proc/PID/, and a malformed ELF file yields no symbols, not a crash.
+ * Stripped objects (most of a distribution's) are named from their separate debug files
+ * (debuginfo.c) when installed, loaded only for objects that have frames, once per build-id.
+ * A frame no symbol covers is named after the nearest symbol before it when close
+ * ("sym+0x1f", from the symbol's start), else after its object and its ELF virtual address
+ * ("[libc.so.6]+0x9a8e0", the virtual address objdump and addr2line take).
+ *
+ * Everything here comes from the target and is untrusted: objects are only ever opened for
+ * reading under /proc/PID/ (debug files as debuginfo.c says), and a malformed ELF file yields
+ * no symbols, not a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "debuginfo.h"
 #include "demangle.h"
 #include "runtime.h"
 #include "strtab.h"
@@ -28,6 +36,9 @@
 #define MAX_SEGS     64
 #define MAX_MAPPINGS 65536
 #define MAX_VDSO     (1u << 20)
+/* A frame this close past the end of the symbol before it is named "sym+0xOFF": most likely
+ * a hidden function of the same source file; farther, the object and address say more. */
+#define NEAR_SYM_GAP 4096
 
 struct seg {
 	uint64_t off, filesz, vaddr, memsz;
@@ -36,19 +47,29 @@ struct seg {
 struct sym {
 	uint64_t addr, size;
 	const char *name;
+	unsigned int rank; /* among aliases at one address, the lowest is shown (see sym_rank) */
+};
+
+struct sym_table {
+	struct sym *syms; /* functions */
+	size_t nsyms;
+	struct sym *dsyms; /* data objects, with their sizes */
+	size_t ndsyms;
 };
 
 struct elf_image {
 	dev_t dev;
 	ino_t ino;
 	const char *module;
+	const char *dir; /* the object's directory as the target sees it; NULL: not searched */
 	struct seg *segs;
 	size_t nsegs;
-	struct sym *syms; /* functions */
-	size_t nsyms;
-	struct sym *dsyms; /* data objects, with their sizes */
-	size_t ndsyms;
-	bool go; /* built by Go: it has the toolchain's .go.buildinfo section */
+	struct sym_table own;	 /* from the object: .symtab, else .dynsym */
+	bool full;		 /* own is a .symtab: no debug file needed */
+	struct debug_ref ref;	 /* where its debug file is */
+	bool debug_tried;	 /* looked for it (on the first frame in the object) */
+	struct sym_table *debug; /* the debug file's .symtab; NULL: none found */
+	bool go;		 /* built by Go: it has the toolchain's .go.buildinfo section */
 };
 
 struct mapping {
@@ -74,13 +95,42 @@ struct symbolizer {
 	const char *unknown, *kernel_module;
 	struct elf_image *vdso;
 	char *vdso_bytes;
+	char **debug_dirs;	 /* the roots debug files are looked for under */
+	GHashTable *debug_by_id; /* build-id in hex → struct sym_table *, NULL when none found */
+	GPtrArray *debug_tabs;	 /* struct sym_table *, each owned here */
 };
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
 
 static int cmp_sym(const void *a, const void *b)
 {
 	const struct sym *x = a, *y = b;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* Aliases: the one to show last, where find_sym looks (the order decides, not luck). */
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	return -strcmp(x->name, y->name);
+}
+
+static void free_table(struct sym_table *t)
+{
+	if (!t)
+		return;
+	g_free(t->syms);
+	g_free(t->dsyms);
+}
+
+static void free_debug_table(void *arg)
+{
+	free_table(arg);
+	free(arg);
 }
 
 static void free_image(void *arg)
@@ -90,8 +140,7 @@ static void free_image(void *arg)
 	if (!img)
 		return;
 	g_free(img->segs);
-	g_free(img->syms);
-	g_free(img->dsyms);
+	free_table(&img->own);
 	free(img);
 }
 
@@ -106,8 +155,23 @@ struct symbolizer *symbolizer__new(void)
 	s->procs = g_array_new(FALSE, FALSE, sizeof(struct proc_maps));
 	s->unknown = strtab__intern(s->strs, "[unknown]");
 	s->kernel_module = strtab__intern(s->strs, "[kernel]");
+	s->debug_dirs = g_strdupv((char *[]){ "/usr/lib/debug", NULL });
+	s->debug_by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s->debug_tabs = g_ptr_array_new_with_free_func(free_debug_table);
 	elf_version(EV_CURRENT);
 	return s;
+}
+
+int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs)
+{
+	size_t i;
+
+	for (i = 0; dirs[i]; i++)
+		if (dirs[i][0] != '/')
+			return -EINVAL;
+	g_strfreev(s->debug_dirs);
+	s->debug_dirs = g_strdupv((char **)dirs);
+	return 0;
 }
 
 void symbolizer__free(struct symbolizer *s)
@@ -123,6 +187,9 @@ void symbolizer__free(struct symbolizer *s)
 	g_free(s->ksyms);
 	free_image(s->vdso);
 	free(s->vdso_bytes);
+	g_strfreev(s->debug_dirs);
+	g_hash_table_destroy(s->debug_by_id);
+	g_ptr_array_unref(s->debug_tabs);
 	strtab__free(s->strs);
 	free(s);
 }
@@ -206,14 +273,29 @@ static Elf_Scn *symbol_section(Elf *elf, GElf_Shdr *out)
 	return dyn;
 }
 
-/* Sorted by address, handed over as a plain array. */
-static struct sym *sorted(GArray *syms, size_t *n)
+/* Sorted by address (GLib's sort is stable), handed over as a plain array. */
+static struct sym *sorted(GArray *syms, GCompareFunc cmp, size_t *n)
 {
-	g_array_sort(syms, cmp_sym);
+	g_array_sort(syms, cmp);
 	return take(syms, n);
 }
 
-static void read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
+/*
+ * Aliases at one address (Debian's libc: __GI___getpid, __getpid, getpid): the name a
+ * programmer calls: not a compatibility version ("memcpy@GLIBC_2.2.5"), fewest leading
+ * underscores, then global over weak over local. The vDSO's global names say what they
+ * are (__vdso_clock_gettime, its weak alias clock_gettime): binding only, there.
+ */
+static unsigned int sym_rank(const char *raw, int bind, bool plain_first)
+{
+	unsigned int under = strspn(raw, "_"), rank = 0;
+
+	if (plain_first)
+		rank = (strchr(raw, '@') ? 64 : 0) + (under > 15 ? 15 : under) * 4;
+	return rank + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
+}
+
+static void read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t, bool plain_first)
 {
 	GElf_Shdr sh;
 	Elf_Scn *scn = symbol_section(elf, &sh);
@@ -222,7 +304,8 @@ static void read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
 	size_t i, n;
 	GElf_Sym es;
 	struct sym sym;
-	const char *raw;
+	const char *raw, *at;
+	char *plain;
 	int type;
 
 	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
@@ -240,15 +323,28 @@ static void read_symbols(struct symbolizer *s, Elf *elf, struct elf_image *img)
 		raw = elf_strptr(elf, sh.sh_link, es.st_name);
 		if (!raw || !*raw)
 			continue;
-		sym = (struct sym){ es.st_value, es.st_size, intern_name(s, raw) };
+		/* "clock_nanosleep@@GLIBC_2.17" (a debug file's): the default version is the name. */
+		at = strstr(raw, "@@");
+		plain = at ? g_strndup(raw, at - raw) : g_strdup(raw);
+		sym = (struct sym){ es.st_value, es.st_size, intern_name(s, plain),
+				    sym_rank(plain, GELF_ST_BIND(es.st_info), plain_first) };
+		g_free(plain);
 		g_array_append_val(type == STT_OBJECT ? objs : funcs, sym);
 	}
-	img->syms = sorted(funcs, &img->nsyms);
-	img->dsyms = sorted(objs, &img->ndsyms);
+	t->syms = sorted(funcs, cmp_sym, &t->nsyms);
+	t->dsyms = sorted(objs, cmp_sym, &t->ndsyms);
+}
+
+/* Whether the object has a full symbol table of its own (not stripped). */
+static bool has_symtab(Elf *elf)
+{
+	GElf_Shdr sh;
+
+	return symbol_section(elf, &sh) && sh.sh_type == SHT_SYMTAB;
 }
 
 static struct elf_image *load_image(struct symbolizer *s, int fd, const struct stat *st,
-				    const char *module)
+				    const char *module, const char *dir)
 {
 	struct elf_image *img = calloc(1, sizeof(*img));
 	Elf *elf;
@@ -258,11 +354,15 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 	img->dev = st->st_dev;
 	img->ino = st->st_ino;
 	img->module = module;
+	img->dir = dir;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		/* A damaged file keeps whatever could be read: the frames name the module. */
 		if (!read_segments(elf, img))
-			read_symbols(s, elf, img);
+			read_symbols(s, elf, &img->own, true);
+		img->full = has_symtab(elf);
+		if (!img->full)
+			debug_ref__read(elf, &img->ref);
 		img->go = built_by_go(elf);
 	}
 	elf_end(elf);
@@ -270,7 +370,8 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 }
 
 /* The image behind an open file, loaded once per (device, inode). */
-static struct elf_image *image_for(struct symbolizer *s, int fd, const char *module)
+static struct elf_image *image_for(struct symbolizer *s, int fd, const char *module,
+				   const char *dir)
 {
 	struct elf_image *img;
 	struct stat st;
@@ -283,7 +384,7 @@ static struct elf_image *image_for(struct symbolizer *s, int fd, const char *mod
 		if (img->dev == st.st_dev && img->ino == st.st_ino)
 			return img;
 	}
-	img = load_image(s, fd, &st, module);
+	img = load_image(s, fd, &st, module, dir);
 	if (img)
 		g_ptr_array_add(s->imgs, img);
 	return img;
@@ -316,6 +417,21 @@ static const char *module_name(struct symbolizer *s, const char *path)
 	return strtab__intern(s->strs, buf);
 }
 
+/* The directory of a mapped file's path, where its debug file may be; NULL when unusable. */
+static const char *module_dir(struct symbolizer *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char buf[4096];
+
+	if (!slash || (size_t)(slash - path) >= sizeof(buf))
+		return NULL;
+	memcpy(buf, path, slash - path);
+	buf[slash - path] = '\0';
+	if (!buf[0])
+		return strtab__intern(s->strs, "/");
+	return debug_objdir_ok(buf) ? strtab__intern(s->strs, buf) : NULL;
+}
+
 /*
  * The vDSO has no file: its ELF image is read from the target's memory. It is the same
  * for every process of this kernel, so it is read once.
@@ -340,7 +456,7 @@ static struct elf_image *vdso_image(struct symbolizer *s, uint32_t pid, uint64_t
 	if (n == (ssize_t)(end - start))
 		elf = elf_memory(s->vdso_bytes, n);
 	if (elf && elf_kind(elf) == ELF_K_ELF && !read_segments(elf, s->vdso))
-		read_symbols(s, elf, s->vdso);
+		read_symbols(s, elf, &s->vdso->own, false);
 	elf_end(elf);
 out:
 	if (fd >= 0)
@@ -375,7 +491,7 @@ static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
 	m->bracketed = strtab__intern(s->strs, buf);
 	fd = open_mapped(pid, start, end, path);
 	if (fd >= 0) {
-		m->img = image_for(s, fd, m->module);
+		m->img = image_for(s, fd, m->module, module_dir(s, path));
 		close(fd);
 	}
 	return 0;
@@ -429,7 +545,8 @@ int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
 	return 0;
 }
 
-static const struct sym *find_sym(const struct sym *syms, size_t n, uint64_t addr)
+/* The last symbol at or before addr, whatever its size. */
+static const struct sym *sym_before(const struct sym *syms, size_t n, uint64_t addr)
 {
 	size_t lo = 0, hi = n;
 
@@ -441,11 +558,17 @@ static const struct sym *find_sym(const struct sym *syms, size_t n, uint64_t add
 		else
 			hi = mid;
 	}
-	if (!lo)
+	return lo ? &syms[lo - 1] : NULL;
+}
+
+/* The symbol covering addr; one of unknown size covers up to the next. */
+static const struct sym *find_sym(const struct sym *syms, size_t n, uint64_t addr)
+{
+	const struct sym *sym = sym_before(syms, n, addr);
+
+	if (sym && sym->size && addr - sym->addr >= sym->size)
 		return NULL;
-	if (syms[lo - 1].size && addr >= syms[lo - 1].addr + syms[lo - 1].size)
-		return NULL;
-	return &syms[lo - 1];
+	return sym;
 }
 
 /* File offset → the address the ELF file's symbols use. */
@@ -481,10 +604,82 @@ int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN
 	return 0;
 }
 
+/* An object's debug file's symbols, read once per build-id; NULL when none is found. */
+static struct sym_table *load_debug_table(struct symbolizer *s, const struct elf_image *img)
+{
+	struct sym_table *t = NULL;
+	Elf *elf = NULL;
+	int fd;
+
+	fd = debug_file__open(&img->ref, (const char *const *)s->debug_dirs, img->dir);
+	if (fd < 0)
+		return NULL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF && (t = calloc(1, sizeof(*t)))) {
+		read_symbols(s, elf, t, true);
+		if (t->nsyms) {
+			g_ptr_array_add(s->debug_tabs, t);
+		} else {
+			free_debug_table(t);
+			t = NULL;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return t;
+}
+
+static struct sym_table *debug_table(struct symbolizer *s, const struct elf_image *img)
+{
+	char hex[2 * BUILD_ID_MAX + 1];
+	struct sym_table *t;
+	gpointer found;
+	size_t i;
+
+	if (!img->ref.build_id_len)
+		return load_debug_table(s, img);
+	for (i = 0; i < img->ref.build_id_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", img->ref.build_id[i]);
+	if (g_hash_table_lookup_extended(s->debug_by_id, hex, NULL, &found))
+		return found;
+	t = load_debug_table(s, img);
+	g_hash_table_insert(s->debug_by_id, g_strdup(hex), t);
+	return t;
+}
+
+/* The symbols to name img's addresses by: its debug file's when it is stripped and has one. */
+static const struct sym_table *image_table(struct symbolizer *s, struct elf_image *img)
+{
+	if (!img->full && !img->debug_tried) {
+		img->debug_tried = true;
+		img->debug = debug_table(s, img);
+	}
+	return img->debug ? img->debug : &img->own;
+}
+
+/* The symbol covering vaddr; else the one just before it, plus the offset; else the object. */
+static const char *frame_name(struct symbolizer *s, const struct mapping *m, uint64_t vaddr)
+{
+	const struct sym_table *t = image_table(s, m->img);
+	const struct sym *sym = sym_before(t->syms, t->nsyms, vaddr);
+	const char *name;
+	char *buf;
+
+	if (sym && (!sym->size || vaddr - sym->addr < sym->size))
+		return sym->name;
+	if (sym && vaddr - sym->addr - sym->size < NEAR_SYM_GAP)
+		buf = g_strdup_printf("%s+0x%llx", sym->name,
+				      (unsigned long long)(vaddr - sym->addr));
+	else
+		buf = g_strdup_printf("%s+0x%llx", m->bracketed, (unsigned long long)vaddr);
+	name = strtab__intern(s->strs, buf);
+	g_free(buf);
+	return name;
+}
+
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)
 {
 	struct proc_maps *pm = find_proc_maps(s, pid);
-	const struct sym *sym;
 	uint64_t vaddr;
 	size_t i;
 
@@ -496,11 +691,10 @@ void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sy
 		if (ip < m->start || ip >= m->end)
 			continue;
 		r->module = m->module;
-		/* No symbol: the object's name still says more than "[unknown]". */
+		/* An object that could not be read has no addresses of its own: only its name. */
 		r->name = m->bracketed;
-		if (m->img && to_vaddr(m->img, ip - m->start + m->pgoff, &vaddr) &&
-		    (sym = find_sym(m->img->syms, m->img->nsyms, vaddr)))
-			r->name = sym->name;
+		if (m->img && to_vaddr(m->img, ip - m->start + m->pgoff, &vaddr))
+			r->name = frame_name(s, m, vaddr);
 		return;
 	}
 }
@@ -533,6 +727,7 @@ int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct s
 		     uint64_t *offset)
 {
 	struct proc_maps *pm = find_proc_maps(s, pid);
+	const struct sym_table *t;
 	const struct sym *sym;
 	uint64_t bias, vaddr;
 	size_t i;
@@ -545,7 +740,8 @@ int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct s
 		vaddr = addr - bias;
 		if (!in_segment(m->img, vaddr))
 			continue;
-		sym = find_sym(m->img->dsyms, m->img->ndsyms, vaddr);
+		t = image_table(s, m->img);
+		sym = find_sym(t->dsyms, t->ndsyms, vaddr);
 		if (!sym || vaddr >= sym->addr + sym->size)
 			return -ENOENT;
 		r->name = sym->name;
@@ -575,12 +771,13 @@ static int load_kallsyms(struct symbolizer *s)
 			continue;
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
-		sym = (struct sym){ addr, 0, strtab__intern(s->strs, name) };
+		sym = (struct sym){ addr, 0, strtab__intern(s->strs, name), 0 };
 		g_array_append_val(syms, sym);
 	}
 	free(line);
 	fclose(f);
-	s->ksyms = sorted(syms, &s->nksyms);
+	/* Aliases keep /proc/kallsyms' order: the last one listed is shown. */
+	s->ksyms = sorted(syms, cmp_addr, &s->nksyms);
 	return 0;
 }
 

@@ -7,7 +7,12 @@
 
 struct symbolizer;
 
-/* Names live as long as the symbolizer. */
+/*
+ * Names live as long as the symbolizer. A user frame's name is its function's, from the
+ * object's symbols or its separate debug file's; "sym+0x1f" a little past the end of the
+ * nearest symbol before it (a function none names); else "[libc.so.6]+0x9a8e0", its object
+ * and ELF virtual address; a bare "[libc.so.6]" only when the object could not be read.
+ */
 struct sym_result {
 	const char *name;   /* "[unknown]" when unresolved */
 	const char *module; /* file name of the object, "[kernel]", or "[unknown]" */
@@ -15,6 +20,12 @@ struct sym_result {
 
 struct symbolizer *symbolizer__new(void);
 void symbolizer__free(struct symbolizer *s);
+/*
+ * The directories separate debug files are looked for under (NULL-terminated, absolute;
+ * default /usr/lib/debug), before the first lookup: tests point it at their own. -EINVAL
+ * for a relative one.
+ */
+int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs);
 /* Reads the process's memory map and symbol tables now, while it is alive. */
 int symbolizer__snapshot(struct symbolizer *s, uint32_t pid);
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r);
