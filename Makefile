@@ -16,7 +16,7 @@ VMLINUX_H ?= $(OUT)/vmlinux.h
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz -lstdc++ -lprotobuf-c
+LDLIBS += -lbpf -ldw -lelf -lz -lstdc++ -lprotobuf-c
 
 # GLib: the project's container kit (hash tables, growable arrays, byte buffers, string chunks).
 CPPFLAGS += $(shell pkg-config --cflags glib-2.0)
@@ -172,6 +172,28 @@ $(OUT)/tests/fixture/%.o: tests/fixture/%.c | $(OUT)/tests/fixture
 $(OUT)/unit-tests: $(UNIT_OBJS) $(OUT)/tests/fixture/fixture.o $(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+# Small programs with known frame shapes, for the unwind table's tests: without frame pointers,
+# with them, with .debug_frame only (no unwind tables, no .eh_frame_hdr), and without any CFI.
+TEST_ELFS := $(addprefix $(OUT)/tests/elf/,frames frames-fp frames-debug frames-nocfi)
+TEST_ELF_CFLAGS := -O2 -g -Wall -Werror
+$(OUT)/tests/elf:
+	$(Q)mkdir -p $@
+$(OUT)/tests/elf/frames: tests/unit/elf/frames.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_ELF_CFLAGS) -fomit-frame-pointer -fasynchronous-unwind-tables $< -o $@
+$(OUT)/tests/elf/frames-fp: tests/unit/elf/frames.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_ELF_CFLAGS) $(FP_CFLAGS) -fasynchronous-unwind-tables $< -o $@
+$(OUT)/tests/elf/frames-debug: tests/unit/elf/frames.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_ELF_CFLAGS) -fomit-frame-pointer -fno-asynchronous-unwind-tables \
+		-fno-unwind-tables -Wl,--no-eh-frame-hdr $< -o $@
+$(OUT)/tests/elf/frames-nocfi: $(OUT)/tests/elf/frames
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr -R .debug_frame $< $@
+$(OUT)/tests/unit/test_unwind_table.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
+$(OUT)/unit-tests: | $(TEST_ELFS)
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
 $(OUT)/render-fixture: $(OUT)/tests/fixture/render_fixture.o $(OUT)/tests/fixture/fixture.o \
