@@ -45,10 +45,10 @@ enum unwind_rbp_kind {
 
 /* Where the return address is. */
 enum unwind_ra_kind {
-	UNWIND_RA_INVALID = 0,	   /* not representable: the walk stops (truncated) */
-	UNWIND_RA_AT_CFA_MINUS_8,  /* the normal case, after a call */
-	UNWIND_RA_STOP,		   /* undefined: the outermost frame (_start, thread entry) */
-	UNWIND_RA_IN_REGISTER,	   /* in a register (glibc's vfork): valid at the leaf only */
+	UNWIND_RA_INVALID = 0,	  /* not representable: the walk stops (truncated) */
+	UNWIND_RA_AT_CFA_MINUS_8, /* the normal case, after a call */
+	UNWIND_RA_STOP,		  /* undefined: the outermost frame (_start, thread entry) */
+	UNWIND_RA_IN_REGISTER,	  /* in a register (glibc's vfork): valid at the leaf only */
 };
 
 /* Rule flags. */

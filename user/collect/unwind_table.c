@@ -29,7 +29,7 @@
 /* DWARF register numbers on x86-64 (the psABI's figure 3.36). */
 #define DW_REG_RBP 6
 #define DW_REG_RSP 7
-#define DW_REG_RA	16
+#define DW_REG_RA  16
 
 /* FDE programs run (rows asked of libdw, each rerunning its FDE up to that row), per object:
  * ~100 times libc's; a hostile FDE of a million rows is refused instead of taking hours. */
@@ -41,12 +41,12 @@
 struct builder {
 	Elf *elf;
 	Dwarf_CFI *cfi;
-	Dwarf *dwarf;	   /* owns cfi for .debug_frame */
-	GArray *starts;	   /* uint64_t: FDE initial locations */
-	GArray *rows;	   /* struct unwind_row */
-	GArray *rules;	   /* struct unwind_rule */
-	GHashTable *ids;   /* rule bytes → index + 1 */
-	uint64_t work;	   /* rows asked of libdw */
+	Dwarf *dwarf;	 /* owns cfi for .debug_frame */
+	GArray *starts;	 /* uint64_t: FDE initial locations */
+	GArray *rows;	 /* struct unwind_row */
+	GArray *rules;	 /* struct unwind_rule */
+	GHashTable *ids; /* rule bytes → index + 1 */
+	uint64_t work;	 /* rows asked of libdw */
 	struct unwind_stats *st;
 };
 
@@ -237,10 +237,11 @@ static bool is_plt(const Dwarf_Op *o, size_t n, int32_t *threshold)
 {
 	int64_t a, c;
 
-	if (n != 9 || breg_of(&o[0], &a) != DW_REG_RSP || a != 8 || breg_of(&o[1], &c) != DW_REG_RA ||
-	    c != 0 || !is_lit(&o[2], 15) || o[3].atom != DW_OP_and ||
-	    (!is_lit(&o[4], 10) && !is_lit(&o[4], 11)) || o[5].atom != DW_OP_ge ||
-	    !is_lit(&o[6], 3) || o[7].atom != DW_OP_shl || o[8].atom != DW_OP_plus)
+	if (n != 9 || breg_of(&o[0], &a) != DW_REG_RSP || a != 8 ||
+	    breg_of(&o[1], &c) != DW_REG_RA || c != 0 || !is_lit(&o[2], 15) ||
+	    o[3].atom != DW_OP_and || (!is_lit(&o[4], 10) && !is_lit(&o[4], 11)) ||
+	    o[5].atom != DW_OP_ge || !is_lit(&o[6], 3) || o[7].atom != DW_OP_shl ||
+	    o[8].atom != DW_OP_plus)
 		return false;
 	*threshold = o[4].atom - DW_OP_lit0;
 	return true;
@@ -310,8 +311,8 @@ static uint8_t classify_ra(Dwarf_Frame *f)
 		return o == mem ? UNWIND_RA_STOP : UNWIND_RA_INVALID;
 	if (at_cfa_plus(o, n, &off))
 		return off == -8 ? UNWIND_RA_AT_CFA_MINUS_8 : UNWIND_RA_INVALID;
-	if (n == 1 && (o[0].atom == DW_OP_regx ||
-		       (o[0].atom >= DW_OP_reg0 && o[0].atom <= DW_OP_reg31)))
+	if (n == 1 &&
+	    (o[0].atom == DW_OP_regx || (o[0].atom >= DW_OP_reg0 && o[0].atom <= DW_OP_reg31)))
 		return UNWIND_RA_IN_REGISTER;
 	return UNWIND_RA_INVALID;
 }
@@ -565,7 +566,8 @@ int unwind_table__build(Elf *elf, struct unwind_table **tablep, struct unwind_st
 	b.st->rows = b.rows->len;
 	b.st->rules = b.rules->len;
 	for (guint i = 0; i < b.rows->len; i++)
-		b.st->end_rows += g_array_index(b.rows, struct unwind_row, i).flags & UNWIND_ROW_END;
+		b.st->end_rows += g_array_index(b.rows, struct unwind_row, i).flags &
+				  UNWIND_ROW_END;
 	*tablep = table_from(&b);
 out:
 	if (err)

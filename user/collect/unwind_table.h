@@ -22,19 +22,19 @@ enum unwind_source {
 
 /* Per object; counts of rows are before merging unless said otherwise. */
 struct unwind_stats {
-	uint32_t source;	   /* enum unwind_source */
-	uint32_t fdes;		   /* FDEs turned into rows */
-	uint32_t rows;		   /* rows in the table (merged, END rows included) */
-	uint32_t end_rows;	   /* gaps */
-	uint32_t rules;		   /* distinct rules, rule 0 included */
-	uint32_t cfi_rows;	   /* CFI rows classified (libdw's rows, before merging) */
-	uint32_t invalid_rows;	   /* CFA or return address not representable */
-	uint32_t approx_rows;	   /* rbp recovery not representable: taken as unchanged */
-	uint32_t stop_rows;	   /* return address undefined */
-	uint32_t ra_reg_rows;	   /* return address in a register */
-	uint32_t signal_rows;	   /* signal frames */
-	uint32_t refused_fdes;	   /* FDEs skipped: overlapping, beyond 4 GiB, unreadable rows */
-	uint32_t refused_table;	   /* 1 when the whole object was refused (limits, no CFI) */
+	uint32_t source;	/* enum unwind_source */
+	uint32_t fdes;		/* FDEs turned into rows */
+	uint32_t rows;		/* rows in the table (merged, END rows included) */
+	uint32_t end_rows;	/* gaps */
+	uint32_t rules;		/* distinct rules, rule 0 included */
+	uint32_t cfi_rows;	/* CFI rows classified (libdw's rows, before merging) */
+	uint32_t invalid_rows;	/* CFA or return address not representable */
+	uint32_t approx_rows;	/* rbp recovery not representable: taken as unchanged */
+	uint32_t stop_rows;	/* return address undefined */
+	uint32_t ra_reg_rows;	/* return address in a register */
+	uint32_t signal_rows;	/* signal frames */
+	uint32_t refused_fdes;	/* FDEs skipped: overlapping, beyond 4 GiB, unreadable rows */
+	uint32_t refused_table; /* 1 when the whole object was refused (limits, no CFI) */
 };
 
 struct unwind_table {
