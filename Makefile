@@ -262,7 +262,9 @@ output-test: $(OUT)/concur $(OUT)/render-fixture $(OUT)/big-fixture
 # linked with libconcur.a built with clang and the sanitizers in a build directory of its own.
 # `make fuzz` builds it; `make fuzz-run` replays the past crashes (tests/unit/recordings/), then
 # fuzzes FUZZ_TIME seconds from the seed corpus: new inputs go to $(FUZZ_OUT)/corpus, crashes
-# to $(FUZZ_OUT)/.
+# to $(FUZZ_OUT)/. Then the unwind table builder on ELF files, FUZZ_TIME seconds more, from
+# tools/fuzz/corpus-unwind (the test programs, see make-corpus-unwind.sh); crashes to
+# $(FUZZ_OUT)/unwind-*.
 .PHONY: fuzz fuzz-run
 FUZZ_TIME ?= 60
 FUZZ_OUT := $(OUT)/fuzz
@@ -270,7 +272,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 fuzz: test-deps
 	$(Q)$(MAKE) --no-print-directory OUT=$(FUZZ_OUT) CC=$(CLANG) \
-		EXTRA_CFLAGS="-O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_OUT)/fuzz-recording
+		EXTRA_CFLAGS="-O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_OUT)/fuzz-recording \
+		$(FUZZ_OUT)/fuzz-unwind-table
 
 $(OUT)/tools/fuzz:
 	$(Q)mkdir -p $@
@@ -283,11 +286,18 @@ $(OUT)/fuzz-recording: $(OUT)/tools/fuzz/fuzz_recording.o $(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
+$(OUT)/fuzz-unwind-table: $(OUT)/tools/fuzz/fuzz_unwind_table.o $(OUT)/libconcur.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
 fuzz-run: fuzz
 	$(Q)mkdir -p $(FUZZ_OUT)/corpus
 	$(Q)$(FUZZ_OUT)/fuzz-recording tests/unit/recordings/*
 	$(Q)$(FUZZ_OUT)/fuzz-recording -max_total_time=$(FUZZ_TIME) -max_len=16384 \
 		-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus tools/fuzz/corpus
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus-unwind
+	$(Q)$(FUZZ_OUT)/fuzz-unwind-table -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-artifact_prefix=$(FUZZ_OUT)/unwind- $(FUZZ_OUT)/corpus-unwind tools/fuzz/corpus-unwind
 
 kernel-test: $(OUT)/concur $(WORKLOADS) $(SCENARIOS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)

@@ -200,6 +200,8 @@ static void sort_starts(GArray *starts)
 	uint64_t *v = (uint64_t *)(void *)starts->data;
 	guint i, n = 0;
 
+	if (starts->len < 2)
+		return;
 	qsort(v, starts->len, sizeof(*v), cmp_u64);
 	for (i = 0; i < starts->len; i++)
 		if (!n || v[i] != v[n - 1])
@@ -541,7 +543,7 @@ static struct unwind_table *table_from(struct builder *b)
 int unwind_table__build(Elf *elf, struct unwind_table **tablep, struct unwind_stats *stats)
 {
 	static const struct unwind_rule none;
-	struct unwind_stats dummy;
+	struct unwind_stats dummy = { 0 };
 	struct builder b = { .elf = elf, .st = stats ? stats : &dummy };
 	int err;
 
