@@ -16,7 +16,7 @@ VMLINUX_H ?= $(OUT)/vmlinux.h
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz -lstdc++ -lprotobuf-c
+LDLIBS += -lbpf -ldw -lelf -lz -lstdc++ -lprotobuf-c
 
 # GLib: the project's container kit (hash tables, growable arrays, byte buffers, string chunks).
 CPPFLAGS += $(shell pkg-config --cflags glib-2.0)
@@ -201,6 +201,28 @@ $(DSO_OUT)/libdbgfix.so: $(DSO_OUT)/libdbgfix.nolink.so $(DSO_OUT)/libdbgfix.deb
 	$(call msg,OBJCOPY,$@)
 	$(Q)objcopy --add-gnu-debuglink=$(DSO_OUT)/libdbgfix.debug $< $@
 
+# Small programs with known frame shapes, for the unwind table's tests: without frame pointers,
+# with them, with .debug_frame only (no unwind tables, no .eh_frame_hdr), and without any CFI.
+TEST_ELFS := $(addprefix $(OUT)/tests/elf/,frames frames-fp frames-debug frames-nocfi)
+TEST_ELF_CFLAGS := -O2 -g -Wall -Werror
+$(OUT)/tests/elf:
+	$(Q)mkdir -p $@
+$(OUT)/tests/elf/frames: tests/unit/elf/frames.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_ELF_CFLAGS) -fomit-frame-pointer -fasynchronous-unwind-tables $< -o $@
+$(OUT)/tests/elf/frames-fp: tests/unit/elf/frames.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_ELF_CFLAGS) $(FP_CFLAGS) -fasynchronous-unwind-tables $< -o $@
+$(OUT)/tests/elf/frames-debug: tests/unit/elf/frames.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_ELF_CFLAGS) -fomit-frame-pointer -fno-asynchronous-unwind-tables \
+		-fno-unwind-tables -Wl,--no-eh-frame-hdr $< -o $@
+$(OUT)/tests/elf/frames-nocfi: $(OUT)/tests/elf/frames
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr -R .debug_frame $< $@
+$(OUT)/tests/unit/test_unwind_table.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
+$(OUT)/unit-tests: | $(TEST_ELFS)
+
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
 $(OUT)/render-fixture: $(OUT)/tests/fixture/render_fixture.o $(OUT)/tests/fixture/fixture.o \
 		$(OUT)/libconcur.a
@@ -268,7 +290,9 @@ output-test: $(OUT)/concur $(OUT)/render-fixture $(OUT)/big-fixture
 # linked with libconcur.a built with clang and the sanitizers in a build directory of its own.
 # `make fuzz` builds it; `make fuzz-run` replays the past crashes (tests/unit/recordings/), then
 # fuzzes FUZZ_TIME seconds from the seed corpus: new inputs go to $(FUZZ_OUT)/corpus, crashes
-# to $(FUZZ_OUT)/.
+# to $(FUZZ_OUT)/. Then the unwind table builder on ELF files, FUZZ_TIME seconds more, from
+# tools/fuzz/corpus-unwind (the test programs, see make-corpus-unwind.sh); crashes to
+# $(FUZZ_OUT)/unwind-*.
 .PHONY: fuzz fuzz-run
 FUZZ_TIME ?= 60
 FUZZ_OUT := $(OUT)/fuzz
@@ -276,7 +300,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 fuzz: test-deps
 	$(Q)$(MAKE) --no-print-directory OUT=$(FUZZ_OUT) CC=$(CLANG) \
-		EXTRA_CFLAGS="-O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_OUT)/fuzz-recording
+		EXTRA_CFLAGS="-O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_OUT)/fuzz-recording \
+		$(FUZZ_OUT)/fuzz-unwind-table
 
 $(OUT)/tools/fuzz:
 	$(Q)mkdir -p $@
@@ -289,11 +314,18 @@ $(OUT)/fuzz-recording: $(OUT)/tools/fuzz/fuzz_recording.o $(OUT)/libconcur.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
+$(OUT)/fuzz-unwind-table: $(OUT)/tools/fuzz/fuzz_unwind_table.o $(OUT)/libconcur.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
 fuzz-run: fuzz
 	$(Q)mkdir -p $(FUZZ_OUT)/corpus
 	$(Q)$(FUZZ_OUT)/fuzz-recording tests/unit/recordings/*
 	$(Q)$(FUZZ_OUT)/fuzz-recording -max_total_time=$(FUZZ_TIME) -max_len=16384 \
 		-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus tools/fuzz/corpus
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus-unwind
+	$(Q)$(FUZZ_OUT)/fuzz-unwind-table -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-artifact_prefix=$(FUZZ_OUT)/unwind- $(FUZZ_OUT)/corpus-unwind tools/fuzz/corpus-unwind
 
 kernel-test: $(OUT)/concur $(WORKLOADS) $(SCENARIOS)
 	$(Q)python3 tests/kernel/run.py --concur $(OUT)/concur --workloads $(OUT)/workloads $(KTEST_FLAGS)

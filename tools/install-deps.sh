@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building concur needs (and, with --test, what its tests need) with apt-get,
 # when something is missing. Idempotent and quiet when everything is there already.
-#   tools/install-deps.sh          build: compilers, libbpf, libelf, zlib, bpftool, protobuf-c,
-#                                  GLib
+#   tools/install-deps.sh          build: compilers, libbpf, libelf, libdw, zlib, bpftool,
+#                                  protobuf-c, GLib
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer
 #   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
 set -euo pipefail
 
-# libglib2.0-dev: the containers; protobuf-c: the pprof encoder, generated from its schema.
-packages=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev pkg-config
+# libglib2.0-dev: the containers; protobuf-c: the pprof encoder, generated from its schema;
+# libdw-dev: elfutils' CFI decoder, for the native unwinder's tables.
+packages=(make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libglib2.0-dev pkg-config
 	linux-libc-dev protobuf-c-compiler libprotobuf-c-dev)
 if [ "${1:-}" = --test ]; then
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev)
