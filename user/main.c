@@ -254,6 +254,23 @@ static char **describe(struct args *a)
 	return v;
 }
 
+/* Every -o path, before anything is launched or attached: a whole run is not lost to a typo. */
+static int check_outputs(const struct args *a)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < a->noutputs; i++) {
+		err = output_check(a->outputs[i]);
+		if (err) {
+			fprintf(stderr, "concur: cannot write %s: %s\n", a->outputs[i],
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* The advice, computed once, then every output of the finished profile. */
 static int write_outputs(const struct args *a, const struct profile *p)
 {
@@ -287,6 +304,8 @@ static int report(const struct args *a)
 	char err[256];
 	int ret;
 
+	if (check_outputs(a))
+		return 1;
 	if (recording_read(a->recording, &p, err, sizeof(err))) {
 		fprintf(stderr, "concur: %s: %s\n", a->recording, err);
 		return 1;
@@ -318,6 +337,8 @@ int main(int argc, char **argv)
 		return report(&a);
 	a.t.pids = a.pids;
 	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
+	if (check_outputs(&a))
+		return 1;
 	err = tracer_check_env(&e);
 	if (!err)
 		err = tracer_collect(&a.t, &p, &e);

@@ -40,6 +40,30 @@ def t_errors(ctx):
         raise Fail("%d of %d cases wrong: %s" % (len(problems), len(cases) + 2, " | ".join(problems)))
 
 
+@test("bad_output_refused_before_running")
+def t_bad_output_refused_before_running(ctx):
+    # A -o path that cannot be written is refused before the workload starts: a 10 s job is not
+    # run, and the error comes at once.
+    marker = os.path.join(ctx.tmp, "ran")
+    job = "touch %s; sleep 10" % marker
+    os.mkdir(os.path.join(ctx.tmp, "d.json"))
+    bad = [os.path.join(ctx.tmp, "no-such-dir", "out.json"),   # missing directory
+           os.path.join(ctx.tmp, "d.json"),                     # a directory at the file's name
+           os.path.join("/etc/passwd", "out.json"),             # a file where a directory should be
+           "/proc/out.json"]                                    # a directory that takes no new file
+    for path in bad:
+        argv = [ctx.concur, "run", "-q", "-o", os.path.join(ctx.tmp, "ok.json"), "-o", path, "--",
+                "sh", "-c", job]
+        t0 = time.monotonic()
+        rc, _, err = execute(argv, timeout=20)
+        took = time.monotonic() - t0
+        one_line_error(argv, rc, err, 1)
+        if path not in err:
+            raise Fail("the error does not name %s: %r" % (path, err.strip()))
+        if took > 5 or os.path.exists(marker):
+            raise Fail("-o %s: the workload ran (%.1f s) before the refusal" % (path, took))
+
+
 @test("not_root")
 def t_not_root(ctx):
     if not shutil.which("setpriv"):

@@ -159,3 +159,23 @@ Test(output, failed_write_leaves_previous_file_and_no_temp)
 	cr_expect_lt(fixture_output_write(p, "/tmp"), 0);
 	profile__free(p);
 }
+
+/* -o paths are checked before a run starts: what output_write would fail on later. */
+Test(output, bad_paths_are_refused_before_the_run)
+{
+	char dir[] = "/tmp/concur-check-XXXXXX", ok[512], sub[512];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(ok, sizeof(ok), "%s/out.json", dir);
+	snprintf(sub, sizeof(sub), "%s/sub.json", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	cr_expect_eq(output_check(ok), 0);
+	cr_expect_eq(output_check("out.json"), 0, "a bare name goes in the current directory");
+	cr_expect_eq(output_check("/nonexistent-concur-dir/out.json"), -ENOENT);
+	cr_expect_eq(output_check(sub), -EISDIR, "a directory where the file would go");
+	cr_expect_eq(output_check("/etc/passwd/out.json"), -ENOTDIR);
+	cr_expect_lt(output_check("/proc/out.json"), 0, "no new files in /proc, even for root");
+	cr_expect_eq(output_check("out.xyz"), -EINVAL);
+	rmdir(sub);
+	rmdir(dir);
+}

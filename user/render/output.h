@@ -22,6 +22,11 @@ enum out_format { OUT_JSON, OUT_FOLDED, OUT_PPROF, OUT_HTML, OUT_RECORDING };
 const char *output_extensions(void);
 /* The format a path's extension names, or -EINVAL. */
 int output_format(const char *path);
+/* Whether path can be written later: a known extension, an existing directory that takes new
+ * files, and no directory at the name itself. 0 or -errno (-EINVAL: unknown extension). Checked
+ * before anything is launched, so a long run is not lost to a typo; a failure at the end (disk
+ * full) is still reported by output_write. */
+int output_check(const char *path);
 /* Writes path through a temporary file renamed into place; a symlink at path is replaced,
  * never followed. */
 int output_write(const struct profile *p, const struct advice *a, const char *path);
