@@ -64,6 +64,65 @@ def t_bad_output_refused_before_running(ctx):
             raise Fail("-o %s: the workload ran (%.1f s) before the refusal" % (path, took))
 
 
+@test("signal_bursts_keep_the_report")
+def t_signal_bursts_keep_the_report(ctx):
+    # timeout(1) sends its signal to concur, then again to its whole process group: one burst,
+    # one stop, the report written. 20 times in a row, under attach and under run.
+    if not shutil.which("timeout"):
+        raise Skip("timeout not found")
+    target = subprocess.Popen(["sleep", "120"])
+    lost = []
+    try:
+        for mode in ("attach", "run"):
+            for i in range(20):
+                out = os.path.join(ctx.tmp, "%s-%d.json" % (mode, i))
+                what = ["attach", "-p", str(target.pid)] if mode == "attach" else \
+                    ["run", "--", "sleep", "30"]
+                argv = ["timeout", "-s", "TERM", "0.3", ctx.concur] + what[:1] + ["-q", "-o", out] + what[1:]
+                rc, _, err = execute(argv, timeout=30)
+                try:
+                    check_doc(load_json(out))
+                except Exception as e:  # noqa: BLE001 - any failure to read it is a lost report
+                    lost.append("%s #%d: exit %d, %s; stderr %r" % (mode, i, rc, e, err[-200:]))
+    finally:
+        target.kill()
+        target.wait()
+    if lost:
+        raise Fail("%d of 40 reports lost: %s" % (len(lost), " | ".join(lost[:3])))
+
+
+@test("signal_pairs_stop_once")
+def t_signal_pairs_stop_once(ctx):
+    # The second signal of a pair comes while concur is already stopping (20 ms later, as a
+    # supervisor that signals the process and then its group): still one stop and a report.
+    target = subprocess.Popen(["sleep", "120"])
+    lost = []
+    try:
+        for mode in ("attach", "run"):
+            for i in range(10):
+                out = os.path.join(ctx.tmp, "%s-%d.json" % (mode, i))
+                what = ["attach", "-q", "-o", out, "-p", str(target.pid)] if mode == "attach" else \
+                    ["run", "-q", "-o", out, "--", "sleep", "30"]
+                p = subprocess.Popen([ctx.concur] + what, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(0.4)
+                p.send_signal(signal.SIGTERM)
+                time.sleep(0.02)
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                _, err = p.communicate(timeout=30)
+                try:
+                    check_doc(load_json(out))
+                except Exception as e:  # noqa: BLE001 - any failure to read it is a lost report
+                    lost.append("%s #%d: exit %d, %s; stderr %r" % (mode, i, p.returncode, e,
+                                                                  err.decode()[-200:]))
+    finally:
+        target.kill()
+        target.wait()
+    if lost:
+        raise Fail("%d of 20 reports lost: %s" % (len(lost), " | ".join(lost[:3])))
+
+
 @test("not_root")
 def t_not_root(ctx):
     if not shutil.which("setpriv"):
