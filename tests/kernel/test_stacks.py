@@ -6,8 +6,10 @@ pprof output as go tool pprof reads it.
 
 import os
 import shutil
+import time
 
-from harness import MS, Fail, execute, folded_weight, load_folded, profile, run_env, test, thread
+from harness import (MS, Fail, execute, folded_weight, load_folded, profile, run_env, start_workload,
+                     stop_workload, test, thread, threads)
 
 
 def stacks_profile(ctx, argv):
@@ -159,3 +161,32 @@ def t_stacks_pprof_matches_folded(ctx):
     rows_top = [l for l in top.splitlines() if l.strip() and l.strip()[0].isdigit()]
     if not rows_top or rows_top[0].split()[-1] != "burn":
         raise Fail("pprof's top on-CPU function is not burn (burn_cpu's worker):\n%s" % top)
+
+
+@test("stacks_after_the_leader_exits")
+def t_stacks_after_the_leader_exits(ctx):
+    # The leader leaves with pthread_exit(); three threads compute on. Attached afterwards, and
+    # launched from the start, their stacks are still named: >= 80 % of the cpu weight under
+    # worker() (the rest: samples in thread start and exit). Not chew(): its calls into libc's
+    # clock_gettime, built without frame pointers, hide it from a frame-pointer walk.
+    for mode in ("attach", "run"):
+        folded = os.path.join(ctx.tmp, mode + ".folded")
+        if mode == "attach":
+            p = start_workload([ctx.w("leader_exits"), "3"])
+            try:
+                pid = int(p.stdout.readline())
+                time.sleep(0.3)
+                doc = profile(ctx, ["attach", "-p", str(pid), "-d", "1.5", "-o", folded])
+            finally:
+                stop_workload(p)
+        else:
+            doc = profile(ctx, ["run", "-o", folded, "--", ctx.w("leader_exits"), "1.5"])
+        rows = load_folded(folded)
+        cpu = sum(w for frames, w in rows if frames[0] == "cpu")
+        named = folded_weight(rows, "cpu", "worker")
+        if not cpu or named < 0.8 * cpu:
+            raise Fail("%s: %.0f%% of %d us of cpu under worker(); stacks: %s"
+                       % (mode, 100.0 * named / max(cpu, 1), cpu,
+                          sorted(rows, key=lambda r: -r[1])[:3]))
+        if len(threads(doc, "chewer")) != 3:
+            raise Fail("%s: expected 3 chewer threads, got %d" % (mode, len(threads(doc, "chewer"))))

@@ -14,6 +14,7 @@
  * reading under /proc/PID/ (debug files as debuginfo.c says), and a malformed ELF file yields
  * no symbols, not a crash.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -510,31 +511,76 @@ static struct proc_maps *find_proc_maps(struct symbolizer *s, uint32_t pid)
 	return NULL;
 }
 
-int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
+/* The executable mappings /proc/SRC/maps lists (SRC: a pid, or a tid), NULL when none. */
+static GArray *read_maps(struct symbolizer *s, uint32_t src)
 {
-	struct proc_maps *pm;
-	struct mapping m;
 	char path[64], *line = NULL;
+	struct mapping m;
 	size_t len = 0;
 	GArray *maps;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	snprintf(path, sizeof(path), "/proc/%u/maps", src);
 	f = fopen(path, "re");
 	if (!f)
-		return -errno;
+		return NULL;
 	maps = g_array_new(FALSE, FALSE, sizeof(m));
 	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPPINGS) {
 		line[strcspn(line, "\n")] = '\0';
-		if (!parse_maps_line(s, pid, line, &m))
+		if (!parse_maps_line(s, src, line, &m))
 			g_array_append_val(maps, m);
 	}
 	free(line);
 	fclose(f);
 	if (!maps->len) {
 		g_array_free(maps, TRUE);
-		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
+		return NULL;
 	}
+	return maps;
+}
+
+/*
+ * After the thread-group leader has left (pthread_exit), everything under /proc/PID/ that goes
+ * through the leader's memory (maps, map_files, mem) reads empty, while the process lives on in
+ * its other threads; /proc/TID/ of a live thread still shows the whole address space (proc(5):
+ * /proc/TID is the thread's own view). So the maps are read through the first live thread that
+ * shows any, at most MAX_TASKS_TRIED of them.
+ */
+#define MAX_TASKS_TRIED 64
+
+static GArray *read_maps_of_threads(struct symbolizer *s, uint32_t pid)
+{
+	char path[64], *end;
+	struct dirent *e;
+	GArray *maps = NULL;
+	unsigned long tid;
+	int tried = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/task", pid);
+	d = opendir(path);
+	if (!d)
+		return NULL;
+	while (!maps && tried < MAX_TASKS_TRIED && (e = readdir(d))) {
+		tid = strtoul(e->d_name, &end, 10);
+		if (*end || end == e->d_name || !tid || tid == pid || tid > UINT32_MAX)
+			continue;
+		tried++;
+		maps = read_maps(s, tid);
+	}
+	closedir(d);
+	return maps;
+}
+
+int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
+{
+	GArray *maps = read_maps(s, pid);
+	struct proc_maps *pm;
+
+	if (!maps)
+		maps = read_maps_of_threads(s, pid);
+	if (!maps)
+		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
 	pm = find_proc_maps(s, pid);
 	if (!pm) {
 		g_array_append_val(s->procs, ((struct proc_maps){ .pid = pid }));
