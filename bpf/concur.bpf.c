@@ -74,26 +74,47 @@ static __u32 fd_kind(struct task_struct *task, long fd)
 }
 
 /*
- * Why `task` is blocking: the syscall from its saved user registers. Inside a syscall, the
- * return value holds -ENOSYS until the syscall returns (the entry code puts it there);
- * after a fault from user mode, the syscall nr holds the error code instead.
+ * Whether `task` waits in io_schedule() (task_struct.in_iowait, a bitfield: kernel/sched/core.c
+ * io_schedule_prepare()). Resolved by libbpf at load; 0 where the field is gone.
  */
-static __u32 classify_task(struct task_struct *task, __s32 *nr_out, __u64 *futex)
+static __always_inline int task_in_iowait(struct task_struct *task)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	long nr;
+	if (!bpf_core_field_exists(struct task_struct, in_iowait))
+		return 0;
+	return BPF_CORE_READ_BITFIELD(task, in_iowait);
+}
 
-	*nr_out = CONCUR_NO_SYSCALL;
-	if (!regs)
-		return CAT_OTHER;
-	nr = arch_syscall_nr(regs);
-	if (nr < 0 || arch_syscall_ret(regs) != -ENOSYS)
-		return CAT_OTHER;
-	*nr_out = nr;
-	if (nr == __NR_futex)
-		*futex = arch_syscall_arg1(regs);
-	return classify_block(nr, syscall_takes_fd(nr) ? fd_kind(task, arch_syscall_arg1(regs)) :
-							 FD_NONE);
+/*
+ * Why `task` is blocking in `state` (sched_switch's prev_state). A stop decides before the
+ * registers are read (classify_wait()). Else the syscall from its saved user registers: inside
+ * a syscall, the return value holds -ENOSYS until the syscall returns (the entry code puts it
+ * there); after a fault from user mode, the syscall nr holds the error code instead, and only
+ * then is in_iowait asked.
+ */
+static struct wait_class classify_task(struct task_struct *task, __u32 state, __u64 *futex)
+{
+	struct pt_regs *regs;
+	long nr = CONCUR_NO_SYSCALL;
+	__u32 kind = FD_NONE;
+	int iowait = 0;
+
+	if (stop_reason(state))
+		return classify_wait(state, 0, nr, kind);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs) {
+		nr = arch_syscall_nr(regs);
+		if (nr < 0 || arch_syscall_ret(regs) != -ENOSYS)
+			nr = CONCUR_NO_SYSCALL;
+	}
+	if (nr < 0) {
+		iowait = task_in_iowait(task);
+	} else {
+		if (nr == __NR_futex)
+			*futex = arch_syscall_arg1(regs);
+		if (syscall_takes_fd(nr))
+			kind = fd_kind(task, arch_syscall_arg1(regs));
+	}
+	return classify_wait(state, iowait, nr, kind);
 }
 
 /*
@@ -196,8 +217,8 @@ static __always_inline __u64 queued_ns(struct task_struct *next, const struct th
 	return q;
 }
 
-/* The "syscall" of a preemption, for the stack cache: never equal to a real one. */
-#define NR_PREEMPTED (-2)
+/* The "syscall" of a preemption, for the stack cache: never a real one, nor a CONCUR_* reason. */
+#define NR_PREEMPTED (-100)
 /* A cached pair of stacks is used at most this many times in a row, then captured anew. */
 #define STACK_REUSE_MAX 63
 
@@ -247,21 +268,20 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 	int runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
 	/* Read before classify_task(): clang then spills less (see make bpf-insns). */
 	struct acct_kclock k = kclock(prev);
-	__s32 nr = CONCUR_NO_SYSCALL;
-	__u32 cat = CAT_OTHER;
+	struct wait_class w = { CAT_OTHER, CONCUR_NO_SYSCALL };
 	struct acct_delta d;
 	__u64 futex = 0;
 
 	stat_add(STAT_SWITCHES, 1);
 	if (!runnable)
-		cat = classify_task(prev, &nr, &futex);
-	d = acct_switch_out(a, now, runnable, cat, nr, k);
+		w = classify_task(prev, prev_state, &futex);
+	d = acct_switch_out(a, now, runnable, w.cat, w.nr, k);
 	/* d may close the previous wait (a missed switch-in): its futex is still set. */
 	account_interval(a, d);
 	a->futex = futex;
 	/* prev is still the current task here: its stacks are where it stopped. */
 	if (stacks_enabled) {
-		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : nr, a);
+		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : w.nr, a);
 		want_maps(a->pid);
 	}
 }

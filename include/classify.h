@@ -150,4 +150,69 @@ ACCT_INLINE __u32 classify_block(long nr, __u32 fdkind)
 	return cat < CAT_MAX ? cat : CAT_OTHER;
 }
 
+/*
+ * Task state bits (task_struct.__state, the sched_switch tracepoint's prev_state), from
+ * include/linux/sched.h (v6.18; unchanged since v6.1): #defines, not in BTF. A job-control stop
+ * is TASK_STOPPED = TASK_WAKEKILL | __TASK_STOPPED (do_signal_stop() in kernel/signal.c); a
+ * ptrace stop is TASK_TRACED = __TASK_TRACED (ptrace_stop()); a task held by the freezer (cgroup
+ * v1 freezer, suspend) sleeps in TASK_FROZEN (__refrigerator() in kernel/freezer.c).
+ */
+#define CONCUR_TASK_STOPPED 0x0004 /* __TASK_STOPPED */
+#define CONCUR_TASK_TRACED  0x0008 /* __TASK_TRACED */
+#define CONCUR_TASK_FROZEN  0x8000 /* TASK_FROZEN */
+
+/* What a wait is: its category and the reason kept with it (a syscall or a CONCUR_* reason). */
+struct wait_class {
+	__u32 cat;
+	__s32 nr;
+};
+
+/*
+ * A stopped or traced task is not waiting for anything it asked for: whatever syscall it
+ * stopped in (a ptrace stop at a syscall's entry leaves the registers saying "in write") or
+ * outside of, the stop is the wait. Traced first: a tracee's group stop is a ptrace stop too
+ * (do_jobctl_trap()). 0 when the state is neither.
+ */
+ACCT_INLINE __s32 stop_reason(__u32 state)
+{
+	if (state & CONCUR_TASK_TRACED)
+		return CONCUR_TRACED;
+	if (state & (CONCUR_TASK_STOPPED | CONCUR_TASK_FROZEN))
+		return CONCUR_STOPPED;
+	return 0;
+}
+
+/*
+ * Why a task blocked. state: its task state bits; iowait: task_struct.in_iowait, set while it
+ * sleeps in io_schedule() (how a fault waits for the page being read: folio_wait_bit_common()
+ * in mm/filemap.c); nr: the syscall it is in, or CONCUR_NO_SYSCALL; fdkind: the kind of the fd
+ * in that syscall's first argument (FD_NONE when not looked up). The state decides first;
+ * outside a syscall, a wait for I/O is disk I/O (a file-backed fault reads the file; a swap-in
+ * reads the swap device: in_iowait alone does not tell them apart); the rest is the syscall's.
+ */
+ACCT_INLINE struct wait_class classify_wait(__u32 state, int iowait, long nr, __u32 fdkind)
+{
+	__s32 stop = stop_reason(state);
+
+	if (stop)
+		return (struct wait_class){ CAT_OTHER, stop };
+	if (nr < 0)
+		return iowait ? (struct wait_class){ CAT_IO_DISK, CONCUR_FAULT_IO } :
+				(struct wait_class){ CAT_OTHER, CONCUR_NO_SYSCALL };
+	return (struct wait_class){ classify_block(nr, fdkind), nr };
+}
+
+/* The state bits /proc/PID/task/TID/stat's state letter stands for, as far as classify_wait asks. */
+ACCT_INLINE __u32 state_from_proc(int letter)
+{
+	switch (letter) {
+	case 'T':
+		return CONCUR_TASK_STOPPED;
+	case 't':
+		return CONCUR_TASK_TRACED;
+	default:
+		return 0;
+	}
+}
+
 #endif /* CONCUR_CLASSIFY_H */

@@ -66,8 +66,18 @@ enum concur_fdkind {
 	FD_OTHER,
 };
 
-/* Syscall number for time blocked outside any syscall (page faults and the like). */
+/*
+ * Reasons a thread blocked that are no syscall's, kept where a syscall number goes (thread_acct.nr,
+ * the `other` map's key). Negative: never a real syscall number.
+ */
+/* Outside any syscall, not waiting for I/O (a minor page fault's lock, and the like). */
 #define CONCUR_NO_SYSCALL (-1)
+/* Stopped by a signal (SIGSTOP, SIGTSTP, Ctrl-Z) or frozen (a cgroup v1 freezer, suspend). */
+#define CONCUR_STOPPED (-2)
+/* Stopped by a tracer (ptrace: strace, gdb), wherever it was. */
+#define CONCUR_TRACED (-3)
+/* Outside any syscall, waiting for I/O: a major page fault reading its page (io.disk). */
+#define CONCUR_FAULT_IO (-4)
 
 /* A target thread's state machine plus totals: its task storage, and the value of the maps that
  * hand threads to and from userspace. */

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <sys/stat.h>
 #include "classify.h"
+#include "render/syscalls.h"
 
 Test(classify, futex_is_lock)
 {
@@ -69,4 +70,80 @@ Test(classify, inode_modes)
 	cr_expect_eq(fdkind_from_mode(S_IFCHR | 0620), FD_CHAR);
 	cr_expect_eq(fdkind_from_mode(S_IFDIR | 0755), FD_OTHER);
 	cr_expect_eq(fdkind_from_mode(0600), FD_OTHER); /* anon_inode */
+}
+
+Test(classify, a_stop_decides_before_the_syscall)
+{
+	struct wait_class w;
+
+	/* do_signal_stop(): TASK_WAKEKILL | __TASK_STOPPED, here in a pipe write. */
+	w = classify_wait(0x100 | CONCUR_TASK_STOPPED, 0, __NR_write, FD_PIPE);
+	cr_expect_eq(w.cat, CAT_OTHER);
+	cr_expect_eq(w.nr, CONCUR_STOPPED);
+	/* ptrace_stop() at a syscall's entry: the registers say "in write". */
+	w = classify_wait(CONCUR_TASK_TRACED, 0, __NR_write, FD_CHAR);
+	cr_expect_eq(w.cat, CAT_OTHER);
+	cr_expect_eq(w.nr, CONCUR_TRACED);
+	/* Outside a syscall, waiting for I/O or not: the stop still decides. */
+	w = classify_wait(CONCUR_TASK_STOPPED, 1, CONCUR_NO_SYSCALL, FD_NONE);
+	cr_expect_eq(w.nr, CONCUR_STOPPED);
+	cr_expect_eq(w.cat, CAT_OTHER);
+	/* A tracee's group stop is a ptrace stop. */
+	w = classify_wait(CONCUR_TASK_TRACED | CONCUR_TASK_STOPPED, 0, __NR_futex, FD_NONE);
+	cr_expect_eq(w.nr, CONCUR_TRACED);
+	/* The freezer holds a task as a job-control stop would. */
+	w = classify_wait(CONCUR_TASK_FROZEN, 0, __NR_read, FD_FILE);
+	cr_expect_eq(w.nr, CONCUR_STOPPED);
+	cr_expect_eq(w.cat, CAT_OTHER);
+}
+
+Test(classify, sleeping_states_fall_to_the_syscall)
+{
+	struct wait_class w;
+
+	/* TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, with TASK_FREEZABLE (0x2000). */
+	w = classify_wait(0x1 | 0x2000, 0, __NR_futex, FD_NONE);
+	cr_expect_eq(w.cat, CAT_LOCK);
+	cr_expect_eq(w.nr, __NR_futex);
+	w = classify_wait(0x2, 1, __NR_pread64, FD_FILE);
+	cr_expect_eq(w.cat, CAT_IO_DISK);
+	cr_expect_eq(w.nr, __NR_pread64);
+	/* in_iowait inside a syscall does not override it: the syscall says what waits. */
+	w = classify_wait(0x2, 1, __NR_write, FD_PIPE);
+	cr_expect_eq(w.cat, CAT_IO_PIPE);
+}
+
+Test(classify, a_fault_waiting_for_io_is_disk)
+{
+	struct wait_class w;
+
+	/* A major fault sleeps in io_schedule() (folio_wait_bit_common()): in_iowait. */
+	w = classify_wait(0x2, 1, CONCUR_NO_SYSCALL, FD_NONE);
+	cr_expect_eq(w.cat, CAT_IO_DISK);
+	cr_expect_eq(w.nr, CONCUR_FAULT_IO);
+	/* Without it (waiting for mmap_lock, a userfaultfd handler): other, "fault" as before. */
+	w = classify_wait(0x2, 0, CONCUR_NO_SYSCALL, FD_NONE);
+	cr_expect_eq(w.cat, CAT_OTHER);
+	cr_expect_eq(w.nr, CONCUR_NO_SYSCALL);
+}
+
+Test(classify, proc_state_letters)
+{
+	cr_expect_eq(stop_reason(state_from_proc('T')), CONCUR_STOPPED);
+	cr_expect_eq(stop_reason(state_from_proc('t')), CONCUR_TRACED);
+	cr_expect_eq(stop_reason(state_from_proc('S')), 0);
+	cr_expect_eq(stop_reason(state_from_proc('D')), 0);
+	cr_expect_eq(classify_wait(state_from_proc('T'), 0, __NR_read, FD_PIPE).nr, CONCUR_STOPPED);
+}
+
+Test(classify, reason_names)
+{
+	char buf[32];
+
+	/* "fault" is what recordings already say: kept. */
+	cr_expect_str_eq(syscall_name(CONCUR_NO_SYSCALL, buf, sizeof(buf)), "fault");
+	cr_expect_str_eq(syscall_name(CONCUR_STOPPED, buf, sizeof(buf)), "stopped (job control)");
+	cr_expect_str_eq(syscall_name(CONCUR_TRACED, buf, sizeof(buf)), "traced (ptrace stop)");
+	cr_expect_str_eq(syscall_name(CONCUR_FAULT_IO, buf, sizeof(buf)), "fault (I/O)");
+	cr_expect_str_eq(syscall_name(__NR_write, buf, sizeof(buf)), "write");
 }

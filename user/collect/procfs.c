@@ -109,6 +109,7 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 	char path[64], buf[512];
 	long nr = CONCUR_NO_SYSCALL, arg0 = -1;
 	struct acct_kclock k;
+	struct wait_class w;
 	int state, err;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
@@ -124,13 +125,17 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 	if (state == 'R') {
 		acct_init(a, pid, tid, now, TS_R_UNKNOWN, CAT_OTHER, CONCUR_NO_SYSCALL);
 	} else {
+		__u32 bits = state_from_proc(state), kind = FD_NONE;
+
 		snprintf(path, sizeof(path), "/proc/%u/task/%u/syscall", pid, tid);
 		if (read_small(path, buf, sizeof(buf)) || procfs_parse_syscall(buf, &nr, &arg0))
 			nr = CONCUR_NO_SYSCALL;
-		acct_init(a, pid, tid, now, TS_BLOCKED,
-			  classify_block(nr,
-					 syscall_takes_fd(nr) ? fd_kind_of(pid, arg0) : FD_NONE),
-			  nr);
+		/* A stopped thread's syscall does not matter: the stop is its wait. /proc has
+		 * no in_iowait: a fault already waiting for its page stays "fault". */
+		if (!stop_reason(bits) && nr >= 0 && syscall_takes_fd(nr))
+			kind = fd_kind_of(pid, arg0);
+		w = classify_wait(bits, 0, nr, kind);
+		acct_init(a, pid, tid, now, TS_BLOCKED, w.cat, w.nr);
 	}
 	procfs_read_comm(pid, tid, a->comm);
 	if (!procfs_read_kclock(pid, tid, &k))

@@ -10,8 +10,16 @@ static const char *const names[] = {
 
 const char *syscall_name(int nr, char *buf, size_t size)
 {
-	if (nr == CONCUR_NO_SYSCALL)
+	switch (nr) {
+	case CONCUR_NO_SYSCALL:
 		return "fault";
+	case CONCUR_STOPPED:
+		return "stopped (job control)";
+	case CONCUR_TRACED:
+		return "traced (ptrace stop)";
+	case CONCUR_FAULT_IO:
+		return "fault (I/O)";
+	}
 	if (nr >= 0 && (size_t)nr < sizeof(names) / sizeof(names[0]) && names[nr])
 		return names[nr];
 	snprintf(buf, size, "syscall_%d", nr);

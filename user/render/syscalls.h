@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
-/* The x86-64 syscall's name, "fault" for CONCUR_NO_SYSCALL, "syscall_N" when unknown. */
+/*
+ * The x86-64 syscall's name, a phrase for the CONCUR_* reasons that are no syscall ("fault" for
+ * CONCUR_NO_SYSCALL, "stopped (job control)", "traced (ptrace stop)"), "syscall_N" when unknown.
+ */
 const char *syscall_name(int nr, char *buf, size_t size);
 
 #endif
