@@ -4,7 +4,7 @@ and the time it holds the program off the CPUs is named as throttling, not as ot
 
 import os
 
-from harness import Fail, Skip, profile, test
+from harness import Fail, Skip, execute, load_json, profile, test
 
 QUOTA_US, PERIOD_US = 50000, 100000   # half a CPU
 
@@ -62,10 +62,19 @@ def _quota_run(ctx, v2):
         # The workload moves itself into the cgroup after its launch, as a container's init or
         # a job wrapper does: concur must follow it there.
         cmd = "echo $$ > %s/cgroup.procs && exec %s 2" % (cg, ctx.w("spin2"))
-        doc = profile(ctx, ["run", "--", "sh", "-c", cmd])
+        rec = os.path.join(ctx.tmp, "quota.concur")
+        doc = profile(ctx, ["run", "-o", rec, "--", "sh", "-c", cmd])
         cg_ns = _throttled_ns(cg, v2)
     finally:
         os.rmdir(cg)
+    # The figures survive a recording.
+    replay = os.path.join(ctx.tmp, "replay.json")
+    rc, _, err = execute([ctx.concur, "report", "-q", "-o", replay, rec])
+    if rc != 0:
+        raise Fail("concur report exited %d: %s" % (rc, err.strip()[-300:]))
+    again = load_json(replay)
+    if [p.get("throttled_ns") for p in again["processes"]] != [p.get("throttled_ns") for p in doc["processes"]]:
+        raise Fail("the recording lost the throttling figures")
     procs = [p for p in doc["processes"] if p["comm"] == "spin2"]
     advs = [a for a in doc["advice"]["processes"] if a["comm"] == "spin2"]
     if len(procs) != 1 or len(advs) != 1:

@@ -121,8 +121,8 @@ Test(resources, proc_cgroup_v1_and_v2)
 	cr_expect_str_eq(path, "/set");
 	cr_expect_eq(resources_parse_cgroup(v1_cgroup, "cpuacct", path, sizeof(path), &v2), 0);
 	cr_expect_str_eq(path, "/concur/job");
-	cr_expect_eq(resources_parse_cgroup("0::/user.slice/a.scope\n", "cpu", path,
-					    sizeof(path), &v2),
+	cr_expect_eq(resources_parse_cgroup("0::/user.slice/a.scope\n", "cpu", path, sizeof(path),
+					    &v2),
 		     0);
 	cr_expect_str_eq(path, "/user.slice/a.scope");
 	cr_expect(v2, "no v1 line for it: the unified hierarchy");
@@ -137,11 +137,9 @@ Test(resources, proc_cgroup_refused)
 
 	cr_expect_eq(resources_parse_cgroup("4:memory:/a\n", "cpu", path, sizeof(path), &v2),
 		     -ENOENT);
-	cr_expect_eq(resources_parse_cgroup("2:cpu:/a/../../etc\n", "cpu", path, sizeof(path),
-					    &v2),
+	cr_expect_eq(resources_parse_cgroup("2:cpu:/a/../../etc\n", "cpu", path, sizeof(path), &v2),
 		     -EINVAL);
-	cr_expect_eq(resources_parse_cgroup("2:cpu:a\n", "cpu", path, sizeof(path), &v2),
-		     -EINVAL);
+	cr_expect_eq(resources_parse_cgroup("2:cpu:a\n", "cpu", path, sizeof(path), &v2), -EINVAL);
 	cr_expect_eq(resources_parse_cgroup("2:cpu:/a//b\n", "cpu", path, sizeof(path), &v2),
 		     -EINVAL);
 	cr_expect_eq(resources_parse_cgroup("2:cpu:/a/.\n", "cpu", path, sizeof(path), &v2),
@@ -180,8 +178,8 @@ Test(resources, mountinfo_cgroup_mounts)
 					       "cgroup2 cgroup2 rw",
 					       "cpu", false, root, mnt, sizeof(mnt)),
 		     0, "v2 when v1 is asked for");
-	cr_expect_eq(resources_parse_mountinfo("22 1 8:1 / / rw - ext4 /dev/sda1 rw", "cpu",
-					       false, root, mnt, sizeof(mnt)),
+	cr_expect_eq(resources_parse_mountinfo("22 1 8:1 / / rw - ext4 /dev/sda1 rw", "cpu", false,
+					       root, mnt, sizeof(mnt)),
 		     0);
 }
 
@@ -189,11 +187,10 @@ Test(resources, mountinfo_malformed)
 {
 	char root[16], mnt[16];
 
-	cr_expect_eq(resources_parse_mountinfo("32 31 0:29 / /sys/fs/cgroup/cpu rw", "cpu",
-					       false, root, mnt, sizeof(mnt)),
+	cr_expect_eq(resources_parse_mountinfo("32 31 0:29 / /sys/fs/cgroup/cpu rw", "cpu", false,
+					       root, mnt, sizeof(mnt)),
 		     -EINVAL, "no separator");
-	cr_expect_eq(resources_parse_mountinfo("", "cpu", false, root, mnt, sizeof(mnt)),
-		     -EINVAL);
+	cr_expect_eq(resources_parse_mountinfo("", "cpu", false, root, mnt, sizeof(mnt)), -EINVAL);
 	cr_expect_eq(resources_parse_mountinfo("1 2 0:1 / /a\\09 rw - cgroup c rw,cpu", "cpu",
 					       false, root, mnt, sizeof(mnt)),
 		     -EINVAL, "a bad escape");

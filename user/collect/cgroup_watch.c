@@ -90,17 +90,17 @@ void cgroup_watch_note(struct cgroup_watch *w, uint32_t pid)
 
 uint32_t cgroup_watch_cpus(const struct cgroup_watch *w, uint32_t pid)
 {
-	const struct seen *seen =
-		w->procs ? g_hash_table_lookup(w->procs, GUINT_TO_POINTER(pid)) : NULL;
+	const struct seen *seen = w->procs ? g_hash_table_lookup(w->procs, GUINT_TO_POINTER(pid)) :
+					     NULL;
 
 	return seen ? seen->cpus : 0;
 }
 
 int cgroup_watch_end(const struct cgroup_watch *w, uint32_t pid, struct cg_throttle *t, char *dir,
-		       size_t size)
+		     size_t size)
 {
-	const struct seen *seen =
-		w->procs ? g_hash_table_lookup(w->procs, GUINT_TO_POINTER(pid)) : NULL;
+	const struct seen *seen = w->procs ? g_hash_table_lookup(w->procs, GUINT_TO_POINTER(pid)) :
+					     NULL;
 	const struct throttle_node *n = seen ? seen->node : NULL;
 	struct cg_throttle now;
 	char *path;

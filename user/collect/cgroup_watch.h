@@ -14,7 +14,8 @@
 
 /* Zero-initialized: empty. */
 struct cgroup_watch {
-	GHashTable *nodes; /* cgroup directory → struct throttle_node, its counters at first sight */
+	GHashTable
+		*nodes; /* cgroup directory → struct throttle_node, its counters at first sight */
 	GHashTable *procs; /* pid → what it was last seen with: its CPUs, its node */
 };
 
@@ -33,7 +34,7 @@ uint32_t cgroup_watch_cpus(const struct cgroup_watch *w, uint32_t pid);
  * twice ("" when none). 0, or -ENOENT when pid was never seen in a cgroup with counters.
  */
 int cgroup_watch_end(const struct cgroup_watch *w, uint32_t pid, struct cg_throttle *t, char *dir,
-		       size_t size);
+		     size_t size);
 void cgroup_watch_free(struct cgroup_watch *w);
 
 #endif

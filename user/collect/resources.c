@@ -129,8 +129,7 @@ int resources_parse_cpu_stat(const char *text, struct cg_throttle *t)
 	*t = (struct cg_throttle){};
 	for (; *line; line += strcspn(line, "\n"), line += *line == '\n') {
 		value = line + strcspn(line, " \n");
-		if (*value != ' ' || parse_u64(value + 1, &v, &value) ||
-		    (*value && *value != '\n'))
+		if (*value != ' ' || parse_u64(value + 1, &v, &value) || (*value && *value != '\n'))
 			continue; /* not a "key number" line: a later kernel's, skipped */
 		if (!strncmp(line, "nr_throttled ", 13)) {
 			t->nr_throttled = v;
@@ -300,8 +299,8 @@ static int find_mount(const char *controller, bool v2, const char *cg, char *dir
 	return err;
 }
 
-int resources_cgroup_dir(uint32_t pid, const char *controller, char *dir, size_t size,
-			 size_t *top, bool *v2)
+int resources_cgroup_dir(uint32_t pid, const char *controller, char *dir, size_t size, size_t *top,
+			 bool *v2)
 {
 	char buf[8192], cg[CGROUP_PATH_MAX];
 	int err;

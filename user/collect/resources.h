@@ -52,8 +52,8 @@ long long resources_parse_vmhwm(const char *status);
  * The directory of pid's cgroup for controller, in this mount namespace: *top is the length
  * of its mount point's prefix (the walk up the path stops there). 0 or -errno.
  */
-int resources_cgroup_dir(uint32_t pid, const char *controller, char *dir, size_t size,
-			 size_t *top, bool *v2);
+int resources_cgroup_dir(uint32_t pid, const char *controller, char *dir, size_t size, size_t *top,
+			 bool *v2);
 /*
  * CPUs pid may run on: its affinity, within its cpuset, capped by the tightest CFS quota on
  * its cgroup path (v1 or v2); 0 when unknown.

@@ -40,7 +40,8 @@ struct proc {
 	uint32_t peak_running; /* most threads on a CPU at one on-CPU sample; 0 unknown */
 	uint64_t rss_kb;       /* peak resident memory; 0 when unknown */
 	/* Its cpu cgroup's CFS throttling over the window (cpu.stat): runnable time the quota
-	 * held it off the CPUs, and how many periods; 0 when none or unknown. */
+	 * held it off the CPUs (summed over CPUs: may exceed the window), and how many
+	 * periods; 0 when none or unknown. */
 	uint64_t throttled_ns;
 	uint64_t nr_throttled;
 	/* Derived by profile__finish() from its threads: */
