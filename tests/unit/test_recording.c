@@ -321,6 +321,8 @@ static void scalars(struct body *b, uint32_t ncats, uint32_t nstats)
 	U64(b, 0);	    /* anomalies */
 	for (i = 0; i < nstats; i++)
 		U64(b, i + 1);
+	U64(b, 0); /* throttled_ns */
+	U64(b, 0); /* nr_throttled */
 }
 
 static void string(struct body *b, const char *s)

@@ -206,6 +206,17 @@ static void choose(struct adv_scope *sc, const struct metrics *m)
 		sc->verdict = ADV_LOOP_SATURATED;
 }
 
+/*
+ * Whether the scope's wait for a CPU is its CFS quota's doing: its cgroup was throttled for at
+ * least a tenth of that wait. A throttled group's threads are runnable on no CPU until the
+ * next period refills the quota (Documentation/scheduler/sched-bwc.rst), however idle the
+ * machine: the wait is the quota's, not other load's.
+ */
+static bool quota_bound(const struct adv_scope *sc)
+{
+	return sc->throttled_ns && sc->throttled_ns * 10 >= sc->ns[CAT_RUNQUEUE];
+}
+
 /* The verdict's sentence, with the bound for what no lever gives (more CPUs, no lock). */
 static void explain(struct adv_scope *sc, const struct metrics *m)
 {
@@ -234,13 +245,22 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		b = m->share[CAT_CPU] > 0 ?
 			    (m->share[CAT_CPU] + m->share[CAT_RUNQUEUE]) / m->share[CAT_CPU] :
 			    1;
-		adv_format(sc->why,
-			   "CPU saturation: runnable but waiting for a CPU %.0f%% of the time, "
-			   "%.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
-			   adv_percent(s), par, m->cpus,
-			   par >= 0.8 * m->cpus ? "with this work" :
-						  "with it (the rest is other load)",
-			   b);
+		if (quota_bound(sc))
+			adv_format(sc->why,
+				   "CPU saturation: runnable but waiting for a CPU %.0f%% of the "
+				   "time, %.1f of %d CPUs busy; throttled by its CPU quota for "
+				   "%.2f s (%llu periods): the quota limits it, not the machine; "
+				   "only a larger quota helps (≤ %.1f×).",
+				   adv_percent(s), par, m->cpus, sc->throttled_ns / 1e9,
+				   (unsigned long long)sc->nr_throttled, b);
+		else
+			adv_format(sc->why,
+				   "CPU saturation: runnable but waiting for a CPU %.0f%% of the "
+				   "time, %.1f of %d CPUs busy %s; only more CPUs help (≤ %.1f×).",
+				   adv_percent(s), par, m->cpus,
+				   par >= 0.8 * m->cpus ? "with this work" :
+							  "with it (the rest is other load)",
+				   b);
 		break;
 	case ADV_LOCK:
 		b = s < 1.0 ? 1.0 / (1.0 - s) : IO_BOUND_CAP;
@@ -309,6 +329,11 @@ static void scope_context(const struct adv_ctx *x, struct adv_scope *sc, const s
 	if (pr) {
 		sc->peak_running = pr->peak_running;
 		sc->rss_kb = pr->rss_kb;
+		sc->throttled_ns = pr->throttled_ns;
+		sc->nr_throttled = pr->nr_throttled;
+	} else {
+		sc->throttled_ns = x->p->throttled_ns;
+		sc->nr_throttled = x->p->nr_throttled;
 	}
 	for (i = 0; !pr && i < x->p->nprocs; i++) {
 		sc->rss_kb += x->p->procs[i].rss_kb;

@@ -49,7 +49,7 @@ enum adv_lever { ADV_THREADS, ADV_PROCESSES, ADV_ASYNC, ADV_LEVER_MAX };
 
 #define ADV_MIN_WINDOW_NS 10000000ull /* 10 ms */
 #define ADV_TOP_STACKS	  3
-#define ADV_TEXT	  200
+#define ADV_TEXT	  320
 
 extern const char *const adv_verdict_keys[ADV_VERDICT_MAX];  /* "cpu_saturated", ... */
 extern const char *const adv_verdict_names[ADV_VERDICT_MAX]; /* "CPU saturation", ... */
@@ -90,6 +90,8 @@ struct adv_scope {
 	int cpus;	       /* it may use: affinity, cgroup quota (else online) */
 	uint32_t peak_running; /* most of its threads on a CPU at once; 0 unknown */
 	uint64_t rss_kb;       /* peak resident memory (summed, whole); 0 unknown */
+	uint64_t throttled_ns; /* its cgroups' CFS quota held it off the CPUs (cpu.stat) */
+	uint64_t nr_throttled; /* in that many periods */
 	double switches_per_s; /* its threads' context switches per second */
 	char costs[ADV_TEXT];  /* those figures in one sentence */
 	struct adv_stack top[ADV_TOP_STACKS];

@@ -8,6 +8,7 @@
 #include "profile/profile.h"
 
 struct symbolizer;
+struct cgroup_watch;
 
 /* The workload `run` launched, as its parent saw it end (pid -1: none). */
 struct enrich_child {
@@ -21,9 +22,9 @@ struct enrich_child {
  * process the CPUs it may use and its peak memory (the living, from /proc; the reaped
  * workload, from its rusage), its runtime (from the maps the symbolizer read, else /proc for
  * the living; sym may be NULL), and the name each live thread has now (threads rename
- * themselves after they start).
+ * themselves after they start), and the throttling of their cgroups since cw first saw them.
  */
 void enrich_profile(struct profile *p, enum profile_mode mode, struct symbolizer *sym,
-		    const struct enrich_child *child);
+		    const struct enrich_child *child, const struct cgroup_watch *cw);
 
 #endif

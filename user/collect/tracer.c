@@ -30,6 +30,7 @@
 #include "status.h"
 #include "profile/symbolize.h"
 #include "profile/unwind_check.h"
+#include "cgroup_watch.h"
 #include "thread_store.h"
 #include "tracer.h"
 #include "log.h"
@@ -139,6 +140,7 @@ struct session {
 	struct symbolizer *sym;
 	struct ring_buffer *maps_rb;
 	struct mapwatch maps_due;
+	struct cgroup_watch cgroups; /* each process's cgroups, noted when it is tracked or seen */
 	struct bpf_link **sample_links; /* one per CPU */
 	int nsample_links;
 	uint64_t started_ns; /* concur's own start, for the attach latency */
@@ -149,6 +151,7 @@ static int track_proc(struct session *s, uint32_t pid)
 	struct proc_info info = {};
 
 	info.pid = pid;
+	cgroup_watch_note(&s->cgroups, pid); /* its throttling counted from here */
 	procfs_read_ppid(pid, &info.ppid);
 	procfs_read_comm(pid, pid, info.comm);
 	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info, BPF_ANY) ?
@@ -231,10 +234,14 @@ static int on_maps_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A process seen running again: its maps, and the cgroup it may have moved into since. */
 static int read_maps(uint32_t pid, void *ctx)
 {
+	struct session *s = ctx;
+
 	pr_debug("reading the memory map of process %u", pid);
-	return symbolizer__snapshot(ctx, pid);
+	cgroup_watch_note(&s->cgroups, pid);
+	return symbolizer__snapshot(s->sym, pid);
 }
 
 /* Serves memory-map requests; returns when the next read is due (0: none). */
@@ -243,7 +250,7 @@ static uint64_t serve_maps(struct session *s)
 	if (!s->maps_rb)
 		return 0;
 	ring_buffer__consume(s->maps_rb);
-	return mapwatch_run(&s->maps_due, now_ns(), read_maps, s->sym);
+	return mapwatch_run(&s->maps_due, now_ns(), read_maps, s);
 }
 
 /* A cpu-clock event on every CPU drives the sampler: software, so it works in any VM. */
@@ -563,7 +570,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	collect_pending_free(&pending);
 	if (err)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
-	enrich_profile(p, s->o->mode, s->sym, &child);
+	enrich_profile(p, s->o->mode, s->sym, &child, &s->cgroups);
 	profile__finish(p);
 	pr_info("read %zu processes, %zu threads, %zu stacks, %zu futex waits in a %.2f s window",
 		p->nprocs, p->nthreads, p->nstacks, p->nfutexes, p->window_ns / 1e9);
@@ -581,6 +588,7 @@ static void cleanup(struct session *s)
 	free(s->sample_links);
 	ring_buffer__free(s->maps_rb);
 	mapwatch_free(&s->maps_due);
+	cgroup_watch_free(&s->cgroups);
 	symbolizer__free(s->sym);
 	concur_bpf__destroy(s->skel);
 	for (i = 0; s->pidfds && i < s->o->npids; i++)

@@ -39,6 +39,11 @@ struct proc {
 	uint32_t cpus;	       /* it may use (affinity, cgroup quota); 0 when unknown */
 	uint32_t peak_running; /* most threads on a CPU at one on-CPU sample; 0 unknown */
 	uint64_t rss_kb;       /* peak resident memory; 0 when unknown */
+	/* Its cpu cgroup's CFS throttling over the window (cpu.stat): runnable time the quota
+	 * held it off the CPUs (summed over CPUs: may exceed the window), and how many
+	 * periods; 0 when none or unknown. */
+	uint64_t throttled_ns;
+	uint64_t nr_throttled;
 	/* Derived by profile__finish() from its threads: */
 	uint32_t nthreads;
 	uint64_t ns[CAT_MAX];
@@ -122,6 +127,9 @@ struct profile {
 	uint64_t window_start_ns; /* CLOCK_MONOTONIC */
 	uint64_t window_ns;
 	int cpus;
+	/* The workload's throttling: its processes' cgroups, each counted once. */
+	uint64_t throttled_ns;
+	uint64_t nr_throttled;
 	uint64_t stats[STAT_MAX];
 	uint64_t anomalies;	/* events that did not fit a thread's state */
 	struct thread *threads; /* by pid, tid, start */

@@ -95,6 +95,10 @@ static void write_proc(struct json *j, const struct profile *p, const struct pro
 	json_u64(j, "cpus", pr->cpus);
 	json_u64(j, "peak_running", pr->peak_running);
 	json_u64(j, "rss_kb", pr->rss_kb);
+	if (pr->throttled_ns) { /* only then: the schema adds no field to unthrottled reports */
+		json_u64(j, "throttled_ns", pr->throttled_ns);
+		json_u64(j, "nr_throttled", pr->nr_throttled);
+	}
 	json_bool(j, "exited", pr->exited);
 	json_u64(j, "threads", pr->nthreads);
 	json_u64(j, "thread_ns", cat_sum(pr->ns));
@@ -284,6 +288,8 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	json_u64(j, "cpus", sc->cpus);
 	json_u64(j, "peak_running", sc->peak_running);
 	json_u64(j, "rss_kb", sc->rss_kb);
+	if (sc->throttled_ns)
+		json_u64(j, "throttled_ns", sc->throttled_ns);
 	json_fixed(j, "switches_per_s", sc->switches_per_s, 1);
 	json_str(j, "costs", sc->costs);
 	json_u64(j, "active_ns", sc->active_ns);
@@ -343,6 +349,10 @@ int write_json(const struct profile *p, const struct advice *a, FILE *f)
 	json_bool(&j, "interrupted", p->interrupted);
 	json_u64(&j, "window_ns", p->window_ns);
 	json_u64(&j, "cpus", p->cpus);
+	if (p->throttled_ns) {
+		json_u64(&j, "throttled_ns", p->throttled_ns);
+		json_u64(&j, "nr_throttled", p->nr_throttled);
+	}
 	json_arr_begin(&j, "categories");
 	for (c = 0; c < CAT_MAX; c++)
 		json_str(&j, NULL, cat_names[c]);

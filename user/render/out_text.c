@@ -115,6 +115,12 @@ static void print_header(FILE *f, const struct profile *p, const struct style *s
 			sgr(s, "\033[0m"));
 	else
 		fputs("0 events lost\n", f);
+	/* Runnable time the quota took: named here, or it reads as a busy machine. */
+	if (p->throttled_ns)
+		fprintf(f,
+			"%sthrottled by its CPU quota%s for %.2f s (%llu periods, cgroup cpu.stat)\n",
+			sgr(s, "\033[1;33m"), sgr(s, "\033[0m"), p->throttled_ns / 1e9,
+			(unsigned long long)p->nr_throttled);
 }
 
 static void print_split(FILE *f, const struct profile *p, const struct style *s)

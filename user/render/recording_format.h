@@ -7,7 +7,7 @@
 
 #define REC_MAGIC     "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT    5
+#define REC_FORMAT    6
 #define REC_MAX_BODY  (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -18,7 +18,7 @@
 /* The smallest encoding of each record: a count of them must fit in the bytes left. */
 #define SZ_STRING 4
 #define SZ_ARG	  4
-#define SZ_PROC	  (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4)
+#define SZ_PROC	  (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4 + 8 + 8)
 #define SZ_OTHER  (4 + 8 + 8)
 #define SZ_THREAD (4 + 4 + CONCUR_COMM_LEN + 8 + 8 + 1 + 2 * CAT_MAX * 8 + 8 + 8)
 #define SZ_STACK  (3 * 4 + 2 * 8 + 4)
@@ -38,9 +38,9 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 #ifdef __x86_64__
 #define RECORDED(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
-RECORDED(struct proc, 184);
+RECORDED(struct proc, 200);
 RECORDED(struct other_sys, 24);
-RECORDED(struct profile, 272);
+RECORDED(struct profile, 288);
 RECORDED(struct thread, 232);
 RECORDED(struct stack, 40);
 RECORDED(struct frame, 32);

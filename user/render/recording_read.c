@@ -66,6 +66,8 @@ static void read_scalars(struct rd *r, struct profile *p)
 		if (i < STAT_MAX)
 			p->stats[i] = v;
 	}
+	p->throttled_ns = rd_u64(r);
+	p->nr_throttled = rd_u64(r);
 }
 
 static int read_strings(struct loader *l)
@@ -151,6 +153,8 @@ static void read_proc(struct loader *l)
 	pr.cpus = rd_u32(r);
 	pr.peak_running = rd_u32(r);
 	pr.rss_kb = rd_u64(r);
+	pr.throttled_ns = rd_u64(r);
+	pr.nr_throttled = rd_u64(r);
 	if (r->ret)
 		return;
 	err = profile__add_proc(l->p, &pr);

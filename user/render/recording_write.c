@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (5); a reader refuses any other
+ *   u32 format version           REC_FORMAT (6); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -22,11 +22,13 @@
  *
  *   u32 CAT_MAX, u32 nstats            categories (must match), counters (extra ones ignored)
  *   u32 mode, i32 exit_status, u8 interrupted, u64 window_start_ns, u64 window_ns,
- *   i32 cpus, u32 sample_hz, u64 anomalies, nstats x u64 stats
+ *   i32 cpus, u32 sample_hz, u64 anomalies, nstats x u64 stats,
+ *   u64 throttled_ns, u64 nr_throttled (format 6)
  *   u32 nstrings, each: u32 len, len bytes (no NUL)
  *   u32 argc, argc x str               the command line
  *   u32 nprocs, each: u32 pid, u32 ppid, u64 start_ns, u64 end_ns, u8 exited, 16 bytes comm,
  *       16 bytes runtime, u32 cpus, u32 peak_running, u64 rss_kb,
+ *       u64 throttled_ns, u64 nr_throttled (format 6),
  *       u32 nother, each: i32 nr, u64 ns, u64 count
  *   u32 nthreads, each: u32 pid, u32 tid, 16 bytes comm, u64 start_ns, u64 end_ns, u8 exited,
  *       CAT_MAX x u64 ns, CAT_MAX x u64 count, u64 preemptions, u64 wakeups
@@ -154,6 +156,8 @@ static void put_scalars(GByteArray *o, const struct profile *p)
 	put_u64(o, p->anomalies);
 	for (i = 0; i < STAT_MAX; i++)
 		put_u64(o, p->stats[i]);
+	put_u64(o, p->throttled_ns);
+	put_u64(o, p->nr_throttled);
 }
 
 static void put_strings(GByteArray *o, const struct profile *p, const struct strmap *m)
@@ -199,6 +203,8 @@ static void put_procs(GByteArray *o, const struct profile *p)
 		put_u32(o, pr->cpus);
 		put_u32(o, pr->peak_running);
 		put_u64(o, pr->rss_kb);
+		put_u64(o, pr->throttled_ns);
+		put_u64(o, pr->nr_throttled);
 		put_u32(o, pr->nother);
 		for (k = 0; k < pr->nother; k++) {
 			put_i32(o, pr->other[k].nr);
