@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Addresses → function names. User frames through the target's memory map and the ELF
- * objects it maps (read with libelf, opened through /proc/PID/map_files so deleted files
- * and other mount namespaces work); kernel frames through /proc/kallsyms.
+ * Addresses → function names. User frames through the target's memory map (read in
+ * symbolize_maps.c) and the ELF objects it maps (read with libelf, opened through
+ * /proc/PID/map_files so deleted files and other mount namespaces work); kernel frames
+ * through /proc/kallsyms.
  *
  * Stripped objects (most of a distribution's) are named from their separate debug files
  * (debuginfo.c) when installed, loaded only for objects that have frames, once per build-id.
@@ -14,7 +15,6 @@
  * reading under /proc/PID/ (debug files as debuginfo.c says), and a malformed ELF file yields
  * no symbols, not a crash.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -29,77 +29,8 @@
 #include "demangle.h"
 #include "runtime.h"
 #include "strtab.h"
-#include "procmaps.h"
 #include "symbolize.h"
-
-/* Bounds on what a hostile ELF file can make us allocate. */
-#define MAX_SYMS     (16u << 20)
-#define MAX_SEGS     64
-#define MAX_MAPPINGS 65536
-#define MAX_VDSO     (1u << 20)
-/* A frame this close past the end of the symbol before it is named "sym+0xOFF": most likely
- * a hidden function of the same source file; farther, the object and address say more. */
-#define NEAR_SYM_GAP 4096
-
-struct seg {
-	uint64_t off, filesz, vaddr, memsz;
-};
-
-struct sym {
-	uint64_t addr, size;
-	const char *name;
-	unsigned int rank; /* among aliases at one address, the lowest is shown (see sym_rank) */
-};
-
-struct sym_table {
-	struct sym *syms; /* functions */
-	size_t nsyms;
-	struct sym *dsyms; /* data objects, with their sizes */
-	size_t ndsyms;
-};
-
-struct elf_image {
-	dev_t dev;
-	ino_t ino;
-	const char *module;
-	const char *dir; /* the object's directory as the target sees it; NULL: not searched */
-	struct seg *segs;
-	size_t nsegs;
-	struct sym_table own;	 /* from the object: .symtab, else .dynsym */
-	bool full;		 /* own is a .symtab: no debug file needed */
-	struct debug_ref ref;	 /* where its debug file is */
-	bool debug_tried;	 /* looked for it (on the first frame in the object) */
-	struct sym_table *debug; /* the debug file's .symtab; NULL: none found */
-	bool go;		 /* built by Go: it has the toolchain's .go.buildinfo section */
-};
-
-struct mapping {
-	uint64_t start, end, pgoff;
-	struct elf_image *img; /* NULL: could not be opened */
-	const char *module;
-	const char *bracketed; /* "[module]" */
-};
-
-struct proc_maps {
-	uint32_t pid;
-	struct mapping *maps;
-	size_t n;
-};
-
-struct symbolizer {
-	struct strtab *strs;
-	GPtrArray *imgs; /* struct elf_image *, each loaded once */
-	GArray *procs;	 /* struct proc_maps */
-	struct sym *ksyms;
-	size_t nksyms;
-	bool kernel_loaded;
-	const char *unknown, *kernel_module;
-	struct elf_image *vdso;
-	char *vdso_bytes;
-	char **debug_dirs;	 /* the roots debug files are looked for under */
-	GHashTable *debug_by_id; /* build-id in hex → struct sym_table *, NULL when none found */
-	GPtrArray *debug_tabs;	 /* struct sym_table *, each owned here */
-};
+#include "symbolize_internal.h"
 
 static int cmp_addr(const void *a, const void *b)
 {
@@ -196,7 +127,7 @@ void symbolizer__free(struct symbolizer *s)
 }
 
 /* A GArray's elements, handed over as a plain array to free with g_free(). */
-static void *take(GArray *a, size_t *n)
+void *symbolize_take(GArray *a, size_t *n)
 {
 	*n = a->len;
 	return g_array_free(a, FALSE);
@@ -211,7 +142,7 @@ static const char *intern_name(struct symbolizer *s, const char *raw)
 	return name;
 }
 
-static int read_segments(Elf *elf, struct elf_image *img)
+int symbolize_read_segments(Elf *elf, struct elf_image *img)
 {
 	GArray *segs;
 	struct seg seg;
@@ -227,7 +158,7 @@ static int read_segments(Elf *elf, struct elf_image *img)
 		seg = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr, ph.p_memsz };
 		g_array_append_val(segs, seg);
 	}
-	img->segs = take(segs, &img->nsegs);
+	img->segs = symbolize_take(segs, &img->nsegs);
 	return 0;
 }
 
@@ -278,7 +209,7 @@ static Elf_Scn *symbol_section(Elf *elf, GElf_Shdr *out)
 static struct sym *sorted(GArray *syms, GCompareFunc cmp, size_t *n)
 {
 	g_array_sort(syms, cmp);
-	return take(syms, n);
+	return symbolize_take(syms, n);
 }
 
 /*
@@ -296,7 +227,7 @@ static unsigned int sym_rank(const char *raw, int bind, bool plain_first)
 	return rank + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
 }
 
-static void read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t, bool plain_first)
+void symbolize_read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t, bool plain_first)
 {
 	GElf_Shdr sh;
 	Elf_Scn *scn = symbol_section(elf, &sh);
@@ -359,8 +290,8 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		/* A damaged file keeps whatever could be read: the frames name the module. */
-		if (!read_segments(elf, img))
-			read_symbols(s, elf, &img->own, true);
+		if (!symbolize_read_segments(elf, img))
+			symbolize_read_symbols(s, elf, &img->own, true);
 		img->full = has_symtab(elf);
 		if (!img->full)
 			debug_ref__read(elf, &img->ref);
@@ -371,8 +302,8 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 }
 
 /* The image behind an open file, loaded once per (device, inode). */
-static struct elf_image *image_for(struct symbolizer *s, int fd, const char *module,
-				   const char *dir)
+struct elf_image *symbolize_image_for(struct symbolizer *s, int fd, const char *module,
+				      const char *dir)
 {
 	struct elf_image *img;
 	struct stat st;
@@ -389,206 +320,6 @@ static struct elf_image *image_for(struct symbolizer *s, int fd, const char *mod
 	if (img)
 		g_ptr_array_add(s->imgs, img);
 	return img;
-}
-
-/* Opens a mapped file as the target sees it; the path is the target's, only read. */
-static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path)
-{
-	char buf[4200];
-	int fd;
-
-	snprintf(buf, sizeof(buf), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
-		 (unsigned long long)end);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 || path[0] != '/')
-		return fd;
-	snprintf(buf, sizeof(buf), "/proc/%u/root%s", pid, path);
-	return open(buf, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-}
-
-static const char *module_name(struct symbolizer *s, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s", slash ? slash + 1 : path);
-	/* "libfoo.so (deleted)": the file is gone, the name is still the one to show. */
-	if (strlen(buf) > 10 && !strcmp(buf + strlen(buf) - 10, " (deleted)"))
-		buf[strlen(buf) - 10] = '\0';
-	return strtab__intern(s->strs, buf);
-}
-
-/* The directory of a mapped file's path, where its debug file may be; NULL when unusable. */
-static const char *module_dir(struct symbolizer *s, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char buf[4096];
-
-	if (!slash || (size_t)(slash - path) >= sizeof(buf))
-		return NULL;
-	memcpy(buf, path, slash - path);
-	buf[slash - path] = '\0';
-	if (!buf[0])
-		return strtab__intern(s->strs, "/");
-	return debug_objdir_ok(buf) ? strtab__intern(s->strs, buf) : NULL;
-}
-
-/*
- * The vDSO has no file: its ELF image is read from the target's memory. It is the same
- * for every process of this kernel, so it is read once.
- */
-static struct elf_image *vdso_image(struct symbolizer *s, uint32_t pid, uint64_t start,
-				    uint64_t end)
-{
-	char path[64];
-	Elf *elf = NULL;
-	ssize_t n;
-	int fd;
-
-	if (s->vdso || end - start > MAX_VDSO)
-		return s->vdso;
-	s->vdso = calloc(1, sizeof(*s->vdso));
-	s->vdso_bytes = malloc(end - start);
-	snprintf(path, sizeof(path), "/proc/%u/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (!s->vdso || !s->vdso_bytes || fd < 0)
-		goto out;
-	n = pread(fd, s->vdso_bytes, end - start, start);
-	if (n == (ssize_t)(end - start))
-		elf = elf_memory(s->vdso_bytes, n);
-	if (elf && elf_kind(elf) == ELF_K_ELF && !read_segments(elf, s->vdso))
-		read_symbols(s, elf, &s->vdso->own, false);
-	elf_end(elf);
-out:
-	if (fd >= 0)
-		close(fd);
-	return s->vdso;
-}
-
-/* One line of /proc/PID/maps → a mapping, if it is executable and file-backed. */
-static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line, struct mapping *m)
-{
-	struct maps_line ml;
-	uint64_t start, end, off;
-	char buf[300];
-	const char *path;
-	int fd;
-
-	if (maps_line_parse(line, &ml) || !ml.exec)
-		return -EINVAL;
-	start = ml.start;
-	end = ml.end;
-	off = ml.offset;
-	path = ml.path;
-	if (!strcmp(path, "[vdso]")) {
-		*m = (struct mapping){ start,	 end,	  0, vdso_image(s, pid, start, end),
-				       "[vdso]", "[vdso]" };
-		return 0;
-	}
-	if (path[0] != '/')
-		return -EINVAL; /* anonymous (JIT) code: nothing to read symbols from */
-	*m = (struct mapping){ start, end, off, NULL, module_name(s, path), NULL };
-	snprintf(buf, sizeof(buf), "[%s]", m->module);
-	m->bracketed = strtab__intern(s->strs, buf);
-	fd = open_mapped(pid, start, end, path);
-	if (fd >= 0) {
-		m->img = image_for(s, fd, m->module, module_dir(s, path));
-		close(fd);
-	}
-	return 0;
-}
-
-static struct proc_maps *find_proc_maps(struct symbolizer *s, uint32_t pid)
-{
-	struct proc_maps *pm;
-	size_t i;
-
-	for (i = 0; i < s->procs->len; i++) {
-		pm = &g_array_index(s->procs, struct proc_maps, i);
-		if (pm->pid == pid)
-			return pm;
-	}
-	return NULL;
-}
-
-/* The executable mappings /proc/SRC/maps lists (SRC: a pid, or a tid), NULL when none. */
-static GArray *read_maps(struct symbolizer *s, uint32_t src)
-{
-	char path[64], *line = NULL;
-	struct mapping m;
-	size_t len = 0;
-	GArray *maps;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/maps", src);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	maps = g_array_new(FALSE, FALSE, sizeof(m));
-	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPPINGS) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!parse_maps_line(s, src, line, &m))
-			g_array_append_val(maps, m);
-	}
-	free(line);
-	fclose(f);
-	if (!maps->len) {
-		g_array_free(maps, TRUE);
-		return NULL;
-	}
-	return maps;
-}
-
-/*
- * After the thread-group leader has left (pthread_exit), everything under /proc/PID/ that goes
- * through the leader's memory (maps, map_files, mem) reads empty, while the process lives on in
- * its other threads; /proc/TID/ of a live thread still shows the whole address space (proc(5):
- * /proc/TID is the thread's own view). So the maps are read through the first live thread that
- * shows any, at most MAX_TASKS_TRIED of them.
- */
-#define MAX_TASKS_TRIED 64
-
-static GArray *read_maps_of_threads(struct symbolizer *s, uint32_t pid)
-{
-	char path[64], *end;
-	struct dirent *e;
-	GArray *maps = NULL;
-	unsigned long tid;
-	int tried = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%u/task", pid);
-	d = opendir(path);
-	if (!d)
-		return NULL;
-	while (!maps && tried < MAX_TASKS_TRIED && (e = readdir(d))) {
-		tid = strtoul(e->d_name, &end, 10);
-		if (*end || end == e->d_name || !tid || tid == pid || tid > UINT32_MAX)
-			continue;
-		tried++;
-		maps = read_maps(s, tid);
-	}
-	closedir(d);
-	return maps;
-}
-
-int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
-{
-	GArray *maps = read_maps(s, pid);
-	struct proc_maps *pm;
-
-	if (!maps)
-		maps = read_maps_of_threads(s, pid);
-	if (!maps)
-		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
-	pm = find_proc_maps(s, pid);
-	if (!pm) {
-		g_array_append_val(s->procs, ((struct proc_maps){ .pid = pid }));
-		pm = &g_array_index(s->procs, struct proc_maps, s->procs->len - 1);
-	}
-	g_free(pm->maps);
-	pm->maps = take(maps, &pm->n);
-	return 0;
 }
 
 /* The last symbol at or before addr, whatever its size. */
@@ -633,7 +364,7 @@ static bool to_vaddr(const struct elf_image *img, uint64_t off, uint64_t *vaddr)
 
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN])
 {
-	struct proc_maps *pm = find_proc_maps(s, pid);
+	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
 	size_t i;
 
 	if (!pm)
@@ -662,7 +393,7 @@ static struct sym_table *load_debug_table(struct symbolizer *s, const struct elf
 		return NULL;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF && (t = calloc(1, sizeof(*t)))) {
-		read_symbols(s, elf, t, true);
+		symbolize_read_symbols(s, elf, t, true);
 		if (t->nsyms) {
 			g_ptr_array_add(s->debug_tabs, t);
 		} else {
@@ -725,7 +456,7 @@ static const char *frame_name(struct symbolizer *s, const struct mapping *m, uin
 
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)
 {
-	struct proc_maps *pm = find_proc_maps(s, pid);
+	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
 	uint64_t vaddr;
 	size_t i;
 
@@ -772,7 +503,7 @@ static bool in_segment(const struct elf_image *img, uint64_t vaddr)
 int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,
 		     uint64_t *offset)
 {
-	struct proc_maps *pm = find_proc_maps(s, pid);
+	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
 	const struct sym_table *t;
 	const struct sym *sym;
 	uint64_t bias, vaddr;

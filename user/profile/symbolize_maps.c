@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The symbolizer's view of a process: its executable mappings, read from /proc/PID/maps (or a
+ * live thread's, when the leader has exited), each with the ELF image behind it opened through
+ * /proc/PID/map_files. The target's paths are only ever read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "procmaps.h"
+#include "strtab.h"
+#include "symbolize_internal.h"
+
+/* Opens a mapped file as the target sees it; the path is the target's, only read. */
+static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path)
+{
+	char buf[4200];
+	int fd;
+
+	snprintf(buf, sizeof(buf), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
+		 (unsigned long long)end);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || path[0] != '/')
+		return fd;
+	snprintf(buf, sizeof(buf), "/proc/%u/root%s", pid, path);
+	return open(buf, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+static const char *module_name(struct symbolizer *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", slash ? slash + 1 : path);
+	/* "libfoo.so (deleted)": the file is gone, the name is still the one to show. */
+	if (strlen(buf) > 10 && !strcmp(buf + strlen(buf) - 10, " (deleted)"))
+		buf[strlen(buf) - 10] = '\0';
+	return strtab__intern(s->strs, buf);
+}
+
+/* The directory of a mapped file's path, where its debug file may be; NULL when unusable. */
+static const char *module_dir(struct symbolizer *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char buf[4096];
+
+	if (!slash || (size_t)(slash - path) >= sizeof(buf))
+		return NULL;
+	memcpy(buf, path, slash - path);
+	buf[slash - path] = '\0';
+	if (!buf[0])
+		return strtab__intern(s->strs, "/");
+	return debug_objdir_ok(buf) ? strtab__intern(s->strs, buf) : NULL;
+}
+
+/*
+ * The vDSO has no file: its ELF image is read from the target's memory. It is the same
+ * for every process of this kernel, so it is read once.
+ */
+static struct elf_image *vdso_image(struct symbolizer *s, uint32_t pid, uint64_t start,
+				    uint64_t end)
+{
+	char path[64];
+	Elf *elf = NULL;
+	ssize_t n;
+	int fd;
+
+	if (s->vdso || end - start > MAX_VDSO)
+		return s->vdso;
+	s->vdso = calloc(1, sizeof(*s->vdso));
+	s->vdso_bytes = malloc(end - start);
+	snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!s->vdso || !s->vdso_bytes || fd < 0)
+		goto out;
+	n = pread(fd, s->vdso_bytes, end - start, start);
+	if (n == (ssize_t)(end - start))
+		elf = elf_memory(s->vdso_bytes, n);
+	if (elf && elf_kind(elf) == ELF_K_ELF && !symbolize_read_segments(elf, s->vdso))
+		symbolize_read_symbols(s, elf, &s->vdso->own, false);
+	elf_end(elf);
+out:
+	if (fd >= 0)
+		close(fd);
+	return s->vdso;
+}
+
+/* One line of /proc/PID/maps → a mapping, if it is executable and file-backed. */
+static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line, struct mapping *m)
+{
+	struct maps_line ml;
+	uint64_t start, end, off;
+	char buf[300];
+	const char *path;
+	int fd;
+
+	if (maps_line_parse(line, &ml) || !ml.exec)
+		return -EINVAL;
+	start = ml.start;
+	end = ml.end;
+	off = ml.offset;
+	path = ml.path;
+	if (!strcmp(path, "[vdso]")) {
+		*m = (struct mapping){ start,	 end,	  0, vdso_image(s, pid, start, end),
+				       "[vdso]", "[vdso]" };
+		return 0;
+	}
+	if (path[0] != '/')
+		return -EINVAL; /* anonymous (JIT) code: nothing to read symbols from */
+	*m = (struct mapping){ start, end, off, NULL, module_name(s, path), NULL };
+	snprintf(buf, sizeof(buf), "[%s]", m->module);
+	m->bracketed = strtab__intern(s->strs, buf);
+	fd = open_mapped(pid, start, end, path);
+	if (fd >= 0) {
+		m->img = symbolize_image_for(s, fd, m->module, module_dir(s, path));
+		close(fd);
+	}
+	return 0;
+}
+
+struct proc_maps *symbolize_find_proc_maps(struct symbolizer *s, uint32_t pid)
+{
+	struct proc_maps *pm;
+	size_t i;
+
+	for (i = 0; i < s->procs->len; i++) {
+		pm = &g_array_index(s->procs, struct proc_maps, i);
+		if (pm->pid == pid)
+			return pm;
+	}
+	return NULL;
+}
+
+/* The executable mappings /proc/SRC/maps lists (SRC: a pid, or a tid), NULL when none. */
+static GArray *read_maps(struct symbolizer *s, uint32_t src)
+{
+	char path[64], *line = NULL;
+	struct mapping m;
+	size_t len = 0;
+	GArray *maps;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", src);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	maps = g_array_new(FALSE, FALSE, sizeof(m));
+	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPPINGS) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!parse_maps_line(s, src, line, &m))
+			g_array_append_val(maps, m);
+	}
+	free(line);
+	fclose(f);
+	if (!maps->len) {
+		g_array_free(maps, TRUE);
+		return NULL;
+	}
+	return maps;
+}
+
+/*
+ * After the thread-group leader has left (pthread_exit), everything under /proc/PID/ that goes
+ * through the leader's memory (maps, map_files, mem) reads empty, while the process lives on in
+ * its other threads; /proc/TID/ of a live thread still shows the whole address space (proc(5):
+ * /proc/TID is the thread's own view). So the maps are read through the first live thread that
+ * shows any, at most MAX_TASKS_TRIED of them.
+ */
+#define MAX_TASKS_TRIED 64
+
+static GArray *read_maps_of_threads(struct symbolizer *s, uint32_t pid)
+{
+	char path[64], *end;
+	struct dirent *e;
+	GArray *maps = NULL;
+	unsigned long tid;
+	int tried = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/task", pid);
+	d = opendir(path);
+	if (!d)
+		return NULL;
+	while (!maps && tried < MAX_TASKS_TRIED && (e = readdir(d))) {
+		tid = strtoul(e->d_name, &end, 10);
+		if (*end || end == e->d_name || !tid || tid == pid || tid > UINT32_MAX)
+			continue;
+		tried++;
+		maps = read_maps(s, tid);
+	}
+	closedir(d);
+	return maps;
+}
+
+int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
+{
+	GArray *maps = read_maps(s, pid);
+	struct proc_maps *pm;
+
+	if (!maps)
+		maps = read_maps_of_threads(s, pid);
+	if (!maps)
+		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
+	pm = symbolize_find_proc_maps(s, pid);
+	if (!pm) {
+		g_array_append_val(s->procs, ((struct proc_maps){ .pid = pid }));
+		pm = &g_array_index(s->procs, struct proc_maps, s->procs->len - 1);
+	}
+	g_free(pm->maps);
+	pm->maps = symbolize_take(maps, &pm->n);
+	return 0;
+}
+
