@@ -28,6 +28,7 @@
 #include "mapwatch.h"
 #include "procfs.h"
 #include "status.h"
+#include "stop_signals.h"
 #include "profile/symbolize.h"
 #include "profile/unwind_check.h"
 #include "cgroup_watch.h"
@@ -38,46 +39,6 @@
 #define STATUS_PERIOD_MS 500
 /* How long an interrupted `run` waits for its workload to exit on the forwarded signal. */
 #define CHILD_GRACE_MS 2000
-
-/*
- * Stop signals come in bursts: timeout(1) signals its child and then its process group,
- * systemd and container runtimes do the same, a terminal's Ctrl-C reaches every process of the
- * foreground group. A burst stops concur once and the report is written; only a signal this
- * long after the first (stopping hangs) forces the exit.
- */
-#define FORCE_EXIT_AFTER_NS 2000000000ull
-
-static volatile sig_atomic_t stop_signal;
-/* Sent by a process (kill), not by the terminal to the whole foreground group. */
-static volatile sig_atomic_t stop_by_kill;
-/* When the first stop signal came (CLOCK_MONOTONIC); the handler alone touches it, with the
- * other stop signals blocked. */
-static uint64_t first_stop_ns;
-
-static uint64_t now_ns(void);
-
-/* Async-signal-safe: clock_gettime, write, signal and raise only. */
-static void on_signal(int sig, siginfo_t *info, void *uctx)
-{
-	static const char forced[] = "concur: stopping takes too long: exiting on the second "
-				     "signal, without a report\n";
-	uint64_t now = now_ns();
-
-	(void)uctx;
-	if (!stop_signal) {
-		first_stop_ns = now;
-		stop_by_kill = info->si_code == SI_USER || info->si_code == SI_QUEUE;
-		stop_signal = sig;
-		return;
-	}
-	if (now - first_stop_ns < FORCE_EXIT_AFTER_NS)
-		return; /* the same burst */
-	if (write(STDERR_FILENO, forced, sizeof(forced) - 1) < 0) {
-		/* nothing more to say */
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 static int fail(struct tracer_error *e, int err, const char *fmt, ...)
 {
@@ -110,20 +71,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 						     LOG_DEBUG;
 
 	return ours > log_max_level ? 0 : vfprintf(stderr, fmt, ap);
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
-
-	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, SIGINT);
-	sigaddset(&sa.sa_mask, SIGTERM);
-	sigaddset(&sa.sa_mask, SIGHUP);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 struct session {
@@ -412,7 +359,7 @@ static void stop_child(struct session *s, int sig)
 
 	if (s->child_reaped || s->child.pid <= 0)
 		return;
-	if (stop_by_kill)
+	if (stop_signals_by_kill())
 		forward_signal(s, sig);
 	if (poll(&pfd, 1, CHILD_GRACE_MS) == 1)
 		reap_child(s);
@@ -460,7 +407,7 @@ static int watch(struct session *s)
 	/* Memory-map requests are served at once: the process may be about to exit. */
 	pfds[n] = (struct pollfd){ .fd = s->maps_rb ? ring_buffer__epoll_fd(s->maps_rb) : -1,
 				   .events = POLLIN };
-	while (!stop_signal) {
+	while (!stop_signals_first()) {
 		maps_due = serve_maps(s);
 		now = now_ns();
 		if (deadline && now >= deadline)
@@ -553,7 +500,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	if (err)
 		return fail(e, err, "cannot read the threads' accounts: %s", strerror(-err));
 	p->window_start_ns = s->window_start_ns;
-	p->interrupted = stop_signal != 0;
+	p->interrupted = stop_signals_first() != 0;
 	if (s->child_reaped)
 		p->exit_status = exit_status_of(s->child_status);
 	err = collect_profile(p, &fds, end, &pending);
@@ -610,15 +557,15 @@ int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tra
 
 	e->exit_code = 1;
 	libbpf_set_print(libbpf_print);
-	install_signals();
+	stop_signals_install();
 	p = profile__new(o->mode, NULL);
 	if (!p)
 		return fail(e, -ENOMEM, "out of memory");
 	err = o->mode == MODE_RUN ? start_run(&s, e) : start_attach(&s, e);
 	if (!err)
 		err = watch(&s);
-	if (!err && stop_signal && o->mode == MODE_RUN)
-		stop_child(&s, stop_signal);
+	if (!err && stop_signals_first() && o->mode == MODE_RUN)
+		stop_child(&s, stop_signals_first());
 	if (o->status_line)
 		status_clear(&s.status);
 	if (!err)

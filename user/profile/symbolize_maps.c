@@ -214,4 +214,3 @@ int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
 	pm->maps = symbolize_take(maps, &pm->n);
 	return 0;
 }
-
