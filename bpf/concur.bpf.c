@@ -166,7 +166,25 @@ static __always_inline struct thread_acct *get_thread(struct task_struct *task)
 struct switch_clock {
 	__u64 now; /* ktime */
 	__u64 rq;  /* the run queue's clock, 0 if unknown */
+	__u64 gap; /* and its lead on the run queue's task clock (account.h: steal), 0 if unknown */
 };
+
+/*
+ * rq->clock - rq->clock_task of the CPU `task` is queued on, read through its CFS queue as in
+ * switch_now(); 0 without CONFIG_FAIR_GROUP_SCHED (no steal is then measured).
+ */
+static __always_inline __u64 rq_clock_gap(struct task_struct *task)
+{
+	struct cfs_rq *cfs = NULL;
+	struct rq *rq;
+
+	if (bpf_core_field_exists(struct sched_entity, cfs_rq))
+		cfs = task->se.cfs_rq;
+	if (!cfs)
+		return 0;
+	rq = cfs->rq;
+	return rq->clock - rq->clock_task;
+}
 
 /*
  * The time of this switch, from the run queue's clock (see clock_sync.h). The run queue is
@@ -180,18 +198,22 @@ static __always_inline struct switch_clock switch_now(struct task_struct *next)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct cfs_rq *cfs = NULL;
 	struct clock_sync *s;
-	__u64 clock;
+	__u64 clock, task_clock;
+	struct rq *rq;
 
 	/* cfs_rq->rq is under the same option: one check covers both. */
 	if (bpf_core_field_exists(struct sched_entity, cfs_rq))
 		cfs = next->se.cfs_rq;
 	if (!cfs || cpu >= CONCUR_MAX_CPUS)
-		return (struct switch_clock){ bpf_ktime_get_ns(), 0 };
-	clock = cfs->rq->clock;
+		return (struct switch_clock){ bpf_ktime_get_ns(), 0, 0 };
+	rq = cfs->rq;
+	/* __schedule() updated both for this switch (update_rq_clock()): they agree. */
+	clock = rq->clock;
+	task_clock = rq->clock_task;
 	s = &clock_sync[cpu];
 	if (clock_sync_due(s, clock))
 		clock_sync_sample(s, clock, bpf_ktime_get_ns());
-	return (struct switch_clock){ clock_sync_ktime(s, clock), clock };
+	return (struct switch_clock){ clock_sync_ktime(s, clock), clock, clock - task_clock };
 }
 
 /*
@@ -263,7 +285,8 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 
 /* prev, a target thread, leaves the CPU: preempted, or blocking for the reason it is in. */
 static __always_inline void thread_out(void *ctx, struct task_struct *prev, struct thread_acct *a,
-				       __u64 now, bool preempt, unsigned int prev_state)
+				       struct switch_clock clk, bool preempt,
+				       unsigned int prev_state)
 {
 	int runnable = preempt || (prev_state & 0xff) == TASK_RUNNING;
 	/* Read before classify_task(): clang then spills less (see make bpf-insns). */
@@ -275,7 +298,9 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 	stat_add(STAT_SWITCHES, 1);
 	if (!runnable)
 		w = classify_task(prev, prev_state, &futex);
-	d = acct_switch_out(a, now, runnable, w.cat, w.nr, k);
+	d = acct_switch_out(a, clk.now, runnable, w.cat, w.nr, k);
+	/* Unknown clocks (gap 0) measure nothing, and end the interval's base all the same. */
+	acct_steal_out(a, clk.gap);
 	/* d may close the previous wait (a missed switch-in): its futex is still set. */
 	account_interval(a, d);
 	a->futex = futex;
@@ -293,6 +318,8 @@ static __always_inline void thread_in(struct task_struct *next, struct thread_ac
 	struct acct_delta d, queue;
 
 	d = acct_switch_in(a, clk.now, queued_ns(next, a, clk.rq), &queue);
+	if (clk.rq)
+		acct_steal_in(a, clk.gap);
 	/* After a block the runnable part is closed, even at 0 ns: that is a wake-up, as the
 	 * thread's own wakeups count it. */
 	if (queue.cat == CAT_RUNQUEUE)
@@ -317,7 +344,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	/* Most switches on a machine are no target's: they cost the two lookups only. */
 	if (prev_acct) {
 		clk = switch_now(next);
-		thread_out(ctx, prev, prev_acct, clk.now, preempt, prev_state);
+		thread_out(ctx, prev, prev_acct, clk, preempt, prev_state);
 	}
 	if (next_acct) {
 		if (!prev_acct)
@@ -410,6 +437,11 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	/* Threads are often renamed after they start: keep the name they die with. */
 	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	d = acct_exit(a, bpf_ktime_get_ns(), kclock(p));
+	/*
+	 * p runs its exit path on its CPU: the clocks are as of that run queue's last update (a
+	 * tick or the switch-in), so the steal of the last tick or less goes uncounted.
+	 */
+	acct_steal_out(a, rq_clock_gap(p));
 	account_interval(a, d);
 	retire(a);
 	/* Its state is now TS_DEAD: should the deletion fail, snapshots still leave it out. */
@@ -464,8 +496,9 @@ SEC("iter/task")
 int snapshot_threads(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct thread_acct *a;
-	__u32 tid;
+	struct thread_acct *a, *copy;
+	__u32 tid, zero = 0;
+	__u64 steal;
 
 	if (!task)
 		return 0;
@@ -473,6 +506,17 @@ int snapshot_threads(struct bpf_iter__task *ctx)
 	if (!a || a->state == TS_DEAD)
 		return 0;
 	tid = task->pid;
+	/*
+	 * A thread on a CPU now: the steal of its interval in progress, to its CPU's last clock
+	 * update (a tick at most ago), goes into the copy; its own account keeps the base.
+	 */
+	steal = acct_steal_open(a, rq_clock_gap(task));
+	copy = steal ? bpf_map_lookup_elem(&scratch, &zero) : NULL;
+	if (copy) {
+		*copy = *a;
+		copy->steal_ns += steal;
+		a = copy;
+	}
 	if (bpf_map_update_elem(&threads, &tid, a, BPF_ANY) == -E2BIG)
 		snapshot_dropped++;
 	return 0;

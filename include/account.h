@@ -218,6 +218,50 @@ ACCT_INLINE struct acct_delta acct_exit(struct thread_acct *a, __u64 now, struct
 	return d;
 }
 
+/*
+ * Steal. The scheduler's task clock (rq->clock_task) is the run queue's clock (rq->clock) less
+ * the time the hypervisor took from the vCPU (with CONFIG_PARAVIRT_TIME_ACCOUNTING) and the time
+ * spent in hard and soft interrupts (with CONFIG_IRQ_TIME_ACCOUNTING): kernel/sched/core.c
+ * update_rq_clock_task(). A task's sum_exec_runtime advances on the task clock, concur's cpu on
+ * the run queue's clock; the gap between the two clocks grows, while a thread is on a CPU, by
+ * what it lost there. `gap` is rq->clock - rq->clock_task on the thread's CPU, read where the
+ * scheduler has just updated both (a switch). The part is kept in cpu (the scheduler had the
+ * thread on the CPU) and counted apart in steal_ns.
+ */
+ACCT_INLINE void acct_steal_in(struct thread_acct *a, __u64 gap)
+{
+	a->steal_base = gap;
+	a->flags |= ACCT_STEAL_BASE;
+}
+
+/*
+ * The on-CPU interval ends (switch-out, exit) with the clocks `gap` apart: what the gap grew by
+ * since the switch-in is added to steal_ns and returned. Nothing when the switch-in was not
+ * seen (a thread running at attach, a missed event) or the gap shrank (it never does on one
+ * CPU: the thread did not stay on the CPU the base was read on).
+ */
+ACCT_INLINE __u64 acct_steal_out(struct thread_acct *a, __u64 gap)
+{
+	__u64 d = 0;
+
+	if ((a->flags & ACCT_STEAL_BASE) && gap > a->steal_base)
+		d = gap - a->steal_base;
+	a->flags &= ~ACCT_STEAL_BASE;
+	a->steal_ns += d;
+	return d;
+}
+
+/*
+ * The steal in the interval in progress of a thread still on its CPU, the clocks now `gap`
+ * apart (the window closes), without ending the interval.
+ */
+ACCT_INLINE __u64 acct_steal_open(const struct thread_acct *a, __u64 gap)
+{
+	if (a->state != TS_RUNNING || !(a->flags & ACCT_STEAL_BASE) || gap <= a->steal_base)
+		return 0;
+	return gap - a->steal_base;
+}
+
 /* The window closes: the interval in progress ends in the category of the state it is in. */
 ACCT_INLINE struct acct_delta acct_finish(struct thread_acct *a, __u64 now)
 {

@@ -97,6 +97,8 @@ struct thread_acct {
 	__u32 tid;
 	__u64 wakeups;	   /* got a CPU back after blocking */
 	__u64 preemptions; /* left a CPU still runnable */
+	__u64 steal_base;  /* rq clock - rq clock_task at the switch-in, while ACCT_STEAL_BASE */
+	__u64 steal_ns;	   /* of the cpu time, what the run queue's task clock did not count */
 	/* Totals. */
 	__u64 ns[CAT_MAX];
 	__u64 cnt[CAT_MAX]; /* intervals closed per category */
@@ -109,6 +111,8 @@ struct thread_acct {
 
 /* exec_ns and run_delay_ns hold a real reading (a new thread's 0 is one; a failed /proc read is not). */
 #define ACCT_EXEC_KNOWN 1u
+/* steal_base holds the switch-in's reading: the thread is on a CPU and was seen getting it. */
+#define ACCT_STEAL_BASE 2u
 
 /* Key of the `other` map: time in CAT_OTHER per process and syscall. */
 struct other_key {

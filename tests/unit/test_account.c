@@ -262,3 +262,48 @@ Test(account, exit_after_an_unseen_switch_in_is_mostly_cpu)
 	cr_expect_eq(a.anomalies, 1);
 	cr_expect_eq(a.end_ns, 400 * MS);
 }
+
+Test(account, steal_is_the_clock_gap_growth_while_on_a_cpu)
+{
+	struct thread_acct a = fresh(0, TS_RUNNABLE);
+	struct acct_delta queue;
+
+	/* The clocks are 7 ms apart when it gets the CPU (others' steal and IRQs before it). */
+	acct_switch_in(&a, 1 * MS, 0, &queue);
+	acct_steal_in(&a, 7 * MS);
+	/* 0.3 ms taken by the host while it ran: the gap grew by that. */
+	acct_switch_out(&a, 11 * MS, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(9700000, 1 * MS));
+	cr_expect_eq(acct_steal_out(&a, 7300000), 300000);
+	/* Runnable: what the gap grows by meanwhile is no steal of its own. */
+	acct_switch_in(&a, 12 * MS, 0, &queue);
+	acct_steal_in(&a, 9 * MS);
+	cr_expect_eq(acct_steal_open(&a, 9200000), 200000);
+	acct_exit(&a, 20 * MS, KC(0, 0));
+	cr_expect_eq(acct_steal_out(&a, 9500000), 500000);
+	cr_expect_eq(a.steal_ns, 800000);
+	cr_expect_eq(a.ns[CAT_CPU], 18 * MS);
+	/* Kept in cpu: the scheduler had it on the CPU all along. */
+	cr_expect_eq(acct_total_ns(&a), 20 * MS);
+}
+
+Test(account, steal_without_a_seen_switch_in_is_not_measured)
+{
+	struct thread_acct seeded = fresh(0, TS_RUNNING), missed = fresh(0, TS_RUNNABLE);
+	struct acct_delta queue;
+
+	/* Running at attach: no reading at its switch-in. */
+	cr_expect_eq(acct_steal_open(&seeded, 5 * MS), 0);
+	cr_expect_eq(acct_steal_out(&seeded, 5 * MS), 0);
+	/* A switch-out without clocks (gap 0) ends the base: the next one measures nothing. */
+	acct_switch_in(&missed, 1 * MS, 0, &queue);
+	acct_steal_in(&missed, 2 * MS);
+	cr_expect_eq(acct_steal_out(&missed, 0), 0);
+	cr_expect_eq(acct_steal_out(&missed, 3 * MS), 0);
+	/* Nor when the gap shrank (not the CPU the base was read on), nor once off the CPU. */
+	acct_steal_in(&missed, 2 * MS);
+	cr_expect_eq(acct_steal_out(&missed, 1 * MS), 0);
+	acct_steal_in(&missed, 2 * MS);
+	acct_switch_out(&missed, 4 * MS, 0, CAT_SLEEP, 35, KC(0, 0));
+	cr_expect_eq(acct_steal_open(&missed, 3 * MS), 0);
+	cr_expect_eq(missed.steal_ns, 0);
+}

@@ -117,6 +117,46 @@ Test(output, text_fits_80_columns_without_colour)
 	profile__free(p);
 }
 
+static char *render_str(writer_fn writer, struct profile *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(fixture_write(writer, p, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Steal appears only when there is some (the fixtures and recordings have none), as a report line
+ * only over 1 % of the cpu time. */
+Test(output, steal_only_when_there_is_some)
+{
+	struct profile *p = sample_profile();
+	uint64_t ns[CAT_MAX];
+	char *json, *text;
+
+	json = render_str(write_json, p);
+	text = render_str(fixture_write_text, p);
+	cr_expect_null(strstr(json, "steal"));
+	cr_expect_null(strstr(text, "steal"));
+	free(json);
+	free(text);
+	profile__thread_ns(p, ns);
+	p->threads[0].steal_ns = ns[CAT_CPU] / 200; /* 0.5 %: in the JSON, not in the report */
+	json = render_str(write_json, p);
+	text = render_str(fixture_write_text, p);
+	cr_expect_not_null(strstr(json, "\"steal_ns\": "));
+	cr_expect_null(strstr(text, "steal"));
+	free(json);
+	free(text);
+	p->threads[0].steal_ns = ns[CAT_CPU] / 40; /* 2.5 % */
+	text = render_str(fixture_write_text, p);
+	cr_expect_not_null(strstr(text, "steal 2.5% of the cpu time"), "%s", text);
+	free(text);
+	profile__free(p);
+}
+
 Test(output, format_from_extension)
 {
 	cr_expect_eq(output_format("a/b/summary.json"), OUT_JSON);

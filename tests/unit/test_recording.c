@@ -133,6 +133,7 @@ Test(recording, every_field_round_trips)
 	p->threads[0].preemptions = 42;
 	p->threads[1].wakeups = 123456789;
 	p->threads[1].cnt[CAT_LOCK] = 77;
+	p->threads[1].steal_ns = p->threads[1].ns[CAT_CPU] / 2;
 	expect_same_outputs(p);
 	profile__free(p);
 }
@@ -144,6 +145,7 @@ Test(recording, loaded_profile_holds_the_fields)
 
 	p->threads[2].preemptions = 99;
 	p->threads[2].wakeups = 77;
+	p->threads[2].steal_ns = 1234;
 	p->window_start_ns = 5;
 	rec = render(p, write_recording);
 	q = load(&rec);
@@ -153,6 +155,7 @@ Test(recording, loaded_profile_holds_the_fields)
 	cr_expect_eq(q->window_start_ns, 5);
 	cr_expect_eq(q->threads[2].preemptions, 99);
 	cr_expect_eq(q->threads[2].wakeups, 77);
+	cr_expect_eq(q->threads[2].steal_ns, 1234);
 	cr_expect_str_eq(q->threads[2].comm, p->threads[2].comm);
 	/* Derived again by profile__finish, not stored: the same totals. */
 	cr_expect_arr_eq(q->procs[0].ns, p->procs[0].ns, sizeof(p->procs[0].ns));

@@ -53,6 +53,8 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	memcpy(t->cnt, closed.cnt, sizeof(t->cnt));
 	t->preemptions = a->preemptions;
 	t->wakeups = a->wakeups;
+	/* Part of cpu, never more: a base read on another CPU's clocks could make it so. */
+	t->steal_ns = a->steal_ns < closed.ns[CAT_CPU] ? a->steal_ns : closed.ns[CAT_CPU];
 	*open = (struct open_interval){
 		.key = { a->pid, a->tid, d.cat, a->ustack, a->kstack },
 		.ns = d.cat == CAT_CPU ? 0 : d.ns,

@@ -212,6 +212,16 @@ uint64_t profile__thread_ns(const struct profile *p, uint64_t ns[CAT_MAX])
 	return cat_sum(ns);
 }
 
+uint64_t profile__steal_ns(const struct profile *p)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < p->nthreads; i++)
+		sum += p->threads[i].steal_ns;
+	return sum;
+}
+
 uint64_t profile__lost(const struct profile *p)
 {
 	uint64_t sum = 0;

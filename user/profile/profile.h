@@ -63,6 +63,9 @@ struct thread {
 	uint64_t cnt[CAT_MAX]; /* intervals per category (cnt[CAT_CPU]: switches out) */
 	uint64_t preemptions;  /* left a CPU still runnable */
 	uint64_t wakeups;      /* got a CPU back after blocking */
+	/* Of ns[CAT_CPU], what the run queue's task clock did not count: steal by the hypervisor,
+	 * and interrupts' time with IRQ time accounting (account.h). */
+	uint64_t steal_ns;
 	/* Derived by profile__finish(): its process, an index into procs (a pid reused within
 	 * the window is a new process). */
 	size_t proc;
@@ -189,6 +192,8 @@ uint64_t thread_lifetime_ns(const struct thread *t);
 uint64_t cat_sum(const uint64_t ns[CAT_MAX]);
 /* The workload's time per category (ns, summed over its processes); returns their sum. */
 uint64_t profile__thread_ns(const struct profile *p, uint64_t ns[CAT_MAX]);
+/* The threads' steal, all part of their cpu (struct thread). */
+uint64_t profile__steal_ns(const struct profile *p);
 /* Events lost: the counters of kind STAT_KIND_LOST. */
 uint64_t profile__lost(const struct profile *p);
 

@@ -131,6 +131,8 @@ static void write_thread(struct json *j, const struct thread *t)
 	json_u64(j, "switches", t->cnt[CAT_CPU]);
 	json_u64(j, "preemptions", t->preemptions);
 	json_u64(j, "wakeups", t->wakeups);
+	if (t->steal_ns) /* only then, as throttled_ns */
+		json_u64(j, "steal_ns", t->steal_ns);
 	json_obj_end(j);
 }
 
@@ -330,7 +332,7 @@ static void write_advice(struct json *j, const struct advice *a)
 int write_json(const struct profile *p, const struct advice *a, FILE *f)
 {
 	uint64_t total[CAT_MAX];
-	uint64_t thread_ns;
+	uint64_t thread_ns, steal_ns;
 	struct json j;
 	size_t i;
 	int c, err;
@@ -362,6 +364,9 @@ int write_json(const struct profile *p, const struct advice *a, FILE *f)
 	json_obj_begin(&j, "total");
 	json_u64(&j, "thread_ns", thread_ns);
 	cat_obj(&j, "ns", total);
+	steal_ns = profile__steal_ns(p);
+	if (steal_ns)
+		json_u64(&j, "steal_ns", steal_ns);
 	json_obj_end(&j);
 	json_arr_begin(&j, "processes");
 	for (i = 0; i < p->nprocs; i++)

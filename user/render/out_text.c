@@ -95,6 +95,23 @@ static void print_command(FILE *f, char **argv)
 		fputs("...", f);
 }
 
+/*
+ * Time the threads were on a CPU that the CPU did not run them (account.h): taken by the
+ * hypervisor, or by interrupts. Part of cpu; named when it is over 1 % of it, where it starts
+ * to explain why cpu exceeds what the kernel's task counters say, or a slower run.
+ */
+static void print_steal(FILE *f, const struct profile *p, const struct style *s)
+{
+	uint64_t ns[CAT_MAX], steal = profile__steal_ns(p);
+
+	profile__thread_ns(p, ns);
+	if (!steal || steal * 100 <= ns[CAT_CPU])
+		return;
+	fprintf(f,
+		"%ssteal%s %.1f%% of the cpu time (%.3f s): on a CPU the host or interrupts took\n",
+		sgr(s, "\033[1;33m"), sgr(s, "\033[0m"), pct(steal, ns[CAT_CPU]), steal / 1e9);
+}
+
 static void print_header(FILE *f, const struct profile *p, const struct style *s)
 {
 	fprintf(f, "%sconcur %s:%s", sgr(s, "\033[1m"), p->mode == MODE_RUN ? "run" : "attach",
@@ -121,6 +138,7 @@ static void print_header(FILE *f, const struct profile *p, const struct style *s
 			"%sthrottled by its CPU quota%s for %.2f s (%llu periods, cgroup cpu.stat)\n",
 			sgr(s, "\033[1;33m"), sgr(s, "\033[0m"), p->throttled_ns / 1e9,
 			(unsigned long long)p->nr_throttled);
+	print_steal(f, p, s);
 }
 
 static void print_split(FILE *f, const struct profile *p, const struct style *s)

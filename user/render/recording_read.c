@@ -196,6 +196,7 @@ static void read_threads(struct loader *l)
 		rd_cats(r, t.cnt);
 		t.preemptions = rd_u64(r);
 		t.wakeups = rd_u64(r);
+		t.steal_ns = rd_u64(r);
 		if (!r->ret && profile__add_thread(l->p, &t))
 			rd_oom(r);
 	}

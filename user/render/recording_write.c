@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (6); a reader refuses any other
+ *   u32 format version           REC_FORMAT (7); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -31,7 +31,8 @@
  *       u64 throttled_ns, u64 nr_throttled (format 6),
  *       u32 nother, each: i32 nr, u64 ns, u64 count
  *   u32 nthreads, each: u32 pid, u32 tid, 16 bytes comm, u64 start_ns, u64 end_ns, u8 exited,
- *       CAT_MAX x u64 ns, CAT_MAX x u64 count, u64 preemptions, u64 wakeups
+ *       CAT_MAX x u64 ns, CAT_MAX x u64 count, u64 preemptions, u64 wakeups,
+ *       u64 steal_ns (format 7)
  *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count, u32 nframes,
  *       each: u64 ip, str name, str module, u8 kernel
  *   u32 nunwind, each: str module, u64 shallow_ns, u64 total_ns, u64 shallow_stacks, u64 stacks
@@ -232,6 +233,7 @@ static void put_threads(GByteArray *o, const struct profile *p)
 		put_cats(o, t->cnt);
 		put_u64(o, t->preemptions);
 		put_u64(o, t->wakeups);
+		put_u64(o, t->steal_ns);
 	}
 }
 
