@@ -288,7 +288,8 @@ output-test: $(OUT)/concur $(OUT)/render-fixture $(OUT)/big-fixture
 
 # The recording reader under libFuzzer, ASan and UBSan, with every writer on what it accepts,
 # linked with libconcur.a built with clang and the sanitizers in a build directory of its own.
-# `make fuzz` builds it; `make fuzz-run` replays the past crashes (tests/unit/recordings/), then
+# `make fuzz` builds them; `make fuzz-run` replays the past crashes (tests/unit/recordings/,
+# tests/unit/unwind-regressions/), then
 # fuzzes FUZZ_TIME seconds from the seed corpus: new inputs go to $(FUZZ_OUT)/corpus, crashes
 # to $(FUZZ_OUT)/. Then the unwind table builder on ELF files, FUZZ_TIME seconds more, from
 # tools/fuzz/corpus-unwind (the test programs, see make-corpus-unwind.sh); crashes to
@@ -324,6 +325,7 @@ fuzz-run: fuzz
 	$(Q)$(FUZZ_OUT)/fuzz-recording -max_total_time=$(FUZZ_TIME) -max_len=16384 \
 		-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus tools/fuzz/corpus
 	$(Q)mkdir -p $(FUZZ_OUT)/corpus-unwind
+	$(Q)$(FUZZ_OUT)/fuzz-unwind-table tests/unit/unwind-regressions/*
 	$(Q)$(FUZZ_OUT)/fuzz-unwind-table -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 		-artifact_prefix=$(FUZZ_OUT)/unwind- $(FUZZ_OUT)/corpus-unwind tools/fuzz/corpus-unwind
 

@@ -652,3 +652,20 @@ Test(unwind_table, absurd_eh_frame_hdr)
 	cr_expect_gt(st.refused_fdes, 0);
 	g_free(buf);
 }
+
+/*
+ * A program naming a register number in the hundreds of millions would make libdw allocate
+ * and zero an array that long (2 GiB, found by fuzzing): the object is refused before libdw
+ * runs anything. The input is the fuzzer's, kept as a regression.
+ */
+Test(unwind_table, huge_register_numbers_are_refused)
+{
+	struct unwind_table *t = NULL;
+	struct unwind_stats st;
+	int err = unwind_table__open("tests/unit/unwind-regressions/oom-huge-register", &t, &st);
+
+	cr_expect_lt(err, 0);
+	cr_expect_null(t);
+	cr_expect_eq(st.refused_table, 1);
+	unwind_table__free(t);
+}

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "collect/unwind_table.h"
+#include "cfi_guard.h"
 #include "unwind_rule.h"
 
 /* FDE programs run (rows asked of libdw, each rerunning its FDE up to that row), per object:
@@ -79,28 +80,6 @@ static const uint8_t *section_bytes(Elf_Scn *scn, size_t *size, uint64_t *addr)
 	return d->d_buf;
 }
 
-/* Bytes of a DW_EH_PE_* value with a fixed size; -1 otherwise (uleb128, sleb128, unknown). */
-static int eh_enc_size(uint8_t enc)
-{
-	if (enc == DW_EH_PE_omit)
-		return 0;
-	switch (enc & 0x0f) {
-	case DW_EH_PE_absptr:
-		return 8;
-	case DW_EH_PE_udata2:
-	case DW_EH_PE_sdata2:
-		return 2;
-	case DW_EH_PE_udata4:
-	case DW_EH_PE_sdata4:
-		return 4;
-	case DW_EH_PE_udata8:
-	case DW_EH_PE_sdata8:
-		return 8;
-	default:
-		return -1;
-	}
-}
-
 static uint64_t read_le(const uint8_t *p, int size)
 {
 	uint64_t v = 0;
@@ -127,8 +106,8 @@ static int starts_from_eh_frame_hdr(struct builder *b)
 		return -EINVAL;
 	if (p[2] == DW_EH_PE_omit || p[3] != EH_TABLE_ENC)
 		return -ENOENT;
-	ptr_size = eh_enc_size(p[1]);
-	count_size = eh_enc_size(p[2]);
+	ptr_size = cfi_enc_size(p[1]);
+	count_size = cfi_enc_size(p[2]);
 	/* The count is an absolute (not pc- or data-relative) value. */
 	if (ptr_size < 0 || count_size <= 0 || (p[2] & 0x70))
 		return -EINVAL;
@@ -328,10 +307,20 @@ static int add_rows(struct builder *b)
 }
 
 /* The CFI handle and FDE starts of the object's best CFI. */
+/* The section's programs, checked before libdw runs any of them (cfi_guard.c). */
+static int guard(struct builder *b, const char *name, bool eh_frame)
+{
+	Elf_Scn *scn = find_section(b->elf, name);
+
+	return scn ? cfi_guard_section(b->elf, elf_rawdata(scn, NULL), eh_frame) : -EINVAL;
+}
+
 static int open_cfi(struct builder *b)
 {
 	int err = starts_from_eh_frame_hdr(b);
 
+	if (!err)
+		err = guard(b, ".eh_frame", true);
 	if (!err) {
 		b->cfi = dwarf_getcfi_elf(b->elf);
 		b->st->source = UNWIND_SRC_EH_FRAME;
@@ -342,6 +331,8 @@ static int open_cfi(struct builder *b)
 		derr = starts_from_debug_frame(b);
 		if (derr == -ENOENT)
 			return err;
+		if (!derr)
+			derr = guard(b, ".debug_frame", false);
 		if (derr)
 			return derr;
 		b->dwarf = dwarf_begin_elf(b->elf, DWARF_C_READ, NULL);
