@@ -93,7 +93,7 @@ $(OUT)/concur.bpf.o: $(BPF_OBJS)
 
 # Formatting (.clang-format) and a static analyser (cppcheck), on every C file of ours: `make
 # lint` fails on either; `make format` rewrites the files in place.
-LINT_SRCS := $(shell git ls-files 'user/*.[ch]' 'include/*.h' 'bpf/*.[ch]' 'tests/unit/*.c' \
+LINT_SRCS := $(shell git ls-files --cached --others --exclude-standard 'user/*.[ch]' 'include/*.h' 'bpf/*.[ch]' 'tests/unit/*.c' \
 	'tests/fixture/*.[ch]' 'tools/fuzz/*.c' 'tools/bench/floor/*.c' 2>/dev/null)
 # Criterion's TestSuite() is a macro cppcheck cannot expand; the BPF side needs vmlinux.h and
 # is left to the compiler's -Wall -Werror.

@@ -206,8 +206,7 @@ static int entry_ok(const unsigned char *ident, Elf_Data *d, bool eh, const Dwar
 			       program_ok(e->cie.initial_instructions,
 					  e->cie.initial_instructions_end, addr_size) :
 			       -EINVAL;
-	if (dwarf_next_cfi(ident, d, eh, e->fde.CIE_pointer, &next, &cie) ||
-	    !dwarf_cfi_cie_p(&cie))
+	if (dwarf_next_cfi(ident, d, eh, e->fde.CIE_pointer, &next, &cie) || !dwarf_cfi_cie_p(&cie))
 		return -EINVAL;
 	prog = fde_program(&cie.cie, &e->fde, eh, &addr_size);
 	return prog ? program_ok(prog, e->fde.end, addr_size) : -EINVAL;
