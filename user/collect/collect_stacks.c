@@ -110,14 +110,11 @@ struct code_check {
 	uint32_t pid;
 };
 
-/* The symbolizer knows the process's executable mappings: it names no object outside them. */
 static bool code_at(uint64_t ip, void *ctx)
 {
 	const struct code_check *c = ctx;
-	struct sym_result r;
 
-	symbolizer__user(c->sym, c->pid, ip, &r);
-	return strcmp(r.module, "[unknown]") != 0;
+	return symbolizer__code_at(c->sym, c->pid, ip) > 0;
 }
 
 /*
@@ -128,10 +125,9 @@ static int check_user(struct symbolizer *sym, uint32_t pid, const uint64_t *uips
 		      enum stack_mark *mark)
 {
 	struct code_check c = { sym, pid };
-	char runtime[16];
 
 	*mark = MARK_NONE;
-	if (nu > 1 && symbolizer__runtime(sym, pid, runtime) == -ENOENT)
+	if (nu > 1 && symbolizer__code_at(sym, pid, uips[0]) == -ENOENT)
 		return nu;
 	return (int)stack_check_user(uips, nu, CONCUR_STACK_DEPTH, code_at, &c, mark);
 }

@@ -454,26 +454,38 @@ static const char *frame_name(struct symbolizer *s, const struct mapping *m, uin
 	return name;
 }
 
+/* The executable mapping of pm holding ip; NULL when none (or no map: pm NULL). */
+static const struct mapping *mapping_at(const struct proc_maps *pm, uint64_t ip)
+{
+	size_t i;
+
+	for (i = 0; pm && i < pm->n; i++)
+		if (ip >= pm->maps[i].start && ip < pm->maps[i].end)
+			return &pm->maps[i];
+	return NULL;
+}
+
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)
 {
-	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+	const struct mapping *m = mapping_at(symbolize_find_proc_maps(s, pid), ip);
 	uint64_t vaddr;
-	size_t i;
 
 	r->name = s->unknown;
 	r->module = s->unknown;
-	for (i = 0; pm && i < pm->n; i++) {
-		const struct mapping *m = &pm->maps[i];
-
-		if (ip < m->start || ip >= m->end)
-			continue;
-		r->module = m->module;
-		/* An object that could not be read has no addresses of its own: only its name. */
-		r->name = m->bracketed;
-		if (m->img && to_vaddr(m->img, ip - m->start + m->pgoff, &vaddr))
-			r->name = frame_name(s, m, vaddr);
+	if (!m)
 		return;
-	}
+	r->module = m->module;
+	/* An object that could not be read has no addresses of its own: only its name. */
+	r->name = m->bracketed;
+	if (m->img && to_vaddr(m->img, ip - m->start + m->pgoff, &vaddr))
+		r->name = frame_name(s, m, vaddr);
+}
+
+int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint64_t ip)
+{
+	const struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+
+	return pm ? mapping_at(pm, ip) != NULL : -ENOENT;
 }
 
 /*

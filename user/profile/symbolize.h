@@ -29,6 +29,9 @@ int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs);
 /* Reads the process's memory map and symbol tables now, while it is alive. */
 int symbolizer__snapshot(struct symbolizer *s, uint32_t pid);
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r);
+/* Whether ip lies in one of the process's executable mappings (1) or not (0), as its map was
+ * last read; -ENOENT when it was never read. No symbol is looked up. */
+int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint64_t ip);
 /* The runtime of a process whose map was read (see runtime.h), or "native";
  * -ENOENT when its map was never read. */
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[16]);
