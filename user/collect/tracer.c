@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <glib.h>
 #include "account.h"
 #include "collect.h"
 #include "concur.skel.h"
@@ -446,16 +447,25 @@ static void detach_all(struct session *s)
 		concur_bpf__detach(s->skel);
 }
 
-/* Whether any thread of pr (the live instance of its pid) waited for a lock. */
-static bool waited_for_locks(const struct profile *p, const struct proc *pr)
+/*
+ * By pid, 1 + the latest start of a thread that waited for a lock (0: none did): a live
+ * process, the latest instance of its pid, has lock waits to name when that start is at or
+ * after its own.
+ */
+static GHashTable *lock_waiters(const struct profile *p)
 {
+	GHashTable *latest = g_hash_table_new(NULL, NULL);
 	size_t i;
 
-	for (i = 0; i < p->nthreads; i++)
-		if (p->threads[i].pid == pr->pid && p->threads[i].start_ns >= pr->start_ns &&
-		    p->threads[i].ns[CAT_LOCK])
-			return true;
-	return false;
+	for (i = 0; i < p->nthreads; i++) {
+		const struct thread *t = &p->threads[i];
+		gpointer key = GUINT_TO_POINTER(t->pid);
+
+		if (t->ns[CAT_LOCK] &&
+		    t->start_ns + 1 > GPOINTER_TO_SIZE(g_hash_table_lookup(latest, key)))
+			g_hash_table_insert(latest, key, GSIZE_TO_POINTER(t->start_ns + 1));
+	}
+	return latest;
 }
 
 /*
@@ -465,12 +475,22 @@ static bool waited_for_locks(const struct profile *p, const struct proc *pr)
  */
 static void refresh_maps(struct session *s, const struct profile *p)
 {
+	GHashTable *waiters = s->o->stacks ? NULL : lock_waiters(p);
 	size_t i;
 
 	serve_maps(s);
-	for (i = 0; i < p->nprocs; i++)
-		if (!p->procs[i].exited && (s->o->stacks || waited_for_locks(p, &p->procs[i])))
-			symbolizer__snapshot(s->sym, p->procs[i].pid);
+	for (i = 0; i < p->nprocs; i++) {
+		const struct proc *pr = &p->procs[i];
+		gpointer latest;
+
+		if (pr->exited)
+			continue;
+		latest = waiters ? g_hash_table_lookup(waiters, GUINT_TO_POINTER(pr->pid)) : NULL;
+		if (s->o->stacks || GPOINTER_TO_SIZE(latest) > pr->start_ns)
+			symbolizer__snapshot(s->sym, pr->pid);
+	}
+	if (waiters)
+		g_hash_table_destroy(waiters);
 }
 
 /* The maps, read into p once the probes are detached; then what /proc adds, then finished. */
