@@ -275,18 +275,23 @@ static void sort_procs(struct profile *p)
 /* Every thread's process; a thread whose process was never seen gets one, named after it. */
 static void own_threads(struct profile *p)
 {
+	size_t i, known = p->nprocs;
 	struct proc orphan, *pr;
-	size_t i;
+	bool added = false;
 
+	/* Threads are sorted by pid: one stand-in per missing pid, named after its first thread;
+	 * the procs are sorted once, after. */
 	for (i = 0; i < p->nthreads; i++) {
-		if (find_proc_at(p->procs, p->nprocs, p->threads[i].pid, p->threads[i].start_ns))
+		if (find_proc_at(p->procs, known, p->threads[i].pid, p->threads[i].start_ns) ||
+		    (added && p->procs[p->nprocs - 1].pid == p->threads[i].pid))
 			continue;
 		memset(&orphan, 0, sizeof(orphan));
 		orphan.pid = p->threads[i].pid;
 		memcpy(orphan.comm, p->threads[i].comm, CONCUR_COMM_LEN);
-		if (!profile__add_proc(p, &orphan))
-			sort_procs(p);
+		added |= !profile__add_proc(p, &orphan);
 	}
+	if (added)
+		sort_procs(p);
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
 		int c;
