@@ -18,4 +18,14 @@ struct maps_line {
  * its newline first. */
 int maps_line_parse(const char *line, struct maps_line *out);
 
+/*
+ * The /proc entry whose maps show pid's address space: pid itself, or, once the thread-group
+ * leader has left (pthread_exit: everything under /proc/PID/ that goes through its memory --
+ * maps, map_files, mem -- reads empty while the process lives on in its other threads), the
+ * first of its live threads (at most PROCMAPS_TASKS_TRIED) whose /proc/TID/ shows it (proc(5):
+ * /proc/TID is the thread's own view). 0 and *src, or -ENOENT when none shows a map.
+ */
+#define PROCMAPS_TASKS_TRIED 64
+int procmaps_source(uint32_t pid, uint32_t *src);
+
 #endif

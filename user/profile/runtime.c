@@ -41,9 +41,12 @@ int runtime_detect(uint32_t pid, char out[RUNTIME_LEN])
 	struct maps_line ml;
 	size_t len = 0;
 	int found = 0;
+	uint32_t src;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	/* Through a live thread when the leader has left (procmaps_source); else as it reads. */
+	procmaps_source(pid, &src);
+	snprintf(path, sizeof(path), "/proc/%u/maps", src);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

@@ -2,9 +2,8 @@
 /*
  * The symbolizer's view of a process: its executable mappings, read from /proc/PID/maps (or a
  * live thread's, when the leader has exited), each with the ELF image behind it opened through
- * /proc/PID/map_files. The target's paths are only ever read.
+ * /proc/PID/map_files (the same thread's). The target's paths are only ever read.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -163,46 +162,15 @@ static GArray *read_maps(struct symbolizer *s, uint32_t src)
 	return maps;
 }
 
-/*
- * After the thread-group leader has left (pthread_exit), everything under /proc/PID/ that goes
- * through the leader's memory (maps, map_files, mem) reads empty, while the process lives on in
- * its other threads; /proc/TID/ of a live thread still shows the whole address space (proc(5):
- * /proc/TID is the thread's own view). So the maps are read through the first live thread that
- * shows any, at most MAX_TASKS_TRIED of them.
- */
-#define MAX_TASKS_TRIED 64
-
-static GArray *read_maps_of_threads(struct symbolizer *s, uint32_t pid)
-{
-	char path[64], *end;
-	struct dirent *e;
-	GArray *maps = NULL;
-	unsigned long tid;
-	int tried = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%u/task", pid);
-	d = opendir(path);
-	if (!d)
-		return NULL;
-	while (!maps && tried < MAX_TASKS_TRIED && (e = readdir(d))) {
-		tid = strtoul(e->d_name, &end, 10);
-		if (*end || end == e->d_name || !tid || tid == pid || tid > UINT32_MAX)
-			continue;
-		tried++;
-		maps = read_maps(s, tid);
-	}
-	closedir(d);
-	return maps;
-}
-
 int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
 {
-	GArray *maps = read_maps(s, pid);
 	struct proc_maps *pm;
+	GArray *maps = NULL;
+	uint32_t src;
 
-	if (!maps)
-		maps = read_maps_of_threads(s, pid);
+	/* Through a live thread when the leader has left (procmaps_source). */
+	if (!procmaps_source(pid, &src))
+		maps = read_maps(s, src);
 	if (!maps)
 		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
 	pm = symbolize_find_proc_maps(s, pid);
