@@ -170,16 +170,25 @@ struct switch_clock {
 };
 
 /*
- * rq->clock - rq->clock_task of the CPU `task` is queued on, read through its CFS queue as in
- * switch_now(); 0 without CONFIG_FAIR_GROUP_SCHED (no steal is then measured).
+ * The CFS queue `task` is on: its ->rq is the run queue, reached so because per-CPU kernel
+ * variables have no address for BPF where kallsyms lists no data symbols. A sched_entity has
+ * its cfs_rq, and a cfs_rq its rq, only with CONFIG_FAIR_GROUP_SCHED (one check covers both):
+ * NULL without.
  */
+static __always_inline struct cfs_rq *task_cfs_rq(struct task_struct *task)
+{
+	if (bpf_core_field_exists(struct sched_entity, cfs_rq))
+		return task->se.cfs_rq;
+	return NULL;
+}
+
+/* rq->clock - rq->clock_task of the CPU `task` is queued on; 0 without its run queue (no
+ * steal is then measured). */
 static __always_inline __u64 rq_clock_gap(struct task_struct *task)
 {
-	struct cfs_rq *cfs = NULL;
+	struct cfs_rq *cfs = task_cfs_rq(task);
 	struct rq *rq;
 
-	if (bpf_core_field_exists(struct sched_entity, cfs_rq))
-		cfs = task->se.cfs_rq;
 	if (!cfs)
 		return 0;
 	rq = cfs->rq;
@@ -187,23 +196,18 @@ static __always_inline __u64 rq_clock_gap(struct task_struct *task)
 }
 
 /*
- * The time of this switch, from the run queue's clock (see clock_sync.h). The run queue is
- * reached through the task (its CFS queue is this CPU's): per-CPU kernel variables have no
- * address for BPF where kallsyms lists no data symbols. A sched_entity has its cfs_rq, and a
- * cfs_rq its rq, only with CONFIG_FAIR_GROUP_SCHED; without it the switch is stamped with
- * ktime (exact, ~70 ns dearer) and the wait in progress at a switch-in is unknown (rq 0).
+ * The time of this switch, from the run queue's clock (see clock_sync.h): `next`'s CFS queue
+ * is this CPU's. Without the run queue (task_cfs_rq()) the switch is stamped with ktime (exact,
+ * ~70 ns dearer) and the wait in progress at a switch-in is unknown (rq 0).
  */
 static __always_inline struct switch_clock switch_now(struct task_struct *next)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct cfs_rq *cfs = NULL;
+	struct cfs_rq *cfs = task_cfs_rq(next);
 	struct clock_sync *s;
 	__u64 clock, task_clock;
 	struct rq *rq;
 
-	/* cfs_rq->rq is under the same option: one check covers both. */
-	if (bpf_core_field_exists(struct sched_entity, cfs_rq))
-		cfs = next->se.cfs_rq;
 	if (!cfs || cpu >= CONCUR_MAX_CPUS)
 		return (struct switch_clock){ bpf_ktime_get_ns(), 0, 0 };
 	rq = cfs->rq;
