@@ -154,6 +154,14 @@ def advice_vs_reality(ctx, name, base, variants, unchecked=()):
     return doc, proc, adv
 
 
+def expect_table(adv, aspect, want):
+    """The classic table's marks for one aspect (the JSON's advice table)."""
+    row = adv["table"][aspect]
+    got = {k: row[k] for k in want}
+    if got != want:
+        raise Fail("table %s: %s, expected %s (%s)" % (aspect, got, want, row["measured"]))
+
+
 def expect_levers(adv, want):
     got = {k: adv["levers"][k]["effect"] for k in want}
     if got != want:
@@ -167,6 +175,8 @@ def t_advice_native_split(ctx):
         "threads": (["--threads", "2"], "more"), "processes": (["--procs", "2"], "more"),
         "async": (["--async"], "more")})
     expect_levers(adv, {"threads": "helps", "processes": "helps", "async": "no effect"})
+    expect_table(adv, "cpu", {"threads": "helps", "processes": "helps", "async": "no effect"})
+    expect_table(adv, "gil", {"threads": "n/a"})
 
 
 @test("advice_python_gil")
@@ -184,6 +194,7 @@ def t_advice_python_gil(ctx):
                    % (100 * gil, adv.get("best"), adv["why"]))
     if not [f for f in proc["futexes"] if f.get("symbol") == "_PyRuntime"]:
         raise Fail("no futex named _PyRuntime: %s" % proc["futexes"])
+    expect_table(adv, "gil", {"threads": "hurts", "processes": "helps", "async": "no effect"})
 
 
 @test("advice_slow_server_io")
@@ -196,6 +207,7 @@ def t_advice_slow_server(ctx):
     expect_levers(adv, {"threads": "helps", "processes": "helps", "async": "helps"})
     if adv.get("best") != "async" or adv["verdict"] != "io_net":
         raise Fail("verdict %s, best %s" % (adv["verdict"], adv.get("best")))
+    expect_table(adv, "io", {"threads": "helps", "processes": "helps", "async": "helps"})
 
 
 @test("advice_big_lock")

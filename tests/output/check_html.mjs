@@ -120,6 +120,15 @@ async function fixtureChecks(browser) {
 	const advice = await text(page, '#advice');
 	check(advice.includes('threads (try first)') && advice.includes('context: 2 CPUs usable'),
 	      'advice names the lever to try first and its context', advice.slice(0, 300));
+	// The classic table, per scope: a row per aspect, the figure, a mark per design.
+	const design = await page.$$eval('#advice table.design', (ts) => ts.map((t) =>
+		[...t.rows].map((r) => [...r.cells].map((c) => c.textContent))));
+	check(design.length >= 1 && design.every((t) => t.length === 8),
+		'a design table of 7 aspects per scope', JSON.stringify(design[0]));
+	const cpu = design.length ? design[0][1] : [];
+	check(cpu[0] === 'CPU in parallel' && /of 2 CPUs busy/.test(cpu[1]) &&
+		['helps', 'no effect', 'hurts', 'already used', 'n/a'].includes(cpu[2]),
+		'the CPU row shows the figure and a mark', JSON.stringify(cpu));
 	check(await page.$$eval('img', (l) => l.length) === 0, 'no <img> element created');
 	check(await page.$$eval('script', (l) => l.length) === 2, 'only the two own scripts');
 	const hostile = (await frames(page, 'parse_<img src=x onerror=alert(1)>'))[0];

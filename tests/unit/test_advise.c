@@ -5,6 +5,7 @@
 #include <string.h>
 #include "account.h"
 #include "advise/advise.h"
+#include "advise/advise_internal.h"
 #include "fixture.h"
 #include "render/output.h"
 
@@ -650,4 +651,140 @@ Test(advise, cpython_saturated_loop_needs_processes_not_threads)
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
 	cr_expect_eq(sc->best, ADV_PROCESSES);
+}
+
+/* ---- The classic table (advise_table.c) on hand-made figures ---- */
+
+static struct adv_scope table_for(const char *runtime, int cpus, double parallelism,
+				  uint32_t active, const struct metrics *m)
+{
+	struct adv_ctx x = { 0 };
+	struct adv_scope sc = { .cpus = cpus, .parallelism = parallelism, .active = active };
+
+	snprintf(sc.runtime, sizeof(sc.runtime), "%s", runtime);
+	adv_fill_table(&x, &sc, m);
+	return sc;
+}
+
+static void expect_marks(const struct adv_scope *sc, enum adv_aspect a, enum adv_effect t,
+			 enum adv_effect p, enum adv_effect y)
+{
+	cr_expect_eq(sc->table[a].mark[ADV_THREADS], t, "%s threads: %s", adv_aspect_names[a],
+		     adv_effect_names[sc->table[a].mark[ADV_THREADS]]);
+	cr_expect_eq(sc->table[a].mark[ADV_PROCESSES], p, "%s processes: %s", adv_aspect_names[a],
+		     adv_effect_names[sc->table[a].mark[ADV_PROCESSES]]);
+	cr_expect_eq(sc->table[a].mark[ADV_ASYNC], y, "%s async: %s", adv_aspect_names[a],
+		     adv_effect_names[sc->table[a].mark[ADV_ASYNC]]);
+}
+
+Test(advise_table, native_cpu_with_idle_cpus_favours_threads_and_processes)
+{
+	struct metrics m = { .window_ns = 1000 * MS, .share[CAT_CPU] = 0.9 };
+	struct adv_scope sc = table_for("native", 4, 0.9, 1, &m);
+
+	expect_marks(&sc, ADV_ASPECT_CPU, ADV_HELPS, ADV_HELPS, ADV_NO_EFFECT);
+	expect_marks(&sc, ADV_ASPECT_GIL, ADV_NA, ADV_NA, ADV_NA);
+	expect_marks(&sc, ADV_ASPECT_IO, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_NO_EFFECT);
+	cr_expect(strstr(sc.table[ADV_ASPECT_CPU].measured, "0.90 of 4 CPUs busy, 3.10 idle"), "%s",
+		  sc.table[ADV_ASPECT_CPU].measured);
+}
+
+Test(advise_table, full_cpus_leave_nothing_to_parallelize)
+{
+	struct metrics m = { .window_ns = 1000 * MS, .share[CAT_CPU] = 0.7 };
+	struct adv_scope sc = table_for("native", 2, 1.9, 4, &m);
+
+	expect_marks(&sc, ADV_ASPECT_CPU, ADV_ALREADY_USED, ADV_NO_EFFECT, ADV_NO_EFFECT);
+}
+
+Test(advise_table, measured_gil_wait_counts_against_threads)
+{
+	struct metrics m = { .window_ns = 1000 * MS, .share[CAT_CPU] = 0.4, .gil_share = 0.4 };
+	struct adv_scope sc = { 0 };
+
+	sc = table_for("CPython 3.11", 2, 0.8, 3, &m);
+	/* Without futex data the lock share stands in: none here, so no GIL wait is seen. */
+	expect_marks(&sc, ADV_ASPECT_GIL, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_NO_EFFECT);
+	{
+		struct adv_ctx x = { 0 };
+
+		sc.futexes_known = true;
+		adv_fill_table(&x, &sc, &m);
+	}
+	expect_marks(&sc, ADV_ASPECT_GIL, ADV_HURTS, ADV_HELPS, ADV_NO_EFFECT);
+	expect_marks(&sc, ADV_ASPECT_CPU, ADV_NO_EFFECT, ADV_HELPS, ADV_NO_EFFECT);
+	cr_expect(strstr(sc.table[ADV_ASPECT_GIL].measured, "40% waiting for the GIL"), "%s",
+		  sc.table[ADV_ASPECT_GIL].measured);
+}
+
+Test(advise_table, gil_released_by_an_extension_is_no_cost)
+{
+	struct metrics m = { .window_ns = 1000 * MS, .share[CAT_CPU] = 0.95, .gil_share = 0.01 };
+	struct adv_scope sc = {
+		.futexes_known = true, .cpus = 2, .parallelism = 0.95, .active = 1
+	};
+	struct adv_ctx x = { 0 };
+
+	snprintf(sc.runtime, sizeof(sc.runtime), "CPython 3.11");
+	adv_fill_table(&x, &sc, &m);
+	expect_marks(&sc, ADV_ASPECT_GIL, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_NO_EFFECT);
+	expect_marks(&sc, ADV_ASPECT_CPU, ADV_HELPS, ADV_HELPS, ADV_NO_EFFECT);
+}
+
+Test(advise_table, disk_waits_are_not_for_an_event_loop_network_waits_are)
+{
+	struct metrics disk = { .window_ns = 1000 * MS, .share[CAT_IO_DISK] = 0.8 };
+	struct metrics net = { .window_ns = 1000 * MS, .share[CAT_IO_NET] = 0.8 };
+	struct metrics loop = { .window_ns = 1000 * MS,
+				.share[CAT_POLL] = 0.6,
+				.share[CAT_CPU] = 0.3 };
+	struct adv_scope a = table_for("native", 2, 0.1, 1, &disk);
+	struct adv_scope b = table_for("native", 2, 0.1, 1, &net);
+	struct adv_scope c = table_for("native", 2, 0.3, 1, &loop);
+	struct adv_scope d = table_for("native", 2, 0.1, 8, &net);
+
+	expect_marks(&a, ADV_ASPECT_IO, ADV_HELPS, ADV_HELPS, ADV_NO_EFFECT);
+	expect_marks(&b, ADV_ASPECT_IO, ADV_HELPS, ADV_HELPS, ADV_HELPS);
+	expect_marks(&c, ADV_ASPECT_IO, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_ALREADY_USED);
+	expect_marks(&d, ADV_ASPECT_IO, ADV_ALREADY_USED, ADV_HELPS, ADV_HELPS);
+}
+
+Test(advise_table, switches_beyond_the_threshold_favour_an_event_loop)
+{
+	struct metrics m = { .window_ns = 1000 * MS,
+			     .share[CAT_IO_NET] = 0.5,
+			     .cnt[CAT_RUNQUEUE] = 1000 };
+	struct adv_scope sc = { .cpus = 2,
+				.parallelism = 0.5,
+				.active = 8,
+				.switches_per_s = 25000,
+				.ns[CAT_RUNQUEUE] = 20 * MS };
+	struct adv_ctx x = { 0 };
+
+	adv_fill_table(&x, &sc, &m);
+	expect_marks(&sc, ADV_ASPECT_SWITCHES, ADV_HURTS, ADV_HURTS, ADV_HELPS);
+	cr_expect(strstr(sc.table[ADV_ASPECT_SWITCHES].measured, "25000 switches/s, 20 us"), "%s",
+		  sc.table[ADV_ASPECT_SWITCHES].measured);
+	sc.switches_per_s = 19000; /* under 10 000/s per CPU */
+	adv_fill_table(&x, &sc, &m);
+	expect_marks(&sc, ADV_ASPECT_SWITCHES, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_NO_EFFECT);
+}
+
+/* Through advise(): the whole workload's pipes between two processes, and its memory. */
+Test(advise_table, pipes_between_processes_count_against_more_processes)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 500, [CAT_IO_PIPE] = 500));
+	add_thread(p, 11, 11, SPLIT([CAT_CPU] = 500, [CAT_IO_PIPE] = 500));
+	run(p);
+	sc = &a.whole;
+	expect_marks(sc, ADV_ASPECT_IPC, ADV_HELPS, ADV_HURTS, ADV_NO_EFFECT);
+	cr_expect(strstr(sc->table[ADV_ASPECT_IPC].measured,
+			 "50% of the time in pipes; 2 processes"),
+		  "%s", sc->table[ADV_ASPECT_IPC].measured);
+	/* Each process alone talks to someone outside its scope: no cost of the design. */
+	expect_marks(&a.procs[0], ADV_ASPECT_IPC, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_NO_EFFECT);
+	expect_marks(sc, ADV_ASPECT_MEMORY, ADV_NA, ADV_NA, ADV_NA);
 }

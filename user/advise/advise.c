@@ -394,6 +394,7 @@ static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct pr
 	choose(sc, &m);
 	explain(sc, &m);
 	adv_apply_rule(sc, &m);
+	adv_fill_table(x, sc, &m);
 	choose_first_lever(sc);
 	if (sc->verdict != ADV_TOO_SHORT)
 		adv_stack_evidence(x, sc, idle);

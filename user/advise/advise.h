@@ -47,6 +47,18 @@ enum adv_effect { ADV_NA, ADV_HELPS, ADV_NO_EFFECT, ADV_HURTS, ADV_ALREADY_USED,
 
 enum adv_lever { ADV_THREADS, ADV_PROCESSES, ADV_ASYNC, ADV_LEVER_MAX };
 
+/* The classic table's aspects (advise_table.c). */
+enum adv_aspect {
+	ADV_ASPECT_CPU,	     /* CPU work in parallel: cpu share, CPUs busy and idle */
+	ADV_ASPECT_IO,	     /* blocking I/O and poll shares */
+	ADV_ASPECT_GIL,	     /* CPython's GIL wait */
+	ADV_ASPECT_IPC,	     /* time in pipes between processes */
+	ADV_ASPECT_STARTUP,  /* threads and processes started per second */
+	ADV_ASPECT_MEMORY,   /* resident memory per process: one more process's cost */
+	ADV_ASPECT_SWITCHES, /* context switches per second and the run-queue wait */
+	ADV_ASPECT_MAX,
+};
+
 #define ADV_MIN_WINDOW_NS 10000000ull /* 10 ms */
 #define ADV_TOP_STACKS	  3
 #define ADV_TEXT	  320
@@ -55,12 +67,21 @@ extern const char *const adv_verdict_keys[ADV_VERDICT_MAX];  /* "cpu_saturated",
 extern const char *const adv_verdict_names[ADV_VERDICT_MAX]; /* "CPU saturation", ... */
 extern const char *const adv_effect_names[ADV_EFFECT_MAX];   /* "helps", "no effect", ... */
 extern const char *const adv_lever_names[ADV_LEVER_MAX];     /* "threads", ... */
+extern const char *const adv_aspect_keys[ADV_ASPECT_MAX];    /* "cpu", "io", ... */
+extern const char *const adv_aspect_names[ADV_ASPECT_MAX];   /* "CPU in parallel", ... */
 
 struct adv_row {
 	enum adv_effect effect;
 	double bound;	       /* the speedup's upper bound; 0 when there is none */
 	char basis[ADV_TEXT];  /* what the bound rests on; "" without a bound */
 	char reason[ADV_TEXT]; /* one sentence, from the measured split */
+};
+
+/* One aspect of the classic table, for this scope: its measured figure in one phrase, and
+ * what that figure says about each design (helps, hurts, already used, no effect, n/a). */
+struct adv_aspect_row {
+	enum adv_effect mark[ADV_LEVER_MAX];
+	char measured[ADV_TEXT];
 };
 
 /* A code path of the bottleneck category, threads of the scope merged. */
@@ -101,6 +122,7 @@ struct adv_scope {
 	bool futexes_known;
 	uint64_t gil_ns;
 	struct futex_sum lock;
+	struct adv_aspect_row table[ADV_ASPECT_MAX]; /* the classic table, by enum adv_aspect */
 };
 
 struct advice {

@@ -92,6 +92,8 @@ struct adv_row *adv_set_row(struct adv_scope *sc, enum adv_lever l, enum adv_eff
 			    double bound);
 /* A share (0..1) as a percentage. */
 double adv_percent(double share);
+/* The classic table's rows for the scope (advise_table.c), from the same figures. */
+void adv_fill_table(const struct adv_ctx *x, struct adv_scope *sc, const struct metrics *m);
 /* The levers' rows for the verdict chosen. */
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m);
 

@@ -310,7 +310,7 @@ static void write_page_scope(struct json *j, const struct adv_scope *sc)
 {
 	size_t i;
 	uint32_t k;
-	int l;
+	int a, l;
 
 	json_obj_begin(j, NULL);
 	json_bool(j, "whole", sc->whole);
@@ -336,6 +336,16 @@ static void write_page_scope(struct json *j, const struct adv_scope *sc)
 	json_u64(j, "active_ns", sc->active_ns);
 	json_str(j, "best", sc->best >= 0 ? adv_lever_names[sc->best] : "");
 	json_str(j, "costs", sc->costs);
+	json_arr_begin(j, "table");
+	for (a = 0; a < ADV_ASPECT_MAX; a++) {
+		json_arr_begin(j, NULL);
+		json_str(j, NULL, adv_aspect_names[a]);
+		json_str(j, NULL, sc->table[a].measured);
+		for (l = 0; l < ADV_LEVER_MAX; l++)
+			json_str(j, NULL, adv_effect_names[sc->table[a].mark[l]]);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
 	cat_array(j, "ns", sc->ns);
 	json_arr_begin(j, "top");
 	for (i = 0; i < sc->ntop; i++) {

@@ -249,6 +249,22 @@ static int write_stacks(struct json *j, const struct profile *p)
 	return err;
 }
 
+/* The classic table: {aspect: {measured, threads, processes, async}} in adv_aspect order. */
+static void write_design_table(struct json *j, const struct adv_scope *sc)
+{
+	int a, l;
+
+	json_obj_begin(j, "table");
+	for (a = 0; a < ADV_ASPECT_MAX; a++) {
+		json_obj_begin(j, adv_aspect_keys[a]);
+		json_str(j, "measured", sc->table[a].measured);
+		for (l = 0; l < ADV_LEVER_MAX; l++)
+			json_str(j, adv_lever_names[l], adv_effect_names[sc->table[a].mark[l]]);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
 static void write_scope(struct json *j, const struct adv_scope *sc)
 {
 	size_t i;
@@ -280,6 +296,7 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	json_obj_end(j);
 	if (sc->best >= 0)
 		json_str(j, "best", adv_lever_names[sc->best]);
+	write_design_table(j, sc);
 	json_obj_begin(j, "evidence");
 	json_u64(j, "threads", sc->threads);
 	json_u64(j, "active_threads", sc->active);

@@ -407,6 +407,26 @@ static void print_path(FILE *f, const struct stack *st, int col)
 	fputc('\n', f);
 }
 
+/* The classic table with the scope's figures: per aspect, the marks, then the figure. */
+static void print_design_table(FILE *f, const struct adv_scope *sc)
+{
+	int a, l;
+
+	fprintf(f, "    %-18s", "design table:");
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		fprintf(f, l + 1 < ADV_LEVER_MAX ? " %-13s" : " %s", adv_lever_names[l]);
+	fputc('\n', f);
+	for (a = 0; a < ADV_ASPECT_MAX; a++) {
+		fprintf(f, "      %-16s", adv_aspect_names[a]);
+		for (l = 0; l < ADV_LEVER_MAX; l++)
+			fprintf(f, l + 1 < ADV_LEVER_MAX ? " %-13s" : " %s",
+				adv_effect_names[sc->table[a].mark[l]]);
+		fputs("\n        ", f);
+		wrap(f, 8, 8, sc->table[a].measured);
+		fputc('\n', f);
+	}
+}
+
 static void print_scope(FILE *f, const struct adv_scope *sc, const struct style *s)
 {
 	char head[ADV_TEXT * 2];
@@ -449,6 +469,7 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 		fputs("  ", f);
 		print_path(f, sc->top[i].st, 16);
 	}
+	print_design_table(f, sc);
 }
 
 static void print_advice(FILE *f, const struct advice *a, const struct style *s)

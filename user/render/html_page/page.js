@@ -189,6 +189,21 @@
 
 	// ---- Advice: what bounds each scope, and what would help (user/advise.c) ----
 
+	// The classic threads / processes / async table with this scope's figures.
+	function designTable(rows) {
+		const t = el('table', undefined, 'design');
+		const head = t.createTHead().insertRow();
+		for (const h of ['', 'this program', 'threads', 'processes', 'async'])
+			head.append(el('th', h));
+		for (const [aspect, measured, ...marks] of rows) {
+			const tr = t.insertRow();
+			tr.append(el('td', aspect), el('td', measured, 'note'));
+			for (const m of marks)
+				tr.append(el('td', m, 'effect ' + m.replace(/ /g, '-')));
+		}
+		return t;
+	}
+
 	function renderAdvice() {
 		const A = D.advice, box = $('advice');
 		if (!A)
@@ -230,6 +245,7 @@
 				ev += `, ${sc.idle} idle in ${CATS[sc.idle_cat] || '?'}`;
 			div.append(el('p', ev + ')', 'note'));
 			div.append(el('p', `context: ${sc.costs}`, 'note'));
+			div.append(designTable(sc.table));
 			for (const [ns, names] of sc.top) {
 				const path = names.slice().reverse().map(clean).join(' \u2190 ');
 				div.append(el('div', `${secs(ns)}  ${path}`, 'path'));
