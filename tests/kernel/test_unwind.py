@@ -70,6 +70,14 @@ def t_unwind_cfi_without_frame_pointers(ctx):
             raise Fail("%s: %.1f ms of %s's %.1f ms of %s reach %s from %s (need %d %%); heaviest: %s"
                        % (what, got / 1000, comm, want / 1000, cat, ";".join(a[0] for a in names),
                           "/".join(roots), share * 100, seen))
+    # How the walks ended, by object: most complete (the rest: before the tables were in).
+    stops = doc["stacks"].get("unwind_stops") or []
+    walks = sum(sum(v for k, v in o.items() if k not in ("module", "fp_frames")) for o in stops)
+    complete = sum(o["complete"] for o in stops)
+    print("  walks: %d, complete %d; by object: %s" % (walks, complete, stops))
+    if not walks or complete < 0.9 * walks or any(o["invalid_rule"] or o["bad_frame"] for o in stops):
+        raise Fail("unwind stops: %d of %d walks complete (need 90 %%), none invalid or bad: %s"
+                   % (complete, walks, stops))
     # The same workload by frame pointers: the callers are lost (else this test shows nothing).
     doc, rows = cfi_profile(ctx, "fp")
     want = thread(doc, "cfilocker")["ns"]["lock"] / 1000

@@ -54,6 +54,14 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid);
  * (slot 0: no object). */
 const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot);
 
+struct profile;
+
+/*
+ * The walks' stop reasons from the kernel's per-CPU counters (stats_fd: unwind_stats) into
+ * p->ustops, one record per object with any, most walks first. 0 or -ENOMEM.
+ */
+int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct profile *p);
+
 /* One line of what the loader did, at -v. */
 void unwind_loader__log(const struct unwind_loader *l);
 
