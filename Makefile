@@ -251,6 +251,8 @@ $(OUT)/scenarios/%: tests/kernel/scenarios/%.c tests/kernel/scenarios/scenario.h
 
 # The frame-pointer warning's test subject.
 $(OUT)/workloads/nofp: WL_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
+# The CFI unwinder's test subject: no frame pointers, threads, Debian's libc.
+$(OUT)/workloads/cfi_stacks: WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread -Wall -Wextra -Werror
 # A PIE executable and a shared library beside it.
 $(OUT)/workloads/libconcurwork.so: tests/kernel/workloads/lib/concurwork.c | $(OUT)/workloads
 	$(call msg,CC,$@)

@@ -282,6 +282,10 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 		}
 	}
 	capture_stacks(ctx, &a->ustack, &a->kstack);
+	/* With --unwind=cfi, a frame-pointer stack is a stand-in until the process's tables are
+	 * in: not to be reused once they are. */
+	if (unwind_cfi && a->ustack >= 0 && !(a->ustack & UNWIND_USTACK_ID))
+		return;
 	e = &c->e[c->next & (STACK_CACHE_WAYS - 1)];
 	*e = (struct stack_cache_entry){ ip, sp, nr, 0, a->ustack, a->kstack };
 	c->next++;
@@ -396,6 +400,9 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
 	/* A new image: its memory map is another one. */
 	info->flags &= ~PROC_MAPS_SENT;
+	/* The old image's mapping index would walk the new one with wrong tables. */
+	if (unwind_cfi)
+		bpf_map_delete_elem(&unwind_procs, &tgid);
 	a = get_thread(p);
 	if (a)
 		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);

@@ -9,9 +9,17 @@
 #define CONCUR_MAPS_BPF_H
 
 #include "concur.h"
+#include "unwind.h"
 
 /* Capture stacks: off-CPU at every switch-out, on-CPU by sampling. */
 extern const volatile bool stacks_enabled;
+/* User stacks by the CFI tables (bpf/unwind.bpf.h) rather than the kernel's frame-pointer walk. */
+extern const volatile bool unwind_cfi;
+/* The size userspace gave ustacks: ids at or above it are not handed out. */
+extern const volatile __u32 ustacks_max;
+/* The next id a new CFI-walked user stack gets (see unwind_intern()). */
+extern __u64 ustack_next_id;
+
 /* Nanoseconds of CPU time each on-CPU sample stands for. */
 extern const volatile __u64 sample_period_ns;
 /* CPUs online (at most CONCUR_MAX_CPUS are looked at). */
@@ -165,5 +173,77 @@ struct maps_events_map {
 	__uint(max_entries, 256 * 1024);
 };
 extern struct maps_events_map maps_events SEC(".maps");
+
+/*
+ * The CFI unwinder's tables (include/unwind.h). With --unwind=fp userspace shrinks each to one
+ * entry: they cost nothing then. Rows and rules are written by userspace through mmap.
+ */
+struct unwind_rows_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, UNWIND_GLOBAL_ROWS);
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+};
+extern struct unwind_rows_map unwind_rows SEC(".maps");
+
+struct unwind_rules_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, UNWIND_GLOBAL_RULES);
+	__type(key, __u32);
+	__type(value, struct unwind_rule_slot);
+};
+extern struct unwind_rules_map unwind_rules SEC(".maps");
+
+/* Each process's executable mappings, by pid; memory only for the processes with stacks. */
+struct unwind_procs_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, UNWIND_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct unwind_proc);
+};
+extern struct unwind_procs_map unwind_procs SEC(".maps");
+
+/* How CFI walks ended, per object slot (include/unwind.h). */
+struct unwind_stats_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UNWIND_MAX_OBJECTS);
+	__type(key, __u32);
+	__type(value, struct unwind_obj_stats);
+};
+extern struct unwind_stats_map unwind_stats SEC(".maps");
+
+/* User stacks the CFI unwinder walked, by the hash of their frames: the user stacks of the
+ * weights when --unwind=cfi (the kernel's own and fallback stacks stay in `stacks`). */
+struct ustacks_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CONCUR_MAX_STACKS);
+	__type(key, __u64);
+	__type(value, struct unwind_ustack);
+};
+extern struct ustacks_map ustacks SEC(".maps");
+
+/* The walk in progress on a CPU: its registers and the stack it builds (too big for the BPF
+ * stack). BPF-side only. */
+struct unwind_walk {
+	struct unwind_ustack st; /* laid out as ustacks' value: inserted as it is */
+	__u64 pc, sp, bp;
+	__u64 hash;
+	__u32 stop;  /* enum unwind_stop */
+	__u32 obj;   /* slot of the object holding the last frame looked at */
+	__u32 is_ra; /* pc is a return address: look up pc - 1 */
+	__u32 pad;
+};
+
+struct unwind_scratch_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unwind_walk);
+};
+extern struct unwind_scratch_map unwind_scratch SEC(".maps");
 
 #endif

@@ -4,12 +4,17 @@
 #define CONCUR_STACKS_BPF_H
 
 #include "helpers.bpf.h"
+#include "unwind.bpf.h"
 
-/* The current task's stacks; ctx is the program's own context. */
+/*
+ * The current task's stacks; ctx is the program's own context. The user stack by the CFI
+ * tables with --unwind=cfi (unwind.bpf.h), else by the kernel's frame-pointer walk.
+ */
 static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack)
 {
 	*kstack = bpf_get_stackid(ctx, &stacks, 0);
-	*ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	*ustack = unwind_cfi ? unwind_user_stack(ctx) :
+			       bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	/* A kernel thread or a task outside user mode has no user stack: that is no error. */
 	if (*kstack < 0 && *kstack != -EFAULT)
 		stat_add(STAT_STACK_ERRORS, 1);

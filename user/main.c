@@ -41,7 +41,7 @@ static const char doc[] =
 	"Exit status: 0, or the workload's own for `run`; 1 on error; 127 if CMD\n"
 	"cannot be executed.";
 
-enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS };
+enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS, OPT_UNWIND };
 
 #define DEFAULT_HZ 99
 #define MAX_HZ	   10000
@@ -57,6 +57,11 @@ static const struct argp_option options[] = {
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "run: under sudo, keep root for the workload", 0 },
 	{ "freq", 'F', "HZ", 0, "On-CPU sampling rate per CPU (default 99)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)",
+	  0 },
+	{ "unwind", OPT_UNWIND, "fp|cfi", 0,
+	  "How user stacks are walked: fp, the kernel's frame-pointer walk (default); cfi, tables "
+	  "built from each object's .eh_frame, for code without frame pointers (frame pointers "
+	  "where an object has none yet)",
 	  0 },
 	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
 	{ "verbose", 'v', NULL, 0,
@@ -201,6 +206,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_NO_STACKS:
 		a->tracing_opt = "--no-stacks";
 		a->t.stacks = false;
+		break;
+	case OPT_UNWIND:
+		a->tracing_opt = "--unwind";
+		if (strcmp(arg, "fp") && strcmp(arg, "cfi"))
+			usage_error("--unwind: '%s' is neither fp nor cfi", arg);
+		a->t.unwind_cfi = !strcmp(arg, "cfi");
 		break;
 	case OPT_CHILDREN:
 		a->tracing_opt = "--children";

@@ -384,8 +384,10 @@ static struct buf with_stacks(uint32_t cat, uint32_t nframes, uint32_t name, uin
 	U32(&b, 0); /* processes */
 	U32(&b, 0); /* threads */
 	one_stack(&b, cat, nframes, name, kernel);
-	U32(&b, 0); /* unwind warnings */
-	U32(&b, 0); /* futexes */
+	U32(&b, 0);		  /* unwind warnings */
+	U32(&b, 0);		  /* futexes */
+	U32(&b, UNWIND_STOP_MAX); /* unwind stops: the reasons, */
+	U32(&b, 0);		  /* and no object */
 	out = wrap(&b);
 	free(b.d);
 	return out;
@@ -481,6 +483,8 @@ Test(recording, crafted_structure_errors_are_refused)
 	U32(&b, 0);
 	U32(&b, 0);
 	U32(&b, 0);
+	U32(&b, UNWIND_STOP_MAX);
+	U32(&b, 0);
 	U8(&b, 0); /* one byte too many */
 	expect_refused(wrap(&b), "after the last section");
 	free(b.d);
@@ -496,13 +500,81 @@ Test(recording, crafted_structure_errors_are_refused)
 }
 
 /* Every section after the scalars, empty: strings, argv, processes, threads, stacks, unwind
- * warnings, futexes. */
+ * warnings, futexes, unwind stops (its number of reasons, then none). */
 static void empty_sections(struct body *b)
 {
 	int i;
 
 	for (i = 0; i < 7; i++)
 		U32(b, 0);
+	U32(b, UNWIND_STOP_MAX);
+	U32(b, 0);
+}
+
+/* The CFI unwinder's stop reasons survive a recording; a later concur's extra reasons are
+ * skipped, and an absurd count of them refused. */
+Test(recording, unwind_stops_round_trip)
+{
+	struct profile *p = fixture(), *q;
+	struct buf r, a, b;
+	struct body body = {};
+	int k;
+
+	p->ustops = calloc(2, sizeof(*p->ustops));
+	p->nustops = 2;
+	p->ustops[0].module = profile__intern(p, "libfoo.so");
+	p->ustops[1].module = profile__intern(p, "[unknown]");
+	for (k = 0; k < UNWIND_STOP_MAX; k++)
+		p->ustops[0].stop[k] = 10 + k;
+	p->ustops[0].fp_frames = 77;
+	p->ustops[1].stop[UNWIND_STOP_FP_FALLBACK] = 5;
+	r = render(p, write_recording);
+	q = load(&r);
+	cr_assert_eq(q->nustops, 2);
+	cr_expect_str_eq(q->ustops[0].module, "libfoo.so");
+	cr_expect_eq(q->ustops[0].stop[UNWIND_STOP_BAD_FRAME], 10 + UNWIND_STOP_BAD_FRAME);
+	cr_expect_eq(q->ustops[0].fp_frames, 77);
+	cr_expect_eq(q->ustops[1].stop[UNWIND_STOP_FP_FALLBACK], 5);
+	a = render(p, fixture_write_text);
+	b = render(q, fixture_write_text);
+	cr_expect(a.len == b.len && !memcmp(a.d, b.d, a.len));
+	cr_expect_not_null(strstr(a.d, "walks stopped early in libfoo.so: no table 12"), "%s", a.d);
+	free(a.d);
+	free(b.d);
+	a = render(q, write_json);
+	cr_expect_not_null(strstr(a.d, "\"no_table\": 12"), "%s", a.d);
+	free(a.d);
+	free(r.d);
+	profile__free(q);
+	profile__free(p);
+
+	/* Two more reasons than this concur knows: skipped, fp_frames still found after them. */
+	prologue(&body);
+	for (k = 0; k < 5; k++)
+		U32(&body, 0); /* processes, threads, stacks, unwind warnings, futexes */
+	U32(&body, UNWIND_STOP_MAX + 2);
+	U32(&body, 1);
+	U32(&body, 1); /* module: "prog" */
+	for (k = 0; k < UNWIND_STOP_MAX + 2; k++)
+		U64(&body, 100 + k);
+	U64(&body, 9); /* fp_frames */
+	r = wrap(&body);
+	q = load(&r);
+	cr_assert_eq(q->nustops, 1);
+	cr_expect_str_eq(q->ustops[0].module, "prog");
+	cr_expect_eq(q->ustops[0].stop[UNWIND_STOP_MAX - 1], 100 + UNWIND_STOP_MAX - 1);
+	cr_expect_eq(q->ustops[0].fp_frames, 9);
+	profile__free(q);
+	free(r.d);
+	free(body.d);
+	body = (struct body){};
+	prologue(&body);
+	for (k = 0; k < 5; k++)
+		U32(&body, 0);
+	U32(&body, 5000);
+	U32(&body, 0);
+	expect_refused(wrap(&body), "unwind stop reasons");
+	free(body.d);
 }
 
 /* Counters a later concur adds are skipped; ones an earlier one lacked are zero. */

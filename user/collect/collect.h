@@ -19,6 +19,7 @@ struct collect_fds {
 	int stack_weights;
 	int stacks;
 	int futexes;
+	int ustacks; /* the CFI unwinder's user stacks; -1 when it was off */
 };
 
 /*

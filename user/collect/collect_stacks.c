@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <glib.h>
 #include "collect.h"
+#include "unwind.h"
 #include "profile/stack_marks.h"
 #include "profile/symbolize.h"
 
@@ -84,11 +85,44 @@ static bool is_probe_frame(const char *name)
 	return false;
 }
 
-/* Reads one stack trace, leaf first; returns the number of frames. */
-static int read_trace(int fd, __s32 id, uint64_t ips[CONCUR_STACK_DEPTH])
+_Static_assert(UNWIND_MAX_FRAMES == CONCUR_STACK_DEPTH, "one depth for both unwinders");
+_Static_assert(CONCUR_MAX_STACKS <= UNWIND_USTACK_ID, "stack ids and CFI stack ids meet");
+
+/* The CFI unwinder's stacks (ustacks), by id. */
+static int add_ustack(const void *key, void *value, void *ctx)
 {
+	const struct unwind_ustack *u = value;
+
+	(void)key;
+	if (u->n <= UNWIND_MAX_FRAMES && u->id < UNWIND_USTACK_ID)
+		g_hash_table_insert(ctx, GUINT_TO_POINTER(u->id), g_memdup2(u, sizeof(*u)));
+	return 0;
+}
+
+static GHashTable *read_ustacks(int fd)
+{
+	GHashTable *t = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	struct unwind_ustack u;
+
+	if (fd >= 0)
+		map_walk(fd, sizeof(__u64), &u, add_ustack, t);
+	return t;
+}
+
+/* Reads one stack trace, leaf first; returns the number of frames. CFI-walked user stacks
+ * come from cfi (read_ustacks), the others from the kernel's stack-trace map. */
+static int read_trace(int fd, GHashTable *cfi, __s32 id, uint64_t ips[CONCUR_STACK_DEPTH])
+{
+	const struct unwind_ustack *u;
 	int n = 0;
 
+	if (id >= UNWIND_USTACK_ID) {
+		u = g_hash_table_lookup(cfi, GUINT_TO_POINTER(id & ~UNWIND_USTACK_ID));
+		if (!u)
+			return 0;
+		memcpy(ips, u->pc, u->n * sizeof(*ips));
+		return (int)u->n;
+	}
 	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
 		return 0;
 	while (n < CONCUR_STACK_DEPTH && ips[n])
@@ -137,12 +171,12 @@ static int check_user(struct symbolizer *sym, uint32_t pid, const uint64_t *uips
  * Return addresses point after the call: callers are looked up at ip - 1 so that a call ending
  * a function is not credited to the next one.
  */
-static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
+static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd, GHashTable *cfi,
 		       const struct weight *w, struct stack *st)
 {
 	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
-	int nu = read_trace(stacks_fd, w->key.ustack, uips);
-	int nk = read_trace(stacks_fd, w->key.kstack, kips);
+	int nu = read_trace(stacks_fd, cfi, w->key.ustack, uips);
+	int nk = read_trace(stacks_fd, cfi, w->key.kstack, kips);
 	struct sym_result r = { "[no stack]", "[unknown]" };
 	int i, j = 0, n, skip = 0;
 	enum stack_mark mark;
@@ -191,6 +225,7 @@ int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symb
 		   const struct collect_pending *pending)
 {
 	GArray *ws = g_array_new(FALSE, FALSE, sizeof(struct weight));
+	GHashTable *cfi = read_ustacks(fds->ustacks);
 	struct stack st;
 	size_t i;
 	int err;
@@ -199,12 +234,14 @@ int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symb
 	add_open_intervals(pending, ws);
 	merge_weights(ws);
 	for (i = 0; !err && i < ws->len; i++) {
-		err = build_stack(p, sym, fds->stacks, &g_array_index(ws, struct weight, i), &st);
+		err = build_stack(p, sym, fds->stacks, cfi, &g_array_index(ws, struct weight, i),
+				  &st);
 		if (!err)
 			err = profile__add_stack(p, &st);
 		if (err)
 			free(st.frames);
 	}
 	g_array_free(ws, TRUE);
+	g_hash_table_destroy(cfi);
 	return err;
 }

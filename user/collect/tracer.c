@@ -35,6 +35,7 @@
 #include "cgroup_watch.h"
 #include "thread_store.h"
 #include "tracer.h"
+#include "unwind_loader.h"
 #include "log.h"
 
 #define STATUS_PERIOD_MS 500
@@ -88,7 +89,8 @@ struct session {
 	struct symbolizer *sym;
 	struct ring_buffer *maps_rb;
 	struct mapwatch maps_due;
-	struct cgroup_watch cgroups; /* each process's cgroups, noted when it is tracked or seen */
+	struct unwind_loader *unwind; /* --unwind=cfi: the tables in the kernel */
+	struct cgroup_watch cgroups;  /* each process's cgroups, noted when it is tracked or seen */
 	struct bpf_link **sample_links; /* one per CPU */
 	int nsample_links;
 	uint64_t started_ns; /* concur's own start, for the attach latency */
@@ -149,8 +151,17 @@ static int open_targets(struct session *s, struct tracer_error *e)
 	return 0;
 }
 
+static struct unwind_maps unwind_maps(struct session *s)
+{
+	return (struct unwind_maps){ s->skel->maps.unwind_rows, s->skel->maps.unwind_rules,
+				     s->skel->maps.unwind_procs, s->skel->maps.unwind_stats,
+				     s->skel->maps.ustacks };
+}
+
 static int load_probes(struct session *s, struct tracer_error *e)
 {
+	bool cfi = s->o->stacks && s->o->unwind_cfi;
+	struct unwind_maps um;
 	int err;
 
 	s->skel = concur_bpf__open();
@@ -161,6 +172,11 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	s->skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	if (s->o->stacks)
 		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;
+	s->skel->rodata->unwind_cfi = cfi;
+	um = unwind_maps(s);
+	err = unwind_maps_size(&um, cfi);
+	if (err)
+		return fail(e, err, "cannot size the unwinder's maps: %s", strerror(-err));
 	/* Iterators run on demand (thread_store.c), not from attach. */
 	bpf_program__set_autoattach(s->skel->progs.adopt_threads, false);
 	bpf_program__set_autoattach(s->skel->progs.snapshot_threads, false);
@@ -169,6 +185,9 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		return fail(e, err,
 			    "cannot load the BPF programs: %s (-v shows the verifier's log)",
 			    strerror(-err));
+	s->unwind = cfi ? unwind_loader__new(&um) : NULL;
+	if (cfi && !s->unwind)
+		return fail(e, -errno, "cannot map the unwinder's tables: %s", strerror(errno));
 	return 0;
 }
 
@@ -189,6 +208,8 @@ static int read_maps(uint32_t pid, void *ctx)
 
 	pr_debug("reading the memory map of process %u", pid);
 	cgroup_watch_note(&s->cgroups, pid);
+	if (s->unwind)
+		unwind_loader__sync(s->unwind, pid);
 	return symbolizer__snapshot(s->sym, pid);
 }
 
@@ -506,6 +527,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		.stack_weights = bpf_map__fd(s->skel->maps.stack_weights),
 		.stacks = bpf_map__fd(s->skel->maps.stacks),
 		.futexes = bpf_map__fd(s->skel->maps.futexes),
+		.ustacks = s->unwind ? bpf_map__fd(s->skel->maps.ustacks) : -1,
 	};
 	struct enrich_child child = { s->child.pid, s->child_reaped, s->child_maxrss_kb };
 	struct collect_pending pending = {};
@@ -514,6 +536,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 
 	/* Detach first: every event the maps hold then happened before `end`. */
 	detach_all(s);
+	if (s->unwind)
+		unwind_loader__log(s->unwind);
 	end = now_ns();
 	err = thread_store_snapshot(s->skel->progs.snapshot_threads, fds.threads,
 				    &s->skel->bss->snapshot_dropped);
@@ -534,6 +558,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		p->sample_hz = s->o->sample_hz;
 		err = collect_stacks(p, &fds, s->sym, &pending);
 	}
+	if (!err && s->unwind)
+		err = unwind_loader__collect(s->unwind, bpf_map__fd(s->skel->maps.unwind_stats), p);
 	collect_pending_free(&pending);
 	if (err)
 		return fail(e, err, "cannot read the BPF maps: %s", strerror(-err));
@@ -541,7 +567,9 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	profile__finish(p);
 	pr_info("read %zu processes, %zu threads, %zu stacks, %zu futex waits in a %.2f s window",
 		p->nprocs, p->nthreads, p->nstacks, p->nfutexes, p->window_ns / 1e9);
-	err = s->o->stacks ? profile__check_unwinding(p) : 0;
+	/* Walked by CFI, a short stack is no sign of missing frame pointers: p->ustops says
+	 * where walks stopped instead. */
+	err = s->o->stacks && !s->unwind ? profile__check_unwinding(p) : 0;
 	return err ? fail(e, err, "cannot check the stacks: %s", strerror(-err)) : 0;
 }
 
@@ -555,6 +583,7 @@ static void cleanup(struct session *s)
 	free(s->sample_links);
 	ring_buffer__free(s->maps_rb);
 	mapwatch_free(&s->maps_due);
+	unwind_loader__free(s->unwind);
 	cgroup_watch_free(&s->cgroups);
 	symbolizer__free(s->sym);
 	concur_bpf__destroy(s->skel);

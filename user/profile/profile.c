@@ -75,6 +75,7 @@ void profile__free(struct profile *p)
 	free(p->arrays->other);
 	free(p->arrays);
 	g_free(p->unwind);
+	g_free(p->ustops);
 	free(p->owned_command);
 	strtab__free(p->strings);
 	free(p);

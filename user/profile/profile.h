@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "model.h"
+#include "unwind.h"
 
 enum profile_mode { MODE_RUN, MODE_ATTACH };
 
@@ -102,6 +103,17 @@ struct unwind_warning {
 };
 
 /*
+ * How the CFI unwinder's walks of user stacks ended in one object (--unwind=cfi), by
+ * include/unwind.h's reasons. Per walk: a stack the probes reused from their stack cache is
+ * not walked again, so these count captures, not time.
+ */
+struct unwind_stops {
+	const char *module; /* the object of the walk's last frame; "[unknown]" for none */
+	uint64_t stop[UNWIND_STOP_MAX];
+	uint64_t fp_frames; /* frames walked by frame pointers in it (no table there) */
+};
+
+/*
  * Time a process's threads spent blocked on one futex word. A word inside a global variable
  * is named by it: a lock by its symbol, CPython's GIL as "_PyRuntime".
  */
@@ -144,6 +156,8 @@ struct profile {
 	uint32_t sample_hz; /* on-CPU sampling frequency, 0 when stacks were off */
 	struct unwind_warning *unwind;
 	size_t nunwind;
+	struct unwind_stops *ustops; /* --unwind=cfi: by object, most walks first; else none */
+	size_t nustops;
 	struct futex_wait *futexes; /* by pid, addr, tid (collect_futexes) */
 	size_t nfutexes;
 	struct strtab *strings;

@@ -220,6 +220,32 @@ static void write_marked(struct json *j, const struct profile *p)
 	}
 }
 
+static const char *const ustop_keys[UNWIND_STOP_MAX] = {
+#define UNWIND_STOP_KEY(id, key) [id] = key,
+	UNWIND_STOPS(UNWIND_STOP_KEY)
+#undef UNWIND_STOP_KEY
+};
+
+/* --unwind=cfi only: how the walks ended, by object. */
+static void write_ustops(struct json *j, const struct profile *p)
+{
+	size_t i;
+	int k;
+
+	if (!p->nustops)
+		return;
+	json_arr_begin(j, "unwind_stops");
+	for (i = 0; i < p->nustops; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "module", p->ustops[i].module);
+		for (k = 0; k < UNWIND_STOP_MAX; k++)
+			json_u64(j, ustop_keys[k], p->ustops[i].stop[k]);
+		json_u64(j, "fp_frames", p->ustops[i].fp_frames);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static int write_stacks(struct json *j, const struct profile *p)
 {
 	size_t i;
@@ -243,6 +269,7 @@ static int write_stacks(struct json *j, const struct profile *p)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	write_ustops(j, p);
 	write_marked(j, p);
 	err = write_top_stacks(j, p);
 	json_obj_end(j);

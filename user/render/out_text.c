@@ -270,6 +270,60 @@ static void print_marked(FILE *f, const struct profile *p, const struct style *s
 	}
 }
 
+/* How the CFI unwinder's walks ended (include/unwind.h's reasons), as the report says it. */
+static const char *const ustop_text[UNWIND_STOP_MAX] = {
+	[UNWIND_STOP_COMPLETE] = "complete",
+	[UNWIND_STOP_FP_FALLBACK] = "frame pointers (no tables yet)",
+	[UNWIND_STOP_NO_TABLE] = "no table",
+	[UNWIND_STOP_READ_FAULT] = "stack unreadable",
+	[UNWIND_STOP_DEPTH] = "depth limit",
+	[UNWIND_STOP_INVALID] = "CFI not followed",
+	[UNWIND_STOP_BAD_FRAME] = "bad frame",
+};
+
+/* Objects where more walks than this stopped early are named, at most USTOPS_SHOWN of them. */
+#define USTOPS_SHOWN 5
+
+/* --unwind=cfi: how the user stacks' walks ended, and the objects where they stopped early. */
+static void print_ustops(FILE *f, const struct profile *p, const struct style *s)
+{
+	uint64_t tot[UNWIND_STOP_MAX] = { 0 }, all = 0, early;
+	size_t i, shown = 0;
+	int k;
+
+	for (i = 0; i < p->nustops; i++)
+		for (k = 0; k < UNWIND_STOP_MAX; k++)
+			tot[k] += p->ustops[i].stop[k];
+	for (k = 0; k < UNWIND_STOP_MAX; k++)
+		all += tot[k];
+	if (!p->nustops)
+		return;
+	fprintf(f, "User stacks walked by CFI tables: %llu walks", (unsigned long long)all);
+	for (k = 0; k < UNWIND_STOP_MAX; k++)
+		if (tot[k])
+			fprintf(f, ", %s %.1f%%", ustop_text[k], pct(tot[k], all));
+	fputc('\n', f);
+	for (i = 0; i < p->nustops && shown < USTOPS_SHOWN; i++) {
+		const struct unwind_stops *u = &p->ustops[i];
+
+		early = 0;
+		for (k = UNWIND_STOP_NO_TABLE; k < UNWIND_STOP_MAX; k++)
+			early += k == UNWIND_STOP_DEPTH ? 0 : u->stop[k];
+		if (!early)
+			continue;
+		shown++;
+		fprintf(f, "%snote:%s walks stopped early in ", sgr(s, "\033[1m"),
+			sgr(s, "\033[0m"));
+		print_comm(f, u->module, (int)strnlen(u->module, 60));
+		fputc(':', f);
+		for (k = UNWIND_STOP_NO_TABLE; k < UNWIND_STOP_MAX; k++)
+			if (u->stop[k] && k != UNWIND_STOP_DEPTH)
+				fprintf(f, " %s %llu", ustop_text[k],
+					(unsigned long long)u->stop[k]);
+		fputc('\n', f);
+	}
+}
+
 static void print_stack_notes(FILE *f, const struct profile *p, const struct style *s)
 {
 	size_t i;
@@ -290,6 +344,7 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 			"  pointers, its callers are missing. Rebuild with -fno-omit-frame-pointer.\n",
 			pct(p->unwind[i].shallow_ns, p->unwind[i].total_ns));
 	}
+	print_ustops(f, p, s);
 	print_marked(f, p, s);
 }
 

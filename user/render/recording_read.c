@@ -294,6 +294,33 @@ static void read_futexes(struct loader *l)
 	}
 }
 
+static void read_ustops(struct loader *l)
+{
+	struct rd *r = &l->r;
+	struct profile *p = l->p;
+	uint32_t kinds, n, i, k;
+
+	r->section = "unwind stops";
+	kinds = rd_u32(r);
+	if (!r->ret && kinds > 1024)
+		rd_corrupt(r, "absurd number of unwind stop reasons");
+	n = r->ret ? 0 : rd_count(r, SZ_USTOPS(kinds), UINT32_MAX);
+	if (!n)
+		return;
+	p->ustops = g_new0(struct unwind_stops, n);
+	p->nustops = n;
+	for (i = 0; i < n && !r->ret; i++) {
+		p->ustops[i].module = get_str(l);
+		for (k = 0; k < kinds; k++) {
+			uint64_t v = rd_u64(r);
+
+			if (k < UNWIND_STOP_MAX)
+				p->ustops[i].stop[k] = v;
+		}
+		p->ustops[i].fp_frames = rd_u64(r);
+	}
+}
+
 /* The uncompressed body into a new profile. */
 int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
 			 size_t errlen)
@@ -311,6 +338,7 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	read_stacks(&l);
 	read_unwind(&l);
 	read_futexes(&l);
+	read_ustops(&l);
 	/* Sorted and derived as a collected profile is: a crafted file may list anything in any
 	 * order. */
 	profile__finish(l.p);

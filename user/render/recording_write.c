@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (7); a reader refuses any other
+ *   u32 format version           REC_FORMAT (8); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -38,6 +38,9 @@
  *   u32 nunwind, each: str module, u64 shallow_ns, u64 total_ns, u64 shallow_stacks, u64 stacks
  *   u32 nfutexes, each: u32 pid, u32 tid, u64 addr, u64 ns, u64 count, u8 named, and when named:
  *       str symbol, str module, u64 offset
+ *   u32 nreasons, u32 nustops, each: str module, nreasons x u64 walks ended, u64 fp_frames
+ *       (format 8: the CFI unwinder's stop reasons by object; a reader ignores reasons it
+ *       does not know)
  *
  * What profile__finish() derives (a process's totals and threads, each thread's process) is
  * not stored: the reader finishes the profile it builds, as collecting does.
@@ -138,6 +141,8 @@ static int collect_strings(const struct profile *p, struct strmap *m)
 			if (!err)
 				err = strmap_add(m, p->futexes[i].module);
 		}
+	for (i = 0; !err && i < p->nustops; i++)
+		err = strmap_add(m, p->ustops[i].module);
 	return err;
 }
 
@@ -297,13 +302,27 @@ static void put_futexes(GByteArray *o, const struct profile *p, const struct str
 	}
 }
 
+static void put_ustops(GByteArray *o, const struct profile *p, const struct strmap *m)
+{
+	size_t i, k;
+
+	put_u32(o, UNWIND_STOP_MAX);
+	put_u32(o, p->nustops);
+	for (i = 0; i < p->nustops; i++) {
+		put_u32(o, strmap_index(m, p->ustops[i].module));
+		for (k = 0; k < UNWIND_STOP_MAX; k++)
+			put_u64(o, p->ustops[i].stop[k]);
+		put_u64(o, p->ustops[i].fp_frames);
+	}
+}
+
 /* Counts are u32 in the file: a profile with more of anything cannot be written. */
 static bool fits_u32(const struct profile *p)
 {
 	size_t i;
 
 	if (p->nprocs > UINT32_MAX || p->nthreads > UINT32_MAX || p->nstacks > UINT32_MAX ||
-	    p->nunwind > UINT32_MAX || p->nfutexes > UINT32_MAX)
+	    p->nunwind > UINT32_MAX || p->nfutexes > UINT32_MAX || p->nustops > UINT32_MAX)
 		return false;
 	for (i = 0; i < p->nprocs; i++)
 		if (p->procs[i].nother > UINT32_MAX)
@@ -329,6 +348,7 @@ static int build_body(const struct profile *p, GByteArray *o)
 		put_stacks(o, p, &m);
 		put_unwind(o, p, &m);
 		put_futexes(o, p, &m);
+		put_ustops(o, p, &m);
 	}
 	g_ptr_array_unref(m.v);
 	g_hash_table_destroy(m.index);

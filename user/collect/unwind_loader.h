@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CFI unwinder's tables in the kernel (include/unwind.h): each object a process maps
+ * executable gets its table built once (unwind_table.c), cached by (device, inode, size,
+ * mtime), its rows appended to the global row array and its rules to the global rule array;
+ * the process's mapping index is written whole, replacing the last one. Bounded: objects,
+ * rows and rules have limits; an object over them, or without usable CFI, is walked by frame
+ * pointers (its mappings flagged UNWIND_MAP_FP) and counted.
+ */
+#ifndef CONCUR_UNWIND_LOADER_H
+#define CONCUR_UNWIND_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "unwind.h"
+
+struct unwind_loader;
+struct bpf_map;
+
+/* The CFI unwinder's maps in the skeleton (bpf/maps.bpf.h). */
+struct unwind_maps {
+	struct bpf_map *rows, *rules, *procs, *stats, *ustacks;
+};
+
+/* Before the skeleton loads: the maps at their sizes with cfi, one entry each without (they
+ * then take no memory). 0 or libbpf's -errno. */
+int unwind_maps_size(const struct unwind_maps *m, bool cfi);
+
+/* What the loader did, for the report. */
+struct unwind_loader_stats {
+	uint32_t objects;  /* distinct objects seen */
+	uint32_t tables;   /* of them, with a table loaded */
+	uint32_t no_cfi;   /* without usable CFI (or unreadable, or refused by the builder) */
+	uint32_t full;	   /* left without a table: the row or rule array was full */
+	uint32_t rows;	   /* rows in use in the kernel's array */
+	uint32_t rules;	   /* rules in use */
+	uint32_t procs;	   /* mapping indexes written */
+	uint32_t dropped;  /* executable mappings left out of an index (overlap, over the limit) */
+	uint64_t build_ns; /* time spent building tables (CLOCK_MONOTONIC) */
+};
+
+/* On the loaded maps (rows and rules mapped into memory). NULL with errno on failure. */
+struct unwind_loader *unwind_loader__new(const struct unwind_maps *m);
+void unwind_loader__free(struct unwind_loader *l);
+
+/*
+ * Reads pid's executable mappings (/proc/PID/maps, or a live thread's when the leader has
+ * left), builds the tables of objects not seen before, and writes pid's index. 0, -ENOENT
+ * when the process is gone, or the map update's -errno.
+ */
+int unwind_loader__sync(struct unwind_loader *l, uint32_t pid);
+
+/* The object name of a stop-counter slot (include/unwind.h), NULL for a slot not handed out
+ * (slot 0: no object). */
+const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot);
+
+struct profile;
+
+/*
+ * The walks' stop reasons from the kernel's per-CPU counters (stats_fd: unwind_stats) into
+ * p->ustops, one record per object with any, most walks first. 0 or -ENOMEM.
+ */
+int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct profile *p);
+
+/* One line of what the loader did, at -v. */
+void unwind_loader__log(const struct unwind_loader *l);
+
+void unwind_loader__stats(const struct unwind_loader *l, struct unwind_loader_stats *out);
+
+#endif
