@@ -362,6 +362,20 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return 0;
 }
 
+/*
+ * A forked child has its parent's address space, mapping for mapping (fork(2)): the parent's
+ * mapping index walks it until userspace reads the child's own map. Without it the child's
+ * first stacks (a worker that blocks at once, for seconds) would be the kernel's
+ * frame-pointer walk, which loses the callers of every libc function.
+ */
+static __always_inline void inherit_unwind_index(__u32 ptgid, __u32 ctgid)
+{
+	struct unwind_proc *idx = bpf_map_lookup_elem(&unwind_procs, &ptgid);
+
+	if (idx)
+		bpf_map_update_elem(&unwind_procs, &ctgid, idx, BPF_NOEXIST);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -381,6 +395,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 			stat_add(STAT_PROCS_FULL, 1);
 			return 0;
 		}
+		if (unwind_cfi)
+			inherit_unwind_index(ptgid, ctgid);
 	}
 	stat_add(STAT_FORKS, 1);
 	/* Not runnable until wake_up_new_task(), microseconds later: count that as runqueue. */
