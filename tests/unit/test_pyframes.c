@@ -309,12 +309,12 @@ Test(py_code, what_is_no_code_object_is_refused)
 	cr_expect_null(c.qualname);
 }
 
-static enum py_merge_result merge(const struct py_native *nat, size_t nn, const bool *entry,
-				  size_t np, char *out)
+static enum py_merge_result merge_cut(const struct py_native *nat, size_t nn, bool cut,
+				      const bool *entry, size_t np, char *out)
 {
 	int32_t idx[64];
 	size_t n, i;
-	enum py_merge_result r = py_merge(nat, nn, entry, np, idx, &n);
+	enum py_merge_result r = py_merge(nat, nn, cut, entry, np, idx, &n);
 
 	out[0] = '\0';
 	for (i = 0; i < n; i++) {
@@ -327,6 +327,12 @@ static enum py_merge_result merge(const struct py_native *nat, size_t nn, const 
 		strcat(out, buf);
 	}
 	return r;
+}
+
+static enum py_merge_result merge(const struct py_native *nat, size_t nn, const bool *entry,
+				  size_t np, char *out)
+{
+	return merge_cut(nat, nn, false, entry, np, out);
 }
 
 Test(py_merge, each_eval_frame_takes_python_frames_through_its_entry)
@@ -385,6 +391,14 @@ Test(py_merge, disagreements_are_reported)
 		cr_expect_str_eq(out, "P0;P1");
 		cr_expect_eq(merge(two, 1, e, 3, out), PY_MERGE_MISMATCH);
 		cr_expect_str_eq(out, "P0;P1;P2");
+	}
+	/* The same, from a native walk cut below its loop: the rest is expected, at the root. */
+	{
+		const bool e[] = { true, false, true };
+
+		cr_expect_eq(merge_cut(two, 1, true, e, 3, out), PY_MERGE_ROOTED);
+		cr_expect_str_eq(out, "P0;P1;P2");
+		cr_expect_eq(merge_cut(two, 1, true, e, 1, out), PY_MERGE_SPLICED);
 	}
 	cr_expect(py_is_interpreter("libpython3.11.so.1.0"));
 	cr_expect(!py_is_interpreter("python-helper.so"));

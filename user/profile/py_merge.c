@@ -54,8 +54,8 @@ static bool is_kept(const char *name)
 	return false;
 }
 
-enum py_merge_result py_merge(const struct py_native *nat, size_t nn, const bool *entry, size_t np,
-			      int32_t *out, size_t *nout)
+enum py_merge_result py_merge(const struct py_native *nat, size_t nn, bool cut, const bool *entry,
+			      size_t np, int32_t *out, size_t *nout)
 {
 	size_t i, py = 0, n = 0, loops = 0;
 	bool short_loop = false;
@@ -85,5 +85,9 @@ enum py_merge_result py_merge(const struct py_native *nat, size_t nn, const bool
 	while (py < np)
 		out[n++] = -1 - (int32_t)py++;
 	*nout = n;
-	return short_loop || i > 1 ? PY_MERGE_MISMATCH : PY_MERGE_SPLICED;
+	if (short_loop)
+		return PY_MERGE_MISMATCH;
+	if (cut && i)
+		return PY_MERGE_ROOTED;
+	return i > 1 ? PY_MERGE_MISMATCH : PY_MERGE_SPLICED;
 }

@@ -21,8 +21,8 @@ struct py_native {
 enum py_merge_result {
 	PY_MERGE_SPLICED,  /* every eval frame matched (one Python frame may be left over: a frame
 			    * pushed before its loop started), leftovers at the root */
-	PY_MERGE_ROOTED,   /* no eval frame in the native stack (it stopped short of the loop):
-			    * the Python frames are all put at the root side */
+	PY_MERGE_ROOTED,   /* the native stack stopped short (no eval frame in it, or it was cut
+			    * below its last one): the Python frames left are put at the root */
 	PY_MERGE_MISMATCH, /* eval frames and entry frames disagree: leftovers at the root */
 };
 
@@ -31,10 +31,11 @@ bool py_is_interpreter(const char *module);
 
 /*
  * Merges nn native frames (leaf first) with np Python frames (leaf first; entry[i]: frame i is
- * an entry frame). out (room for nn + np) gets the merged stack, leaf first: i >= 0 is native
- * frame i, -1 - i Python frame i; *nout their number. Returns the enum py_merge_result.
+ * an entry frame). cut: the native walk stopped before the thread's root, so Python frames
+ * left over are expected. out (room for nn + np) gets the merged stack, leaf first: i >= 0 is
+ * native frame i, -1 - i Python frame i; *nout their number. Returns the enum py_merge_result.
  */
-enum py_merge_result py_merge(const struct py_native *nat, size_t nn, const bool *entry, size_t np,
-			      int32_t *out, size_t *nout);
+enum py_merge_result py_merge(const struct py_native *nat, size_t nn, bool cut, const bool *entry,
+			      size_t np, int32_t *out, size_t *nout);
 
 #endif
