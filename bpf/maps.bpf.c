@@ -27,3 +27,8 @@ struct stacks_map stacks SEC(".maps");
 struct stack_weights_map stack_weights SEC(".maps");
 struct stack_cache_map stack_cache SEC(".maps");
 struct maps_events_map maps_events SEC(".maps");
+struct py_procs_map py_procs SEC(".maps");
+struct pystacks_map pystacks SEC(".maps");
+struct py_scratch_map py_scratch SEC(".maps");
+struct py_stats_map py_stats SEC(".maps");
+struct py_events_map py_events SEC(".maps");
