@@ -36,3 +36,8 @@ struct unwind_procs_map unwind_procs SEC(".maps");
 struct unwind_stats_map unwind_stats SEC(".maps");
 struct ustacks_map ustacks SEC(".maps");
 struct unwind_scratch_map unwind_scratch SEC(".maps");
+struct py_procs_map py_procs SEC(".maps");
+struct pystacks_map pystacks SEC(".maps");
+struct py_scratch_map py_scratch SEC(".maps");
+struct py_stats_map py_stats SEC(".maps");
+struct py_events_map py_events SEC(".maps");

@@ -10,6 +10,7 @@
 
 #include "concur.h"
 #include "unwind.h"
+#include "pyframes.h"
 
 /* Capture stacks: off-CPU at every switch-out, on-CPU by sampling. */
 extern const volatile bool stacks_enabled;
@@ -245,5 +246,54 @@ struct unwind_scratch_map {
 	__type(value, struct unwind_walk);
 };
 extern struct unwind_scratch_map unwind_scratch SEC(".maps");
+/* CPython processes the walker reads frames of, by pid (written by userspace). */
+struct py_procs_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONCUR_MAX_PY_PROCS);
+	__type(key, __u32);
+	__type(value, struct py_proc);
+};
+extern struct py_procs_map py_procs SEC(".maps");
+
+/* Python frame lists by their hash (the stack key's pystack); memory only for those seen. */
+struct pystacks_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CONCUR_MAX_PYSTACKS);
+	__type(key, __u64);
+	__type(value, struct py_stack);
+};
+extern struct pystacks_map pystacks SEC(".maps");
+
+/* The walker's buffers: a frame list and the bytes of one frame and one code object. */
+struct py_scratch {
+	struct py_stack st;
+	__u8 frame[PY_FRAME_WINDOW];
+	__u8 code[PY_CODE_WINDOW];
+};
+
+struct py_scratch_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_scratch);
+};
+extern struct py_scratch_map py_scratch SEC(".maps");
+
+/* The walker's counters (enum py_stat). */
+struct py_stats_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PY_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct py_stats_map py_stats SEC(".maps");
+
+/* Python frame lists seen for the first time (struct py_event): resolved while they live. */
+struct py_events_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+};
+extern struct py_events_map py_events SEC(".maps");
 
 #endif

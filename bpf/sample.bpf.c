@@ -35,7 +35,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);
 	capture_stacks(ctx, &ustack, &kstack);
-	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, sample_period_ns);
+	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, capture_pystack(pid), sample_period_ns);
 	want_maps(pid);
 	return 0;
 }

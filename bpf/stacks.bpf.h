@@ -5,6 +5,7 @@
 
 #include "helpers.bpf.h"
 #include "unwind.bpf.h"
+#include "pystacks.bpf.h"
 
 /*
  * The current task's stacks; ctx is the program's own context. The user stack by the CFI
@@ -27,9 +28,18 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 }
 
 static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack, __s32 kstack,
-					__u64 ns)
+					__u64 pystack, __u64 ns)
 {
-	struct stack_key key = { pid, tid, cat, ustack, kstack };
+	struct stack_key key;
+
+	/* A hash key: its padding must be zero too. */
+	__builtin_memset(&key, 0, sizeof(key));
+	key.pid = pid;
+	key.tid = tid;
+	key.cat = cat;
+	key.ustack = ustack;
+	key.kstack = kstack;
+	key.pystack = pystack;
 
 	add_interval(&stack_weights, &key, ns, STAT_STACK_KEYS_FULL);
 }

@@ -95,6 +95,7 @@ struct thread_acct {
 	__s32 kstack;
 	__u32 pid;
 	__u32 tid;
+	__u64 pystack;	   /* and its Python frames (pyframes.h), CONCUR_NO_PYSTACK: none */
 	__u64 wakeups;	   /* got a CPU back after blocking */
 	__u64 preemptions; /* left a CPU still runnable */
 	__u64 steal_base;  /* rq clock - rq clock_task at the switch-in, while ACCT_STEAL_BASE */
@@ -127,6 +128,7 @@ struct stack_key {
 	__u32 cat;
 	__s32 ustack;
 	__s32 kstack;
+	__u64 pystack; /* pystacks' key of its Python frames, CONCUR_NO_PYSTACK: none */
 };
 
 /*

@@ -55,10 +55,15 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	t->wakeups = a->wakeups;
 	/* Part of cpu, never more: a base read on another CPU's clocks could make it so. */
 	t->steal_ns = a->steal_ns < closed.ns[CAT_CPU] ? a->steal_ns : closed.ns[CAT_CPU];
-	*open = (struct open_interval){
-		.key = { a->pid, a->tid, d.cat, a->ustack, a->kstack },
-		.ns = d.cat == CAT_CPU ? 0 : d.ns,
-	};
+	/* The key is compared whole (padding too) with the map's, which BPF zeroes. */
+	memset(open, 0, sizeof(*open));
+	open->key.pid = a->pid;
+	open->key.tid = a->tid;
+	open->key.cat = d.cat;
+	open->key.ustack = a->ustack;
+	open->key.kstack = a->kstack;
+	open->key.pystack = a->pystack;
+	open->ns = d.cat == CAT_CPU ? 0 : d.ns;
 }
 
 /* Keys are at most this long (struct stack_key). */

@@ -38,6 +38,7 @@ struct collect_pending {
 };
 
 struct symbolizer;
+struct pyframes;
 
 /*
  * A probe's account → the profile's thread: the interval in progress is closed at end_mono
@@ -50,9 +51,10 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
  * at end_mono and kept in *pending for collect_stacks. 0 or -errno. */
 int collect_profile(struct profile *p, const struct collect_fds *fds, uint64_t end_mono,
 		    struct collect_pending *pending);
-/* Adds the symbolized stacks; after collect_profile, while the symbolizer knows the maps. */
+/* Adds the symbolized stacks, with their Python frames when py knows the process (py may be
+ * NULL); after collect_profile, while the symbolizer knows the maps. */
 int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym,
-		   const struct collect_pending *pending);
+		   struct pyframes *py, const struct collect_pending *pending);
 /* Adds the time blocked per futex word, named by the global variable holding it where there
  * is one; after collect_profile, while the symbolizer knows the maps (sym may be NULL). */
 int collect_futexes(struct profile *p, int fd, struct symbolizer *sym);

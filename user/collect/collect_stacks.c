@@ -7,6 +7,8 @@
 #include <glib.h>
 #include "collect.h"
 #include "unwind.h"
+#include "py_collect.h"
+#include "profile/py_merge.h"
 #include "profile/stack_marks.h"
 #include "profile/symbolize.h"
 
@@ -166,15 +168,81 @@ static int check_user(struct symbolizer *sym, uint32_t pid, const uint64_t *uips
 	return (int)stack_check_user(uips, nu, CONCUR_STACK_DEPTH, code_at, &c, mark);
 }
 
+/* The user part of a stack, leaf first: a native frame (its ip) or a Python one. */
+struct user_frame {
+	uint64_t ip;
+	struct sym_result r;
+};
+
 /*
- * Frames root first: a marker when the user stack was cut, the user frames, then the kernel's.
- * Return addresses point after the call: callers are looked up at ip - 1 so that a call ending
- * a function is not credited to the next one.
+ * The user frames, leaf first, into uf (room for CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES):
+ * native frames named, then the thread's Python frames merged in (py_merge.h). *mark may be
+ * changed: Python frames put at the root stand for the root the native walk did not reach.
  */
-static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd, GHashTable *cfi,
-		       const struct weight *w, struct stack *st)
+static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct weight *w,
+		       const uint64_t *uips, int nu, struct user_frame *uf, enum stack_mark *mark)
+{
+	static struct pyframe_name pyf[CONCUR_PY_MAX_FRAMES];
+	static struct py_native nat[CONCUR_STACK_DEPTH];
+	static int32_t order[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES];
+	static bool entry[CONCUR_PY_MAX_FRAMES];
+	size_t np = 0, n, i;
+	bool truncated = false;
+	int k;
+
+	for (k = 0; k < nu; k++) {
+		symbolizer__user(sym, w->key.pid, uips[k] - (k > 0), &uf[k].r);
+		uf[k].ip = uips[k];
+	}
+	if (py)
+		np = pyframes__frames(py, w->key.pid, w->key.pystack, pyf, &truncated);
+	if (!np)
+		return nu;
+	for (k = 0; k < nu; k++)
+		nat[k] = (struct py_native){ uf[k].r.name, uf[k].r.module };
+	for (i = 0; i < np; i++)
+		entry[i] = pyf[i].entry;
+	switch (py_merge(nat, nu, *mark != MARK_NONE, entry, np, order, &n)) {
+	case PY_MERGE_ROOTED:
+		pyframes__counts(py)->rooted++;
+		*mark = MARK_NONE;
+		break;
+	case PY_MERGE_MISMATCH:
+		pyframes__counts(py)->mismatched++;
+		*mark = MARK_NONE;
+		break;
+	default:
+		pyframes__counts(py)->spliced++;
+	}
+	if (truncated)
+		*mark = MARK_TRUNCATED;
+	{
+		static struct user_frame merged[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES];
+
+		for (i = 0; i < n; i++) {
+			if (order[i] >= 0) {
+				merged[i] = uf[order[i]];
+			} else {
+				const struct pyframe_name *f = &pyf[-1 - order[i]];
+
+				merged[i] = (struct user_frame){ f->code, { f->name, f->module } };
+			}
+		}
+		memcpy(uf, merged, n * sizeof(*uf));
+	}
+	return (int)n;
+}
+
+/*
+ * Frames root first: a marker when the user stack was cut, the user frames (Python's merged
+ * in), then the kernel's. Return addresses point after the call: callers are looked up at
+ * ip - 1 so that a call ending a function is not credited to the next one.
+ */
+static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframes *py,
+		       int stacks_fd, GHashTable *cfi, const struct weight *w, struct stack *st)
 {
 	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
+	static struct user_frame uf[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES];
 	int nu = read_trace(stacks_fd, cfi, w->key.ustack, uips);
 	int nk = read_trace(stacks_fd, cfi, w->key.kstack, kips);
 	struct sym_result r = { "[no stack]", "[unknown]" };
@@ -189,6 +257,7 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 		skip++;
 	}
 	nu = check_user(sym, w->key.pid, uips, nu, &mark);
+	nu = user_frames(sym, py, w, uips, nu, uf, &mark);
 	n = nu + nk - skip + (mark != MARK_NONE);
 
 	*st = (struct stack){ .pid = w->key.pid,
@@ -203,10 +272,8 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 		r = (struct sym_result){ stack_mark_name(mark), MARK_MODULE };
 		set_frame(p, &st->frames[j++], 0, &r, false);
 	}
-	for (i = nu - 1; i >= 0; i--, j++) {
-		symbolizer__user(sym, st->pid, uips[i] - (i > 0), &r);
-		set_frame(p, &st->frames[j], uips[i], &r, false);
-	}
+	for (i = nu - 1; i >= 0; i--, j++)
+		set_frame(p, &st->frames[j], uf[i].ip, &uf[i].r, false);
 	for (i = nk - 1; i >= skip; i--, j++) {
 		symbolizer__kernel(sym, kips[i] - (i > skip), &r);
 		set_frame(p, &st->frames[j], kips[i], &r, true);
@@ -222,7 +289,7 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 }
 
 int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symbolizer *sym,
-		   const struct collect_pending *pending)
+		   struct pyframes *py, const struct collect_pending *pending)
 {
 	GArray *ws = g_array_new(FALSE, FALSE, sizeof(struct weight));
 	GHashTable *cfi = read_ustacks(fds->ustacks);
@@ -234,8 +301,8 @@ int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symb
 	add_open_intervals(pending, ws);
 	merge_weights(ws);
 	for (i = 0; !err && i < ws->len; i++) {
-		err = build_stack(p, sym, fds->stacks, cfi, &g_array_index(ws, struct weight, i),
-				  &st);
+		err = build_stack(p, sym, py, fds->stacks, cfi,
+				  &g_array_index(ws, struct weight, i), &st);
 		if (!err)
 			err = profile__add_stack(p, &st);
 		if (err)

@@ -31,6 +31,7 @@
 #include "status.h"
 #include "stop_signals.h"
 #include "profile/symbolize.h"
+#include "py_collect.h"
 #include "profile/unwind_check.h"
 #include "cgroup_watch.h"
 #include "thread_store.h"
@@ -87,7 +88,8 @@ struct session {
 	uint64_t window_start_ns; /* CLOCK_MONOTONIC */
 	struct status status;
 	struct symbolizer *sym;
-	struct ring_buffer *maps_rb;
+	struct pyframes *py;	     /* CPython processes' frames; NULL without stacks */
+	struct ring_buffer *maps_rb; /* maps_events, and py_events with stacks */
 	struct mapwatch maps_due;
 	struct unwind_loader *unwind; /* --unwind=cfi: the tables in the kernel */
 	struct cgroup_watch cgroups;  /* each process's cgroups, noted when it is tracked or seen */
@@ -201,16 +203,34 @@ static int on_maps_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* A process seen running again: its maps, and the cgroup it may have moved into since. */
+/* A Python frame list seen for the first time: its code objects are read while they live. */
+static int on_py_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct py_event *e = data;
+
+	if (size >= sizeof(*e))
+		pyframes__resolve(s->py, e->pid, e->pystack);
+	return 0;
+}
+
+/*
+ * A process seen running again: its maps, the cgroup it may have moved into since, and
+ * whether it runs a CPython whose frames the probes can read.
+ */
 static int read_maps(uint32_t pid, void *ctx)
 {
 	struct session *s = ctx;
+	int err;
 
 	pr_debug("reading the memory map of process %u", pid);
 	cgroup_watch_note(&s->cgroups, pid);
 	if (s->unwind)
 		unwind_loader__sync(s->unwind, pid);
-	return symbolizer__snapshot(s->sym, pid);
+	err = symbolizer__snapshot(s->sym, pid);
+	if (!err && s->py)
+		pyframes__note_proc(s->py, s->sym, pid);
+	return err;
 }
 
 /* Serves memory-map requests; returns when the next read is due (0: none). */
@@ -268,6 +288,14 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 			      NULL;
 	if (!s->maps_rb)
 		return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
+	if (s->o->stacks) {
+		s->py = pyframes__new(bpf_map__fd(s->skel->maps.py_procs),
+				      bpf_map__fd(s->skel->maps.pystacks));
+		err = ring_buffer__add(s->maps_rb, bpf_map__fd(s->skel->maps.py_events),
+				       on_py_event, s);
+		if (err)
+			return fail(e, err, "cannot set up the Python frames: %s", strerror(-err));
+	}
 	s->window_start_ns = now_ns();
 	err = concur_bpf__attach(s->skel);
 	if (err)
@@ -294,6 +322,9 @@ static int start_attach(struct session *s, struct tracer_error *e)
 	if (!err)
 		err = attach_probes(s, e);
 	for (i = 0; !err && i < s->o->npids; i++) {
+		/* A running interpreter's frames from its first stacks on. */
+		if (s->py)
+			read_maps(s->o->pids[i], s);
 		err = seed_proc(s, s->o->pids[i]);
 		if (err)
 			err = fail(e, err, "cannot track the threads of process %u: %s",
@@ -556,7 +587,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		err = collect_futexes(p, fds.futexes, s->sym);
 	if (!err && s->o->stacks) {
 		p->sample_hz = s->o->sample_hz;
-		err = collect_stacks(p, &fds, s->sym, &pending);
+		err = collect_stacks(p, &fds, s->sym, s->py, &pending);
+		pyframes__log(s->py, bpf_map__fd(s->skel->maps.py_stats));
 	}
 	if (!err && s->unwind)
 		err = unwind_loader__collect(s->unwind, bpf_map__fd(s->skel->maps.unwind_stats), p);
@@ -586,6 +618,7 @@ static void cleanup(struct session *s)
 	unwind_loader__free(s->unwind);
 	cgroup_watch_free(&s->cgroups);
 	symbolizer__free(s->sym);
+	pyframes__free(s->py);
 	concur_bpf__destroy(s->skel);
 	for (i = 0; s->pidfds && i < s->o->npids; i++)
 		if (s->pidfds[i] >= 0)

@@ -541,6 +541,44 @@ int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct s
 	return -ENOENT;
 }
 
+/* A symbol by name in a sorted table: a linear pass (one look-up per process). */
+static const struct sym *sym_named(const struct sym *syms, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(syms[i].name, name))
+			return &syms[i];
+	return NULL;
+}
+
+int symbolizer__address_of(struct symbolizer *s, uint32_t pid, const char *module, const char *name,
+			   uint64_t *addr, uint64_t *size)
+{
+	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+	const struct sym_table *t;
+	const struct sym *sym;
+	uint64_t bias;
+	size_t i;
+
+	for (i = 0; pm && i < pm->n; i++) {
+		const struct mapping *m = &pm->maps[i];
+
+		if (strcmp(m->module, module) || !load_bias(m, &bias))
+			continue;
+		t = image_table(s, m->img);
+		sym = sym_named(t->dsyms, t->ndsyms, name);
+		if (!sym)
+			sym = sym_named(t->syms, t->nsyms, name);
+		if (!sym)
+			return -ENOENT;
+		*addr = sym->addr + bias;
+		*size = sym->size;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int load_kallsyms(struct symbolizer *s)
 {
 	unsigned long long addr;

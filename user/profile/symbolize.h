@@ -41,6 +41,14 @@ int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[16]);
  */
 int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,
 		     uint64_t *offset);
+/*
+ * Where the symbol `name` (a function, or a data object with a size) of the mapped object
+ * `module` (its file name, "python3.11") lies in pid, as its map was last read: *addr, and its
+ * *size (0 for a function without one). -ENOENT when the object is not mapped or has no such
+ * symbol.
+ */
+int symbolizer__address_of(struct symbolizer *s, uint32_t pid, const char *module, const char *name,
+			   uint64_t *addr, uint64_t *size);
 void symbolizer__kernel(struct symbolizer *s, uint64_t ip, struct sym_result *r);
 
 #endif

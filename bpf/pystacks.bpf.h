@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The current thread's CPython frames, walked when its stack is captured (a blocked thread's
+ * Python frames exist only then). See include/pyframes.h for the path and the layout's source.
+ * Out of line, and the frame loop a bpf_loop callback: the switch probe stays small.
+ */
+#ifndef CONCUR_PYSTACKS_BPF_H
+#define CONCUR_PYSTACKS_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include "helpers.bpf.h"
+
+/* glibc's keys (PTHREAD_KEYS_MAX) and the first block's size (PTHREAD_KEY_2NDLEVEL_SIZE). */
+#define PY_TSD_KEYS  1024
+#define PY_TSD_BLOCK 32
+/* struct pthread_key_data {uintptr_t seq; void *data;}: 16 bytes, data at 8. */
+#define PY_TSD_ENTRY 16
+#define PY_TSD_DATA  8
+
+static __always_inline void py_stat(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&py_stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+struct py_walk {
+	struct py_proc p;
+	__u64 frame; /* the next frame to read; 0: the root was reached */
+	__u64 hash;
+	__u32 fail; /* enum py_stat of the failure that ended the walk, 0: none */
+};
+
+/* A field of `size` bytes read from the target; off is the layout's (bounded here again). */
+static __always_inline __u64 py_u64(const __u8 *buf, __u32 size, __u32 off)
+{
+	if (off > size - 8)
+		return 0;
+	return *(const __u64 *)(buf + off);
+}
+
+static __always_inline __u32 py_u32(const __u8 *buf, __u32 size, __u32 off)
+{
+	if (off > size - 4)
+		return 0;
+	return *(const __u32 *)(buf + off);
+}
+
+static __always_inline __u64 py_read_ptr(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (const void *)addr))
+		return 0;
+	return v;
+}
+
+/* One frame: its code object checked (ob_type is PyCode_Type) and fingerprinted. */
+static long py_step(__u64 i, void *arg)
+{
+	struct py_walk *w = arg;
+	struct py_scratch *s;
+	__u64 code, instr_ptr, first;
+	__u32 zero = 0, n, entry;
+	__s64 instr;
+
+	s = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!s || !w->frame)
+		return 1;
+	n = s->st.n;
+	if (n >= CONCUR_PY_MAX_FRAMES)
+		return 1;
+	if (bpf_probe_read_user(s->frame, sizeof(s->frame), (const void *)w->frame)) {
+		w->fail = PY_STAT_FAULT;
+		return 1;
+	}
+	code = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_code);
+	instr_ptr = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_instr);
+	entry = w->p.frame_entry < PY_FRAME_WINDOW ? s->frame[w->p.frame_entry & 127] : 0;
+	if (!code || (code & 7) ||
+	    bpf_probe_read_user(s->code, sizeof(s->code), (const void *)code)) {
+		w->fail = PY_STAT_FAULT;
+		return 1;
+	}
+	if (py_u64(s->code, PY_CODE_WINDOW, w->p.code_type_off) != w->p.code_type) {
+		w->fail = PY_STAT_NOT_CODE;
+		return 1;
+	}
+	first = code + w->p.code_units;
+	instr = instr_ptr >= first ? (__s64)((instr_ptr - first) / 2) : -1;
+	if (instr > 0x3fffffff)
+		instr = 0x3fffffff;
+	s->st.f[n].code = code | (entry ? PY_FRAME_ENTRY : 0);
+	s->st.f[n].instr = (__s32)instr;
+	s->st.f[n].check = py_code_check(py_u32(s->code, PY_CODE_WINDOW, w->p.code_flags),
+					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_argcount),
+					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_kwonly),
+					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_firstline));
+	s->st.n = n + 1;
+	w->hash = py_stack_hash_step(w->hash, s->st.f[n].code, s->st.f[n].instr);
+	w->frame = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_previous);
+	return 0;
+}
+
+/* The thread's PyThreadState, from glibc's thread-specific data under CPython's key; 0: none. */
+static __always_inline __u64 py_tstate(const struct py_proc *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase), slot, block;
+	__u32 tss[2];
+
+	if (bpf_probe_read_user(tss, sizeof(tss), (const void *)p->tss_addr) || !tss[0] ||
+	    tss[1] >= PY_TSD_KEYS || !fsbase)
+		return 0;
+	if (tss[1] < PY_TSD_BLOCK) {
+		slot = fsbase + p->tsd_first + PY_TSD_ENTRY * tss[1];
+	} else {
+		block = py_read_ptr(fsbase + p->tsd_second + 8 * (tss[1] / PY_TSD_BLOCK));
+		if (!block)
+			return 0;
+		slot = block + PY_TSD_ENTRY * (tss[1] % PY_TSD_BLOCK);
+	}
+	return py_read_ptr(slot + PY_TSD_DATA);
+}
+
+/* Tells userspace of a frame list seen for the first time: its code objects are to be read now. */
+static __always_inline void py_announce(__u32 pid, __u64 hash)
+{
+	struct py_event *e = bpf_ringbuf_reserve(&py_events, sizeof(*e), 0);
+
+	if (!e) {
+		py_stat(PY_STAT_EVENTS_LOST, 1);
+		return;
+	}
+	e->pid = pid;
+	e->pad = 0;
+	e->pystack = hash;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * The current thread's Python frames, interned in `pystacks`: their key, or CONCUR_NO_PYSTACK
+ * for a process not in py_procs, a thread without a thread state or frames, or a full map.
+ * Called with the pid of the current task.
+ */
+static __noinline __u64 capture_pystack(__u32 pid)
+{
+	struct py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
+	struct py_walk w = {};
+	struct py_scratch *s;
+	__u64 tstate, cframe, hash;
+	__u32 zero = 0;
+	long err;
+
+	if (!pp)
+		return CONCUR_NO_PYSTACK;
+	w.p = *pp;
+	s = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!s)
+		return CONCUR_NO_PYSTACK;
+	tstate = py_tstate(&w.p);
+	cframe = tstate ? py_read_ptr(tstate + w.p.tstate_cframe) : 0;
+	if (!cframe) {
+		py_stat(PY_STAT_NO_TSTATE, 1);
+		return CONCUR_NO_PYSTACK;
+	}
+	w.frame = py_read_ptr(cframe + w.p.cframe_current);
+	if (!w.frame)
+		return CONCUR_NO_PYSTACK;
+	w.hash = PY_STACK_HASH_SEED;
+	s->st.n = 0;
+	s->st.flags = 0;
+	bpf_loop(CONCUR_PY_MAX_FRAMES, py_step, &w, 0);
+	if (w.fail)
+		py_stat(w.fail, 1);
+	if (!s->st.n)
+		return CONCUR_NO_PYSTACK;
+	if (w.frame && !w.fail) {
+		s->st.flags |= PY_STACK_TRUNCATED;
+		py_stat(PY_STAT_TRUNCATED, 1);
+	}
+	hash = py_stack_hash_end(w.hash ^ s->st.flags);
+	py_stat(PY_STAT_STACKS, 1);
+	py_stat(PY_STAT_FRAMES, s->st.n);
+	if (bpf_map_lookup_elem(&pystacks, &hash))
+		return hash;
+	err = bpf_map_update_elem(&pystacks, &hash, &s->st, BPF_NOEXIST);
+	if (err == -E2BIG) {
+		py_stat(PY_STAT_FULL, 1);
+		return CONCUR_NO_PYSTACK;
+	}
+	if (!err)
+		py_announce(pid, hash);
+	return hash;
+}
+
+#endif

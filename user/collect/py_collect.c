@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <glib.h>
+#include "py_collect.h"
+#include "log.h"
+#include "profile/procmaps.h"
+#include "profile/py_code.h"
+#include "profile/py_offsets.h"
+#include "profile/symbolize.h"
+
+#define UNRESOLVED "[python]"
+
+/* A process's CPython: its layout, or why there is none. */
+struct pyproc {
+	const struct py_offsets *o; /* NULL: no frames for it */
+	uint64_t code_type;
+	const char *module; /* "python3.11", the frames' module */
+};
+
+struct code_key {
+	uint32_t pid;
+	uint32_t check;
+	uint64_t code;
+};
+
+/* A code object as read: its name per instruction is made on demand. */
+struct code_val {
+	struct py_code c;  /* qualname NULL: could not be read (gone, freed, reused) */
+	GHashTable *names; /* instr → interned "qualname (file:line)" */
+};
+
+struct pyframes {
+	int procs_fd, stacks_fd;
+	GHashTable *procs; /* pid → struct pyproc */
+	GHashTable *codes; /* struct code_key → struct code_val */
+	GStringChunk *strs;
+	struct pyframes_counts counts;
+};
+
+static guint key_hash(gconstpointer p)
+{
+	const struct code_key *k = p;
+
+	return g_int64_hash(&k->code) ^ k->pid * 2654435761u ^ k->check;
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, sizeof(struct code_key));
+}
+
+static void free_code(gpointer p)
+{
+	struct code_val *v = p;
+
+	py_code_clear(&v->c);
+	g_hash_table_destroy(v->names);
+	g_free(v);
+}
+
+struct pyframes *pyframes__new(int procs_fd, int stacks_fd)
+{
+	struct pyframes *pf = g_new0(struct pyframes, 1);
+
+	pf->procs_fd = procs_fd;
+	pf->stacks_fd = stacks_fd;
+	pf->procs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	pf->codes = g_hash_table_new_full(key_hash, key_equal, g_free, free_code);
+	pf->strs = g_string_chunk_new(4096);
+	return pf;
+}
+
+void pyframes__free(struct pyframes *pf)
+{
+	if (!pf)
+		return;
+	g_hash_table_destroy(pf->procs);
+	g_hash_table_destroy(pf->codes);
+	g_string_chunk_free(pf->strs);
+	g_free(pf);
+}
+
+/* Reads the target's memory (a live thread's view when the leader has left). */
+static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	uint32_t pid = *(uint32_t *)ctx;
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* "CPython 3.11" → the layout, with the interpreter's object name in the process. */
+static int find_layout(struct symbolizer *sym, uint32_t pid, unsigned int *major,
+		       unsigned int *minor)
+{
+	char rt[16];
+
+	if (symbolizer__runtime(sym, pid, rt) || sscanf(rt, "CPython %u.%u", major, minor) != 2)
+		return -ENOENT;
+	return 0;
+}
+
+/* The symbols the walker needs, in whichever object holds the interpreter. */
+static int find_symbols(struct symbolizer *sym, uint32_t pid, unsigned int major,
+			unsigned int minor, uint64_t *runtime, uint64_t *code_type,
+			uint64_t *version)
+{
+	char lib[64], exe[32];
+	const char *objs[2] = { lib, exe };
+	uint64_t size;
+	int i;
+
+	snprintf(lib, sizeof(lib), "libpython%u.%u.so.1.0", major, minor);
+	snprintf(exe, sizeof(exe), "python%u.%u", major, minor);
+	for (i = 0; i < 2; i++) {
+		if (symbolizer__address_of(sym, pid, objs[i], "_PyRuntime", runtime, &size))
+			continue;
+		if (symbolizer__address_of(sym, pid, objs[i], "PyCode_Type", code_type, &size) ||
+		    symbolizer__address_of(sym, pid, objs[i], "Py_Version", version, &size))
+			return -ENOENT;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pid)
+{
+	uint64_t runtime, code_type, version_addr;
+	unsigned int major, minor;
+	struct pyproc *pp;
+	struct py_proc entry;
+	uint32_t version, src;
+	char exe[32];
+	int err;
+
+	if (g_hash_table_contains(pf->procs, GUINT_TO_POINTER(pid)))
+		return 0;
+	if (find_layout(sym, pid, &major, &minor))
+		return -ENOENT;
+	pp = g_new0(struct pyproc, 1);
+	g_hash_table_insert(pf->procs, GUINT_TO_POINTER(pid), pp);
+	pp->o = py_offsets_find(major, minor);
+	if (!pp->o) {
+		pr_warn("process %u runs CPython %u.%u: concur knows the frame layout of 3.11 "
+			"only (checked on %s); its stacks show native frames",
+			pid, major, minor, py_offsets_find(3, 11)->checked);
+		return -ENOTSUP;
+	}
+	err = find_symbols(sym, pid, major, minor, &runtime, &code_type, &version_addr);
+	/* Py_Version (PY_VERSION_HEX): 0x030b02f0 for 3.11.2; a build that lies is refused. */
+	src = pid;
+	procmaps_source(pid, &src);
+	if (!err)
+		err = read_target(&src, version_addr, &version, sizeof(version));
+	if (!err && (version >> 24 != major || ((version >> 16) & 0xff) != minor))
+		err = -EINVAL;
+	if (!err)
+		err = py_offsets_fill(pp->o, runtime, code_type, &entry);
+	if (!err && bpf_map_update_elem(pf->procs_fd, &pid, &entry, BPF_ANY))
+		err = -errno;
+	if (err) {
+		pr_debug("no Python frames for process %u: %s", pid, strerror(-err));
+		pp->o = NULL;
+		return err;
+	}
+	pp->code_type = code_type;
+	snprintf(exe, sizeof(exe), "python%u.%u", major, minor);
+	pp->module = g_string_chunk_insert_const(pf->strs, exe);
+	pr_debug("Python frames for process %u (CPython %u.%u, _PyRuntime at %#llx)", pid, major,
+		 minor, (unsigned long long)runtime);
+	return 0;
+}
+
+/* The code object behind a frame, read now if it was not; NULL when it cannot be. */
+static struct code_val *code_of(struct pyframes *pf, uint32_t pid, const struct py_frame *f)
+{
+	struct code_key k = { pid, f->check, f->code & ~PY_FRAME_ENTRY };
+	struct pyproc *pp = g_hash_table_lookup(pf->procs, GUINT_TO_POINTER(pid));
+	struct code_val *v = g_hash_table_lookup(pf->codes, &k);
+	uint32_t src = pid;
+
+	if (v)
+		return v->c.qualname ? v : NULL;
+	if (!pp || !pp->o)
+		return NULL;
+	procmaps_source(pid, &src);
+	v = g_new0(struct code_val, 1);
+	v->names = g_hash_table_new(NULL, NULL);
+	/* Another object at the address since the walker saw it: not the frame's code. */
+	if (py_code_read(pp->o, pp->code_type, read_target, &src, k.code, &v->c) ||
+	    v->c.check != f->check)
+		py_code_clear(&v->c);
+	g_hash_table_insert(pf->codes, g_memdup2(&k, sizeof(k)), v);
+	return v->c.qualname ? v : NULL;
+}
+
+static bool read_stack(struct pyframes *pf, uint64_t pystack, struct py_stack *st)
+{
+	if (pystack == CONCUR_NO_PYSTACK || bpf_map_lookup_elem(pf->stacks_fd, &pystack, st))
+		return false;
+	if (st->n > CONCUR_PY_MAX_FRAMES)
+		st->n = CONCUR_PY_MAX_FRAMES;
+	return true;
+}
+
+void pyframes__resolve(struct pyframes *pf, uint32_t pid, uint64_t pystack)
+{
+	static struct py_stack st;
+	uint32_t i;
+
+	if (!read_stack(pf, pystack, &st))
+		return;
+	for (i = 0; i < st.n; i++)
+		code_of(pf, pid, &st.f[i]);
+}
+
+static const char *frame_name(struct pyframes *pf, struct code_val *v, int32_t instr)
+{
+	gpointer key = GINT_TO_POINTER(instr);
+	char *name = g_hash_table_lookup(v->names, key);
+
+	if (!name) {
+		char *s = py_code_frame_name(&v->c, instr);
+
+		name = g_string_chunk_insert_const(pf->strs, s);
+		g_free(s);
+		g_hash_table_insert(v->names, key, name);
+	}
+	return name;
+}
+
+size_t pyframes__frames(struct pyframes *pf, uint32_t pid, uint64_t pystack,
+			struct pyframe_name *out, bool *truncated)
+{
+	struct pyproc *pp = g_hash_table_lookup(pf->procs, GUINT_TO_POINTER(pid));
+	static struct py_stack st;
+	struct code_val *v;
+	uint32_t i;
+
+	*truncated = false;
+	if (!pp || !pp->module || !read_stack(pf, pystack, &st))
+		return 0;
+	*truncated = st.flags & PY_STACK_TRUNCATED;
+	for (i = 0; i < st.n; i++) {
+		v = code_of(pf, pid, &st.f[i]);
+		out[i].code = st.f[i].code & ~PY_FRAME_ENTRY;
+		out[i].entry = st.f[i].code & PY_FRAME_ENTRY;
+		out[i].name = v ? frame_name(pf, v, st.f[i].instr) : UNRESOLVED;
+		out[i].module = pp->module;
+		pf->counts.unresolved += !v;
+	}
+	return st.n;
+}
+
+struct pyframes_counts *pyframes__counts(struct pyframes *pf)
+{
+	return &pf->counts;
+}
+
+void pyframes__log(struct pyframes *pf, int py_stats_fd)
+{
+	int ncpus = libbpf_num_possible_cpus(), c;
+	uint64_t st[PY_STAT_MAX] = { 0 };
+	__u64 *vals;
+	__u32 i;
+
+	vals = ncpus > 0 ? calloc(ncpus, sizeof(*vals)) : NULL;
+	for (i = 0; vals && i < PY_STAT_MAX; i++)
+		if (!bpf_map_lookup_elem(py_stats_fd, &i, vals))
+			for (c = 0; c < ncpus; c++)
+				st[i] += vals[c];
+	free(vals);
+	if (!st[PY_STAT_STACKS] && !st[PY_STAT_NO_TSTATE])
+		return;
+	pr_info("Python: %llu frame lists captured (%.1f frames each), %llu truncated, %llu "
+		"without a thread state, %llu ended by a read fault, %llu by a non-code f_code, "
+		"%llu lost to a full map, %llu notices lost; %llu frames named [python] (code "
+		"object gone), stacks merged: %llu spliced, %llu under native frames that stop "
+		"short of the eval loop, %llu mismatched",
+		(unsigned long long)st[PY_STAT_STACKS],
+		st[PY_STAT_STACKS] ? (double)st[PY_STAT_FRAMES] / st[PY_STAT_STACKS] : 0.0,
+		(unsigned long long)st[PY_STAT_TRUNCATED],
+		(unsigned long long)st[PY_STAT_NO_TSTATE], (unsigned long long)st[PY_STAT_FAULT],
+		(unsigned long long)st[PY_STAT_NOT_CODE], (unsigned long long)st[PY_STAT_FULL],
+		(unsigned long long)st[PY_STAT_EVENTS_LOST],
+		(unsigned long long)pf->counts.unresolved, (unsigned long long)pf->counts.spliced,
+		(unsigned long long)pf->counts.rooted, (unsigned long long)pf->counts.mismatched);
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include "py_offsets.h"
+
+/*
+ * CPython 3.11 (Include/internal/pycore_frame.h, pycore_runtime.h, cpython/code.h,
+ * cpython/unicodeobject.h of v3.11.x; x86-64, release build). Checked on Debian 12's
+ * /usr/bin/python3.11 (3.11.2 and 3.11.7): autoTSSkey's key at _PyRuntime+0x254 in the
+ * disassembly of PyGILState_GetThisThreadState; the code object's and strings' fields by
+ * reading a live interpreter's objects through ctypes; the frame's from the header, as OTel's
+ * and py-spy's 3.11 tables have them.
+ */
+static const struct py_offsets py_311 = {
+	.major = 3,
+	.minor = 11,
+	.checked = "Debian 12's python3.11 (3.11.2, 3.11.7)",
+	.runtime_tss = 0x250,
+	.tstate_cframe = 56,
+	.cframe_current = 8,
+	.frame_code = 32,
+	.frame_previous = 48,
+	.frame_instr = 56,
+	.frame_entry = 68,
+	.ob_type = 8,
+	.code_flags = 48,
+	.code_argcount = 56,
+	.code_kwonly = 64,
+	.code_firstline = 72,
+	.code_filename = 112,
+	.code_qualname = 128,
+	.code_linetable = 136,
+	.code_units = 184,
+	.str_length = 16,
+	.str_state = 32,
+	.str_ascii_data = 48,
+	.str_compact_data = 72,
+	.bytes_size = 16,
+	.bytes_data = 32,
+};
+
+static const struct py_offsets *const table[] = { &py_311 };
+
+/*
+ * glibc's struct pthread on x86-64: specific_1stblock and specific[] from the thread pointer
+ * (nptl/descr.h; 0x310 and 0x510 in the disassembly of glibc 2.36's pthread_getspecific, the
+ * same in 2.32 and 2.35 per OTel's tests).
+ */
+#define GLIBC_TSD_FIRST	 0x310
+#define GLIBC_TSD_SECOND 0x510
+
+const struct py_offsets *py_offsets_find(unsigned int major, unsigned int minor)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i]->major == major && table[i]->minor == minor)
+			return table[i];
+	return NULL;
+}
+
+int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t code_type,
+		    struct py_proc *out)
+{
+	const uint16_t frame[] = { o->frame_code, o->frame_previous, o->frame_instr };
+	const uint16_t code[] = { o->ob_type, o->code_flags, o->code_argcount, o->code_kwonly,
+				  o->code_firstline };
+	size_t i;
+
+	for (i = 0; i < sizeof(frame) / sizeof(frame[0]); i++)
+		if (frame[i] > PY_FRAME_WINDOW - 8)
+			return -EINVAL;
+	for (i = 0; i < sizeof(code) / sizeof(code[0]); i++)
+		if (code[i] > PY_CODE_WINDOW - 8)
+			return -EINVAL;
+	if (o->frame_entry >= PY_FRAME_WINDOW || !runtime || !code_type)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->tss_addr = runtime + o->runtime_tss;
+	out->code_type = code_type;
+	out->version = o->major << 8 | o->minor;
+	out->tsd_first = GLIBC_TSD_FIRST;
+	out->tsd_second = GLIBC_TSD_SECOND;
+	out->tstate_cframe = o->tstate_cframe;
+	out->cframe_current = o->cframe_current;
+	out->frame_code = o->frame_code;
+	out->frame_previous = o->frame_previous;
+	out->frame_instr = o->frame_instr;
+	out->frame_entry = o->frame_entry;
+	out->code_type_off = o->ob_type;
+	out->code_flags = o->code_flags;
+	out->code_argcount = o->code_argcount;
+	out->code_kwonly = o->code_kwonly;
+	out->code_firstline = o->code_firstline;
+	out->code_units = o->code_units;
+	return 0;
+}

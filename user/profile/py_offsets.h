@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CPython's structure layouts per minor version, as data: what the BPF walker reads (struct
+ * py_proc, include/pyframes.h) and what userspace reads of code objects and strings. A version
+ * without an entry gets native frames only, never a guessed layout.
+ */
+#ifndef CONCUR_PY_OFFSETS_H
+#define CONCUR_PY_OFFSETS_H
+
+#include <stdint.h>
+#include "pyframes.h"
+
+struct py_offsets {
+	unsigned int major, minor;
+	const char *checked; /* how the entry was checked, for the report's note */
+	/* _PyRuntimeState: the Py_tss_t of gilstate.autoTSSkey. */
+	uint16_t runtime_tss;
+	uint16_t tstate_cframe, cframe_current;
+	uint16_t frame_code, frame_previous, frame_instr, frame_entry;
+	/* PyCodeObject (all bytes offsets from the object's start). */
+	uint16_t ob_type, code_flags, code_argcount, code_kwonly, code_firstline;
+	uint16_t code_filename, code_qualname, code_linetable, code_units;
+	/* PyASCIIObject / PyCompactUnicodeObject, PyBytesObject. */
+	uint16_t str_length, str_state, str_ascii_data, str_compact_data;
+	uint16_t bytes_size, bytes_data;
+};
+
+/* The entry for CPython major.minor, NULL when there is none. */
+const struct py_offsets *py_offsets_find(unsigned int major, unsigned int minor);
+
+/*
+ * The walker's view of a process: o's layout, glibc's thread-specific data, and the addresses
+ * of the key (runtime: &_PyRuntime) and of PyCode_Type. 0, or -EINVAL when an offset lies
+ * outside what the walker reads (PY_*_WINDOW).
+ */
+int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t code_type,
+		    struct py_proc *out);
+
+#endif
