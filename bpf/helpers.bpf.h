@@ -34,6 +34,7 @@ static __always_inline void want_maps(__u32 pid)
 		return;
 	}
 	e->pid = pid;
+	e->gen = info->gen;
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -21,10 +21,13 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*ustack = CONCUR_NO_STACK;
 }
 
-static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack, __s32 kstack,
-					__u64 ns)
+/* gen: the image of the process the stacks were captured in (struct stack_key). */
+static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 gen, __u32 cat, __s32 ustack,
+					__s32 kstack, __u64 ns)
 {
-	struct stack_key key = { pid, tid, cat, ustack, kstack };
+	struct stack_key key = {
+		.pid = pid, .tid = tid, .cat = cat, .ustack = ustack, .kstack = kstack, .gen = gen
+	};
 
 	add_interval(&stack_weights, &key, ns, STAT_STACK_KEYS_FULL);
 }

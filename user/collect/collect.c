@@ -56,7 +56,12 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	/* Part of cpu, never more: a base read on another CPU's clocks could make it so. */
 	t->steal_ns = a->steal_ns < closed.ns[CAT_CPU] ? a->steal_ns : closed.ns[CAT_CPU];
 	*open = (struct open_interval){
-		.key = { a->pid, a->tid, d.cat, a->ustack, a->kstack },
+		.key = { .pid = a->pid,
+			 .tid = a->tid,
+			 .cat = d.cat,
+			 .ustack = a->ustack,
+			 .kstack = a->kstack,
+			 .gen = a->gen },
 		.ns = d.cat == CAT_CPU ? 0 : d.ns,
 	};
 }

@@ -182,14 +182,28 @@ static int on_maps_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The image generation the probes last saw pid begin (struct proc_info); -ENOENT: not followed. */
+static int proc_gen(uint32_t pid, void *ctx)
+{
+	struct session *s = ctx;
+	struct proc_info info;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info))
+		return -ENOENT;
+	return (int)(info.gen & INT32_MAX);
+}
+
 /* A process seen running again: its maps, and the cgroup it may have moved into since. */
 static int read_maps(uint32_t pid, void *ctx)
 {
 	struct session *s = ctx;
+	int err;
 
 	pr_debug("reading the memory map of process %u", pid);
 	cgroup_watch_note(&s->cgroups, pid);
-	return symbolizer__snapshot(s->sym, pid);
+	err = symbolizer__snapshot(s->sym, pid, proc_gen, s);
+	/* An exec began meanwhile: the new image asks for its own read. */
+	return err == -EAGAIN ? 0 : err;
 }
 
 /* Serves memory-map requests; returns when the next read is due (0: none). */
@@ -487,7 +501,7 @@ static void refresh_maps(struct session *s, const struct profile *p)
 			continue;
 		latest = waiters ? g_hash_table_lookup(waiters, GUINT_TO_POINTER(pr->pid)) : NULL;
 		if (s->o->stacks || GPOINTER_TO_SIZE(latest) > pr->start_ns)
-			symbolizer__snapshot(s->sym, pr->pid);
+			symbolizer__snapshot(s->sym, pr->pid, proc_gen, s);
 	}
 	if (waiters)
 		g_hash_table_destroy(waiters);

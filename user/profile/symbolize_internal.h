@@ -60,20 +60,20 @@ struct mapping {
 	const char *bracketed; /* "[module]" */
 };
 
+/* One image of a process: its executable mappings as read (a value of symbolizer.maps). */
 struct proc_maps {
-	uint32_t pid;
 	struct mapping *maps;
 	size_t n;
 };
 
 struct symbolizer {
 	struct strtab *strs;
-	GPtrArray *imgs; /* struct elf_image *, each loaded once */
-	GArray *procs;	 /* struct proc_maps */
+	GPtrArray *imgs;      /* struct elf_image *, each loaded once */
+	struct mapgens *maps; /* struct proc_maps * by process and image generation */
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kernel_loaded;
-	const char *unknown, *kernel_module;
+	const char *unknown, *kernel_module, *no_map;
 	struct elf_image *vdso;
 	char *vdso_bytes;
 	char **debug_dirs;	 /* the roots debug files are looked for under */
@@ -90,7 +90,5 @@ void symbolize_read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t,
 /* The image behind an open file, loaded once per (device, inode); NULL when unreadable. */
 struct elf_image *symbolize_image_for(struct symbolizer *s, int fd, const char *module,
 				      const char *dir);
-/* The memory map last read for pid, NULL when none. */
-struct proc_maps *symbolize_find_proc_maps(struct symbolizer *s, uint32_t pid);
 
 #endif
