@@ -381,6 +381,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		info.pid = ctgid;
 		info.ppid = ptgid;
+		info.parent_gen = pinfo->gen;
 		info.start_ns = bpf_ktime_get_ns();
 		BPF_CORE_READ_STR_INTO(&info.comm, child, comm);
 		if (bpf_map_update_elem(&procs, &ctgid, &info, BPF_NOEXIST) == -E2BIG) {

@@ -176,9 +176,9 @@ struct proc_info {
 	 * both agree (no exec began meanwhile).
 	 */
 	__u32 gen;
-	__u32 pad;
-	__u64 start_ns; /* fork, or 0: before the window */
-	__u64 end_ns;	/* exit of its last thread, or 0 */
+	__u32 parent_gen; /* forked in the window: its parent's gen then, the image it copied */
+	__u64 start_ns;	  /* fork, or 0: before the window */
+	__u64 end_ns;	  /* exit of its last thread, or 0 */
 	char comm[CONCUR_COMM_LEN];
 };
 

@@ -134,3 +134,35 @@ Test(symbolize, kernel_symbol_from_kallsyms)
 	cr_expect_str_eq(r.module, "[kernel]");
 	symbolizer__free(s);
 }
+
+Test(symbolize, forked_child_before_its_exec_is_named_with_its_parents_image)
+{
+	struct symbolizer *s = symbolizer__new();
+	uint64_t ip = (uint64_t)(uintptr_t)concur_test_marker + 2;
+	struct gen_script g = { { 1, 1, 1, 1 }, 0 };
+	struct sym_result r;
+
+	cr_assert_not_null(s);
+	/* This process plays the parent, in its image 1; 900001 forked it then, 900002 from that. */
+	cr_assert_eq(symbolizer__snapshot(s, getpid(), scripted_gen, &g), 0);
+	cr_assert_eq(symbolizer__inherit(s, 900001, getpid(), 1), 0);
+	cr_assert_eq(symbolizer__inherit(s, 900002, 900001, 0), 0);
+	symbolizer__user(s, 900001, 0, ip, &r);
+	cr_expect_str_eq(r.name, "concur_test_marker");
+	symbolizer__user(s, 900002, 0, ip, &r);
+	cr_expect_str_eq(r.name, "concur_test_marker");
+	cr_expect_eq(symbolizer__code_at(s, 900002, 0, ip), 1);
+	/* After its exec the child runs an image of its own: never its parent's. */
+	symbolizer__user(s, 900001, 1, ip, &r);
+	cr_expect_str_eq(r.module, SYM_NO_MAP);
+	/* Forked from an image never read: nothing stands in. */
+	cr_assert_eq(symbolizer__inherit(s, 900003, getpid(), 0), 0);
+	symbolizer__user(s, 900003, 0, ip, &r);
+	cr_expect_str_eq(r.module, SYM_NO_MAP);
+	/* A loop (pids reused) ends. */
+	cr_assert_eq(symbolizer__inherit(s, 900004, 900005, 0), 0);
+	cr_assert_eq(symbolizer__inherit(s, 900005, 900004, 0), 0);
+	symbolizer__user(s, 900004, 0, ip, &r);
+	cr_expect_str_eq(r.module, SYM_NO_MAP);
+	symbolizer__free(s);
+}

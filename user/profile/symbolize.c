@@ -95,6 +95,7 @@ struct symbolizer *symbolizer__new(void)
 	s->strs = strtab__new();
 	s->imgs = g_ptr_array_new_with_free_func(free_image);
 	s->maps = mapgens__new(free_proc_maps);
+	s->forks = mapgens__new(free);
 	s->unknown = strtab__intern(s->strs, "[unknown]");
 	s->no_map = strtab__intern(s->strs, SYM_NO_MAP);
 	s->kernel_module = strtab__intern(s->strs, "[kernel]");
@@ -123,6 +124,7 @@ void symbolizer__free(struct symbolizer *s)
 		return;
 	g_ptr_array_unref(s->imgs);
 	mapgens__free(s->maps);
+	mapgens__free(s->forks);
 	g_free(s->ksyms);
 	free_image(s->vdso);
 	free(s->vdso_bytes);
@@ -475,7 +477,7 @@ static const struct mapping *mapping_at(const struct proc_maps *pm, uint64_t ip)
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip,
 		      struct sym_result *r)
 {
-	const struct proc_maps *pm = mapgens__get(s->maps, pid, gen);
+	const struct proc_maps *pm = symbolize_image_maps(s, pid, gen);
 	const struct mapping *m = mapping_at(pm, ip);
 	uint64_t vaddr;
 
@@ -492,7 +494,7 @@ void symbolizer__user(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t
 
 int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip)
 {
-	const struct proc_maps *pm = mapgens__get(s->maps, pid, gen);
+	const struct proc_maps *pm = symbolize_image_maps(s, pid, gen);
 
 	return pm ? mapping_at(pm, ip) != NULL : -ENOENT;
 }

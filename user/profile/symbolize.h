@@ -45,8 +45,14 @@ int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs);
  * process shows no map (it exited: the map read while it lived is kept).
  */
 int symbolizer__snapshot(struct symbolizer *s, uint32_t pid, symbolizer_gen_fn gen_of, void *ctx);
+/*
+ * pid was forked from ppid while ppid ran image pgen: pid's first image (gen 0), until it
+ * execs, is a copy of that one, and is named with its map when pid's own was never read (a
+ * child that execs at once). 0, or -ENOMEM.
+ */
+int symbolizer__inherit(struct symbolizer *s, uint32_t pid, uint32_t ppid, uint32_t pgen);
 /* Names a user frame of a stack captured while the process ran image gen, with that image's
- * map; module SYM_NO_MAP when none was read. */
+ * map (see symbolizer__inherit); module SYM_NO_MAP when none was read. */
 void symbolizer__user(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip,
 		      struct sym_result *r);
 /* Whether ip lies in one of image gen's executable mappings (1) or not (0), as its map was

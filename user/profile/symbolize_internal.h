@@ -60,6 +60,11 @@ struct mapping {
 	const char *bracketed; /* "[module]" */
 };
 
+/* Where a forked child's first image came from (symbolizer__inherit). */
+struct fork_origin {
+	uint32_t ppid, pgen;
+};
+
 /* One image of a process: its executable mappings as read (a value of symbolizer.maps). */
 struct proc_maps {
 	struct mapping *maps;
@@ -68,8 +73,9 @@ struct proc_maps {
 
 struct symbolizer {
 	struct strtab *strs;
-	GPtrArray *imgs;      /* struct elf_image *, each loaded once */
-	struct mapgens *maps; /* struct proc_maps * by process and image generation */
+	GPtrArray *imgs;       /* struct elf_image *, each loaded once */
+	struct mapgens *maps;  /* struct proc_maps * by process and image generation */
+	struct mapgens *forks; /* struct fork_origin * by child pid (gen 0) */
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kernel_loaded;
@@ -83,6 +89,9 @@ struct symbolizer {
 
 /* Hands a GArray's elements over as a plain array: *n of them, g_free to free. */
 void *symbolize_take(GArray *a, size_t *n);
+/* The map of pid's image gen: its own, or for a first image never read, its parent's. */
+const struct proc_maps *symbolize_image_maps(const struct symbolizer *s, uint32_t pid,
+					     uint32_t gen);
 /* The loadable segments of elf into img; 0, or -EINVAL for none / too many. */
 int symbolize_read_segments(Elf *elf, struct elf_image *img);
 /* The function and data symbols of elf (.symtab, else .dynsym) into t, sorted. */

@@ -178,3 +178,35 @@ int symbolizer__snapshot(struct symbolizer *s, uint32_t pid, symbolizer_gen_fn g
 	}
 	return 0;
 }
+
+int symbolizer__inherit(struct symbolizer *s, uint32_t pid, uint32_t ppid, uint32_t pgen)
+{
+	struct fork_origin *o = malloc(sizeof(*o));
+
+	if (!o || mapgens__put(s->forks, pid, 0, o)) {
+		free(o);
+		return -ENOMEM;
+	}
+	*o = (struct fork_origin){ ppid, pgen };
+	return 0;
+}
+
+/* Forks followed back to the image read: a few (a child forking before it execs) at most. */
+#define MAX_FORK_HOPS 8
+
+const struct proc_maps *symbolize_image_maps(const struct symbolizer *s, uint32_t pid, uint32_t gen)
+{
+	const struct proc_maps *pm = mapgens__get(s->maps, pid, gen);
+	const struct fork_origin *o;
+	int hops;
+
+	for (hops = 0; !pm && gen == 0 && hops < MAX_FORK_HOPS; hops++) {
+		o = mapgens__get(s->forks, pid, 0);
+		if (!o || o->ppid == pid)
+			break;
+		pid = o->ppid;
+		gen = o->pgen;
+		pm = mapgens__get(s->maps, pid, gen);
+	}
+	return pm;
+}
