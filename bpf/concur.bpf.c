@@ -409,9 +409,15 @@ int BPF_PROG(on_prepare_exec, struct task_struct *p, struct linux_binprm *bprm)
 {
 	__u32 tgid = p->tgid;
 	struct proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
+	struct thread_acct *a;
 
-	if (info)
-		__sync_fetch_and_add(&info->gen, 1);
+	if (!info)
+		return 0;
+	__sync_fetch_and_add(&info->gen, 1);
+	/* The name it had before the exec renames it: its time so far goes under it. */
+	a = get_thread(p);
+	if (a)
+		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	return 0;
 }
 
