@@ -256,6 +256,12 @@ $(OUT)/workloads/exec_chain%: tests/kernel/workloads/exec_chain.c tests/kernel/w
 		| $(OUT)/workloads
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WL_CFLAGS) -DSTAGE=$* $< -o $@
+# A short-lived process whose work is in a library the dynamic loader maps.
+$(OUT)/workloads/libbrief.so: tests/kernel/workloads/lib/brieflib.c | $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WL_CFLAGS) -fPIC -shared $< -o $@
+$(OUT)/workloads/brief: $(OUT)/workloads/libbrief.so
+$(OUT)/workloads/brief: WL_LDLIBS := -L$(OUT)/workloads -lbrief -Wl,-rpath,'$$ORIGIN'
 # A PIE executable and a shared library beside it.
 $(OUT)/workloads/libconcurwork.so: tests/kernel/workloads/lib/concurwork.c | $(OUT)/workloads
 	$(call msg,CC,$@)

@@ -20,6 +20,7 @@ import harness
 import test_split  # noqa: F401  (imported for its @test registrations, here and below)
 import test_run_attach  # noqa: F401
 import test_stacks  # noqa: F401
+import test_exec  # noqa: F401
 import test_recording  # noqa: F401
 import test_robustness  # noqa: F401
 import test_advice  # noqa: F401

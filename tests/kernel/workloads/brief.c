@@ -1,32 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * brief RUNS: starts itself RUNS times in a row (fork, exec: a new image, its libraries mapped
- * by the dynamic loader each time), each run computing 3 ms of CPU time in brief_work() and
- * exiting; the parent waits for each before the next.
+ * by the dynamic loader each time), each run computing 3 ms of CPU time in brief_lib_work()
+ * of libbrief.so, which the loader maps, and exiting; the parent waits for each in turn.
  */
 #include "common.h"
 #include <sys/wait.h>
 
 #define WORK_NS (3 * NSEC_PER_MSEC)
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-__attribute__((noinline)) void brief_work(void)
-{
-	uint64_t end = thread_cpu_ns() + WORK_NS;
-	volatile double x = 0;
-
-	/* The clock is a syscall: read every ~20 us, so samples land in this function. */
-	while (thread_cpu_ns() < end)
-		for (int i = 0; i < 20000; i++)
-			x += i * 0.5;
-}
+void brief_lib_work(uint64_t ns); /* lib/brieflib.c */
 
 int main(int argc, char **argv)
 {
@@ -35,7 +18,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc == 2 && !strcmp(argv[1], "--run")) {
-		brief_work();
+		brief_lib_work(WORK_NS);
 		return 0;
 	}
 	if (argc != 2)
