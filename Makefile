@@ -47,7 +47,7 @@ NOKERNEL_OBJS := $(filter-out $(LOADER_OBJS),$(LIB_OBJS)) $(PROTO_OBJS)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%.o,$(UNIT_SRCS))
 WORKLOADS := $(patsubst tests/kernel/workloads/%.c,$(OUT)/workloads/%,\
-	$(wildcard tests/kernel/workloads/*.c))
+	$(wildcard tests/kernel/workloads/*.c)) $(OUT)/workloads/exec_chain2 $(OUT)/workloads/exec_chain3
 SCENARIOS := $(patsubst tests/kernel/scenarios/%.c,$(OUT)/scenarios/%,$(wildcard tests/kernel/scenarios/*.c))
 DEMO_WORKLOADS := $(patsubst tools/demo/%.c,$(OUT)/demo/%,$(wildcard tools/demo/*.c))
 BENCH_WORKLOADS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(wildcard tools/bench/*.c))
@@ -253,6 +253,17 @@ $(OUT)/scenarios/%: tests/kernel/scenarios/%.c tests/kernel/scenarios/scenario.h
 $(OUT)/workloads/nofp: WL_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
 # The CFI unwinder's test subject: no frame pointers, threads, Debian's libc.
 $(OUT)/workloads/cfi_stacks: WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread -Wall -Wextra -Werror
+# An exec chain's later images: exec_chain.c again, with a function named after each.
+$(OUT)/workloads/exec_chain%: tests/kernel/workloads/exec_chain.c tests/kernel/workloads/common.h \
+		| $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WL_CFLAGS) -DSTAGE=$* $< -o $@
+# A short-lived process whose work is in a library the dynamic loader maps.
+$(OUT)/workloads/libbrief.so: tests/kernel/workloads/lib/brieflib.c | $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WL_CFLAGS) -fPIC -shared $< -o $@
+$(OUT)/workloads/brief: $(OUT)/workloads/libbrief.so
+$(OUT)/workloads/brief: WL_LDLIBS := -L$(OUT)/workloads -lbrief -Wl,-rpath,'$$ORIGIN'
 # A PIE executable and a shared library beside it.
 $(OUT)/workloads/libconcurwork.so: tests/kernel/workloads/lib/concurwork.c | $(OUT)/workloads
 	$(call msg,CC,$@)

@@ -49,7 +49,7 @@ static __always_inline void account_interval(const struct thread_acct *a, struct
 	if (d.cat == CAT_LOCK && d.nr == __NR_futex && a->futex)
 		account_futex(a->pid, a->tid, a->futex, d.ns);
 	if (stacks_enabled)
-		weigh_stack(a->pid, a->tid, d.cat, a->ustack, a->kstack, a->pystack, d.ns);
+		weigh_stack(a->pid, a->tid, a->gen, d.cat, a->ustack, a->kstack, a->pystack, d.ns);
 }
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
@@ -378,19 +378,30 @@ static __always_inline void inherit_unwind_index(__u32 ptgid, __u32 ctgid)
 		bpf_map_update_elem(&unwind_procs, &ctgid, idx, BPF_NOEXIST);
 }
 
+/* A dead thread's account moves to dead_threads, keyed by the order threads die in. */
+static __always_inline void retire(struct thread_acct *a)
+{
+	__u64 seq = __sync_fetch_and_add(&dead_seq, 1);
+
+	if (bpf_map_update_elem(&dead_threads, &seq, a, BPF_NOEXIST))
+		stat_add(STAT_DEAD_FULL, 1);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	struct proc_info info = {};
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, gen = 0;
+	struct proc_info info = {}, *pinfo = bpf_map_lookup_elem(&procs, &ptgid);
+	struct thread_acct *a;
 
-	if (!bpf_map_lookup_elem(&procs, &ptgid))
+	if (!pinfo)
 		return 0;
 	if (ctgid != ptgid) {
 		if (!follow_children)
 			return 0;
 		info.pid = ctgid;
 		info.ppid = ptgid;
+		info.parent_gen = pinfo->gen;
 		info.start_ns = bpf_ktime_get_ns();
 		BPF_CORE_READ_STR_INTO(&info.comm, child, comm);
 		if (bpf_map_update_elem(&procs, &ctgid, &info, BPF_NOEXIST) == -E2BIG) {
@@ -399,15 +410,63 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		}
 		if (unwind_cfi)
 			inherit_unwind_index(ptgid, ctgid);
+	} else {
+		gen = pinfo->gen; /* a new thread runs the image its process has now */
 	}
 	stat_add(STAT_FORKS, 1);
 	/* Not runnable until wake_up_new_task(), microseconds later: count that as runqueue. */
-	new_thread(child, bpf_ktime_get_ns(), TS_RUNNABLE);
+	a = new_thread(child, bpf_ktime_get_ns(), TS_RUNNABLE);
+	if (a)
+		a->gen = gen;
 	return 0;
 }
 
+/*
+ * An exec passes its point of no return (begin_new_exec(), fs/exec.c): the old memory map is
+ * about to go. The process's image generation moves on now, before the map changes, so that
+ * a map userspace reads meanwhile is never taken for the old image's (struct proc_info).
+ */
+SEC("tp_btf/sched_prepare_exec")
+int BPF_PROG(on_prepare_exec, struct task_struct *p, struct linux_binprm *bprm)
+{
+	__u32 tgid = p->tgid;
+	struct proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
+	struct thread_acct *a;
+
+	if (!info)
+		return 0;
+	__sync_fetch_and_add(&info->gen, 1);
+	/* The name it had before the exec renames it: its time so far goes under it. */
+	a = get_thread(p);
+	if (a)
+		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
+	return 0;
+}
+
+/*
+ * A thread that execs from a non-main thread takes the leader's tid (de_thread(), fs/exec.c:
+ * the old leader is reaped, the exec'ing task gets the pid): its time so far stays under the
+ * tid it had, ended here; it goes on as a new thread under the pid it became.
+ */
+static __always_inline void retake_tid(struct task_struct *p, struct thread_acct *a)
+{
+	__u32 zero = 0;
+	struct thread_acct *old = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 gap = rq_clock_gap(p);
+	struct acct_delta d;
+
+	if (!old)
+		return;
+	d = acct_retid(a, old, bpf_ktime_get_ns(), kclock(p), p->pid);
+	acct_steal_out(old, gap);
+	account_interval(old, d);
+	retire(old);
+	acct_steal_in(a, gap);
+}
+
+/* The exec is done: the new image is mapped, its threads run it from here. */
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p)
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u32 tgid = p->tgid;
 	struct proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
@@ -421,19 +480,16 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	/* The old image's mapping index would walk the new one with wrong tables. */
 	if (unwind_cfi)
 		bpf_map_delete_elem(&unwind_procs, &tgid);
+	/* Nor is the new image the same interpreter, if one at all: its map's read says. */
+	bpf_map_delete_elem(&py_procs, &tgid);
 	a = get_thread(p);
-	if (a)
-		BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
+	if (!a)
+		return 0;
+	if (a->tid != (__u32)p->pid)
+		retake_tid(p, a);
+	a->gen = info->gen;
+	BPF_CORE_READ_STR_INTO(&a->comm, p, comm);
 	return 0;
-}
-
-/* A dead thread's account moves to dead_threads, keyed by the order threads die in. */
-static __always_inline void retire(struct thread_acct *a)
-{
-	__u64 seq = __sync_fetch_and_add(&dead_seq, 1);
-
-	if (bpf_map_update_elem(&dead_threads, &seq, a, BPF_NOEXIST))
-		stat_add(STAT_DEAD_FULL, 1);
 }
 
 static __always_inline void retire_proc(__u32 tgid, struct proc_info *info)

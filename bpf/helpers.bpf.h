@@ -16,6 +16,20 @@ static __always_inline void stat_add(__u32 idx, __u64 n)
 		*v += n;
 }
 
+/* Asks userspace to read the process's memory map now (a full ring buffer is counted). */
+static __always_inline void send_maps_event(__u32 pid, __u32 gen)
+{
+	struct maps_event *e = bpf_ringbuf_reserve(&maps_events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_add(STAT_MAPS_LOST, 1);
+		return;
+	}
+	e->pid = pid;
+	e->gen = gen;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /*
  * Asks userspace, once per process image, to read the process's memory map while it still
  * exists: a short-lived process would otherwise be gone, and its stacks unsymbolizable.
@@ -23,18 +37,11 @@ static __always_inline void stat_add(__u32 idx, __u64 n)
 static __always_inline void want_maps(__u32 pid)
 {
 	struct proc_info *info = bpf_map_lookup_elem(&procs, &pid);
-	struct maps_event *e;
 
 	if (!info || (info->flags & PROC_MAPS_SENT))
 		return;
 	info->flags |= PROC_MAPS_SENT;
-	e = bpf_ringbuf_reserve(&maps_events, sizeof(*e), 0);
-	if (!e) {
-		stat_add(STAT_MAPS_LOST, 1);
-		return;
-	}
-	e->pid = pid;
-	bpf_ringbuf_submit(e, 0);
+	send_maps_event(pid, info->gen);
 }
 
 /*

@@ -28,14 +28,19 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
+	struct thread_acct *a;
 	__s32 ustack, kstack;
 
-	if (!tid || !bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), 0, 0))
+	if (!tid)
+		return 0;
+	a = bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), 0, 0);
+	if (!a)
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);
 	capture_stacks(ctx, &ustack, &kstack);
-	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, capture_pystack(pid), sample_period_ns);
+	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, capture_pystack(pid),
+		    sample_period_ns);
 	want_maps(pid);
 	return 0;
 }

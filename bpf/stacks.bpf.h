@@ -27,8 +27,9 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*ustack = CONCUR_NO_STACK;
 }
 
-static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack, __s32 kstack,
-					__u64 pystack, __u64 ns)
+/* gen: the image of the process the stacks were captured in (struct stack_key). */
+static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 gen, __u32 cat, __s32 ustack,
+					__s32 kstack, __u64 pystack, __u64 ns)
 {
 	struct stack_key key;
 
@@ -39,6 +40,7 @@ static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 u
 	key.cat = cat;
 	key.ustack = ustack;
 	key.kstack = kstack;
+	key.gen = gen;
 	key.pystack = pystack;
 
 	add_interval(&stack_weights, &key, ns, STAT_STACK_KEYS_FULL);

@@ -219,6 +219,36 @@ ACCT_INLINE struct acct_delta acct_exit(struct thread_acct *a, __u64 now, struct
 }
 
 /*
+ * The thread, running, takes another tid (an exec from a non-main thread makes it its
+ * process's leader). Its account so far goes into *old, ended now as by an exit; a starts
+ * anew under tid, on a CPU since now, its totals empty (name and image kept). Returns what
+ * ending *old closed.
+ */
+ACCT_INLINE struct acct_delta acct_retid(struct thread_acct *a, struct thread_acct *old, __u64 now,
+					 struct acct_kclock k, __u32 tid)
+{
+	struct acct_delta d;
+	int i;
+
+	*old = *a;
+	d = acct_exit(old, now, k);
+	for (i = 0; i < CAT_MAX; i++) {
+		a->ns[i] = 0;
+		a->cnt[i] = 0;
+	}
+	a->wakeups = 0;
+	a->preemptions = 0;
+	a->steal_ns = 0;
+	a->anomalies = 0;
+	a->end_ns = 0;
+	a->flags = 0;
+	a->futex = 0;
+	acct_init(a, a->pid, tid, now, TS_RUNNING, CAT_OTHER, CONCUR_NO_SYSCALL);
+	acct_set_kclock(a, k);
+	return d;
+}
+
+/*
  * Steal. The scheduler's task clock (rq->clock_task) is the run queue's clock (rq->clock) less
  * the time the hypervisor took from the vCPU (with CONFIG_PARAVIRT_TIME_ACCOUNTING) and the time
  * spent in hard and soft interrupts (with CONFIG_IRQ_TIME_ACCOUNTING): kernel/sched/core.c

@@ -106,7 +106,7 @@ struct thread_acct {
 	__u64 start_ns;	    /* first moment inside the window */
 	__u64 end_ns;	    /* death, or 0 while alive */
 	__u32 anomalies;    /* events that did not fit the state (a missed event) */
-	__u32 pad;
+	__u32 gen;	    /* its process's image: execs seen in the window (see proc_info) */
 	char comm[CONCUR_COMM_LEN];
 };
 
@@ -121,13 +121,18 @@ struct other_key {
 	__s32 nr;
 };
 
-/* Key of the `stack_weights` map: where a thread's time in one category was spent. */
+/*
+ * Key of the `stack_weights` map: where a thread's time in one category was spent. gen is the
+ * image its process had when the stacks were captured: userspace names them with that image's
+ * memory map, not a later one's.
+ */
 struct stack_key {
 	__u32 pid;
 	__u32 tid;
 	__u32 cat;
 	__s32 ustack;
 	__s32 kstack;
+	__u32 gen;
 	__u64 pystack; /* pystacks' key of its Python frames, CONCUR_NO_PYSTACK: none */
 };
 
@@ -140,9 +145,13 @@ struct interval_sum {
 	__u64 cnt;
 };
 
-/* Ring buffer message: a process whose memory map userspace should read now, while it lives. */
+/*
+ * Ring buffer message: a process whose memory map userspace should read now, while it lives
+ * (its first stack in an image, or its dynamic loader done mapping libraries); gen: the image.
+ */
 struct maps_event {
 	__u32 pid;
+	__u32 gen;
 };
 
 /*
@@ -162,8 +171,16 @@ struct proc_info {
 	__u32 ppid;
 	__u32 flags;
 	__u32 peak_running; /* most of its threads on a CPU at one on-CPU sample */
-	__u64 start_ns;	    /* fork, or 0: before the window */
-	__u64 end_ns;	    /* exit of its last thread, or 0 */
+	/*
+	 * Its image: the execs it began in the window (0: the image it had when first seen). Bumped
+	 * at the exec's point of no return (sched_prepare_exec), before the old memory map goes:
+	 * userspace, reading the map, reads gen before and after, and keeps the map only when
+	 * both agree (no exec began meanwhile).
+	 */
+	__u32 gen;
+	__u32 parent_gen; /* forked in the window: its parent's gen then, the image it copied */
+	__u64 start_ns;	  /* fork, or 0: before the window */
+	__u64 end_ns;	  /* exit of its last thread, or 0 */
 	char comm[CONCUR_COMM_LEN];
 };
 

@@ -307,3 +307,41 @@ Test(account, steal_without_a_seen_switch_in_is_not_measured)
 	cr_expect_eq(acct_steal_open(&missed, 3 * MS), 0);
 	cr_expect_eq(missed.steal_ns, 0);
 }
+
+Test(account, exec_from_a_non_main_thread_splits_it_at_the_exec)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING), old;
+	struct acct_delta d, queue;
+
+	memcpy(a.comm, "worker", 7);
+	a.gen = 2;
+	acct_switch_out(&a, 4 * MS, 0, CAT_SLEEP, 35, KC(4 * MS, 0));
+	acct_switch_in(&a, 10 * MS, 0, &queue);
+	/* At 13 ms tid 11 execs and becomes tid 10, its process's pid. */
+	d = acct_retid(&a, &old, 13 * MS, KC(7 * MS, 0), 10);
+	acct_exit(&a, 20 * MS, KC(14 * MS, 0));
+
+	cr_expect_eq(d.cat, CAT_CPU);
+	cr_expect_eq(d.ns, 3 * MS);
+	/* Before: tid 11 from 0 to the exec, its intervals kept, ended as by an exit. */
+	cr_expect_eq(old.tid, 11);
+	cr_expect_eq(old.state, TS_DEAD);
+	cr_expect_eq(old.start_ns, 0);
+	cr_expect_eq(old.end_ns, 13 * MS);
+	cr_expect_eq(old.ns[CAT_CPU], 7 * MS);
+	cr_expect_eq(old.ns[CAT_SLEEP], 6 * MS);
+	cr_expect_eq(old.wakeups, 1);
+	cr_expect_eq(acct_total_ns(&old), 13 * MS);
+	/* After: tid 10 from the exec on, its own totals only; name and image kept. */
+	cr_expect_eq(a.pid, 10);
+	cr_expect_eq(a.tid, 10);
+	cr_expect_eq(a.start_ns, 13 * MS);
+	cr_expect_eq(a.end_ns, 20 * MS);
+	cr_expect_eq(a.ns[CAT_CPU], 7 * MS);
+	cr_expect_eq(a.ns[CAT_SLEEP], 0);
+	cr_expect_eq(a.wakeups, 0);
+	cr_expect_eq(acct_total_ns(&a), 7 * MS);
+	cr_expect_eq(a.anomalies, 0);
+	cr_expect_str_eq(a.comm, "worker");
+	cr_expect_eq(a.gen, 2);
+}

@@ -80,7 +80,7 @@ static const char *name_in(struct scratch *t, int which, uint64_t *vaddr)
 		t->s = symbolizer__new();
 		cr_assert_not_null(t->s);
 		cr_assert_eq(symbolizer__set_debug_dirs(t->s, t->roots), 0);
-		cr_assert_eq(symbolizer__snapshot(t->s, getpid()), 0);
+		cr_assert_eq(symbolizer__snapshot(t->s, getpid(), NULL, NULL), 0);
 	}
 	addr_of = (void *(*)(int))dlsym(t->handle, "dbgfix_addr");
 	cr_assert_not_null(addr_of);
@@ -88,7 +88,7 @@ static const char *name_in(struct scratch *t, int which, uint64_t *vaddr)
 	cr_assert(dladdr((void *)(uintptr_t)ip, &info));
 	/* The object's first segment is at ELF address 0: its base is its bias. */
 	*vaddr = ip - (uint64_t)(uintptr_t)info.dli_fbase;
-	symbolizer__user(t->s, getpid(), ip, &r);
+	symbolizer__user(t->s, getpid(), 0, ip, &r);
 	cr_expect_str_eq(r.module, "libdbgfix.so");
 	return r.name; /* as long as the symbolizer: until scratch_free() */
 }

@@ -62,6 +62,7 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	open->key.cat = d.cat;
 	open->key.ustack = a->ustack;
 	open->key.kstack = a->kstack;
+	open->key.gen = a->gen;
 	open->key.pystack = a->pystack;
 	open->ns = d.cat == CAT_CPU ? 0 : d.ns;
 }

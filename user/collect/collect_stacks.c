@@ -143,27 +143,27 @@ static void set_frame(struct profile *p, struct frame *f, uint64_t ip, const str
 
 struct code_check {
 	struct symbolizer *sym;
-	uint32_t pid;
+	uint32_t pid, gen;
 };
 
 static bool code_at(uint64_t ip, void *ctx)
 {
 	const struct code_check *c = ctx;
 
-	return symbolizer__code_at(c->sym, c->pid, ip) > 0;
+	return symbolizer__code_at(c->sym, c->pid, c->gen, ip) > 0;
 }
 
 /*
- * How many user frames to keep, leaf side, and the mark for the root. Without the process's
- * map (it was never read) nothing can be checked: all are kept.
+ * How many user frames to keep, leaf side, and the mark for the root. Without the map of the
+ * process's image (it was never read) nothing can be checked: all are kept.
  */
-static int check_user(struct symbolizer *sym, uint32_t pid, const uint64_t *uips, int nu,
-		      enum stack_mark *mark)
+static int check_user(struct symbolizer *sym, const struct stack_key *k, const uint64_t *uips,
+		      int nu, enum stack_mark *mark)
 {
-	struct code_check c = { sym, pid };
+	struct code_check c = { sym, k->pid, k->gen };
 
 	*mark = MARK_NONE;
-	if (nu > 1 && symbolizer__code_at(sym, pid, uips[0]) == -ENOENT)
+	if (nu > 1 && symbolizer__code_at(sym, k->pid, k->gen, uips[0]) == -ENOENT)
 		return nu;
 	return (int)stack_check_user(uips, nu, CONCUR_STACK_DEPTH, code_at, &c, mark);
 }
@@ -191,7 +191,7 @@ static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct
 	int k;
 
 	for (k = 0; k < nu; k++) {
-		symbolizer__user(sym, w->key.pid, uips[k] - (k > 0), &uf[k].r);
+		symbolizer__user(sym, w->key.pid, w->key.gen, uips[k] - (k > 0), &uf[k].r);
 		uf[k].ip = uips[k];
 	}
 	if (py)
@@ -256,7 +256,7 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 			break;
 		skip++;
 	}
-	nu = check_user(sym, w->key.pid, uips, nu, &mark);
+	nu = check_user(sym, &w->key, uips, nu, &mark);
 	nu = user_frames(sym, py, w, uips, nu, uf, &mark);
 	n = nu + nk - skip + (mark != MARK_NONE);
 

@@ -25,6 +25,7 @@
 #include "concur.skel.h"
 #include "features.h"
 #include "launch.h"
+#include "loader_probe.h"
 #include "enrich.h"
 #include "mapwatch.h"
 #include "procfs.h"
@@ -95,6 +96,8 @@ struct session {
 	struct cgroup_watch cgroups;  /* each process's cgroups, noted when it is tracked or seen */
 	struct bpf_link **sample_links; /* one per CPU */
 	int nsample_links;
+	struct loader_probe loader; /* the dynamic loader hooked (loader.path "": none) */
+	struct bpf_link *loader_link;
 	uint64_t started_ns; /* concur's own start, for the attach latency */
 };
 
@@ -179,9 +182,17 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	err = unwind_maps_size(&um, cfi);
 	if (err)
 		return fail(e, err, "cannot size the unwinder's maps: %s", strerror(-err));
-	/* Iterators run on demand (thread_store.c), not from attach. */
+	/* Iterators run on demand (thread_store.c), not from attach; the loader's hook needs a
+	 * file to attach to (attach_loader_probe). */
 	bpf_program__set_autoattach(s->skel->progs.adopt_threads, false);
 	bpf_program__set_autoattach(s->skel->progs.snapshot_threads, false);
+	bpf_program__set_autoattach(s->skel->progs.on_loader_state, false);
+	if (s->o->stacks && !loader_probe_find("/proc/self/exe", &s->loader)) {
+		s->skel->rodata->loader_debug_state_off = s->loader.debug_state_off;
+		s->skel->rodata->loader_r_debug_off = s->loader.r_debug_off;
+	} else {
+		s->loader.path[0] = '\0';
+	}
 	err = concur_bpf__load(s->skel);
 	if (err)
 		return fail(e, err,
@@ -214,20 +225,38 @@ static int on_py_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The image generation the probes last saw pid begin (struct proc_info); -ENOENT: not followed. */
+static int proc_gen(uint32_t pid, void *ctx)
+{
+	struct session *s = ctx;
+	struct proc_info info;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info))
+		return -ENOENT;
+	return (int)(info.gen & INT32_MAX);
+}
+
 /*
  * A process seen running again: its maps, the cgroup it may have moved into since, and
- * whether it runs a CPython whose frames the probes can read.
+ * whether it runs a CPython whose frames the probes can read. An exec that begins meanwhile
+ * asks for its own read: what was read for the old image is dropped (the symbolizer's) or
+ * withdrawn (the unwinder's index, which would walk the new image with the old tables).
  */
 static int read_maps(uint32_t pid, void *ctx)
 {
 	struct session *s = ctx;
-	int err;
+	int err, gen;
 
 	pr_debug("reading the memory map of process %u", pid);
 	cgroup_watch_note(&s->cgroups, pid);
+	gen = proc_gen(pid, s);
 	if (s->unwind)
 		unwind_loader__sync(s->unwind, pid);
-	err = symbolizer__snapshot(s->sym, pid);
+	err = symbolizer__snapshot(s->sym, pid, proc_gen, s);
+	if (s->unwind && proc_gen(pid, s) != gen)
+		unwind_loader__forget(s->unwind, pid);
+	if (err == -EAGAIN)
+		return 0;
 	if (!err && s->py)
 		pyframes__note_proc(s->py, s->sym, pid);
 	return err;
@@ -277,6 +306,26 @@ static int attach_sampler(struct session *s, struct tracer_error *e)
 	return 0;
 }
 
+/*
+ * Stacks are named best from a map read once the dynamic loader has mapped the libraries:
+ * its debugger hook says when (bpf/loader.bpf.c). The system's loader (concur's own) is
+ * hooked; without uprobes, or for a process with another loader, the map is read at its
+ * first stack and again at growing intervals (mapwatch.h), as before.
+ */
+static void attach_loader_probe(struct session *s)
+{
+	struct bpf_uprobe_opts opts = { .sz = sizeof(opts), .func_name = "_dl_debug_state" };
+
+	if (!s->loader.path[0])
+		return;
+	s->loader_link = bpf_program__attach_uprobe_opts(s->skel->progs.on_loader_state, -1,
+							 s->loader.path, 0, &opts);
+	if (!s->loader_link)
+		pr_info("cannot hook the dynamic loader %s (%s): memory maps are read at each "
+			"process's first stack",
+			s->loader.path, strerror(errno));
+}
+
 static int attach_probes(struct session *s, struct tracer_error *e)
 {
 	int err;
@@ -301,6 +350,8 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 	if (err)
 		return fail(e, err, "cannot attach the BPF programs: %s", strerror(-err));
 	err = s->o->stacks ? attach_sampler(s, e) : 0;
+	if (!err)
+		attach_loader_probe(s);
 	/* Benchmarks wait for this line before they start their workload. */
 	if (!err)
 		pr_info("probes attached %.1f ms after start", (now_ns() - s->started_ns) / 1e6);
@@ -495,6 +546,8 @@ static void detach_all(struct session *s)
 	for (i = 0; i < s->nsample_links; i++)
 		bpf_link__destroy(s->sample_links[i]);
 	s->nsample_links = 0;
+	bpf_link__destroy(s->loader_link);
+	s->loader_link = NULL;
 	if (s->skel)
 		concur_bpf__detach(s->skel);
 }
@@ -539,10 +592,30 @@ static void refresh_maps(struct session *s, const struct profile *p)
 			continue;
 		latest = waiters ? g_hash_table_lookup(waiters, GUINT_TO_POINTER(pr->pid)) : NULL;
 		if (s->o->stacks || GPOINTER_TO_SIZE(latest) > pr->start_ns)
-			symbolizer__snapshot(s->sym, pr->pid);
+			symbolizer__snapshot(s->sym, pr->pid, proc_gen, s);
 	}
 	if (waiters)
 		g_hash_table_destroy(waiters);
+}
+
+static int note_fork(const void *key, void *value, void *ctx)
+{
+	const struct proc_info *info = value;
+
+	(void)key;
+	/* Forked in the window: its first image is its parent's until it execs. */
+	if (info->start_ns && info->ppid)
+		symbolizer__inherit(ctx, info->pid, info->ppid, info->parent_gen);
+	return 0;
+}
+
+/* Tells the symbolizer which image each process forked in the window copied. */
+static void note_forks(struct session *s)
+{
+	struct proc_info info;
+
+	map_walk(bpf_map__fd(s->skel->maps.procs), sizeof(__u32), &info, note_fork, s->sym);
+	map_walk(bpf_map__fd(s->skel->maps.dead_procs), sizeof(__u64), &info, note_fork, s->sym);
 }
 
 /* The maps, read into p once the probes are detached; then what /proc adds, then finished. */
@@ -587,6 +660,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		err = collect_futexes(p, fds.futexes, s->sym);
 	if (!err && s->o->stacks) {
 		p->sample_hz = s->o->sample_hz;
+		note_forks(s);
 		err = collect_stacks(p, &fds, s->sym, s->py, &pending);
 		pyframes__log(s->py, bpf_map__fd(s->skel->maps.py_stats));
 	}

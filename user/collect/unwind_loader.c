@@ -456,6 +456,11 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
 	return err;
 }
 
+void unwind_loader__forget(struct unwind_loader *l, uint32_t pid)
+{
+	bpf_map_delete_elem(l->procs_fd, &pid);
+}
+
 const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot)
 {
 	return slot < l->nslots ? l->slots[slot] : NULL;

@@ -50,6 +50,10 @@ void unwind_loader__free(struct unwind_loader *l);
  */
 int unwind_loader__sync(struct unwind_loader *l, uint32_t pid);
 
+/* Withdraws pid's index (its image changed while it was written): its stacks are walked by
+ * frame pointers until the next sync. */
+void unwind_loader__forget(struct unwind_loader *l, uint32_t pid);
+
 /* The object name of a stop-counter slot (include/unwind.h), NULL for a slot not handed out
  * (slot 0: no object). */
 const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "debuginfo.h"
+#include "mapgens.h"
 #include "demangle.h"
 #include "runtime.h"
 #include "strtab.h"
@@ -65,6 +66,15 @@ static void free_debug_table(void *arg)
 	free(arg);
 }
 
+static void free_proc_maps(void *arg)
+{
+	struct proc_maps *pm = arg;
+
+	if (pm)
+		g_free(pm->maps);
+	free(pm);
+}
+
 static void free_image(void *arg)
 {
 	struct elf_image *img = arg;
@@ -84,8 +94,10 @@ struct symbolizer *symbolizer__new(void)
 		return NULL;
 	s->strs = strtab__new();
 	s->imgs = g_ptr_array_new_with_free_func(free_image);
-	s->procs = g_array_new(FALSE, FALSE, sizeof(struct proc_maps));
+	s->maps = mapgens__new(free_proc_maps);
+	s->forks = mapgens__new(free);
 	s->unknown = strtab__intern(s->strs, "[unknown]");
+	s->no_map = strtab__intern(s->strs, SYM_NO_MAP);
 	s->kernel_module = strtab__intern(s->strs, "[kernel]");
 	s->debug_dirs = g_strdupv((char *[]){ "/usr/lib/debug", NULL });
 	s->debug_by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -108,14 +120,11 @@ int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs)
 
 void symbolizer__free(struct symbolizer *s)
 {
-	size_t i;
-
 	if (!s)
 		return;
 	g_ptr_array_unref(s->imgs);
-	for (i = 0; i < s->procs->len; i++)
-		g_free(g_array_index(s->procs, struct proc_maps, i).maps);
-	g_array_unref(s->procs);
+	mapgens__free(s->maps);
+	mapgens__free(s->forks);
 	g_free(s->ksyms);
 	free_image(s->vdso);
 	free(s->vdso_bytes);
@@ -364,7 +373,7 @@ static bool to_vaddr(const struct elf_image *img, uint64_t off, uint64_t *vaddr)
 
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[RUNTIME_LEN])
 {
-	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+	struct proc_maps *pm = mapgens__latest(s->maps, pid, NULL);
 	size_t i;
 
 	if (!pm)
@@ -465,13 +474,15 @@ static const struct mapping *mapping_at(const struct proc_maps *pm, uint64_t ip)
 	return NULL;
 }
 
-void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r)
+void symbolizer__user(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip,
+		      struct sym_result *r)
 {
-	const struct mapping *m = mapping_at(symbolize_find_proc_maps(s, pid), ip);
+	const struct proc_maps *pm = symbolize_image_maps(s, pid, gen);
+	const struct mapping *m = mapping_at(pm, ip);
 	uint64_t vaddr;
 
 	r->name = s->unknown;
-	r->module = s->unknown;
+	r->module = pm ? s->unknown : s->no_map;
 	if (!m)
 		return;
 	r->module = m->module;
@@ -481,9 +492,9 @@ void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sy
 		r->name = frame_name(s, m, vaddr);
 }
 
-int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint64_t ip)
+int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip)
 {
-	const struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+	const struct proc_maps *pm = symbolize_image_maps(s, pid, gen);
 
 	return pm ? mapping_at(pm, ip) != NULL : -ENOENT;
 }
@@ -515,7 +526,7 @@ static bool in_segment(const struct elf_image *img, uint64_t vaddr)
 int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,
 		     uint64_t *offset)
 {
-	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+	struct proc_maps *pm = mapgens__latest(s->maps, pid, NULL);
 	const struct sym_table *t;
 	const struct sym *sym;
 	uint64_t bias, vaddr;
@@ -555,7 +566,7 @@ static const struct sym *sym_named(const struct sym *syms, size_t n, const char 
 int symbolizer__address_of(struct symbolizer *s, uint32_t pid, const char *module, const char *name,
 			   uint64_t *addr, uint64_t *size)
 {
-	struct proc_maps *pm = symbolize_find_proc_maps(s, pid);
+	struct proc_maps *pm = mapgens__latest(s->maps, pid, NULL);
 	const struct sym_table *t;
 	const struct sym *sym;
 	uint64_t bias;

@@ -15,8 +15,19 @@ struct symbolizer;
  */
 struct sym_result {
 	const char *name;   /* "[unknown]" when unresolved */
-	const char *module; /* file name of the object, "[kernel]", or "[unknown]" */
+	const char *module; /* file name of the object, "[kernel]", "[unknown]" or SYM_NO_MAP */
 };
+
+/*
+ * The module of a frame that could not be named because no memory map of its process's image
+ * was read (it exited, or exec'd, before it could be): "[unknown]" is one outside every
+ * mapping read. Bracketed: no file's name.
+ */
+#define SYM_NO_MAP "[no map]"
+
+/* The image generation a process has now (struct proc_info's gen), or -errno (-ENOENT: no
+ * such process is followed). ctx is the caller's. */
+typedef int (*symbolizer_gen_fn)(uint32_t pid, void *ctx);
 
 struct symbolizer *symbolizer__new(void);
 void symbolizer__free(struct symbolizer *s);
@@ -26,17 +37,32 @@ void symbolizer__free(struct symbolizer *s);
  * for a relative one.
  */
 int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs);
-/* Reads the process's memory map and symbol tables now, while it is alive. */
-int symbolizer__snapshot(struct symbolizer *s, uint32_t pid);
-void symbolizer__user(struct symbolizer *s, uint32_t pid, uint64_t ip, struct sym_result *r);
-/* Whether ip lies in one of the process's executable mappings (1) or not (0), as its map was
+/*
+ * Reads the process's memory map and symbol tables now, while it is alive, as the map of the
+ * image it runs: gen_of(pid) (NULL: always 0), asked before and after the read. The map
+ * replaces that image's previous one. -EAGAIN, nothing kept, when the two answers differ (an
+ * exec began meanwhile: the map read may be either image's); gen_of's error; -ENOENT when the
+ * process shows no map (it exited: the map read while it lived is kept).
+ */
+int symbolizer__snapshot(struct symbolizer *s, uint32_t pid, symbolizer_gen_fn gen_of, void *ctx);
+/*
+ * pid was forked from ppid while ppid ran image pgen: pid's first image (gen 0), until it
+ * execs, is a copy of that one, and is named with its map when pid's own was never read (a
+ * child that execs at once). 0, or -ENOMEM.
+ */
+int symbolizer__inherit(struct symbolizer *s, uint32_t pid, uint32_t ppid, uint32_t pgen);
+/* Names a user frame of a stack captured while the process ran image gen, with that image's
+ * map (see symbolizer__inherit); module SYM_NO_MAP when none was read. */
+void symbolizer__user(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip,
+		      struct sym_result *r);
+/* Whether ip lies in one of image gen's executable mappings (1) or not (0), as its map was
  * last read; -ENOENT when it was never read. No symbol is looked up. */
-int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint64_t ip);
-/* The runtime of a process whose map was read (see runtime.h), or "native";
- * -ENOENT when its map was never read. */
+int symbolizer__code_at(struct symbolizer *s, uint32_t pid, uint32_t gen, uint64_t ip);
+/* The runtime of a process whose map was read (see runtime.h), from its newest image's, or
+ * "native"; -ENOENT when its map was never read. */
 int symbolizer__runtime(struct symbolizer *s, uint32_t pid, char out[16]);
 /*
- * The global variable of a process's mapped objects that holds addr (a lock, a futex word),
+ * The global variable of a process's mapped objects (its newest image read) that holds addr (a lock, a futex word),
  * and addr's offset into it; -ENOENT when none does. r->module is the object.
  */
 int symbolizer__data(struct symbolizer *s, uint32_t pid, uint64_t addr, struct sym_result *r,

@@ -60,20 +60,26 @@ struct mapping {
 	const char *bracketed; /* "[module]" */
 };
 
+/* Where a forked child's first image came from (symbolizer__inherit). */
+struct fork_origin {
+	uint32_t ppid, pgen;
+};
+
+/* One image of a process: its executable mappings as read (a value of symbolizer.maps). */
 struct proc_maps {
-	uint32_t pid;
 	struct mapping *maps;
 	size_t n;
 };
 
 struct symbolizer {
 	struct strtab *strs;
-	GPtrArray *imgs; /* struct elf_image *, each loaded once */
-	GArray *procs;	 /* struct proc_maps */
+	GPtrArray *imgs;       /* struct elf_image *, each loaded once */
+	struct mapgens *maps;  /* struct proc_maps * by process and image generation */
+	struct mapgens *forks; /* struct fork_origin * by child pid (gen 0) */
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kernel_loaded;
-	const char *unknown, *kernel_module;
+	const char *unknown, *kernel_module, *no_map;
 	struct elf_image *vdso;
 	char *vdso_bytes;
 	char **debug_dirs;	 /* the roots debug files are looked for under */
@@ -83,6 +89,9 @@ struct symbolizer {
 
 /* Hands a GArray's elements over as a plain array: *n of them, g_free to free. */
 void *symbolize_take(GArray *a, size_t *n);
+/* The map of pid's image gen: its own, or for a first image never read, its parent's. */
+const struct proc_maps *symbolize_image_maps(const struct symbolizer *s, uint32_t pid,
+					     uint32_t gen);
 /* The loadable segments of elf into img; 0, or -EINVAL for none / too many. */
 int symbolize_read_segments(Elf *elf, struct elf_image *img);
 /* The function and data symbols of elf (.symtab, else .dynsym) into t, sorted. */
@@ -90,7 +99,5 @@ void symbolize_read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t,
 /* The image behind an open file, loaded once per (device, inode); NULL when unreadable. */
 struct elf_image *symbolize_image_for(struct symbolizer *s, int fd, const char *module,
 				      const char *dir);
-/* The memory map last read for pid, NULL when none. */
-struct proc_maps *symbolize_find_proc_maps(struct symbolizer *s, uint32_t pid);
 
 #endif

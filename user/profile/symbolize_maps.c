@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "mapgens.h"
 #include "procmaps.h"
 #include "strtab.h"
 #include "symbolize_internal.h"
@@ -121,19 +122,6 @@ static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
 	return 0;
 }
 
-struct proc_maps *symbolize_find_proc_maps(struct symbolizer *s, uint32_t pid)
-{
-	struct proc_maps *pm;
-	size_t i;
-
-	for (i = 0; i < s->procs->len; i++) {
-		pm = &g_array_index(s->procs, struct proc_maps, i);
-		if (pm->pid == pid)
-			return pm;
-	}
-	return NULL;
-}
-
 /* The executable mappings /proc/SRC/maps lists (SRC: a pid, or a tid), NULL when none. */
 static GArray *read_maps(struct symbolizer *s, uint32_t src)
 {
@@ -162,23 +150,63 @@ static GArray *read_maps(struct symbolizer *s, uint32_t src)
 	return maps;
 }
 
-int symbolizer__snapshot(struct symbolizer *s, uint32_t pid)
+int symbolizer__snapshot(struct symbolizer *s, uint32_t pid, symbolizer_gen_fn gen_of, void *ctx)
 {
+	int before = gen_of ? gen_of(pid, ctx) : 0, after;
 	struct proc_maps *pm;
 	GArray *maps = NULL;
 	uint32_t src;
 
+	if (before < 0)
+		return before;
 	/* Through a live thread when the leader has left (procmaps_source). */
 	if (!procmaps_source(pid, &src))
 		maps = read_maps(s, src);
 	if (!maps)
 		return -ENOENT; /* an exited process reads as empty: keep the snapshot we have */
-	pm = symbolize_find_proc_maps(s, pid);
+	after = gen_of ? gen_of(pid, ctx) : 0;
+	pm = after == before ? calloc(1, sizeof(*pm)) : NULL;
 	if (!pm) {
-		g_array_append_val(s->procs, ((struct proc_maps){ .pid = pid }));
-		pm = &g_array_index(s->procs, struct proc_maps, s->procs->len - 1);
+		g_array_free(maps, TRUE);
+		return after == before ? -ENOMEM : -EAGAIN;
 	}
-	g_free(pm->maps);
 	pm->maps = symbolize_take(maps, &pm->n);
+	if (mapgens__put(s->maps, pid, (uint32_t)before, pm)) {
+		g_free(pm->maps);
+		free(pm);
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+int symbolizer__inherit(struct symbolizer *s, uint32_t pid, uint32_t ppid, uint32_t pgen)
+{
+	struct fork_origin *o = malloc(sizeof(*o));
+
+	if (!o || mapgens__put(s->forks, pid, 0, o)) {
+		free(o);
+		return -ENOMEM;
+	}
+	*o = (struct fork_origin){ ppid, pgen };
+	return 0;
+}
+
+/* Forks followed back to the image read: a few (a child forking before it execs) at most. */
+#define MAX_FORK_HOPS 8
+
+const struct proc_maps *symbolize_image_maps(const struct symbolizer *s, uint32_t pid, uint32_t gen)
+{
+	const struct proc_maps *pm = mapgens__get(s->maps, pid, gen);
+	const struct fork_origin *o;
+	int hops;
+
+	for (hops = 0; !pm && gen == 0 && hops < MAX_FORK_HOPS; hops++) {
+		o = mapgens__get(s->forks, pid, 0);
+		if (!o || o->ppid == pid)
+			break;
+		pid = o->ppid;
+		gen = o->pgen;
+		pm = mapgens__get(s->maps, pid, gen);
+	}
+	return pm;
 }

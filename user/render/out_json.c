@@ -6,6 +6,7 @@
 #include "json.h"
 #include "output.h"
 #include "profile/stack_marks.h"
+#include "profile/unnamed.h"
 #include "profile/stack_merge.h"
 #include "syscalls.h"
 
@@ -246,6 +247,33 @@ static void write_ustops(struct json *j, const struct profile *p)
 	json_arr_end(j);
 }
 
+static void write_total(struct json *j, const char *key, const struct mark_total *t)
+{
+	json_obj_begin(j, key);
+	json_u64(j, "stacks", t->stacks);
+	json_u64(j, "samples", t->samples);
+	json_u64(j, "ns", t->ns);
+	json_obj_end(j);
+}
+
+/* Stacks with user frames concur could not name, by why; only when there are some. */
+static void write_unnamed(struct json *j, const struct profile *p)
+{
+	struct mark_total t[UNNAMED_MAX];
+
+	profile__unnamed_totals(p, t);
+	if (!t[UNNAMED_NO_MAP].stacks && !t[UNNAMED_OUTSIDE].stacks)
+		return;
+	json_obj_begin(j, "unnamed");
+	json_str(j, "frame", "[unknown]");
+	json_u64(j, "stacks", t[UNNAMED_NO_MAP].stacks + t[UNNAMED_OUTSIDE].stacks);
+	json_u64(j, "samples", t[UNNAMED_NO_MAP].samples + t[UNNAMED_OUTSIDE].samples);
+	json_u64(j, "ns", t[UNNAMED_NO_MAP].ns + t[UNNAMED_OUTSIDE].ns);
+	write_total(j, "no_map", &t[UNNAMED_NO_MAP]);
+	write_total(j, "outside", &t[UNNAMED_OUTSIDE]);
+	json_obj_end(j);
+}
+
 static int write_stacks(struct json *j, const struct profile *p)
 {
 	size_t i;
@@ -271,6 +299,7 @@ static int write_stacks(struct json *j, const struct profile *p)
 	json_arr_end(j);
 	write_ustops(j, p);
 	write_marked(j, p);
+	write_unnamed(j, p);
 	err = write_top_stacks(j, p);
 	json_obj_end(j);
 	return err;

@@ -7,6 +7,8 @@
 #include "output.h"
 #include "printable.h"
 #include "profile/stack_marks.h"
+#include "profile/symbolize.h"
+#include "profile/unnamed.h"
 #include "syscalls.h"
 
 #define BAR_WIDTH   40
@@ -324,6 +326,40 @@ static void print_ustops(FILE *f, const struct profile *p, const struct style *s
 	}
 }
 
+/* Stacks with user frames concur could not name: how many, and why (unnamed.h). */
+static void print_unnamed(FILE *f, const struct profile *p, const struct style *s)
+{
+	struct mark_total t[UNNAMED_MAX];
+	char line[700];
+	int n;
+
+	profile__unnamed_totals(p, t);
+	if (!t[UNNAMED_NO_MAP].stacks && !t[UNNAMED_OUTSIDE].stacks)
+		return;
+	n = snprintf(line, sizeof(line),
+		     "%llu stacks (%llu samples, %.3f s) have user frames concur could not name, "
+		     "shown as [unknown]:",
+		     (unsigned long long)(t[UNNAMED_NO_MAP].stacks + t[UNNAMED_OUTSIDE].stacks),
+		     (unsigned long long)(t[UNNAMED_NO_MAP].samples + t[UNNAMED_OUTSIDE].samples),
+		     (t[UNNAMED_NO_MAP].ns + t[UNNAMED_OUTSIDE].ns) / 1e9);
+	if (t[UNNAMED_NO_MAP].stacks)
+		n += snprintf(line + n, sizeof(line) - n,
+			      " %llu (%.3f s) because no memory map of their process's image "
+			      "could be read (it exited or exec'd first; module " SYM_NO_MAP ")%s",
+			      (unsigned long long)t[UNNAMED_NO_MAP].stacks,
+			      t[UNNAMED_NO_MAP].ns / 1e9, t[UNNAMED_OUTSIDE].stacks ? ";" : ".");
+	if (t[UNNAMED_OUTSIDE].stacks)
+		snprintf(line + n, sizeof(line) - n,
+			 " %llu (%.3f s) at addresses outside every file the process had mapped "
+			 "when its map was read (JIT or anonymous code, or code mapped and gone "
+			 "between reads).",
+			 (unsigned long long)t[UNNAMED_OUTSIDE].stacks,
+			 t[UNNAMED_OUTSIDE].ns / 1e9);
+	fprintf(f, "%swarning:%s ", sgr(s, "\033[1;33m"), sgr(s, "\033[0m"));
+	wrap(f, 9, 2, line);
+	fputc('\n', f);
+}
+
 static void print_stack_notes(FILE *f, const struct profile *p, const struct style *s)
 {
 	size_t i;
@@ -346,6 +382,7 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 	}
 	print_ustops(f, p, s);
 	print_marked(f, p, s);
+	print_unnamed(f, p, s);
 }
 
 /* Writes text from column col, wrapped at WIDTH, continuation lines indented to indent;
