@@ -3,6 +3,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "concur.h"
+#include "classify.h"
 #include "helpers.bpf.h"
 #include "stacks.bpf.h"
 
@@ -28,13 +29,14 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
 	__s32 ustack, kstack;
 
-	if (!tid || !bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), 0, 0))
+	if (!tid || !bpf_task_storage_get(&thread_store, task, 0, 0))
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);
-	capture_stacks(ctx, &ustack, &kstack);
+	capture_stacks(ctx, &ustack, &kstack, !(task->flags & CONCUR_PF_IO_WORKER));
 	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, sample_period_ns);
 	want_maps(pid);
 	return 0;

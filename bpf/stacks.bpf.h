@@ -5,11 +5,15 @@
 
 #include "helpers.bpf.h"
 
-/* The current task's stacks; ctx is the program's own context. */
-static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack)
+/*
+ * The current task's stacks; ctx is the program's own context. user: whether the task has a
+ * user stack of its own (not an io_uring worker: see classify_io_worker()); without, *ustack
+ * is CONCUR_NO_STACK.
+ */
+static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack, bool user)
 {
 	*kstack = bpf_get_stackid(ctx, &stacks, 0);
-	*ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	*ustack = user ? bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK) : -EFAULT;
 	/* A kernel thread or a task outside user mode has no user stack: that is no error. */
 	if (*kstack < 0 && *kstack != -EFAULT)
 		stat_add(STAT_STACK_ERRORS, 1);
