@@ -549,7 +549,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 /*
  * Run by userspace over a target process's tasks once it has put their seeds in place: each
  * seed goes onto its task, unless the probes gave the task an account first (they know
- * better). A task already exiting is left to on_exit, which finds the seed.
+ * better). A task already exiting is left to on_exit, which finds the seed. The seed's state
+ * is /proc's, read just before.
  */
 SEC("iter/task")
 int adopt_threads(struct bpf_iter__task *ctx)
@@ -564,6 +565,17 @@ int adopt_threads(struct bpf_iter__task *ctx)
 	seed = bpf_map_lookup_elem(&seeds, &tid);
 	if (!seed || seed->pid != task->tgid)
 		return 0;
+	/*
+	 * /proc tells an io_uring worker's state only (a 'D' is `other`): its wait in progress is
+	 * asked here instead, as its switch-out would, the task at hand.
+	 */
+	if ((task->flags & CONCUR_PF_IO_WORKER) && seed->state == TS_BLOCKED) {
+		struct wait_class w;
+
+		classify_io_worker_task(task, task->__state, &w);
+		seed->cat = w.cat;
+		seed->nr = w.nr;
+	}
 	if (!bpf_task_storage_get(&thread_store, task, seed, BPF_LOCAL_STORAGE_GET_F_CREATE))
 		stat_add(STAT_THREADS_FULL, 1);
 	bpf_map_delete_elem(&seeds, &tid);

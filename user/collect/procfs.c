@@ -160,7 +160,7 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 		acct_init(a, pid, tid, now, TS_R_UNKNOWN, CAT_OTHER, CONCUR_NO_SYSCALL);
 	} else if (flags & CONCUR_PF_IO_WORKER) {
 		/* Its registers are its creator's: the state alone, with no in_iowait nor request
-		 * in /proc. A worker waiting for the disk (D) is `other` until it next runs. */
+		 * in /proc ('D' is `other`); adopt_threads asks the task itself (concur.bpf.c). */
 		w = classify_io_worker(state_from_proc(state), 0, IOW_UNKNOWN, 0, FD_NONE);
 		acct_init(a, pid, tid, now, TS_BLOCKED, w.cat, w.nr);
 	} else {
