@@ -4,7 +4,7 @@ its IOSQE_ASYNC reads, and a ring's SQPOLL thread (iou-sqp-PID). The kernel make
 create_io_thread(), which fires no sched_process_fork, and their saved user registers are their
 creator's: they must be followed from creation and classified from their kernel-side wait.
 
-uring_run / uring_attach (uring_reader: 8 workers on cold reads, then idle 0.3 s),
+uring_run / uring_attach (uring_reader: 16 workers on cold reads, then idle 0.3 s),
 uring_sqpoll (the same through a SQPOLL thread).
 """
 
