@@ -258,8 +258,9 @@ enum io_worker_job {
  *  - a stop, as for any task;
  *  - io_schedule() is disk I/O, whatever the job (a buffered read waits for its page so);
  *  - a request is its operation's: its file's kind, as a read(2) on that fd would be (a
- *    socket receive sleeps interruptibly in sk_wait_data(): net), or a metadata operation's
- *    disk; a request neither tells (a timeout, an eventfd) is `other`;
+ *    socket receive sleeps interruptibly in sk_wait_data(): net; io-wq seldom blocks so, as
+ *    it arms a poll for a pollable file instead: io_wq_submit_work()), or a metadata
+ *    operation's disk; a request neither tells (an eventfd) is `other`;
  *  - with no request, an interruptible sleep is the wait for work (io_wq_worker() and
  *    io_sq_thread() park in TASK_INTERRUPTIBLE): the pool's idle time, `poll` like the loop
  *    that waits for completions in io_uring_enter, and kept out of every I/O category (the
