@@ -85,7 +85,54 @@ static __always_inline int task_in_iowait(struct task_struct *task)
 }
 
 /*
- * Why `task` is blocking in `state` (sched_switch's prev_state). A stop decides before the
+ * What the io_uring worker `task` is doing as it blocks (enum io_worker_job): an io-wq
+ * worker's request (io_worker.cur_work, set while it runs one: io_assign_current_work() in
+ * io_uring/io-wq.c), with its operation in *op and its file's kind in *kind; the SQPOLL thread
+ * has no io_worker (worker_private NULL). A request's file is NULL for an operation without
+ * one (io_init_req() clears it; each operation's command keeps its own file pointer first, in
+ * io_kiocb.file). Untyped loads, as fault-safe reads: a worker's private struct is no BTF
+ * field type. IOW_UNKNOWN without io_uring's types in the kernel's BTF.
+ */
+static __always_inline __u32 io_worker_job(struct task_struct *task, __u32 *op, __u32 *kind)
+{
+	struct io_worker *w;
+	struct io_kiocb *req;
+	struct file *file;
+	__u64 work;
+
+	if (!bpf_core_type_exists(struct io_worker) || !bpf_core_type_exists(struct io_kiocb))
+		return IOW_UNKNOWN;
+	w = bpf_rdonly_cast(task->worker_private, bpf_core_type_id_kernel(struct io_worker));
+	if (!w)
+		return IOW_UNKNOWN;
+	work = (__u64)w->cur_work;
+	if (!work)
+		return IOW_IDLE;
+	req = bpf_rdonly_cast((void *)(work - bpf_core_field_offset(struct io_kiocb, work)),
+			      bpf_core_type_id_kernel(struct io_kiocb));
+	*op = req->opcode;
+	file = req->file;
+	if (file)
+		*kind = fdkind_from_mode(file->f_inode->i_mode);
+	return IOW_REQUEST;
+}
+
+/*
+ * Why the io_uring worker `task` is blocking in `state`, into *w. Out of line (a struct is no
+ * BPF return value): only io_uring workers come here, and on_switch stays smaller for every
+ * other thread.
+ */
+static __noinline void classify_io_worker_task(struct task_struct *task, __u32 state,
+					       struct wait_class *w)
+{
+	__u32 op = 0, kind = FD_NONE, job = io_worker_job(task, &op, &kind);
+
+	*w = classify_io_worker(state, task_in_iowait(task), job, op, kind);
+}
+
+/*
+ * Why `task` is blocking in `state` (sched_switch's prev_state). An io_uring worker's own
+ * wait decides for it (its registers are its creator's). A stop decides before the
  * registers are read (classify_wait()). Else the syscall from its saved user registers: inside
  * a syscall, the return value holds -ENOSYS until the syscall returns (the entry code puts it
  * there); after a fault from user mode, the syscall nr holds the error code instead, and only
@@ -98,6 +145,12 @@ static struct wait_class classify_task(struct task_struct *task, __u32 state, __
 	__u32 kind = FD_NONE;
 	int iowait = 0;
 
+	if (task->flags & CONCUR_PF_IO_WORKER) {
+		struct wait_class w;
+
+		classify_io_worker_task(task, state, &w);
+		return w;
+	}
 	if (stop_reason(state))
 		return classify_wait(state, 0, nr, kind);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -262,11 +315,17 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 	struct stack_cache_entry *e;
 	struct stack_cache *c;
 	__u64 ip, sp;
+	bool own;
 	int i;
 
-	c = bpf_task_storage_get(&stack_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* An io_uring worker has no user stack of its own (its registers are its creator's, with
+	 * ip 0), so no cache key either: its kernel stack is taken at each switch-out, which
+	 * comes about twice a request (its wait, then its idle wait for the next). */
+	own = !(task->flags & CONCUR_PF_IO_WORKER);
+	c = own ? bpf_task_storage_get(&stack_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) :
+		  NULL;
 	if (!c || !regs) {
-		capture_stacks(ctx, &a->ustack, &a->kstack);
+		capture_stacks(ctx, &a->ustack, &a->kstack, own);
 		return;
 	}
 	ip = arch_user_ip(regs);
@@ -281,7 +340,7 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 			return;
 		}
 	}
-	capture_stacks(ctx, &a->ustack, &a->kstack);
+	capture_stacks(ctx, &a->ustack, &a->kstack, true);
 	/* With --unwind=cfi, a frame-pointer stack is a stand-in until the process's tables are
 	 * in: not to be reused once they are. */
 	if (unwind_cfi && a->ustack >= 0 && !(a->ustack & UNWIND_USTACK_ID))
@@ -315,8 +374,10 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 	/* prev is still the current task here: its stacks are where it stopped. */
 	if (stacks_enabled) {
 		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : w.nr, a);
-		/* Outside the cache: different Python paths leave from one C ip and sp. */
-		a->pystack = capture_pystack(a->pid);
+		/* Outside the cache: different Python paths leave from one C ip and sp. An io_uring
+		 * worker's thread pointer is its creator's copy: no Python frames are its own. */
+		a->pystack = (prev->flags & CONCUR_PF_IO_WORKER) ? CONCUR_NO_PYSTACK :
+								   capture_pystack(a->pid);
 		want_maps(a->pid);
 	}
 }
@@ -464,6 +525,33 @@ static __always_inline void retake_tid(struct task_struct *p, struct thread_acct
 	acct_steal_in(a, gap);
 }
 
+/*
+ * io_uring's workers and SQPOLL thread: create_io_thread() calls copy_process() itself, not
+ * kernel_clone(), so sched_process_fork never fires for them; task_newtask does, at the end of
+ * copy_process() for every new task (kernel/fork.c, v6.18), once the task has its tgid: a thread
+ * of the process whose ring it serves (CLONE_THREAD). Other new tasks are on_fork's.
+ */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(on_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	struct proc_info *info;
+	struct thread_acct *a;
+	__u32 tgid;
+
+	if (!(task->flags & CONCUR_PF_IO_WORKER))
+		return 0;
+	tgid = task->tgid;
+	info = bpf_map_lookup_elem(&procs, &tgid);
+	if (!info)
+		return 0;
+	stat_add(STAT_FORKS, 1);
+	/* As on_fork: runnable once wake_up_new_task() has queued it. */
+	a = new_thread(task, bpf_ktime_get_ns(), TS_RUNNABLE);
+	if (a)
+		a->gen = info->gen;
+	return 0;
+}
+
 /* The exec is done: the new image is mapped, its threads run it from here. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid)
@@ -549,7 +637,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 /*
  * Run by userspace over a target process's tasks once it has put their seeds in place: each
  * seed goes onto its task, unless the probes gave the task an account first (they know
- * better). A task already exiting is left to on_exit, which finds the seed.
+ * better). A task already exiting is left to on_exit, which finds the seed. The seed's state
+ * is /proc's, read just before.
  */
 SEC("iter/task")
 int adopt_threads(struct bpf_iter__task *ctx)
@@ -564,6 +653,17 @@ int adopt_threads(struct bpf_iter__task *ctx)
 	seed = bpf_map_lookup_elem(&seeds, &tid);
 	if (!seed || seed->pid != task->tgid)
 		return 0;
+	/*
+	 * /proc tells an io_uring worker's state only (a 'D' is `other`): its wait in progress is
+	 * asked here instead, as its switch-out would, the task at hand.
+	 */
+	if ((task->flags & CONCUR_PF_IO_WORKER) && seed->state == TS_BLOCKED) {
+		struct wait_class w;
+
+		classify_io_worker_task(task, task->__state, &w);
+		seed->cat = w.cat;
+		seed->nr = w.nr;
+	}
 	if (!bpf_task_storage_get(&thread_store, task, seed, BPF_LOCAL_STORAGE_GET_F_CREATE))
 		stat_add(STAT_THREADS_FULL, 1);
 	bpf_map_delete_elem(&seeds, &tid);

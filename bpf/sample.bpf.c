@@ -3,6 +3,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "concur.h"
+#include "classify.h"
 #include "helpers.bpf.h"
 #include "stacks.bpf.h"
 
@@ -28,18 +29,22 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct thread_acct *a;
 	__s32 ustack, kstack;
+	bool user;
 
 	if (!tid)
 		return 0;
-	a = bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), 0, 0);
+	a = bpf_task_storage_get(&thread_store, task, 0, 0);
 	if (!a)
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);
-	capture_stacks(ctx, &ustack, &kstack);
-	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, capture_pystack(pid),
+	/* An io_uring worker's user registers are its creator's copy: it has no user stack. */
+	user = !(task->flags & CONCUR_PF_IO_WORKER);
+	capture_stacks(ctx, &ustack, &kstack, user);
+	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, user ? capture_pystack(pid) : 0,
 		    sample_period_ns);
 	want_maps(pid);
 	return 0;

@@ -9,13 +9,18 @@
 
 /*
  * The current task's stacks; ctx is the program's own context. The user stack by the CFI
- * tables with --unwind=cfi (unwind.bpf.h), else by the kernel's frame-pointer walk.
+ * tables with --unwind=cfi (unwind.bpf.h), else by the kernel's frame-pointer walk. user:
+ * whether the task has a user stack of its own (not an io_uring worker: see
+ * classify_io_worker()); without, *ustack is CONCUR_NO_STACK.
  */
-static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack)
+static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack, bool user)
 {
 	*kstack = bpf_get_stackid(ctx, &stacks, 0);
-	*ustack = unwind_cfi ? unwind_user_stack(ctx) :
-			       bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (!user)
+		*ustack = -EFAULT;
+	else
+		*ustack = unwind_cfi ? unwind_user_stack(ctx) :
+				       bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	/* A kernel thread or a task outside user mode has no user stack: that is no error. */
 	if (*kstack < 0 && *kstack != -EFAULT)
 		stat_add(STAT_STACK_ERRORS, 1);

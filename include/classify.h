@@ -157,9 +157,10 @@ ACCT_INLINE __u32 classify_block(long nr, __u32 fdkind)
  * ptrace stop is TASK_TRACED = __TASK_TRACED (ptrace_stop()); a task held by the freezer (cgroup
  * v1 freezer, suspend) sleeps in TASK_FROZEN (__refrigerator() in kernel/freezer.c).
  */
-#define CONCUR_TASK_STOPPED 0x0004 /* __TASK_STOPPED */
-#define CONCUR_TASK_TRACED  0x0008 /* __TASK_TRACED */
-#define CONCUR_TASK_FROZEN  0x8000 /* TASK_FROZEN */
+#define CONCUR_TASK_UNINTERRUPTIBLE 0x0002 /* TASK_UNINTERRUPTIBLE */
+#define CONCUR_TASK_STOPPED	    0x0004 /* __TASK_STOPPED */
+#define CONCUR_TASK_TRACED	    0x0008 /* __TASK_TRACED */
+#define CONCUR_TASK_FROZEN	    0x8000 /* TASK_FROZEN */
 
 /* What a wait is: its category and the reason kept with it (a syscall or a CONCUR_* reason). */
 struct wait_class {
@@ -202,7 +203,93 @@ ACCT_INLINE struct wait_class classify_wait(__u32 state, int iowait, long nr, __
 	return (struct wait_class){ classify_block(nr, fdkind), nr };
 }
 
-/* The state bits /proc/PID/task/TID/stat's state letter stands for, as far as classify_wait asks. */
+/*
+ * io_uring's own threads (task_struct.flags has PF_IO_WORKER, include/linux/sched.h): the io-wq
+ * workers (iou-wrk-PID) that run the requests which cannot complete without blocking
+ * (IOSQE_ASYNC, or a punt), and a ring's SQPOLL thread (iou-sqp-PID). create_io_thread() makes
+ * them threads of the process that owns the ring, but their saved user registers are a copy of
+ * their creator's (copy_thread(), with ip and sp 0): what a wait is must come from the kernel
+ * side. Opcodes of the request a worker runs (io_kiocb.opcode), from uapi linux/io_uring.h
+ * (enum io_uring_op: ABI, never renumbered): those whose request has no file and works on
+ * a file system's metadata, as open(2) and stat(2) do.
+ */
+#define CONCUR_PF_IO_WORKER 0x00000010 /* PF_IO_WORKER, in task_struct.flags */
+
+#define CONCUR_IORING_OP_OPENAT	   18
+#define CONCUR_IORING_OP_STATX	   21
+#define CONCUR_IORING_OP_OPENAT2   28
+#define CONCUR_IORING_OP_RENAMEAT  35
+#define CONCUR_IORING_OP_UNLINKAT  36
+#define CONCUR_IORING_OP_MKDIRAT   37
+#define CONCUR_IORING_OP_SYMLINKAT 38
+#define CONCUR_IORING_OP_LINKAT	   39
+
+/* The category of a request by its operation and the kind of its file (FD_NONE: none). */
+ACCT_INLINE __u32 cat_from_io_request(__u32 opcode, __u32 fdkind)
+{
+	if (fdkind != FD_NONE)
+		return cat_from_fdkind(fdkind);
+	switch (opcode) {
+	case CONCUR_IORING_OP_OPENAT:
+	case CONCUR_IORING_OP_STATX:
+	case CONCUR_IORING_OP_OPENAT2:
+	case CONCUR_IORING_OP_RENAMEAT:
+	case CONCUR_IORING_OP_UNLINKAT:
+	case CONCUR_IORING_OP_MKDIRAT:
+	case CONCUR_IORING_OP_SYMLINKAT:
+	case CONCUR_IORING_OP_LINKAT:
+		return CAT_IO_DISK;
+	default:
+		return CAT_OTHER;
+	}
+}
+
+/* What an io_uring worker was doing when it blocked (classify_io_worker). */
+enum io_worker_job {
+	IOW_IDLE,    /* an io-wq worker with no request (io_worker.cur_work NULL) */
+	IOW_REQUEST, /* an io-wq worker running a request (cur_work set) */
+	IOW_UNKNOWN, /* no io_worker to ask: the SQPOLL thread, or /proc at attach */
+};
+
+/*
+ * Why an io_uring worker blocked. state: its task state bits; iowait: task_struct.in_iowait
+ * (a wait in io_schedule(): a page being read, a block request); job: see enum io_worker_job;
+ * opcode and fdkind: the request's operation and file kind (IOW_REQUEST only). In order:
+ *  - a stop, as for any task;
+ *  - io_schedule() is disk I/O, whatever the job (a buffered read waits for its page so);
+ *  - a request is its operation's: its file's kind, as a read(2) on that fd would be (a
+ *    socket receive sleeps interruptibly in sk_wait_data(): net; io-wq seldom blocks so, as
+ *    it arms a poll for a pollable file instead: io_wq_submit_work()), or a metadata
+ *    operation's disk; a request neither tells (an eventfd) is `other`;
+ *  - with no request, an interruptible sleep is the wait for work (io_wq_worker() and
+ *    io_sq_thread() park in TASK_INTERRUPTIBLE): the pool's idle time, `poll` like the loop
+ *    that waits for completions in io_uring_enter, and kept out of every I/O category (the
+ *    advisor counts a thread parked there as idle, not as the program's wait);
+ *  - with no request, an uninterruptible sleep is the worker's own (a mutex, its exit):
+ *    `other`.
+ * The reason kept is CONCUR_IO_WORKER_IDLE for the idle wait, CONCUR_IO_WORKER_REQ else.
+ */
+ACCT_INLINE struct wait_class classify_io_worker(__u32 state, int iowait, __u32 job, __u32 opcode,
+						 __u32 fdkind)
+{
+	__s32 stop = stop_reason(state);
+
+	if (stop)
+		return (struct wait_class){ CAT_OTHER, stop };
+	if (iowait)
+		return (struct wait_class){ CAT_IO_DISK, CONCUR_IO_WORKER_REQ };
+	if (job == IOW_REQUEST)
+		return (struct wait_class){ cat_from_io_request(opcode, fdkind),
+					    CONCUR_IO_WORKER_REQ };
+	if (state & CONCUR_TASK_UNINTERRUPTIBLE)
+		return (struct wait_class){ CAT_OTHER, CONCUR_IO_WORKER_REQ };
+	return (struct wait_class){ CAT_POLL, CONCUR_IO_WORKER_IDLE };
+}
+
+/*
+ * The state bits /proc/PID/task/TID/stat's state letter stands for, as far as classify_wait and
+ * classify_io_worker ask.
+ */
 ACCT_INLINE __u32 state_from_proc(int letter)
 {
 	switch (letter) {
@@ -210,6 +297,8 @@ ACCT_INLINE __u32 state_from_proc(int letter)
 		return CONCUR_TASK_STOPPED;
 	case 't':
 		return CONCUR_TASK_TRACED;
+	case 'D':
+		return CONCUR_TASK_UNINTERRUPTIBLE;
 	default:
 		return 0;
 	}

@@ -78,6 +78,10 @@ enum concur_fdkind {
 #define CONCUR_TRACED (-3)
 /* Outside any syscall, waiting for I/O: a major page fault reading its page (io.disk). */
 #define CONCUR_FAULT_IO (-4)
+/* An io_uring worker (io-wq's iou-wrk-*, the SQPOLL thread iou-sqp-*) waiting for work (poll). */
+#define CONCUR_IO_WORKER_IDLE (-5)
+/* An io_uring worker blocked in a request, or for its own kernel-side ends (see classify.h). */
+#define CONCUR_IO_WORKER_REQ (-6)
 
 /* A target thread's state machine plus totals: its task storage, and the value of the maps that
  * hand threads to and from userspace. */

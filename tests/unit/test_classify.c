@@ -2,6 +2,7 @@
 /* The category rules (include/classify.h), shared with the BPF program. */
 #include <criterion/criterion.h>
 #include <sys/stat.h>
+#include <linux/io_uring.h>
 #include "classify.h"
 #include "render/syscalls.h"
 
@@ -133,6 +134,8 @@ Test(classify, proc_state_letters)
 	cr_expect_eq(stop_reason(state_from_proc('t')), CONCUR_TRACED);
 	cr_expect_eq(stop_reason(state_from_proc('S')), 0);
 	cr_expect_eq(stop_reason(state_from_proc('D')), 0);
+	cr_expect_eq(state_from_proc('D'), CONCUR_TASK_UNINTERRUPTIBLE);
+	cr_expect_eq(state_from_proc('S'), 0);
 	cr_expect_eq(classify_wait(state_from_proc('T'), 0, __NR_read, FD_PIPE).nr, CONCUR_STOPPED);
 }
 
@@ -145,5 +148,95 @@ Test(classify, reason_names)
 	cr_expect_str_eq(syscall_name(CONCUR_STOPPED, buf, sizeof(buf)), "stopped (job control)");
 	cr_expect_str_eq(syscall_name(CONCUR_TRACED, buf, sizeof(buf)), "traced (ptrace stop)");
 	cr_expect_str_eq(syscall_name(CONCUR_FAULT_IO, buf, sizeof(buf)), "fault (I/O)");
+	cr_expect_str_eq(syscall_name(CONCUR_IO_WORKER_IDLE, buf, sizeof(buf)),
+			 "io_uring worker idle");
+	cr_expect_str_eq(syscall_name(CONCUR_IO_WORKER_REQ, buf, sizeof(buf)), "io_uring worker");
 	cr_expect_str_eq(syscall_name(__NR_write, buf, sizeof(buf)), "write");
+}
+
+/* The io_uring workers' rules (classify_io_worker); states as sched_switch gives them. */
+#define S_INTERRUPTIBLE	  0x1
+#define S_UNINTERRUPTIBLE 0x2
+#define S_KILLABLE	  (0x2 | 0x100) /* TASK_WAKEKILL | TASK_UNINTERRUPTIBLE */
+
+Test(classify, io_uring_opcodes_are_the_abi)
+{
+	cr_expect_eq(CONCUR_IORING_OP_OPENAT, IORING_OP_OPENAT);
+	cr_expect_eq(CONCUR_IORING_OP_STATX, IORING_OP_STATX);
+	cr_expect_eq(CONCUR_IORING_OP_OPENAT2, IORING_OP_OPENAT2);
+	cr_expect_eq(CONCUR_IORING_OP_RENAMEAT, IORING_OP_RENAMEAT);
+	cr_expect_eq(CONCUR_IORING_OP_UNLINKAT, IORING_OP_UNLINKAT);
+	cr_expect_eq(CONCUR_IORING_OP_MKDIRAT, IORING_OP_MKDIRAT);
+	cr_expect_eq(CONCUR_IORING_OP_SYMLINKAT, IORING_OP_SYMLINKAT);
+	cr_expect_eq(CONCUR_IORING_OP_LINKAT, IORING_OP_LINKAT);
+}
+
+Test(classify, an_io_worker_reading_a_page_is_disk)
+{
+	struct wait_class w;
+
+	/* A buffered read's folio_wait_bit_common(): killable, in io_schedule(). */
+	w = classify_io_worker(S_KILLABLE, 1, IOW_REQUEST, IORING_OP_READ, FD_FILE);
+	cr_expect_eq(w.cat, CAT_IO_DISK);
+	cr_expect_eq(w.nr, CONCUR_IO_WORKER_REQ);
+	/* in_iowait decides even where the request is unknown (the SQPOLL thread). */
+	w = classify_io_worker(S_UNINTERRUPTIBLE, 1, IOW_UNKNOWN, 0, FD_NONE);
+	cr_expect_eq(w.cat, CAT_IO_DISK);
+	/* A read of a regular file blocked elsewhere (the inode's lock) is still the file's. */
+	w = classify_io_worker(S_UNINTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_READ, FD_FILE);
+	cr_expect_eq(w.cat, CAT_IO_DISK);
+}
+
+Test(classify, an_io_worker_request_is_its_file_or_operation)
+{
+	/* A receive sleeps interruptibly in sk_wait_data(), never in io_schedule(). */
+	cr_expect_eq(
+		classify_io_worker(S_INTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_RECV, FD_SOCKET).cat,
+		CAT_IO_NET);
+	cr_expect_eq(
+		classify_io_worker(S_INTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_READ, FD_PIPE).cat,
+		CAT_IO_PIPE);
+	/* No file: the operation says it, when it is a file system's. */
+	cr_expect_eq(classify_io_worker(S_UNINTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_OPENAT,
+					FD_NONE)
+			     .cat,
+		     CAT_IO_DISK);
+	cr_expect_eq(
+		classify_io_worker(S_UNINTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_STATX, FD_NONE).cat,
+		CAT_IO_DISK);
+	/* Neither says what it waits on: other, named after the worker. */
+	cr_expect_eq(
+		classify_io_worker(S_INTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_READ, FD_OTHER).cat,
+		CAT_OTHER);
+	cr_expect_eq(classify_io_worker(S_INTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_NOP, FD_NONE).nr,
+		     CONCUR_IO_WORKER_REQ);
+	/* The file decides before the operation: a fsync's file is a file. */
+	cr_expect_eq(
+		classify_io_worker(S_UNINTERRUPTIBLE, 0, IOW_REQUEST, IORING_OP_FSYNC, FD_FILE).cat,
+		CAT_IO_DISK);
+}
+
+Test(classify, an_io_worker_waiting_for_work_is_idle_not_io)
+{
+	struct wait_class w;
+
+	/* io_wq_worker()'s schedule_timeout() in TASK_INTERRUPTIBLE, no request. */
+	w = classify_io_worker(S_INTERRUPTIBLE, 0, IOW_IDLE, 0, FD_NONE);
+	cr_expect_eq(w.cat, CAT_POLL);
+	cr_expect_eq(w.nr, CONCUR_IO_WORKER_IDLE);
+	/* The SQPOLL thread's wait for submissions, and a worker seeded from /proc as 'S'. */
+	w = classify_io_worker(S_INTERRUPTIBLE, 0, IOW_UNKNOWN, 0, FD_NONE);
+	cr_expect_eq(w.cat, CAT_POLL);
+	w = classify_io_worker(state_from_proc('S'), 0, IOW_UNKNOWN, 0, FD_NONE);
+	cr_expect_eq(w.cat, CAT_POLL);
+	/* With no request, an uninterruptible wait is the worker's own (a mutex, its exit). */
+	w = classify_io_worker(S_UNINTERRUPTIBLE, 0, IOW_IDLE, 0, FD_NONE);
+	cr_expect_eq(w.cat, CAT_OTHER);
+	cr_expect_eq(w.nr, CONCUR_IO_WORKER_REQ);
+	/* /proc's 'D' without in_iowait: not guessed to be the disk. */
+	w = classify_io_worker(state_from_proc('D'), 0, IOW_UNKNOWN, 0, FD_NONE);
+	cr_expect_eq(w.cat, CAT_OTHER);
+	/* A stop still decides first (the freezer holds workers too). */
+	w = classify_io_worker(0x8000, 1, IOW_REQUEST, IORING_OP_READ, FD_FILE);
+	cr_expect_eq(w.nr, CONCUR_STOPPED);
 }

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <unistd.h>
 #include <asm/unistd.h>
+#include "classify.h"
 #include "collect/procfs.h"
 
 Test(procfs, state_after_the_last_paren)
@@ -12,6 +13,29 @@ Test(procfs, state_after_the_last_paren)
 	cr_expect_eq(procfs_parse_state("9 (x) D"), 'D');
 	cr_expect_lt(procfs_parse_state("9 (x)"), 0);
 	cr_expect_lt(procfs_parse_state("garbage"), 0);
+}
+
+Test(procfs, flags_are_the_ninth_field)
+{
+	uint32_t flags = 0;
+
+	/* An io-wq worker's line as kernel 6.18 printed it (an IOSQE_ASYNC reader's): 0x404050,
+	 * PF_IO_WORKER | PF_FORKNOEXEC | PF_USER_WORKER | PF_RANDOMIZE. */
+	cr_expect_eq(procfs_parse_flags("4242 (iou-wrk-4240) D 1 4240 4240 0 -1 4210768 0 0 0 0",
+					&flags),
+		     0);
+	cr_expect_eq(flags, 4210768u);
+	cr_expect(flags & CONCUR_PF_IO_WORKER);
+	/* Its process's main thread: 0x400100, PF_SUPERPRIV | PF_RANDOMIZE. */
+	cr_expect_eq(procfs_parse_flags("9 (a) b) S 1 2 3 34816 -1 4194560 5 0", &flags), 0,
+		     "a ')' inside the name");
+	cr_expect_eq(flags, 4194560u);
+	cr_expect_not(flags & CONCUR_PF_IO_WORKER);
+	cr_expect_lt(procfs_parse_flags("9 (x) S 1 2 3", &flags), 0, "cut short");
+	cr_expect_lt(procfs_parse_flags("9 (x) S 1 2 3 4 5 -6", &flags), 0, "negative flags");
+	cr_expect_lt(procfs_parse_flags("9 (x) S 1 2 3 4 5 99999999999", &flags), 0, "too big");
+	cr_expect_lt(procfs_parse_flags("9 (x) S 1 2 x 4 5 6", &flags), 0);
+	cr_expect_lt(procfs_parse_flags("garbage", &flags), 0);
 }
 
 Test(procfs, syscall_lines)

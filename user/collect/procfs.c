@@ -22,6 +22,38 @@ int procfs_parse_state(const char *stat_line)
 }
 
 /*
+ * The task's flags word (task_struct.flags: PF_*), the 9th field of a /proc/.../stat line
+ * (proc(5)), after the state and five numbers. 0 or -EINVAL.
+ */
+int procfs_parse_flags(const char *stat_line, uint32_t *flags)
+{
+	const char *p = strrchr(stat_line, ')');
+	unsigned long v;
+	char *end;
+	int i;
+
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -EINVAL;
+	p += 4;
+	/* ppid, pgrp, session, tty_nr, tpgid: signed numbers, skipped. */
+	for (i = 0; i < 5; i++) {
+		errno = 0;
+		strtol(p, &end, 10);
+		if (errno || end == p || *end != ' ')
+			return -EINVAL;
+		p = end + 1;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (errno || (*end != ' ' && *end) || v > UINT32_MAX)
+		return -EINVAL;
+	*flags = (uint32_t)v;
+	return 0;
+}
+
+/*
  * A /proc/.../syscall line: "running", "-1 SP PC" (blocked outside a syscall) or
  * "NR ARG0 ARG1 ... SP PC". Returns 1 when running, 0 with *nr (and *arg0) set.
  */
@@ -110,6 +142,7 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 	long nr = CONCUR_NO_SYSCALL, arg0 = -1;
 	struct acct_kclock k;
 	struct wait_class w;
+	uint32_t flags = 0;
 	int state, err;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
@@ -122,8 +155,14 @@ int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_a
 	memset(a, 0, sizeof(*a));
 	if (state == 'Z' || state == 'X')
 		return -ESRCH;
+	procfs_parse_flags(buf, &flags);
 	if (state == 'R') {
 		acct_init(a, pid, tid, now, TS_R_UNKNOWN, CAT_OTHER, CONCUR_NO_SYSCALL);
+	} else if (flags & CONCUR_PF_IO_WORKER) {
+		/* Its registers are its creator's: the state alone, with no in_iowait nor request
+		 * in /proc ('D' is `other`); adopt_threads asks the task itself (concur.bpf.c). */
+		w = classify_io_worker(state_from_proc(state), 0, IOW_UNKNOWN, 0, FD_NONE);
+		acct_init(a, pid, tid, now, TS_BLOCKED, w.cat, w.nr);
 	} else {
 		__u32 bits = state_from_proc(state), kind = FD_NONE;
 

@@ -10,6 +10,7 @@
  * is not followed. 0 or -errno. */
 int procfs_read_text(const char *path, char *buf, size_t size);
 int procfs_parse_state(const char *stat_line);
+int procfs_parse_flags(const char *stat_line, uint32_t *flags);
 int procfs_parse_syscall(const char *line, long *nr, long *arg0);
 int procfs_seed_thread(uint32_t pid, uint32_t tid, uint64_t now, struct thread_acct *a);
 int procfs_for_each_thread(uint32_t pid, int (*fn)(uint32_t pid, uint32_t tid, void *ctx),

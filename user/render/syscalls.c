@@ -19,6 +19,10 @@ const char *syscall_name(int nr, char *buf, size_t size)
 		return "traced (ptrace stop)";
 	case CONCUR_FAULT_IO:
 		return "fault (I/O)";
+	case CONCUR_IO_WORKER_IDLE:
+		return "io_uring worker idle";
+	case CONCUR_IO_WORKER_REQ:
+		return "io_uring worker";
 	}
 	if (nr >= 0 && (size_t)nr < sizeof(names) / sizeof(names[0]) && names[nr])
 		return names[nr];

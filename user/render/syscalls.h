@@ -6,7 +6,8 @@
 
 /*
  * The x86-64 syscall's name, a phrase for the CONCUR_* reasons that are no syscall ("fault" for
- * CONCUR_NO_SYSCALL, "stopped (job control)", "traced (ptrace stop)"), "syscall_N" when unknown.
+ * CONCUR_NO_SYSCALL, "stopped (job control)", "traced (ptrace stop)", "io_uring worker"...),
+ * "syscall_N" when unknown.
  */
 const char *syscall_name(int nr, char *buf, size_t size);
 
