@@ -28,14 +28,18 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
+	__u64 pystack, holder = CONCUR_NO_PYSTACK;
 	__s32 ustack, kstack;
+	__u32 gil = 0;
 
 	if (!tid || !bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), 0, 0))
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);
 	capture_stacks(ctx, &ustack, &kstack);
-	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, capture_pystack(pid), sample_period_ns);
+	pystack = capture_pystack(pid, tid, 0, &gil, &holder);
+	weigh_stack(pid, tid, CAT_CPU, ustack, kstack, pystack, 0, CONCUR_NO_PYSTACK,
+		    sample_period_ns);
 	want_maps(pid);
 	return 0;
 }

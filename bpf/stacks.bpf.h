@@ -28,7 +28,7 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 }
 
 static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 ustack, __s32 kstack,
-					__u64 pystack, __u64 ns)
+					__u64 pystack, __u32 gil, __u64 gil_pystack, __u64 ns)
 {
 	struct stack_key key;
 
@@ -40,6 +40,10 @@ static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 cat, __s32 u
 	key.ustack = ustack;
 	key.kstack = kstack;
 	key.pystack = pystack;
+	if (gil) {
+		key.gil = gil;
+		key.gil_pystack = gil_pystack;
+	}
 
 	add_interval(&stack_weights, &key, ns, STAT_STACK_KEYS_FULL);
 }

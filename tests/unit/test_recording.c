@@ -355,13 +355,23 @@ static void one_stack(struct body *b, uint32_t cat, uint32_t nframes, uint32_t n
 	U32(b, cat);
 	U64(b, 1000000);
 	U64(b, 1);
+	U8(b, 0);  /* no GIL wait, */
+	U32(b, 0); /* no holder, */
+	U8(b, 0);  /* nor its function */
 	U32(b, nframes);
 	if (nframes == 1) {
 		U64(b, 0x401000);
 		U32(b, name);
 		U32(b, 1);
 		U8(b, kernel);
+		U8(b, 0); /* no source file */
 	}
+}
+
+/* The Python walker's counts: none. */
+static void no_py_counts(struct body *b)
+{
+	U32(b, 0);
 }
 
 static struct buf wrap(const struct body *b)
@@ -388,6 +398,7 @@ static struct buf with_stacks(uint32_t cat, uint32_t nframes, uint32_t name, uin
 	U32(&b, 0);		  /* futexes */
 	U32(&b, UNWIND_STOP_MAX); /* unwind stops: the reasons, */
 	U32(&b, 0);		  /* and no object */
+	no_py_counts(&b);
 	out = wrap(&b);
 	free(b.d);
 	return out;
@@ -485,6 +496,7 @@ Test(recording, crafted_structure_errors_are_refused)
 	U32(&b, 0);
 	U32(&b, UNWIND_STOP_MAX);
 	U32(&b, 0);
+	no_py_counts(&b);
 	U8(&b, 0); /* one byte too many */
 	expect_refused(wrap(&b), "after the last section");
 	free(b.d);
@@ -509,6 +521,7 @@ static void empty_sections(struct body *b)
 		U32(b, 0);
 	U32(b, UNWIND_STOP_MAX);
 	U32(b, 0);
+	no_py_counts(b);
 }
 
 /* The CFI unwinder's stop reasons survive a recording; a later concur's extra reasons are
@@ -558,6 +571,7 @@ Test(recording, unwind_stops_round_trip)
 	for (k = 0; k < UNWIND_STOP_MAX + 2; k++)
 		U64(&body, 100 + k);
 	U64(&body, 9); /* fp_frames */
+	no_py_counts(&body);
 	r = wrap(&body);
 	q = load(&r);
 	cr_assert_eq(q->nustops, 1);

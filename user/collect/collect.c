@@ -63,11 +63,15 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	open->key.ustack = a->ustack;
 	open->key.kstack = a->kstack;
 	open->key.pystack = a->pystack;
+	if (d.cat == CAT_LOCK && a->gil) {
+		open->key.gil = a->gil;
+		open->key.gil_pystack = a->gil_pystack;
+	}
 	open->ns = d.cat == CAT_CPU ? 0 : d.ns;
 }
 
 /* Keys are at most this long (struct stack_key). */
-#define MAX_KEY 32
+#define MAX_KEY 40
 
 /*
  * Calls fn on every entry of a hash map with keys of key_size bytes, the value read into
