@@ -171,6 +171,38 @@ Test(recording, loaded_profile_holds_the_fields)
 	free(rec.d);
 }
 
+/* Python frames' files and lines, GIL waits with their holders, the walker's counts. */
+Test(recording, python_fields_round_trip)
+{
+	struct profile *p = fixture(), *q;
+	struct buf rec;
+	size_t i;
+
+	cr_assert_eq(fixture_add_python(p), 0);
+	expect_same_outputs(p);
+	rec = render(p, write_recording);
+	q = load(&rec);
+	cr_assert_eq(q->nstacks, p->nstacks);
+	for (i = 0; i < p->nstacks; i++) {
+		const struct stack *a = &p->stacks[i], *b = &q->stacks[i];
+		uint32_t k;
+
+		cr_expect_eq(b->gil, a->gil);
+		cr_expect_eq(b->gil_holder, a->gil_holder);
+		cr_expect_str_eq(b->gil_holder_frame ? b->gil_holder_frame : "-",
+				 a->gil_holder_frame ? a->gil_holder_frame : "-");
+		for (k = 0; k < a->nframes; k++) {
+			cr_expect_str_eq(b->frames[k].file ? b->frames[k].file : "-",
+					 a->frames[k].file ? a->frames[k].file : "-");
+			cr_expect_eq(b->frames[k].line, a->frames[k].line);
+		}
+	}
+	cr_expect_arr_eq(q->py, p->py, sizeof(p->py));
+	profile__free(q);
+	profile__free(p);
+	free(rec.d);
+}
+
 Test(recording, empty_profile_round_trips)
 {
 	struct profile *p = profile__new(MODE_RUN, NULL);
