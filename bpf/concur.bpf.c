@@ -49,7 +49,8 @@ static __always_inline void account_interval(const struct thread_acct *a, struct
 	if (d.cat == CAT_LOCK && d.nr == __NR_futex && a->futex)
 		account_futex(a->pid, a->tid, a->futex, d.ns);
 	if (stacks_enabled)
-		weigh_stack(a->pid, a->tid, a->gen, d.cat, a->ustack, a->kstack, a->pystack, d.ns);
+		weigh_stack(a->pid, a->tid, a->gen, d.cat, a->ustack, a->kstack, a->pystack,
+			    d.cat == CAT_LOCK ? a->gil : 0, a->gil_pystack, d.ns);
 }
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
@@ -376,8 +377,12 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : w.nr, a);
 		/* Outside the cache: different Python paths leave from one C ip and sp. An io_uring
 		 * worker's thread pointer is its creator's copy: no Python frames are its own. */
-		a->pystack = (prev->flags & CONCUR_PF_IO_WORKER) ? CONCUR_NO_PYSTACK :
-								   capture_pystack(a->pid);
+		a->gil = 0;
+		a->gil_pystack = CONCUR_NO_PYSTACK;
+		a->pystack =
+			(prev->flags & CONCUR_PF_IO_WORKER) ?
+				CONCUR_NO_PYSTACK :
+				capture_pystack(a->pid, a->tid, futex, &a->gil, &a->gil_pystack);
 		want_maps(a->pid);
 	}
 }

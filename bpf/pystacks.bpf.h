@@ -140,47 +140,36 @@ static __always_inline void py_announce(__u32 pid, __u64 hash)
 }
 
 /*
- * The current thread's Python frames, interned in `pystacks`: their key, or CONCUR_NO_PYSTACK
- * for a process not in py_procs, a thread without a thread state or frames, or a full map.
- * Called with the pid of the current task.
+ * The Python frames of the thread whose PyThreadState is tstate, interned in `pystacks`: their
+ * key, or CONCUR_NO_PYSTACK for no frames or a full map.
  */
-static __noinline __u64 capture_pystack(__u32 pid)
+static __always_inline __u64 py_walk_intern(struct py_walk *w, struct py_scratch *s, __u32 pid,
+					    __u64 tstate)
 {
-	struct py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
-	struct py_walk w = {};
-	struct py_scratch *s;
-	__u64 tstate, cframe, hash;
-	__u32 zero = 0;
+	__u64 cframe = tstate ? py_read_ptr(tstate + w->p.tstate_cframe) : 0, hash;
 	long err;
 
-	if (!pp)
-		return CONCUR_NO_PYSTACK;
-	w.p = *pp;
-	s = bpf_map_lookup_elem(&py_scratch, &zero);
-	if (!s)
-		return CONCUR_NO_PYSTACK;
-	tstate = py_tstate(&w.p);
-	cframe = tstate ? py_read_ptr(tstate + w.p.tstate_cframe) : 0;
 	if (!cframe) {
 		py_stat(PY_STAT_NO_TSTATE, 1);
 		return CONCUR_NO_PYSTACK;
 	}
-	w.frame = py_read_ptr(cframe + w.p.cframe_current);
-	if (!w.frame)
+	w->frame = py_read_ptr(cframe + w->p.cframe_current);
+	if (!w->frame)
 		return CONCUR_NO_PYSTACK;
-	w.hash = PY_STACK_HASH_SEED;
+	w->hash = PY_STACK_HASH_SEED;
+	w->fail = 0;
 	s->st.n = 0;
 	s->st.flags = 0;
-	bpf_loop(CONCUR_PY_MAX_FRAMES, py_step, &w, 0);
-	if (w.fail)
-		py_stat(w.fail, 1);
+	bpf_loop(CONCUR_PY_MAX_FRAMES, py_step, w, 0);
+	if (w->fail)
+		py_stat(w->fail, 1);
 	if (!s->st.n)
 		return CONCUR_NO_PYSTACK;
-	if (w.frame && !w.fail) {
+	if (w->frame && !w->fail) {
 		s->st.flags |= PY_STACK_TRUNCATED;
 		py_stat(PY_STAT_TRUNCATED, 1);
 	}
-	hash = py_stack_hash_end(w.hash ^ s->st.flags);
+	hash = py_stack_hash_end(w->hash ^ s->st.flags);
 	py_stat(PY_STAT_STACKS, 1);
 	py_stat(PY_STAT_FRAMES, s->st.n);
 	if (bpf_map_lookup_elem(&pystacks, &hash))
@@ -192,6 +181,61 @@ static __noinline __u64 capture_pystack(__u32 pid)
 	}
 	if (!err)
 		py_announce(pid, hash);
+	return hash;
+}
+
+/*
+ * A wait on futex word `futex` by thread tid: when the word is the GIL's (inside _PyRuntime),
+ * PY_GIL_WAIT with the tid of the thread holding the GIL (its last_holder while locked, read
+ * now: the holder may change during the wait, which lasts at most the switch interval, 5 ms,
+ * before take_gil waits anew) and that thread's Python frames in *holder; else 0. The holder
+ * runs meanwhile on another CPU: its frames are read as they are, each code object checked.
+ */
+static __always_inline __u32 py_gil_wait(struct py_walk *w, struct py_scratch *s, __u32 pid,
+					 __u32 tid, __u64 futex, __u64 *holder)
+{
+	__u32 gil = PY_GIL_WAIT, locked = 0, htid;
+	__u64 tstate;
+
+	if (futex < w->p.runtime || futex >= w->p.runtime_end)
+		return 0;
+	py_stat(PY_STAT_GIL_WAITS, 1);
+	if (futex >= w->p.gil_switch && futex < w->p.gil_switch_end)
+		gil |= PY_GIL_SWITCH;
+	bpf_probe_read_user(&locked, sizeof(locked), (const void *)w->p.gil_locked);
+	tstate = locked ? py_read_ptr(w->p.gil_holder) : 0;
+	htid = tstate ? (__u32)py_read_ptr(tstate + w->p.tstate_tid) : 0;
+	if (!htid || htid == tid || htid > PY_GIL_TID)
+		return gil;
+	py_stat(PY_STAT_GIL_HOLDERS, 1);
+	*holder = py_walk_intern(w, s, pid, tstate);
+	return gil | htid;
+}
+
+/*
+ * The current thread's Python frames, interned in `pystacks`: their key, or CONCUR_NO_PYSTACK
+ * for a process not in py_procs, a thread without a thread state or frames, or a full map.
+ * Called with the pid and tid of the current task; futex: the futex word it blocks on (0:
+ * none), for *gil and *holder (py_gil_wait; both left alone when it is not the GIL's).
+ */
+static __noinline __u64 capture_pystack(__u32 pid, __u32 tid, __u64 futex, __u32 *gil,
+					__u64 *holder)
+{
+	struct py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
+	struct py_walk w = {};
+	struct py_scratch *s;
+	__u32 zero = 0;
+	__u64 hash;
+
+	if (!pp)
+		return CONCUR_NO_PYSTACK;
+	w.p = *pp;
+	s = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!s)
+		return CONCUR_NO_PYSTACK;
+	hash = py_walk_intern(&w, s, pid, py_tstate(&w.p));
+	if (futex)
+		*gil = py_gil_wait(&w, s, pid, tid, futex, holder);
 	return hash;
 }
 

@@ -30,8 +30,10 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pystack = CONCUR_NO_PYSTACK, holder = CONCUR_NO_PYSTACK;
 	struct thread_acct *a;
 	__s32 ustack, kstack;
+	__u32 gil = 0;
 	bool user;
 
 	if (!tid)
@@ -44,7 +46,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	/* An io_uring worker's user registers are its creator's copy: it has no user stack. */
 	user = !(task->flags & CONCUR_PF_IO_WORKER);
 	capture_stacks(ctx, &ustack, &kstack, user);
-	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, user ? capture_pystack(pid) : 0,
+	if (user)
+		pystack = capture_pystack(pid, tid, 0, &gil, &holder);
+	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, pystack, 0, CONCUR_NO_PYSTACK,
 		    sample_period_ns);
 	want_maps(pid);
 	return 0;

@@ -32,9 +32,11 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*ustack = CONCUR_NO_STACK;
 }
 
-/* gen: the image of the process the stacks were captured in (struct stack_key). */
+/* gen: the image of the process the stacks were captured in (struct stack_key); gil, with
+ * gil_pystack: a wait for CPython's GIL and its holder's frames (pyframes.h), else 0. */
 static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 gen, __u32 cat, __s32 ustack,
-					__s32 kstack, __u64 pystack, __u64 ns)
+					__s32 kstack, __u64 pystack, __u32 gil, __u64 gil_pystack,
+					__u64 ns)
 {
 	struct stack_key key;
 
@@ -47,6 +49,10 @@ static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 gen, __u32 c
 	key.kstack = kstack;
 	key.gen = gen;
 	key.pystack = pystack;
+	if (gil) {
+		key.gil = gil;
+		key.gil_pystack = gil_pystack;
+	}
 
 	add_interval(&stack_weights, &key, ns, STAT_STACK_KEYS_FULL);
 }

@@ -111,6 +111,8 @@ struct thread_acct {
 	__u64 end_ns;	    /* death, or 0 while alive */
 	__u32 anomalies;    /* events that did not fit the state (a missed event) */
 	__u32 gen;	    /* its process's image: execs seen in the window (see proc_info) */
+	__u32 gil;	    /* a wait for CPython's GIL (PY_GIL_*, pyframes.h), else 0 */
+	__u64 gil_pystack;  /* then the holder's Python frames, CONCUR_NO_PYSTACK: unknown */
 	char comm[CONCUR_COMM_LEN];
 };
 
@@ -136,8 +138,10 @@ struct stack_key {
 	__u32 cat;
 	__s32 ustack;
 	__s32 kstack;
-	__u32 gen;
-	__u64 pystack; /* pystacks' key of its Python frames, CONCUR_NO_PYSTACK: none */
+	__u32 gen; /* the image of its process it was captured in (proc_info.gen) */
+	__u32 gil; /* lock time waiting for CPython's GIL: PY_GIL_* and the holder (pyframes.h) */
+	__u64 pystack;	   /* pystacks' key of its Python frames, CONCUR_NO_PYSTACK: none */
+	__u64 gil_pystack; /* with gil: the holder's Python frames when the wait began */
 };
 
 /*

@@ -55,7 +55,26 @@ struct py_proc {
 	__u16 code_kwonly;
 	__u16 code_firstline;
 	__u16 code_units; /* offsetof(PyCodeObject, co_code_adaptive): instruction 0 */
+	__u16 tstate_tid; /* PyThreadState.native_thread_id (the Linux tid) */
+	__u16 pad[3];
+	/* The GIL: a futex word in [runtime, runtime_end) (_PyRuntime, whose mutexes and
+	 * condition variables are the GIL's) is a GIL wait; one in [gil_switch, gil_switch_end)
+	 * is drop_gil's wait for another thread to take it (FORCE_SWITCHING), the others
+	 * take_gil's. gil_holder: the GIL's last_holder (a PyThreadState *), gil_locked its
+	 * locked flag (an int). */
+	__u64 runtime, runtime_end;
+	__u64 gil_switch, gil_switch_end;
+	__u64 gil_holder, gil_locked;
 };
+
+/*
+ * A stack's GIL wait (struct stack_key.gil, thread_acct.gil): 0 for any other stack, else
+ * PY_GIL_WAIT, PY_GIL_SWITCH for drop_gil's wait, and the tid of the thread that held the
+ * GIL when the wait began (0: unknown, free, or the waiter itself) in PY_GIL_TID.
+ */
+#define PY_GIL_WAIT   (1u << 31)
+#define PY_GIL_SWITCH (1u << 30)
+#define PY_GIL_TID    ((1u << 30) - 1)
 
 /* One Python frame, leaf first in struct py_stack. */
 struct py_frame {
@@ -94,6 +113,8 @@ enum py_stat {
 	PY_STAT_TRUNCATED,   /* deeper than CONCUR_PY_MAX_FRAMES */
 	PY_STAT_FULL,	     /* pystacks full: the stack goes without Python frames */
 	PY_STAT_EVENTS_LOST, /* ring buffer full: resolved at the end, if the process lives */
+	PY_STAT_GIL_WAITS,   /* waits on the GIL's futex words (switch-outs) */
+	PY_STAT_GIL_HOLDERS, /* of them, with the holder's tid read */
 	PY_STAT_MAX,
 };
 

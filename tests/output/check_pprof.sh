@@ -90,6 +90,23 @@ raw=$(pprof -raw) || fail "go tool pprof -raw failed"
 grep -qaF 'parse_<img src=x onerror=alert(1)>' <<<"$raw" && pass "hostile name kept byte-exact" ||
 	fail "the name parse_<img src=x onerror=alert(1)> is missing from -raw"
 
+# Python frames: pprof's own function, file and line (not "name (file:line)" as one name).
+file=$tmp/python.pb.gz
+if "$build/render-fixture" --python "$file"; then
+	lines=$(pprof -top -lines -unit=ms) || fail "go tool pprof -top -lines failed"
+	for want in "compute /srv/app.py:30" "main /srv/app.py:12" "parse_rows /srv/etl.py:88" \
+		"Thread.run /usr/lib/python3.11/threading.py:982"; do
+		grep -qF " $want" <<<"$lines" && pass "-lines: $want" || fail "-lines: no '$want' in: $lines"
+	done
+	expect "compute at line 30 cum" "$(awk '$6 == "compute" && $7 == "/srv/app.py:30" { print $4 }' <<<"$lines")" "400ms"
+	tr=$(pprof -traces | traces) || { fail "go tool pprof -traces failed"; tr=; }
+	want_gil="schedule;__futex_abstimed_wait_common;\[GIL\] take_gil;compute;main;lock"
+	grep -q "category: *lock .*|$want_gil\$" <<<"$tr" && pass "GIL wait trace: $want_gil" ||
+		fail "no GIL wait trace $want_gil in: $tr"
+else
+	fail "render-fixture --python could not write $file"
+fi
+
 if [ "$failures" -ne 0 ]; then
 	echo "FAIL: pprof: $failures check(s) failed"
 	exit 1

@@ -186,12 +186,23 @@ Test(py_offsets, only_known_versions_have_a_layout)
 	cr_expect_null(py_offsets_find(3, 10));
 	cr_expect_null(py_offsets_find(3, 12));
 	cr_expect_null(py_offsets_find(2, 11));
-	cr_assert_eq(py_offsets_fill(o, 0xa5b740, 0x959440, &pp), 0);
+	/* Debian 12's python3.11: _PyRuntime at 0xa5b740, 0x28b20 bytes (.dynsym). */
+	cr_assert_eq(py_offsets_fill(o, 0xa5b740, 0x28b20, 0x959440, &pp), 0);
 	cr_expect_eq(pp.tss_addr, 0xa5b740 + 0x250);
 	cr_expect_eq(pp.code_type, 0x959440);
 	cr_expect_eq(pp.version, 0x030b);
 	cr_expect_eq(pp.frame_previous, 48);
-	cr_expect_eq(py_offsets_fill(o, 0, 0x959440, &pp), -EINVAL);
+	cr_expect_eq(pp.runtime, 0xa5b740);
+	cr_expect_eq(pp.runtime_end, 0xa5b740 + 0x28b20);
+	/* The words a GIL convoy waited on (cond's __g_signals) are take_gil's, not drop_gil's. */
+	cr_expect(0xa5b740 + 432 < pp.gil_switch && 0xa5b740 + 436 < pp.gil_switch);
+	cr_expect_eq(pp.gil_holder, 0xa5b740 + 368);
+	cr_expect_eq(pp.gil_locked, 0xa5b740 + 376);
+	cr_expect_eq(pp.tstate_tid, 160);
+	cr_expect_eq(py_offsets_fill(o, 0, 0x28b20, 0x959440, &pp), -EINVAL);
+	/* A _PyRuntime too small to hold the GIL: no GIL waits read outside it. */
+	cr_expect_eq(py_offsets_fill(o, 0xa5b740, 500, 0x959440, &pp), -EINVAL);
+	cr_expect_eq(py_offsets_fill(o, UINT64_MAX - 100, 0x28b20, 0x959440, &pp), -EINVAL);
 }
 
 Test(py_offsets, offsets_outside_the_walkers_window_are_refused)
@@ -200,13 +211,13 @@ Test(py_offsets, offsets_outside_the_walkers_window_are_refused)
 	struct py_proc pp;
 
 	bad.frame_previous = PY_FRAME_WINDOW - 4;
-	cr_expect_eq(py_offsets_fill(&bad, 1, 1, &pp), -EINVAL);
+	cr_expect_eq(py_offsets_fill(&bad, 1, 0x28b20, 1, &pp), -EINVAL);
 	bad = *py_offsets_find(3, 11);
 	bad.code_firstline = PY_CODE_WINDOW;
-	cr_expect_eq(py_offsets_fill(&bad, 1, 1, &pp), -EINVAL);
+	cr_expect_eq(py_offsets_fill(&bad, 1, 0x28b20, 1, &pp), -EINVAL);
 	bad = *py_offsets_find(3, 11);
 	bad.frame_entry = PY_FRAME_WINDOW;
-	cr_expect_eq(py_offsets_fill(&bad, 1, 1, &pp), -EINVAL);
+	cr_expect_eq(py_offsets_fill(&bad, 1, 0x28b20, 1, &pp), -EINVAL);
 }
 
 /* A fake target: objects laid out in one buffer at address BASE. */

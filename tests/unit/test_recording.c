@@ -171,6 +171,38 @@ Test(recording, loaded_profile_holds_the_fields)
 	free(rec.d);
 }
 
+/* Python frames' files and lines, GIL waits with their holders, the walker's counts. */
+Test(recording, python_fields_round_trip)
+{
+	struct profile *p = fixture(), *q;
+	struct buf rec;
+	size_t i;
+
+	cr_assert_eq(fixture_add_python(p), 0);
+	expect_same_outputs(p);
+	rec = render(p, write_recording);
+	q = load(&rec);
+	cr_assert_eq(q->nstacks, p->nstacks);
+	for (i = 0; i < p->nstacks; i++) {
+		const struct stack *a = &p->stacks[i], *b = &q->stacks[i];
+		uint32_t k;
+
+		cr_expect_eq(b->gil, a->gil);
+		cr_expect_eq(b->gil_holder, a->gil_holder);
+		cr_expect_str_eq(b->gil_holder_frame ? b->gil_holder_frame : "-",
+				 a->gil_holder_frame ? a->gil_holder_frame : "-");
+		for (k = 0; k < a->nframes; k++) {
+			cr_expect_str_eq(b->frames[k].file ? b->frames[k].file : "-",
+					 a->frames[k].file ? a->frames[k].file : "-");
+			cr_expect_eq(b->frames[k].line, a->frames[k].line);
+		}
+	}
+	cr_expect_arr_eq(q->py, p->py, sizeof(p->py));
+	profile__free(q);
+	profile__free(p);
+	free(rec.d);
+}
+
 Test(recording, empty_profile_round_trips)
 {
 	struct profile *p = profile__new(MODE_RUN, NULL);
@@ -355,13 +387,23 @@ static void one_stack(struct body *b, uint32_t cat, uint32_t nframes, uint32_t n
 	U32(b, cat);
 	U64(b, 1000000);
 	U64(b, 1);
+	U8(b, 0);  /* no GIL wait, */
+	U32(b, 0); /* no holder, */
+	U8(b, 0);  /* nor its function */
 	U32(b, nframes);
 	if (nframes == 1) {
 		U64(b, 0x401000);
 		U32(b, name);
 		U32(b, 1);
 		U8(b, kernel);
+		U8(b, 0); /* no source file */
 	}
+}
+
+/* The Python walker's counts: none. */
+static void no_py_counts(struct body *b)
+{
+	U32(b, 0);
 }
 
 static struct buf wrap(const struct body *b)
@@ -388,6 +430,7 @@ static struct buf with_stacks(uint32_t cat, uint32_t nframes, uint32_t name, uin
 	U32(&b, 0);		  /* futexes */
 	U32(&b, UNWIND_STOP_MAX); /* unwind stops: the reasons, */
 	U32(&b, 0);		  /* and no object */
+	no_py_counts(&b);
 	out = wrap(&b);
 	free(b.d);
 	return out;
@@ -485,6 +528,7 @@ Test(recording, crafted_structure_errors_are_refused)
 	U32(&b, 0);
 	U32(&b, UNWIND_STOP_MAX);
 	U32(&b, 0);
+	no_py_counts(&b);
 	U8(&b, 0); /* one byte too many */
 	expect_refused(wrap(&b), "after the last section");
 	free(b.d);
@@ -509,6 +553,7 @@ static void empty_sections(struct body *b)
 		U32(b, 0);
 	U32(b, UNWIND_STOP_MAX);
 	U32(b, 0);
+	no_py_counts(b);
 }
 
 /* The CFI unwinder's stop reasons survive a recording; a later concur's extra reasons are
@@ -558,6 +603,7 @@ Test(recording, unwind_stops_round_trip)
 	for (k = 0; k < UNWIND_STOP_MAX + 2; k++)
 		U64(&body, 100 + k);
 	U64(&body, 9); /* fp_frames */
+	no_py_counts(&body);
 	r = wrap(&body);
 	q = load(&r);
 	cr_assert_eq(q->nustops, 1);

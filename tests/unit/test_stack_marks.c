@@ -109,10 +109,10 @@ static void add_stack(struct profile *p, uint32_t cat, const char *root, const c
 	st.nframes = 2;
 	st.frames = calloc(2, sizeof(*st.frames));
 	cr_assert_not_null(st.frames);
-	st.frames[0] =
-		(struct frame){ 0, profile__intern(p, root), profile__intern(p, mod), false };
+	st.frames[0] = (struct frame){ 0, profile__intern(p, root), profile__intern(p, mod),
+				       .kernel = false };
 	st.frames[1] = (struct frame){ 0x1234, profile__intern(p, "descend"),
-				       profile__intern(p, "deep"), false };
+				       profile__intern(p, "deep"), .kernel = false };
 	cr_assert_eq(profile__add_stack(p, &st), 0);
 }
 

@@ -4,13 +4,13 @@
 #include "profile/symbolize.h"
 #include "profile/unnamed.h"
 
-#define USER(n, m)                      \
-	{                               \
-		0x1000, (n), (m), false \
+#define USER(n, m)                                                        \
+	{                                                                 \
+		.ip = 0x1000, .name = (n), .module = (m), .kernel = false \
 	}
-#define KERN(n)                                   \
-	{                                         \
-		0xffff0000, (n), "[kernel]", true \
+#define KERN(n)                                                                     \
+	{                                                                           \
+		.ip = 0xffff0000, .name = (n), .module = "[kernel]", .kernel = true \
 	}
 
 static struct stack stack_of(struct frame *f, uint32_t n, uint32_t cat, uint64_t ns, uint64_t cnt)

@@ -64,11 +64,16 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	open->key.kstack = a->kstack;
 	open->key.gen = a->gen;
 	open->key.pystack = a->pystack;
+	if (d.cat == CAT_LOCK && a->gil) {
+		open->key.gil = a->gil;
+		open->key.gil_pystack = a->gil_pystack;
+	}
 	open->ns = d.cat == CAT_CPU ? 0 : d.ns;
 }
 
-/* Keys are at most this long (struct stack_key). */
-#define MAX_KEY 32
+/* Keys are at most this long: the longest is struct stack_key's. */
+#define MAX_KEY 64
+_Static_assert(sizeof(struct stack_key) <= MAX_KEY, "map_walk's key buffer is too short");
 
 /*
  * Calls fn on every entry of a hash map with keys of key_size bytes, the value read into

@@ -138,6 +138,8 @@ static void set_frame(struct profile *p, struct frame *f, uint64_t ip, const str
 	f->ip = ip;
 	f->name = profile__intern(p, r->name);
 	f->module = profile__intern(p, r->module);
+	f->file = NULL;
+	f->line = 0;
 	f->kernel = kernel;
 }
 
@@ -168,10 +170,13 @@ static int check_user(struct symbolizer *sym, const struct stack_key *k, const u
 	return (int)stack_check_user(uips, nu, CONCUR_STACK_DEPTH, code_at, &c, mark);
 }
 
-/* The user part of a stack, leaf first: a native frame (its ip) or a Python one. */
+/* The user part of a stack, leaf first: a native frame (its ip) or a Python one (its code
+ * object's address, its source file and line). */
 struct user_frame {
 	uint64_t ip;
 	struct sym_result r;
+	const char *file;
+	uint32_t line;
 };
 
 /*
@@ -193,6 +198,8 @@ static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct
 	for (k = 0; k < nu; k++) {
 		symbolizer__user(sym, w->key.pid, w->key.gen, uips[k] - (k > 0), &uf[k].r);
 		uf[k].ip = uips[k];
+		uf[k].file = NULL;
+		uf[k].line = 0;
 	}
 	if (py)
 		np = pyframes__frames(py, w->key.pid, w->key.pystack, pyf, &truncated);
@@ -225,12 +232,46 @@ static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct
 			} else {
 				const struct pyframe_name *f = &pyf[-1 - order[i]];
 
-				merged[i] = (struct user_frame){ f->code, { f->name, f->module } };
+				merged[i] = (struct user_frame){
+					f->code, { f->name, f->module }, f->file, f->line
+				};
 			}
 		}
 		memcpy(uf, merged, n * sizeof(*uf));
 	}
 	return (int)n;
+}
+
+/*
+ * A GIL wait (the key's gil): its "[GIL] take_gil" frame into the user frames (py_gil_slot),
+ * and the holder into st. Returns the new number of user frames.
+ */
+static int mark_gil(struct profile *p, struct pyframes *py, const struct weight *w,
+		    struct user_frame *uf, int nu, struct stack *st)
+{
+	static struct py_native nat[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES];
+	static struct pyframe_name holder[CONCUR_PY_MAX_FRAMES];
+	bool drop = w->key.gil & PY_GIL_SWITCH, replace, truncated;
+	const char *name = drop ? PY_GIL_DROP_FRAME : PY_GIL_TAKE_FRAME;
+	size_t at;
+	int k;
+
+	if (!(w->key.gil & PY_GIL_WAIT) || w->key.cat != CAT_LOCK)
+		return nu;
+	st->gil = drop ? STACK_GIL_DROP : STACK_GIL_TAKE;
+	st->gil_holder = w->key.gil & PY_GIL_TID;
+	if (st->gil_holder && py &&
+	    pyframes__frames(py, w->key.pid, w->key.gil_pystack, holder, &truncated))
+		st->gil_holder_frame = profile__intern(p, holder[0].name);
+	for (k = 0; k < nu; k++)
+		nat[k] = (struct py_native){ uf[k].r.name, uf[k].r.module };
+	at = py_gil_slot(nat, nu, name + strlen("[GIL] "), &replace);
+	if (!replace) {
+		memmove(&uf[at + 1], &uf[at], (nu - at) * sizeof(*uf));
+		nu++;
+	}
+	uf[at] = (struct user_frame){ 0, { name, MARK_MODULE }, NULL, 0 };
+	return nu;
 }
 
 /*
@@ -242,7 +283,7 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 		       int stacks_fd, GHashTable *cfi, const struct weight *w, struct stack *st)
 {
 	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
-	static struct user_frame uf[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES];
+	static struct user_frame uf[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES + 1];
 	int nu = read_trace(stacks_fd, cfi, w->key.ustack, uips);
 	int nk = read_trace(stacks_fd, cfi, w->key.kstack, kips);
 	struct sym_result r = { "[no stack]", "[unknown]" };
@@ -258,13 +299,14 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 	}
 	nu = check_user(sym, &w->key, uips, nu, &mark);
 	nu = user_frames(sym, py, w, uips, nu, uf, &mark);
-	n = nu + nk - skip + (mark != MARK_NONE);
-
 	*st = (struct stack){ .pid = w->key.pid,
 			      .tid = w->key.tid,
 			      .cat = w->key.cat,
 			      .ns = w->val.ns,
 			      .count = w->val.cnt };
+	nu = mark_gil(p, py, w, uf, nu, st);
+	n = nu + nk - skip + (mark != MARK_NONE);
+
 	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
 	if (!st->frames)
 		return -ENOMEM;
@@ -272,8 +314,13 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 		r = (struct sym_result){ stack_mark_name(mark), MARK_MODULE };
 		set_frame(p, &st->frames[j++], 0, &r, false);
 	}
-	for (i = nu - 1; i >= 0; i--, j++)
+	for (i = nu - 1; i >= 0; i--, j++) {
 		set_frame(p, &st->frames[j], uf[i].ip, &uf[i].r, false);
+		if (uf[i].file) {
+			st->frames[j].file = profile__intern(p, uf[i].file);
+			st->frames[j].line = uf[i].line;
+		}
+	}
 	for (i = nk - 1; i >= skip; i--, j++) {
 		symbolizer__kernel(sym, kips[i] - (i > skip), &r);
 		set_frame(p, &st->frames[j], kips[i], &r, true);

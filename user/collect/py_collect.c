@@ -111,8 +111,8 @@ static int find_layout(struct symbolizer *sym, uint32_t pid, unsigned int *major
 
 /* The symbols the walker needs, in whichever object holds the interpreter. */
 static int find_symbols(struct symbolizer *sym, uint32_t pid, unsigned int major,
-			unsigned int minor, uint64_t *runtime, uint64_t *code_type,
-			uint64_t *version)
+			unsigned int minor, uint64_t *runtime, uint64_t *runtime_size,
+			uint64_t *code_type, uint64_t *version)
 {
 	char lib[64], exe[32];
 	const char *objs[2] = { lib, exe };
@@ -122,7 +122,7 @@ static int find_symbols(struct symbolizer *sym, uint32_t pid, unsigned int major
 	snprintf(lib, sizeof(lib), "libpython%u.%u.so.1.0", major, minor);
 	snprintf(exe, sizeof(exe), "python%u.%u", major, minor);
 	for (i = 0; i < 2; i++) {
-		if (symbolizer__address_of(sym, pid, objs[i], "_PyRuntime", runtime, &size))
+		if (symbolizer__address_of(sym, pid, objs[i], "_PyRuntime", runtime, runtime_size))
 			continue;
 		if (symbolizer__address_of(sym, pid, objs[i], "PyCode_Type", code_type, &size) ||
 		    symbolizer__address_of(sym, pid, objs[i], "Py_Version", version, &size))
@@ -134,7 +134,7 @@ static int find_symbols(struct symbolizer *sym, uint32_t pid, unsigned int major
 
 int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pid)
 {
-	uint64_t runtime, code_type, version_addr;
+	uint64_t runtime, runtime_size, code_type, version_addr;
 	unsigned int major, minor;
 	struct pyproc *pp;
 	struct py_proc entry;
@@ -155,7 +155,8 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 			pid, major, minor, py_offsets_find(3, 11)->checked);
 		return -ENOTSUP;
 	}
-	err = find_symbols(sym, pid, major, minor, &runtime, &code_type, &version_addr);
+	err = find_symbols(sym, pid, major, minor, &runtime, &runtime_size, &code_type,
+			   &version_addr);
 	/* Py_Version (PY_VERSION_HEX): 0x030b02f0 for 3.11.2; a build that lies is refused. */
 	src = pid;
 	procmaps_source(pid, &src);
@@ -164,7 +165,7 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 	if (!err && (version >> 24 != major || ((version >> 16) & 0xff) != minor))
 		err = -EINVAL;
 	if (!err)
-		err = py_offsets_fill(pp->o, runtime, code_type, &entry);
+		err = py_offsets_fill(pp->o, runtime, runtime_size, code_type, &entry);
 	if (!err && bpf_map_update_elem(pf->procs_fd, &pid, &entry, BPF_ANY))
 		err = -errno;
 	if (err) {
@@ -256,6 +257,8 @@ size_t pyframes__frames(struct pyframes *pf, uint32_t pid, uint64_t pystack,
 		out[i].entry = st.f[i].code & PY_FRAME_ENTRY;
 		out[i].name = v ? frame_name(pf, v, st.f[i].instr) : UNRESOLVED;
 		out[i].module = pp->module;
+		out[i].file = v ? g_string_chunk_insert_const(pf->strs, v->c.filename) : NULL;
+		out[i].line = v ? (uint32_t)py_code_line(&v->c, st.f[i].instr) : 0;
 		pf->counts.unresolved += !v;
 	}
 	return st.n;
@@ -266,32 +269,43 @@ struct pyframes_counts *pyframes__counts(struct pyframes *pf)
 	return &pf->counts;
 }
 
-void pyframes__log(struct pyframes *pf, int py_stats_fd)
+void pyframes__collect(struct pyframes *pf, int py_stats_fd, uint64_t out[PYC_MAX])
 {
+	static const uint8_t from_bpf[PY_STAT_MAX] = {
+		[PY_STAT_STACKS] = PYC_LISTS,	     [PY_STAT_FRAMES] = PYC_FRAMES,
+		[PY_STAT_NO_TSTATE] = PYC_NO_TSTATE, [PY_STAT_FAULT] = PYC_FAULTS,
+		[PY_STAT_NOT_CODE] = PYC_NOT_CODE,   [PY_STAT_TRUNCATED] = PYC_TRUNCATED,
+		[PY_STAT_FULL] = PYC_FULL,	     [PY_STAT_EVENTS_LOST] = PYC_NOTICES_LOST,
+		[PY_STAT_GIL_WAITS] = PYC_GIL_WAITS, [PY_STAT_GIL_HOLDERS] = PYC_GIL_HOLDERS,
+	};
 	int ncpus = libbpf_num_possible_cpus(), c;
-	uint64_t st[PY_STAT_MAX] = { 0 };
 	__u64 *vals;
 	__u32 i;
 
+	memset(out, 0, PYC_MAX * sizeof(*out));
 	vals = ncpus > 0 ? calloc(ncpus, sizeof(*vals)) : NULL;
 	for (i = 0; vals && i < PY_STAT_MAX; i++)
 		if (!bpf_map_lookup_elem(py_stats_fd, &i, vals))
 			for (c = 0; c < ncpus; c++)
-				st[i] += vals[c];
+				out[from_bpf[i]] += vals[c];
 	free(vals);
-	if (!st[PY_STAT_STACKS] && !st[PY_STAT_NO_TSTATE])
+	out[PYC_UNRESOLVED] = pf->counts.unresolved;
+	out[PYC_SPLICED] = pf->counts.spliced;
+	out[PYC_ROOTED] = pf->counts.rooted;
+	out[PYC_MISMATCHED] = pf->counts.mismatched;
+	if (!out[PYC_LISTS] && !out[PYC_NO_TSTATE])
 		return;
 	pr_info("Python: %llu frame lists captured (%.1f frames each), %llu truncated, %llu "
 		"without a thread state, %llu ended by a read fault, %llu by a non-code f_code, "
 		"%llu lost to a full map, %llu notices lost; %llu frames named [python] (code "
 		"object gone), stacks merged: %llu spliced, %llu under native frames that stop "
-		"short of the eval loop, %llu mismatched",
-		(unsigned long long)st[PY_STAT_STACKS],
-		st[PY_STAT_STACKS] ? (double)st[PY_STAT_FRAMES] / st[PY_STAT_STACKS] : 0.0,
-		(unsigned long long)st[PY_STAT_TRUNCATED],
-		(unsigned long long)st[PY_STAT_NO_TSTATE], (unsigned long long)st[PY_STAT_FAULT],
-		(unsigned long long)st[PY_STAT_NOT_CODE], (unsigned long long)st[PY_STAT_FULL],
-		(unsigned long long)st[PY_STAT_EVENTS_LOST],
-		(unsigned long long)pf->counts.unresolved, (unsigned long long)pf->counts.spliced,
-		(unsigned long long)pf->counts.rooted, (unsigned long long)pf->counts.mismatched);
+		"short of the eval loop, %llu mismatched; %llu GIL waits, %llu with the holder read",
+		(unsigned long long)out[PYC_LISTS],
+		out[PYC_LISTS] ? (double)out[PYC_FRAMES] / out[PYC_LISTS] : 0.0,
+		(unsigned long long)out[PYC_TRUNCATED], (unsigned long long)out[PYC_NO_TSTATE],
+		(unsigned long long)out[PYC_FAULTS], (unsigned long long)out[PYC_NOT_CODE],
+		(unsigned long long)out[PYC_FULL], (unsigned long long)out[PYC_NOTICES_LOST],
+		(unsigned long long)out[PYC_UNRESOLVED], (unsigned long long)out[PYC_SPLICED],
+		(unsigned long long)out[PYC_ROOTED], (unsigned long long)out[PYC_MISMATCHED],
+		(unsigned long long)out[PYC_GIL_WAITS], (unsigned long long)out[PYC_GIL_HOLDERS]);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pyframes.h"
+#include "profile/profile.h"
 
 struct symbolizer;
 struct pyframes;
@@ -32,6 +33,8 @@ void pyframes__resolve(struct pyframes *pf, uint32_t pid, uint64_t pystack);
 struct pyframe_name {
 	const char *name;   /* "qualname (file.py:line)", "[python]"; owned by pf */
 	const char *module; /* the interpreter's: "python3.11" */
+	const char *file;   /* the code object's co_filename (whole); NULL for "[python]" */
+	uint32_t line;	    /* 0: unknown */
 	uint64_t code;	    /* the code object's address, for the frame's ip */
 	bool entry;
 };
@@ -44,13 +47,16 @@ struct pyframe_name {
 size_t pyframes__frames(struct pyframes *pf, uint32_t pid, uint64_t pystack,
 			struct pyframe_name *out, bool *truncated);
 
-/* Counts for the log: frames named "[python]", and stacks by how they merged. */
+/* Counts for the profile: frames named "[python]", and stacks by how they merged. */
 struct pyframes_counts {
 	uint64_t unresolved, rooted, mismatched, spliced;
 };
 struct pyframes_counts *pyframes__counts(struct pyframes *pf);
 
-/* The walker's counters (py_stats) and these counts, in one line at -v. */
-void pyframes__log(struct pyframes *pf, int py_stats_fd);
+/*
+ * The walker's counters (py_stats, summed over CPUs) and these counts into out (enum
+ * py_count, the profile's py[]), and in one line at -v.
+ */
+void pyframes__collect(struct pyframes *pf, int py_stats_fd, uint64_t out[PYC_MAX]);
 
 #endif

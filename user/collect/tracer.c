@@ -662,7 +662,8 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		p->sample_hz = s->o->sample_hz;
 		note_forks(s);
 		err = collect_stacks(p, &fds, s->sym, s->py, &pending);
-		pyframes__log(s->py, bpf_map__fd(s->skel->maps.py_stats));
+		if (!err)
+			pyframes__collect(s->py, bpf_map__fd(s->skel->maps.py_stats), p->py);
 	}
 	if (!err && s->unwind)
 		err = unwind_loader__collect(s->unwind, bpf_map__fd(s->skel->maps.unwind_stats), p);

@@ -20,6 +20,8 @@ const char *const cat_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_NAME) };
 const char *const cat_short_names[CAT_MAX] = { CONCUR_CATEGORIES(CAT_SHORT_NAME) };
 const char *const stat_keys[STAT_MAX] = { CONCUR_STATS(STAT_KEY) };
 const enum concur_stat_kind stat_kinds[STAT_MAX] = { CONCUR_STATS(STAT_KIND) };
+#define PY_COUNT_KEY(id, key) [id] = key,
+const char *const py_count_keys[PYC_MAX] = { PY_COUNTS(PY_COUNT_KEY) };
 
 /* A process's `other` time by syscall, kept by pid until profile__finish() hands it out. */
 struct other_entry {

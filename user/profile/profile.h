@@ -78,7 +78,19 @@ struct frame {
 	const char *name; /* function; for an unresolved frame "[unknown]" */
 	const char
 		*module; /* file name of the ELF object ("libc.so.6"), "[kernel]" for the kernel */
+	/* A Python frame's source: its name is "function (file:line)", and file and line say
+	 * the same apart; NULL and 0 for every other frame. */
+	const char *file;
+	uint32_t line;
 	bool kernel;
+};
+
+/* What a stack's lock time waited on in CPython's GIL (struct stack.gil). */
+enum stack_gil {
+	STACK_GIL_NONE,
+	STACK_GIL_TAKE, /* take_gil: a thread waiting for the GIL */
+	STACK_GIL_DROP, /* drop_gil: the thread that dropped it, waiting until another takes it */
+	STACK_GIL_MAX
 };
 
 /*
@@ -93,7 +105,37 @@ struct stack {
 	struct frame *frames;
 	uint64_t ns;	/* time: samples x period for cpu, the blocked/waiting time otherwise */
 	uint64_t count; /* samples (cpu) or intervals (off-CPU) */
+	/* Lock time in CPython's GIL (enum stack_gil; its frames then hold a "[GIL] take_gil"
+	 * frame): the thread that held the GIL when each wait began (0: unknown, or none held
+	 * it), and the Python function it ran then ("qualname (file:line)", NULL: unknown). */
+	uint32_t gil;
+	uint32_t gil_holder;
+	const char *gil_holder_frame;
 };
+
+/*
+ * The Python frame walker's counts over the window (BPF's and the merge's), all 0 when no
+ * CPython process was walked. X(id, the JSON summary's key).
+ */
+#define PY_COUNTS(X)                        \
+	X(PYC_LISTS, "frame_lists")         \
+	X(PYC_FRAMES, "frames")             \
+	X(PYC_TRUNCATED, "truncated")       \
+	X(PYC_NO_TSTATE, "no_thread_state") \
+	X(PYC_FAULTS, "read_faults")        \
+	X(PYC_NOT_CODE, "not_code")         \
+	X(PYC_FULL, "map_full")             \
+	X(PYC_NOTICES_LOST, "notices_lost") \
+	X(PYC_UNRESOLVED, "unresolved")     \
+	X(PYC_SPLICED, "spliced")           \
+	X(PYC_ROOTED, "rooted")             \
+	X(PYC_MISMATCHED, "mismatched")     \
+	X(PYC_GIL_WAITS, "gil_waits")       \
+	X(PYC_GIL_HOLDERS, "gil_holders")
+#define PY_COUNT_ENUM(id, key) id,
+enum py_count { PY_COUNTS(PY_COUNT_ENUM) PYC_MAX };
+#undef PY_COUNT_ENUM
+extern const char *const py_count_keys[PYC_MAX];
 
 /* An object whose stacks stop after a frame or two: built without frame pointers. */
 struct unwind_warning {
@@ -160,6 +202,8 @@ struct profile {
 	size_t nustops;
 	struct futex_wait *futexes; /* by pid, addr, tid (collect_futexes) */
 	size_t nfutexes;
+	/* enum py_count: frame lists walked, frames named "[python]", stacks merged... */
+	uint64_t py[PYC_MAX];
 	struct strtab *strings;
 	struct profile_arrays *arrays; /* the builders' storage (profile.c) */
 };

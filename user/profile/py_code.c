@@ -140,3 +140,12 @@ char *py_code_frame_name(const struct py_code *c, int32_t instr)
 		return g_strdup_printf("%s (%s:?)", c->qualname, file);
 	return g_strdup_printf("%s (%s:%d)", c->qualname, file, line);
 }
+
+int py_code_line(const struct py_code *c, int32_t instr)
+{
+	int line;
+
+	if (py_linetable_line(c->linetable, c->ltlen, c->firstline, instr, &line) || line < 0)
+		return 0;
+	return line;
+}

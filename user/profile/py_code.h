@@ -40,4 +40,7 @@ void py_code_clear(struct py_code *c);
  * the table does not give). g_free it. */
 char *py_code_frame_name(const struct py_code *c, int32_t instr);
 
+/* The source line of instruction instr; 0 when the table does not give one. */
+int py_code_line(const struct py_code *c, int32_t instr);
+
 #endif

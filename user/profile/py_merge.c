@@ -91,3 +91,16 @@ enum py_merge_result py_merge(const struct py_native *nat, size_t nn, bool cut, 
 		return PY_MERGE_ROOTED;
 	return i > 1 ? PY_MERGE_MISMATCH : PY_MERGE_SPLICED;
 }
+
+size_t py_gil_slot(const struct py_native *f, size_t n, const char *fn, bool *replace)
+{
+	size_t i;
+
+	*replace = false;
+	for (i = 0; i < n; i++)
+		if (py_is_interpreter(f[i].module)) {
+			*replace = f[i].name && !strcmp(f[i].name, fn);
+			return i;
+		}
+	return n;
+}

@@ -38,4 +38,17 @@ bool py_is_interpreter(const char *module);
 enum py_merge_result py_merge(const struct py_native *nat, size_t nn, bool cut, const bool *entry,
 			      size_t np, int32_t *out, size_t *nout);
 
+/* The pseudo frame a GIL wait gets, between the Python frames and the native wait. */
+#define PY_GIL_TAKE_FRAME "[GIL] take_gil"
+#define PY_GIL_DROP_FRAME "[GIL] drop_gil"
+
+/*
+ * Where a GIL wait's frame goes in its merged user stack (n frames, leaf first): the index of
+ * the leaf-most frame of the interpreter (a Python frame or one of its native ones), so that
+ * the mark lands right under it, above the native wait (pthread_cond_timedwait...); n (the
+ * root) when the stack has none. *replace: that frame is fn itself (a libpython with
+ * symbols), to be replaced rather than doubled.
+ */
+size_t py_gil_slot(const struct py_native *f, size_t n, const char *fn, bool *replace);
+
 #endif

@@ -5,18 +5,31 @@
 #include "py_offsets.h"
 
 /*
- * CPython 3.11 (Include/internal/pycore_frame.h, pycore_runtime.h, cpython/code.h,
- * cpython/unicodeobject.h of v3.11.x; x86-64, release build). Checked on Debian 12's
- * /usr/bin/python3.11 (3.11.2 and 3.11.7): autoTSSkey's key at _PyRuntime+0x254 in the
- * disassembly of PyGILState_GetThisThreadState; the code object's and strings' fields by
- * reading a live interpreter's objects through ctypes; the frame's from the header, as OTel's
- * and py-spy's 3.11 tables have them.
+ * CPython 3.11 (Include/internal/pycore_frame.h, pycore_runtime.h, pycore_gil.h,
+ * cpython/pystate.h, cpython/code.h, cpython/unicodeobject.h of v3.11.x; x86-64, release
+ * build). Checked on Debian 12's /usr/bin/python3.11 (3.11.2 and 3.11.7): autoTSSkey's key at
+ * _PyRuntime+0x254 in the disassembly of PyGILState_GetThisThreadState; the code object's and
+ * strings' fields by reading a live interpreter's objects through ctypes; the frame's from the
+ * header, as OTel's and py-spy's 3.11 tables have them.
+ * The GIL (struct _gil_runtime_state at _PyRuntime.ceval + 8 = 360: interval, last_holder,
+ * locked, switch_number, cond (pthread_cond_t, 48 bytes), mutex (40), switch_cond, switch_mutex;
+ * FORCE_SWITCHING is defined in ceval_gil.h): through ctypes on 3.11.7, interval at 360 holds
+ * 5000 (µs), last_holder at 368 the running thread's PyThreadState_Get() and locked at 376 is 1
+ * while it runs Python, gilstate.tstate_current at 576 (= 360 + 216 for the GIL + 8) the same
+ * thread state, native_thread_id at 160 of it threading.get_native_id(); and the futex words
+ * the waiters of a GIL convoy blocked on were _PyRuntime+432 and +436, cond (392) + 40 and
+ * + 44: glibc 2.36's __g_signals[2].
  */
 static const struct py_offsets py_311 = {
 	.major = 3,
 	.minor = 11,
 	.checked = "Debian 12's python3.11 (3.11.2, 3.11.7)",
 	.runtime_tss = 0x250,
+	.gil_last_holder = 368,
+	.gil_locked = 376,
+	.gil_switch = 480,
+	.gil_switch_end = 568,
+	.tstate_tid = 160,
 	.tstate_cframe = 56,
 	.cframe_current = 8,
 	.frame_code = 32,
@@ -60,8 +73,8 @@ const struct py_offsets *py_offsets_find(unsigned int major, unsigned int minor)
 	return NULL;
 }
 
-int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t code_type,
-		    struct py_proc *out)
+int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t runtime_size,
+		    uint64_t code_type, struct py_proc *out)
 {
 	const uint16_t frame[] = { o->frame_code, o->frame_previous, o->frame_instr };
 	const uint16_t code[] = { o->ob_type, o->code_flags, o->code_argcount, o->code_kwonly,
@@ -75,6 +88,10 @@ int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t code_
 		if (code[i] > PY_CODE_WINDOW - 8)
 			return -EINVAL;
 	if (o->frame_entry >= PY_FRAME_WINDOW || !runtime || !code_type)
+		return -EINVAL;
+	if ((uint64_t)o->gil_last_holder + 8 > runtime_size ||
+	    (uint64_t)o->gil_locked + 4 > runtime_size || o->gil_switch_end > runtime_size ||
+	    o->gil_switch > o->gil_switch_end || runtime + runtime_size < runtime)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->tss_addr = runtime + o->runtime_tss;
@@ -94,5 +111,12 @@ int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t code_
 	out->code_kwonly = o->code_kwonly;
 	out->code_firstline = o->code_firstline;
 	out->code_units = o->code_units;
+	out->tstate_tid = o->tstate_tid;
+	out->runtime = runtime;
+	out->runtime_end = runtime + runtime_size;
+	out->gil_switch = runtime + o->gil_switch;
+	out->gil_switch_end = runtime + o->gil_switch_end;
+	out->gil_holder = runtime + o->gil_last_holder;
+	out->gil_locked = runtime + o->gil_locked;
 	return 0;
 }

@@ -15,6 +15,10 @@ struct py_offsets {
 	const char *checked; /* how the entry was checked, for the report's note */
 	/* _PyRuntimeState: the Py_tss_t of gilstate.autoTSSkey. */
 	uint16_t runtime_tss;
+	/* _PyRuntimeState.ceval.gil: last_holder, locked, and switch_cond through the end of
+	 * switch_mutex (drop_gil's wait); PyThreadState.native_thread_id. */
+	uint16_t gil_last_holder, gil_locked, gil_switch, gil_switch_end;
+	uint16_t tstate_tid;
 	uint16_t tstate_cframe, cframe_current;
 	uint16_t frame_code, frame_previous, frame_instr, frame_entry;
 	/* PyCodeObject (all bytes offsets from the object's start). */
@@ -30,10 +34,11 @@ const struct py_offsets *py_offsets_find(unsigned int major, unsigned int minor)
 
 /*
  * The walker's view of a process: o's layout, glibc's thread-specific data, and the addresses
- * of the key (runtime: &_PyRuntime) and of PyCode_Type. 0, or -EINVAL when an offset lies
- * outside what the walker reads (PY_*_WINDOW).
+ * of the key and the GIL (runtime: &_PyRuntime, runtime_size bytes) and of PyCode_Type. 0, or
+ * -EINVAL when an offset lies outside what the walker reads (PY_*_WINDOW) or the GIL's fields
+ * outside _PyRuntime.
  */
-int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t code_type,
-		    struct py_proc *out);
+int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t runtime_size,
+		    uint64_t code_type, struct py_proc *out);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "advise/advise.h"
 #include "profile/futex.h"
+#include "profile/gil_waits.h"
 #include "json.h"
 #include "output.h"
 #include "profile/stack_marks.h"
@@ -149,6 +150,10 @@ static void write_frames(struct json *j, const struct stack *st)
 		json_str(j, "name", st->frames[i].name);
 		json_str(j, "module", st->frames[i].module);
 		json_bool(j, "kernel", st->frames[i].kernel);
+		if (st->frames[i].file) {
+			json_str(j, "file", st->frames[i].file);
+			json_u64(j, "line", st->frames[i].line);
+		}
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -227,6 +232,19 @@ static const char *const ustop_keys[UNWIND_STOP_MAX] = {
 #undef UNWIND_STOP_KEY
 };
 
+/* The Python frame walker's counts, when it walked any (or found threads without a state). */
+static void write_py_counts(struct json *j, const struct profile *p)
+{
+	int k;
+
+	if (!p->py[PYC_LISTS] && !p->py[PYC_NO_TSTATE])
+		return;
+	json_obj_begin(j, "python");
+	for (k = 0; k < PYC_MAX; k++)
+		json_u64(j, py_count_keys[k], p->py[k]);
+	json_obj_end(j);
+}
+
 /* --unwind=cfi only: how the walks ended, by object. */
 static void write_ustops(struct json *j, const struct profile *p)
 {
@@ -300,9 +318,50 @@ static int write_stacks(struct json *j, const struct profile *p)
 	write_ustops(j, p);
 	write_marked(j, p);
 	write_unnamed(j, p);
+	write_py_counts(j, p);
 	err = write_top_stacks(j, p);
 	json_obj_end(j);
 	return err;
+}
+
+/* Who waited for the GIL in which Python function, and who held it (gil_waits.h); only when
+ * some stack waited for it. */
+static int write_gil(struct json *j, const struct profile *p)
+{
+	struct gil_wait_row *rows;
+	long n = gil_waits(p, &rows);
+	size_t i, k;
+
+	if (n <= 0)
+		return n < 0 ? (int)n : 0;
+	json_arr_begin(j, "gil_waits");
+	for (i = 0; i < (size_t)n; i++) {
+		json_obj_begin(j, NULL);
+		json_u64(j, "pid", rows[i].pid);
+		json_u64(j, "tid", rows[i].tid);
+		json_str(j, "thread", rows[i].thread);
+		json_str(j, "function", rows[i].function);
+		json_u64(j, "ns", rows[i].ns);
+		json_u64(j, "count", rows[i].count);
+		json_arr_begin(j, "holders");
+		for (k = 0; k < rows[i].nholders; k++) {
+			const struct gil_holder_share *h = &rows[i].holders[k];
+
+			json_obj_begin(j, NULL);
+			json_u64(j, "tid", h->tid);
+			if (h->thread)
+				json_str(j, "thread", h->thread);
+			if (h->function)
+				json_str(j, "function", h->function);
+			json_u64(j, "ns", h->ns);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	gil_waits_free(rows, n);
+	return 0;
 }
 
 /* The classic table: {aspect: {measured, threads, processes, async}} in adv_aspect order. */
@@ -450,6 +509,8 @@ int write_json(const struct profile *p, const struct advice *a, FILE *f)
 		write_thread(&j, &p->threads[i]);
 	json_arr_end(&j);
 	err = write_stacks(&j, p);
+	if (!err)
+		err = write_gil(&j, p);
 	if (!err)
 		write_advice(&j, a);
 	json_obj_end(&j);

@@ -157,11 +157,16 @@ static uint64_t mapping_id(struct pprof *w, uint32_t file)
 	return id_add(w->maps_by_file, file, 0, 0, m->id);
 }
 
-/* One function per (name, file). */
-static uint64_t function_id(struct pprof *w, const char *name, const char *module)
+/*
+ * One function per (name, file): a native one's file is its object (module), a Python one's
+ * its source file (source non-NULL), its mapping the interpreter's object all the same.
+ */
+static uint64_t function_src_id(struct pprof *w, const char *name, const char *module,
+				const char *source)
 {
 	uint32_t n = str_id(w, name), m = str_id(w, module);
-	uint64_t id = id_find(w->funcs_by_str, n, m, 0);
+	uint32_t file = source ? str_id(w, source) : m;
+	uint64_t id = id_find(w->funcs_by_str, n, file, source ? m + 1ull : 0);
 	struct func *f;
 
 	if (id)
@@ -170,16 +175,44 @@ static uint64_t function_id(struct pprof *w, const char *name, const char *modul
 	perftools__profiles__function__init(&f->msg);
 	f->msg.id = w->funcs->len + 1;
 	f->msg.name = f->msg.system_name = n;
-	f->msg.filename = m;
+	f->msg.filename = file;
 	f->mapping = mapping_id(w, m);
 	g_ptr_array_add(w->funcs, &f->msg);
-	return id_add(w->funcs_by_str, n, m, 0, f->msg.id);
+	return id_add(w->funcs_by_str, n, file, source ? m + 1ull : 0, f->msg.id);
 }
 
-/* Locations are one per (function, address): `-granularity=addresses` keeps its meaning. */
-static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
+static uint64_t function_id(struct pprof *w, const char *name, const char *module)
 {
-	uint64_t id = id_find(w->locs_by_key, func, addr, 0);
+	return function_src_id(w, name, module, NULL);
+}
+
+/*
+ * A Python frame's function name: its name without the " (file:line)" the other outputs show
+ * (built by concur from the same file and line, so matched exactly); kept in comm_text.
+ */
+static const char *python_function(struct pprof *w, const struct frame *f)
+{
+	const char *base = strrchr(f->file, '/');
+	char suffix[64];
+	size_t n = strlen(f->name), k;
+
+	base = base ? base + 1 : f->file;
+	if (f->line)
+		snprintf(suffix, sizeof(suffix), ":%u)", f->line);
+	else
+		snprintf(suffix, sizeof(suffix), ":?)");
+	k = strlen(suffix) + strlen(base) + 2;
+	if (n <= k || strcmp(f->name + n - strlen(suffix), suffix) ||
+	    strncmp(f->name + n - k, " (", 2) || strncmp(f->name + n - k + 2, base, strlen(base)))
+		return f->name;
+	return g_string_chunk_insert_len(w->comm_text, f->name, (gssize)(n - k));
+}
+
+/* Locations are one per (function, address, line): `-granularity=addresses` keeps its
+ * meaning; a Python frame's address is its code object's, one per line it was seen at. */
+static uint64_t location_line_id(struct pprof *w, uint64_t func, uint64_t addr, uint32_t line)
+{
+	uint64_t id = id_find(w->locs_by_key, func, addr, line);
 	struct loc *l;
 
 	if (id)
@@ -188,6 +221,7 @@ static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
 	perftools__profiles__location__init(&l->msg);
 	perftools__profiles__line__init(&l->line);
 	l->line.function_id = func;
+	l->line.line = line;
 	l->lines[0] = &l->line;
 	l->msg.id = w->locs->len + 1;
 	l->msg.mapping_id = ((struct func *)w->funcs->pdata[func - 1])->mapping;
@@ -195,7 +229,12 @@ static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
 	l->msg.n_line = 1;
 	l->msg.line = l->lines;
 	g_ptr_array_add(w->locs, &l->msg);
-	return id_add(w->locs_by_key, func, addr, 0, l->msg.id);
+	return id_add(w->locs_by_key, func, addr, line, l->msg.id);
+}
+
+static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
+{
+	return location_line_id(w, func, addr, 0);
 }
 
 /*
@@ -213,7 +252,11 @@ static uint64_t frame_loc(struct pprof *w, const struct frame *f)
 
 	if (id)
 		return id;
-	id = location_id(w, function_id(w, name, module), f->ip);
+	if (f->file && !f->kernel)
+		id = location_line_id(w, function_src_id(w, python_function(w, f), module, f->file),
+				      f->ip, f->line);
+	else
+		id = location_id(w, function_id(w, name, module), f->ip);
 	return id_add(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip, id);
 }
 

@@ -6,6 +6,7 @@
 #include "advise/advise.h"
 #include "output.h"
 #include "printable.h"
+#include "profile/gil_waits.h"
 #include "profile/stack_marks.h"
 #include "profile/symbolize.h"
 #include "profile/unnamed.h"
@@ -360,6 +361,31 @@ static void print_unnamed(FILE *f, const struct profile *p, const struct style *
 	fputc('\n', f);
 }
 
+/* The Python walker's failures the reader should know of (the counts: the JSON, -v). */
+static void print_py_notes(FILE *f, const struct profile *p, const struct style *s)
+{
+	char line[400];
+
+	if (p->py[PYC_UNRESOLVED]) {
+		snprintf(line, sizeof(line),
+			 "%llu Python frames are named [python]: their code objects could not be "
+			 "read (the process exited before they were, or the object was freed).",
+			 (unsigned long long)p->py[PYC_UNRESOLVED]);
+		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
+		wrap(f, 6, 2, line);
+		fputc('\n', f);
+	}
+	if (p->py[PYC_MISMATCHED]) {
+		snprintf(line, sizeof(line),
+			 "%llu stacks' Python frames did not match their native eval-loop frames: "
+			 "the Python frames left over are put at the root.",
+			 (unsigned long long)p->py[PYC_MISMATCHED]);
+		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
+		wrap(f, 6, 2, line);
+		fputc('\n', f);
+	}
+}
+
 static void print_stack_notes(FILE *f, const struct profile *p, const struct style *s)
 {
 	size_t i;
@@ -383,6 +409,66 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 	print_ustops(f, p, s);
 	print_marked(f, p, s);
 	print_unnamed(f, p, s);
+	print_py_notes(f, p, s);
+}
+
+/* GIL waits shown, and holders per wait. */
+#define GIL_ROWS_SHOWN	  10
+#define GIL_HOLDERS_SHOWN 3
+
+/* "name (tid N)", or "an unknown thread". */
+static void who_line(char *buf, size_t len, const char *comm, uint32_t tid)
+{
+	if (!tid)
+		snprintf(buf, len, "an unknown thread");
+	else if (comm && *comm)
+		snprintf(buf, len, "%s (tid %u)", comm, tid);
+	else
+		snprintf(buf, len, "tid %u", tid);
+}
+
+/* Which Python functions waited for the GIL, and who held it meanwhile (gil_waits.h). */
+static int print_gil(FILE *f, const struct profile *p, const struct style *s)
+{
+	struct gil_wait_row *rows;
+	long n = gil_waits(p, &rows);
+	char line[1200], who[64];
+	size_t i, k;
+
+	if (n <= 0)
+		return n < 0 ? (int)n : 0;
+	fprintf(f, "\n%sGIL waits (CPython), by Python function%s (%ld of %ld)\n",
+		sgr(s, "\033[1m"), sgr(s, "\033[0m"), n < GIL_ROWS_SHOWN ? n : GIL_ROWS_SHOWN, n);
+	for (i = 0; i < (size_t)n && i < GIL_ROWS_SHOWN; i++) {
+		const struct gil_wait_row *r = &rows[i];
+
+		who_line(who, sizeof(who), r->thread, r->tid);
+		snprintf(line, sizeof(line), "%s waited %.3f s for the GIL in %s (%llu waits)", who,
+			 r->ns / 1e9, r->function, (unsigned long long)r->count);
+		fputs("  ", f);
+		wrap(f, 2, 6, line);
+		fputc('\n', f);
+		for (k = 0; k < r->nholders && k < GIL_HOLDERS_SHOWN; k++) {
+			const struct gil_holder_share *h = &r->holders[k];
+
+			if (!h->tid) {
+				snprintf(line, sizeof(line),
+					 "%4.0f%% with the holder unknown (the GIL free, or "
+					 "changing hands, when the wait began)",
+					 pct(h->ns, r->ns));
+			} else {
+				who_line(who, sizeof(who), h->thread, h->tid);
+				snprintf(line, sizeof(line), "%4.0f%% while %s ran %s",
+					 pct(h->ns, r->ns), who,
+					 h->function ? h->function : "(no Python frame read)");
+			}
+			fputs("    ", f);
+			wrap(f, 4, 10, line);
+			fputc('\n', f);
+		}
+	}
+	gil_waits_free(rows, n);
+	return 0;
 }
 
 /* Writes text from column col, wrapped at WIDTH, continuation lines indented to indent;
@@ -589,6 +675,8 @@ int write_text(const struct profile *p, const struct advice *a, FILE *f, bool co
 	print_procs(f, p, &s);
 	err = print_threads(f, p, &s);
 	print_stack_notes(f, p, &s);
+	if (!err)
+		err = print_gil(f, p, &s);
 	if (!err)
 		print_advice(f, a, &s);
 	return err ? err : ferror(f) ? -EIO : 0;

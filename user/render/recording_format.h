@@ -7,7 +7,7 @@
 
 #define REC_MAGIC     "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT    8
+#define REC_FORMAT    9
 #define REC_MAX_BODY  (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -21,8 +21,8 @@
 #define SZ_PROC	  (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4 + 8 + 8)
 #define SZ_OTHER  (4 + 8 + 8)
 #define SZ_THREAD (4 + 4 + CONCUR_COMM_LEN + 8 + 8 + 1 + 2 * CAT_MAX * 8 + 8 + 8 + 8)
-#define SZ_STACK  (3 * 4 + 2 * 8 + 4)
-#define SZ_FRAME  (8 + 4 + 4 + 1)
+#define SZ_STACK  (3 * 4 + 2 * 8 + 4 + 1 + 4 + 1)
+#define SZ_FRAME  (8 + 4 + 4 + 1 + 1)
 #define SZ_UNWIND (4 + 4 * 8)
 #define SZ_FUTEX  (2 * 4 + 3 * 8 + 1)
 /* An unwind-stops record with n reasons. */
@@ -42,10 +42,10 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
 RECORDED(struct proc, 200);
 RECORDED(struct other_sys, 24);
-RECORDED(struct profile, 304);
+RECORDED(struct profile, 416);
 RECORDED(struct thread, 240);
-RECORDED(struct stack, 40);
-RECORDED(struct frame, 32);
+RECORDED(struct stack, 56);
+RECORDED(struct frame, 40);
 RECORDED(struct unwind_warning, 40);
 RECORDED(struct futex_wait, 56);
 RECORDED(struct unwind_stops, 72);

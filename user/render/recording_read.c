@@ -218,6 +218,10 @@ static int read_frames(struct loader *l, struct stack *st)
 		st->frames[i].name = get_str(l);
 		st->frames[i].module = get_str(l);
 		st->frames[i].kernel = rd_flag(r);
+		if (rd_flag(r)) {
+			st->frames[i].file = get_str(l);
+			st->frames[i].line = rd_u32(r);
+		}
 	}
 	return r->ret;
 }
@@ -238,6 +242,16 @@ static void read_stacks(struct loader *l)
 		st.cat = rd_cat(r);
 		st.ns = rd_u64(r);
 		st.count = rd_u64(r);
+		st.gil = (uint32_t)rd_le(r, 1);
+		if (!r->ret && st.gil >= STACK_GIL_MAX)
+			rd_corrupt(r, "a stack's GIL wait out of range");
+		st.gil_holder = rd_u32(r);
+		if (rd_flag(r))
+			st.gil_holder_frame = get_str(l);
+		if (!r->ret && st.gil == STACK_GIL_NONE && (st.gil_holder || st.gil_holder_frame))
+			rd_corrupt(r, "a GIL holder on a stack that is no GIL wait");
+		if (!r->ret && st.gil != STACK_GIL_NONE && st.cat != CAT_LOCK)
+			rd_corrupt(r, "a GIL wait outside the lock category");
 		if (read_frames(l, &st) == -ENOMEM)
 			return;
 		if (profile__add_stack(l->p, &st)) {
@@ -321,6 +335,21 @@ static void read_ustops(struct loader *l)
 	}
 }
 
+static void read_py(struct loader *l)
+{
+	struct rd *r = &l->r;
+	uint32_t n, k;
+
+	r->section = "Python counts";
+	n = rd_count(r, 8, 1024);
+	for (k = 0; k < n && !r->ret; k++) {
+		uint64_t v = rd_u64(r);
+
+		if (k < PYC_MAX)
+			l->p->py[k] = v;
+	}
+}
+
 /* The uncompressed body into a new profile. */
 int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
 			 size_t errlen)
@@ -339,6 +368,7 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	read_unwind(&l);
 	read_futexes(&l);
 	read_ustops(&l);
+	read_py(&l);
 	/* Sorted and derived as a collected profile is: a crafted file may list anything in any
 	 * order. */
 	profile__finish(l.p);

@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (8); a reader refuses any other
+ *   u32 format version           REC_FORMAT (9); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -33,14 +33,19 @@
  *   u32 nthreads, each: u32 pid, u32 tid, 16 bytes comm, u64 start_ns, u64 end_ns, u8 exited,
  *       CAT_MAX x u64 ns, CAT_MAX x u64 count, u64 preemptions, u64 wakeups,
  *       u64 steal_ns (format 7)
- *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count, u32 nframes,
- *       each: u64 ip, str name, str module, u8 kernel
+ *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count,
+ *       u8 gil (enum stack_gil), u32 gil_holder, u8 named, when named: str gil_holder_frame
+ *       (format 9), u32 nframes,
+ *       each: u64 ip, str name, str module, u8 kernel, u8 sourced, when sourced: str file,
+ *       u32 line (format 9)
  *   u32 nunwind, each: str module, u64 shallow_ns, u64 total_ns, u64 shallow_stacks, u64 stacks
  *   u32 nfutexes, each: u32 pid, u32 tid, u64 addr, u64 ns, u64 count, u8 named, and when named:
  *       str symbol, str module, u64 offset
  *   u32 nreasons, u32 nustops, each: str module, nreasons x u64 walks ended, u64 fp_frames
  *       (format 8: the CFI unwinder's stop reasons by object; a reader ignores reasons it
  *       does not know)
+ *   u32 npy, npy x u64                 the Python walker's counts (enum py_count; format 9; a
+ *                                      reader ignores counts it does not know)
  *
  * What profile__finish() derives (a process's totals and threads, each thread's process) is
  * not stored: the reader finishes the profile it builds, as collecting does.
@@ -127,12 +132,17 @@ static int collect_strings(const struct profile *p, struct strmap *m)
 
 	for (i = 0; !err && p->command && p->command[i]; i++)
 		err = strmap_add(m, p->command[i]);
-	for (i = 0; !err && i < p->nstacks; i++)
+	for (i = 0; !err && i < p->nstacks; i++) {
 		for (j = 0; !err && j < p->stacks[i].nframes; j++) {
 			err = strmap_add(m, p->stacks[i].frames[j].name);
 			if (!err)
 				err = strmap_add(m, p->stacks[i].frames[j].module);
+			if (!err && p->stacks[i].frames[j].file)
+				err = strmap_add(m, p->stacks[i].frames[j].file);
 		}
+		if (!err && p->stacks[i].gil_holder_frame)
+			err = strmap_add(m, p->stacks[i].gil_holder_frame);
+	}
 	for (i = 0; !err && i < p->nunwind; i++)
 		err = strmap_add(m, p->unwind[i].module);
 	for (i = 0; !err && i < p->nfutexes; i++)
@@ -256,12 +266,24 @@ static void put_stacks(GByteArray *o, const struct profile *p, const struct strm
 		put_u32(o, st->cat);
 		put_u64(o, st->ns);
 		put_u64(o, st->count);
+		put_u8(o, (uint8_t)st->gil);
+		put_u32(o, st->gil_holder);
+		put_u8(o, st->gil_holder_frame != NULL);
+		if (st->gil_holder_frame)
+			put_u32(o, strmap_index(m, st->gil_holder_frame));
 		put_u32(o, st->nframes);
 		for (j = 0; j < st->nframes; j++) {
-			put_u64(o, st->frames[j].ip);
-			put_u32(o, strmap_index(m, st->frames[j].name));
-			put_u32(o, strmap_index(m, st->frames[j].module));
-			put_u8(o, st->frames[j].kernel);
+			const struct frame *f = &st->frames[j];
+
+			put_u64(o, f->ip);
+			put_u32(o, strmap_index(m, f->name));
+			put_u32(o, strmap_index(m, f->module));
+			put_u8(o, f->kernel);
+			put_u8(o, f->file != NULL);
+			if (!f->file)
+				continue;
+			put_u32(o, strmap_index(m, f->file));
+			put_u32(o, f->line);
 		}
 	}
 }
@@ -316,6 +338,15 @@ static void put_ustops(GByteArray *o, const struct profile *p, const struct strm
 	}
 }
 
+static void put_py(GByteArray *o, const struct profile *p)
+{
+	size_t k;
+
+	put_u32(o, PYC_MAX);
+	for (k = 0; k < PYC_MAX; k++)
+		put_u64(o, p->py[k]);
+}
+
 /* Counts are u32 in the file: a profile with more of anything cannot be written. */
 static bool fits_u32(const struct profile *p)
 {
@@ -349,6 +380,7 @@ static int build_body(const struct profile *p, GByteArray *o)
 		put_unwind(o, p, &m);
 		put_futexes(o, p, &m);
 		put_ustops(o, p, &m);
+		put_py(o, p);
 	}
 	g_ptr_array_unref(m.v);
 	g_hash_table_destroy(m.index);
