@@ -153,9 +153,9 @@ static int open_targets(struct session *s, struct tracer_error *e)
 
 static struct unwind_maps unwind_maps(struct session *s)
 {
-	return (struct unwind_maps){ s->skel->maps.unwind_rows, s->skel->maps.unwind_rules,
+	return (struct unwind_maps){ s->skel->maps.unwind_rows,	 s->skel->maps.unwind_rules,
 				     s->skel->maps.unwind_procs, s->skel->maps.unwind_stats,
-				     s->skel->maps.ustacks };
+				     s->skel->maps.ustacks,	 s->skel->maps.unwind_asks };
 }
 
 static int load_probes(struct session *s, struct tracer_error *e)

@@ -91,7 +91,7 @@ static size_t page_round(size_t n, long page)
 
 int unwind_maps_size(const struct unwind_maps *m, bool cfi)
 {
-	struct bpf_map *all[] = { m->rows, m->rules, m->procs, m->stats, m->ustacks };
+	struct bpf_map *all[] = { m->rows, m->rules, m->procs, m->stats, m->ustacks, m->asks };
 	size_t i;
 	int err = 0;
 

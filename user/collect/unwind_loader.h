@@ -19,7 +19,7 @@ struct bpf_map;
 
 /* The CFI unwinder's maps in the skeleton (bpf/maps.bpf.h). */
 struct unwind_maps {
-	struct bpf_map *rows, *rules, *procs, *stats, *ustacks;
+	struct bpf_map *rows, *rules, *procs, *stats, *ustacks, *asks;
 };
 
 /* Before the skeleton loads: the maps at their sizes with cfi, one entry each without (they
