@@ -128,11 +128,15 @@ static __always_inline long unwind_signal_step(struct unwind_walk *w)
 {
 	/* rbp, rbx, rdx, rax, rcx, rsp, rip */
 	__u64 r[7];
+	__u32 t = w->st.n - 1;
 
 	if (bpf_probe_read_user(r, sizeof(r), (void *)(w->sp + UNWIND_SIGCTX_RBP))) {
 		w->stop = UNWIND_STOP_READ_FAULT;
 		return 1;
 	}
+	/* The trampoline was "returned" to at its first byte. */
+	if (t < UNWIND_MAX_FRAMES)
+		w->st.pc[t] |= UNWIND_PC_EXACT;
 	w->bp = r[0];
 	w->sp = r[5];
 	w->pc = r[6];
@@ -229,7 +233,7 @@ static long unwind_step(__u32 i, void *arg)
 	}
 	if (n >= UNWIND_MAX_FRAMES)
 		return 1; /* w->stop is still UNWIND_STOP_DEPTH */
-	w->st.pc[n] = pc;
+	w->st.pc[n] = w->is_ra ? pc : pc | UNWIND_PC_EXACT;
 	w->st.n = n + 1;
 	w->hash = (w->hash ^ pc) * 0x9e3779b97f4a7c15ull;
 	w->hash ^= w->hash >> 29;

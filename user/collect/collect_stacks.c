@@ -169,12 +169,13 @@ static int check_user(struct symbolizer *sym, uint32_t pid, const uint64_t *uips
 /*
  * Frames root first: a marker when the user stack was cut, the user frames, then the kernel's.
  * Return addresses point after the call: callers are looked up at ip - 1 so that a call ending
- * a function is not credited to the next one.
+ * a function is not credited to the next one (not the CFI walk's exact pcs: UNWIND_PC_EXACT).
  */
 static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd, GHashTable *cfi,
 		       const struct weight *w, struct stack *st)
 {
 	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
+	static bool exact[CONCUR_STACK_DEPTH];
 	int nu = read_trace(stacks_fd, cfi, w->key.ustack, uips);
 	int nk = read_trace(stacks_fd, cfi, w->key.kstack, kips);
 	struct sym_result r = { "[no stack]", "[unknown]" };
@@ -187,6 +188,10 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 		if (!is_probe_frame(r.name))
 			break;
 		skip++;
+	}
+	for (i = 0; i < nu; i++) {
+		exact[i] = uips[i] & UNWIND_PC_EXACT;
+		uips[i] &= ~UNWIND_PC_EXACT;
 	}
 	nu = check_user(sym, w->key.pid, uips, nu, &mark);
 	n = nu + nk - skip + (mark != MARK_NONE);
@@ -204,7 +209,7 @@ static int build_stack(struct profile *p, struct symbolizer *sym, int stacks_fd,
 		set_frame(p, &st->frames[j++], 0, &r, false);
 	}
 	for (i = nu - 1; i >= 0; i--, j++) {
-		symbolizer__user(sym, st->pid, uips[i] - (i > 0), &r);
+		symbolizer__user(sym, st->pid, uips[i] - (i > 0 && !exact[i]), &r);
 		set_frame(p, &st->frames[j], uips[i], &r, false);
 	}
 	for (i = nk - 1; i >= skip; i--, j++) {
