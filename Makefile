@@ -253,6 +253,17 @@ $(OUT)/scenarios/%: tests/kernel/scenarios/%.c tests/kernel/scenarios/scenario.h
 $(OUT)/workloads/nofp: WL_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
 # The CFI unwinder's test subject: no frame pointers, threads, Debian's libc.
 $(OUT)/workloads/cfi_stacks: WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread -Wall -Wextra -Werror
+# The CFI unwinder's cases (signal frames, PLT stubs, dlopen, exec): no frame pointers either.
+CFI_CASES := cfi_signal cfi_plt cfi_dlopen cfi_exec cfi_exec_b
+$(patsubst %,$(OUT)/workloads/%,$(CFI_CASES)): WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread \
+	-Wall -Wextra -Werror
+$(OUT)/workloads/libcfidl.so: tests/kernel/workloads/lib/cfidl.c tests/kernel/workloads/common.h \
+		| $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -fPIC -shared $< -o $@
+# Loaded with dlopen() at run time, from the executable's directory: built with it.
+$(OUT)/workloads/cfi_dlopen: $(OUT)/workloads/libcfidl.so
+$(OUT)/workloads/cfi_exec: $(OUT)/workloads/cfi_exec_b
 # A PIE executable and a shared library beside it.
 $(OUT)/workloads/libconcurwork.so: tests/kernel/workloads/lib/concurwork.c | $(OUT)/workloads
 	$(call msg,CC,$@)
