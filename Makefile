@@ -220,7 +220,8 @@ $(OUT)/tests/elf/frames-debug: tests/unit/elf/frames.c | $(OUT)/tests/elf
 $(OUT)/tests/elf/frames-nocfi: $(OUT)/tests/elf/frames
 	$(call msg,OBJCOPY,$@)
 	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr -R .debug_frame $< $@
-$(OUT)/tests/unit/test_unwind_table.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
+$(OUT)/tests/unit/test_unwind_table.o $(OUT)/tests/unit/test_unwind_loader.o: \
+	CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
 $(OUT)/unit-tests: | $(TEST_ELFS)
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
