@@ -78,6 +78,13 @@ def t_unwind_cfi_without_frame_pointers(ctx):
     if not walks or complete < 0.9 * walks or any(o["invalid_rule"] or o["bad_frame"] for o in stops):
         raise Fail("unwind stops: %d of %d walks complete (need 90 %%), none invalid or bad: %s"
                    % (complete, walks, stops))
+    # The loader's figures: the executable, libc and ld.so (and the vDSO) have tables, none
+    # was left out for room.
+    tables = doc["stacks"].get("unwind_tables")
+    print("  tables: %s" % tables)
+    if (not tables or tables["tables"] < 3 or tables["full"] or not 0 < tables["rows"] <= tables["max_rows"]
+            or not 0 < tables["rules"] <= tables["max_rules"]):
+        raise Fail("unwind_tables: %s (need >= 3 objects with a table, none left out for room)" % tables)
     # The same workload by frame pointers: the callers are lost (else this test shows nothing).
     doc, rows = cfi_profile(ctx, "fp")
     want = thread(doc, "cfilocker")["ns"]["lock"] / 1000

@@ -511,6 +511,9 @@ int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct p
 		return -ENOMEM;
 	}
 	qsort(out->data, out->len, sizeof(struct unwind_stops), cmp_stops);
+	p->utables = (struct unwind_tables){ l->st.objects, l->st.tables,   l->st.no_cfi,
+					     l->st.full,    l->st.rows,	    l->st.max_rows,
+					     l->st.rules,   l->st.max_rules };
 	g_free(p->ustops);
 	p->nustops = out->len;
 	p->ustops = (struct unwind_stops *)g_array_free(out, FALSE);

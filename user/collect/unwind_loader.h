@@ -73,7 +73,8 @@ struct profile;
 
 /*
  * The walks' stop reasons from the kernel's per-CPU counters (stats_fd: unwind_stats) into
- * p->ustops, one record per object with any, most walks first. 0 or -ENOMEM.
+ * p->ustops, one record per object with any, most walks first; the loader's own figures into
+ * p->utables. 0 or -ENOMEM.
  */
 int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct profile *p);
 

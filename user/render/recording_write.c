@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (8); a reader refuses any other
+ *   u32 format version           REC_FORMAT (9); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -41,6 +41,8 @@
  *   u32 nreasons, u32 nustops, each: str module, nreasons x u64 walks ended, u64 fp_frames
  *       (format 8: the CFI unwinder's stop reasons by object; a reader ignores reasons it
  *       does not know)
+ *   u32 objects, tables, no_cfi, full, rows, max_rows, rules, max_rules
+ *       (format 9: the CFI unwinder's table loader; all 0 without --unwind=cfi)
  *
  * What profile__finish() derives (a process's totals and threads, each thread's process) is
  * not stored: the reader finishes the profile it builds, as collecting does.
@@ -316,6 +318,17 @@ static void put_ustops(GByteArray *o, const struct profile *p, const struct strm
 	}
 }
 
+static void put_utables(GByteArray *o, const struct profile *p)
+{
+	const struct unwind_tables *t = &p->utables;
+	const uint32_t v[] = { t->objects, t->tables,	t->no_cfi, t->full,
+			       t->rows,	   t->max_rows, t->rules,  t->max_rules };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		put_u32(o, v[i]);
+}
+
 /* Counts are u32 in the file: a profile with more of anything cannot be written. */
 static bool fits_u32(const struct profile *p)
 {
@@ -349,6 +362,7 @@ static int build_body(const struct profile *p, GByteArray *o)
 		put_unwind(o, p, &m);
 		put_futexes(o, p, &m);
 		put_ustops(o, p, &m);
+		put_utables(o, p);
 	}
 	g_ptr_array_unref(m.v);
 	g_hash_table_destroy(m.index);
