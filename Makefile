@@ -220,7 +220,8 @@ $(OUT)/tests/elf/frames-debug: tests/unit/elf/frames.c | $(OUT)/tests/elf
 $(OUT)/tests/elf/frames-nocfi: $(OUT)/tests/elf/frames
 	$(call msg,OBJCOPY,$@)
 	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr -R .debug_frame $< $@
-$(OUT)/tests/unit/test_unwind_table.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
+$(OUT)/tests/unit/test_unwind_table.o $(OUT)/tests/unit/test_unwind_loader.o: \
+	CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
 $(OUT)/unit-tests: | $(TEST_ELFS)
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
@@ -264,6 +265,17 @@ $(OUT)/workloads/libbrief.so: tests/kernel/workloads/lib/brieflib.c | $(OUT)/wor
 	$(Q)$(CC) $(WL_CFLAGS) -fPIC -shared $< -o $@
 $(OUT)/workloads/brief: $(OUT)/workloads/libbrief.so
 $(OUT)/workloads/brief: WL_LDLIBS := -L$(OUT)/workloads -lbrief -Wl,-rpath,'$$ORIGIN'
+# The CFI unwinder's cases (signal frames, PLT stubs, dlopen, exec): no frame pointers either.
+CFI_CASES := cfi_signal cfi_plt cfi_dlopen cfi_exec cfi_exec_b
+$(patsubst %,$(OUT)/workloads/%,$(CFI_CASES)): WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread \
+	-Wall -Wextra -Werror
+$(OUT)/workloads/libcfidl.so: tests/kernel/workloads/lib/cfidl.c tests/kernel/workloads/common.h \
+		| $(OUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -fPIC -shared $< -o $@
+# Loaded with dlopen() at run time, from the executable's directory: built with it.
+$(OUT)/workloads/cfi_dlopen: $(OUT)/workloads/libcfidl.so
+$(OUT)/workloads/cfi_exec: $(OUT)/workloads/cfi_exec_b
 # A PIE executable and a shared library beside it.
 $(OUT)/workloads/libconcurwork.so: tests/kernel/workloads/lib/concurwork.c | $(OUT)/workloads
 	$(call msg,CC,$@)

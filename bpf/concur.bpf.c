@@ -342,9 +342,9 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 		}
 	}
 	capture_stacks(ctx, &a->ustack, &a->kstack, true);
-	/* With --unwind=cfi, a frame-pointer stack is a stand-in until the process's tables are
-	 * in: not to be reused once they are. */
-	if (unwind_cfi && a->ustack >= 0 && !(a->ustack & UNWIND_USTACK_ID))
+	/* With --unwind=cfi, a stack walked before the process's map was read is a stand-in:
+	 * not to be reused once it is. */
+	if (unwind_cfi && !unwind_cacheable(a->ustack))
 		return;
 	e = &c->e[c->next & (STACK_CACHE_WAYS - 1)];
 	*e = (struct stack_cache_entry){ ip, sp, nr, 0, a->ustack, a->kstack };

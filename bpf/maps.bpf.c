@@ -34,6 +34,7 @@ struct unwind_rows_map unwind_rows SEC(".maps");
 struct unwind_rules_map unwind_rules SEC(".maps");
 struct unwind_procs_map unwind_procs SEC(".maps");
 struct unwind_stats_map unwind_stats SEC(".maps");
+struct unwind_asks_map unwind_asks SEC(".maps");
 struct ustacks_map ustacks SEC(".maps");
 struct unwind_scratch_map unwind_scratch SEC(".maps");
 struct py_procs_map py_procs SEC(".maps");

@@ -207,6 +207,15 @@ struct unwind_procs_map {
 };
 extern struct unwind_procs_map unwind_procs SEC(".maps");
 
+/* When each process's map was last asked for by the unwinder (ktime ns; unwind_ask_maps()). */
+struct unwind_asks_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, UNWIND_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct unwind_asks_map unwind_asks SEC(".maps");
+
 /* How CFI walks ended, per object slot (include/unwind.h). */
 struct unwind_stats_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -31,6 +31,8 @@
  * struct sigcontext_64, arch/x86/include/uapi/asm/sigcontext.h): rbp, rsp and rip from the
  * 11th on. */
 #define UNWIND_SIGCTX_RBP (40 + 8 * 10)
+/* A process's map is asked for again at most this often (unwind_ask_maps()). */
+#define UNWIND_ASK_GAP_NS (100 * 1000000ull)
 
 struct unwind_ctx {
 	struct unwind_walk *w;
@@ -126,11 +128,15 @@ static __always_inline long unwind_signal_step(struct unwind_walk *w)
 {
 	/* rbp, rbx, rdx, rax, rcx, rsp, rip */
 	__u64 r[7];
+	__u32 t = w->st.n - 1;
 
 	if (bpf_probe_read_user(r, sizeof(r), (void *)(w->sp + UNWIND_SIGCTX_RBP))) {
 		w->stop = UNWIND_STOP_READ_FAULT;
 		return 1;
 	}
+	/* The trampoline was "returned" to at its first byte. */
+	if (t < UNWIND_MAX_FRAMES)
+		w->st.pc[t] |= UNWIND_PC_EXACT;
 	w->bp = r[0];
 	w->sp = r[5];
 	w->pc = r[6];
@@ -227,7 +233,7 @@ static long unwind_step(__u32 i, void *arg)
 	}
 	if (n >= UNWIND_MAX_FRAMES)
 		return 1; /* w->stop is still UNWIND_STOP_DEPTH */
-	w->st.pc[n] = pc;
+	w->st.pc[n] = w->is_ra ? pc : pc | UNWIND_PC_EXACT;
 	w->st.n = n + 1;
 	w->hash = (w->hash ^ pc) * 0x9e3779b97f4a7c15ull;
 	w->hash ^= w->hash >> 29;
@@ -244,6 +250,52 @@ static long unwind_step(__u32 i, void *arg)
 	if (!r)
 		return unwind_fp_step(w); /* code the CFI does not cover */
 	return unwind_rule_step(w, r);
+}
+
+/*
+ * Asks userspace to read pid's map again now (a maps_event, as want_maps() sends): its index
+ * lacks the code a walk met (a library dlopen()ed since, JIT code) or it has none yet. At
+ * most once per UNWIND_ASK_GAP_NS per process, so a JIT, or a walk that reads garbage, does
+ * not flood the ring buffer and the reader.
+ */
+static __noinline void unwind_ask_maps(__u32 pid)
+{
+	__u64 now = bpf_ktime_get_ns(), *last = bpf_map_lookup_elem(&unwind_asks, &pid);
+	struct maps_event *e;
+
+	if (last) {
+		if (now - *last < UNWIND_ASK_GAP_NS)
+			return;
+		*last = now;
+	} else if (bpf_map_update_elem(&unwind_asks, &pid, &now, BPF_ANY)) {
+		return;
+	}
+	e = bpf_ringbuf_reserve(&maps_events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(STAT_MAPS_LOST, 1);
+		return;
+	}
+	e->pid = pid;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * Whether the stack cache may reuse the user stack just captured (ustack, a stack id): not a
+ * frame-pointer stand-in taken before the process had an index, nor a walk cut at code in no
+ * mapping of its index (unwind_user_stack() asked for the map then): both are walked whole
+ * once the map is read again.
+ */
+static __always_inline bool unwind_cacheable(__s32 ustack)
+{
+	struct unwind_walk *w;
+	__u32 zero = 0;
+
+	if (ustack < 0)
+		return true;
+	if (!(ustack & UNWIND_USTACK_ID))
+		return false;
+	w = bpf_map_lookup_elem(&unwind_scratch, &zero);
+	return !w || w->stop != UNWIND_STOP_NO_TABLE || w->obj;
 }
 
 static __always_inline void unwind_count_stop(__u32 obj, __u32 stop)
@@ -296,6 +348,7 @@ static __noinline __s32 unwind_user_stack(void *ctx)
 	c.p = bpf_map_lookup_elem(&unwind_procs, &pid);
 	if (!c.p) {
 		unwind_count_stop(0, UNWIND_STOP_FP_FALLBACK);
+		unwind_ask_maps(pid);
 		return bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	}
 	c.w = bpf_map_lookup_elem(&unwind_scratch, &zero);
@@ -311,6 +364,8 @@ static __noinline __s32 unwind_user_stack(void *ctx)
 	c.w->stop = UNWIND_STOP_DEPTH;
 	bpf_loop(UNWIND_MAX_FRAMES + 1, unwind_step, &c, 0);
 	unwind_count_stop(c.w->obj, c.w->stop);
+	if (c.w->stop == UNWIND_STOP_NO_TABLE && !c.w->obj)
+		unwind_ask_maps(pid);
 	if (!c.w->st.n)
 		return -EFAULT;
 	id = unwind_intern(c.w);

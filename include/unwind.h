@@ -176,5 +176,12 @@ struct unwind_ustack {
 	__u32 n;
 	__u64 pc[UNWIND_MAX_FRAMES]; /* leaf first; pc[0] is the interrupted instruction */
 };
+/*
+ * Set in a ustack's pc when it is no return address but the instruction itself: the leaf,
+ * the instruction a signal interrupted, and a signal trampoline's entry (the handler returns
+ * to its first byte: glibc's __restore_rt). Symbolized at pc, not pc - 1, which would name
+ * the function before it. User addresses never have this bit.
+ */
+#define UNWIND_PC_EXACT (1ull << 63)
 
 #endif

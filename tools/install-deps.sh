@@ -3,7 +3,8 @@
 # when something is missing. Idempotent and quiet when everything is there already.
 #   tools/install-deps.sh          build: compilers, libbpf, libelf, libdw, zlib, bpftool,
 #                                  protobuf-c, GLib
-#   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer
+#   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer,
+#                                  eu-stack, redis-server, xz
 #   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
 set -euo pipefail
@@ -13,7 +14,10 @@ set -euo pipefail
 packages=(make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libglib2.0-dev pkg-config
 	linux-libc-dev protobuf-c-compiler libprotobuf-c-dev)
 if [ "${1:-}" = --test ]; then
-	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev)
+	# elfutils (eu-stack), redis-server, xz-utils: the CFI unwinder checked on Debian's own
+	# binaries against an independent unwinder.
+	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev elfutils
+		redis-server xz-utils)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
 	command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

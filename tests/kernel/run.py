@@ -22,6 +22,7 @@ import test_run_attach  # noqa: F401
 import test_stacks  # noqa: F401
 import test_unwind  # noqa: F401
 import test_exec  # noqa: F401
+import test_unwind_debian  # noqa: F401
 import test_recording  # noqa: F401
 import test_robustness  # noqa: F401
 import test_advice  # noqa: F401

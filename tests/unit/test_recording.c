@@ -339,6 +339,15 @@ static void bput(struct body *b, uint64_t v, int bytes)
 #define U32(b, v) bput(b, v, 4)
 #define U64(b, v) bput(b, v, 8)
 
+/* The table loader's figures of a run without --unwind=cfi: all zero. */
+static void no_utables(struct body *b)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		U32(b, 0);
+}
+
 /* The profile section with nstats counters, as the format's comment lays it out. */
 static void scalars(struct body *b, uint32_t ncats, uint32_t nstats)
 {
@@ -431,6 +440,7 @@ static struct buf with_stacks(uint32_t cat, uint32_t nframes, uint32_t name, uin
 	U32(&b, UNWIND_STOP_MAX); /* unwind stops: the reasons, */
 	U32(&b, 0);		  /* and no object */
 	no_py_counts(&b);
+	no_utables(&b);
 	out = wrap(&b);
 	free(b.d);
 	return out;
@@ -529,6 +539,7 @@ Test(recording, crafted_structure_errors_are_refused)
 	U32(&b, UNWIND_STOP_MAX);
 	U32(&b, 0);
 	no_py_counts(&b);
+	no_utables(&b);
 	U8(&b, 0); /* one byte too many */
 	expect_refused(wrap(&b), "after the last section");
 	free(b.d);
@@ -554,6 +565,7 @@ static void empty_sections(struct body *b)
 	U32(b, UNWIND_STOP_MAX);
 	U32(b, 0);
 	no_py_counts(b);
+	no_utables(b);
 }
 
 /* The CFI unwinder's stop reasons survive a recording; a later concur's extra reasons are
@@ -604,6 +616,7 @@ Test(recording, unwind_stops_round_trip)
 		U64(&body, 100 + k);
 	U64(&body, 9); /* fp_frames */
 	no_py_counts(&body);
+	no_utables(&body);
 	r = wrap(&body);
 	q = load(&r);
 	cr_assert_eq(q->nustops, 1);
@@ -802,4 +815,80 @@ Test(recording, fuzzer_regressions)
 	}
 	closedir(d);
 	cr_expect_gt(n, 0, "no regression inputs in " REGRESSIONS);
+}
+
+/* The CFI table loader's figures survive a recording, show in the JSON and, when an object
+ * was left without a table, in a text note; figures that cannot be are refused. */
+Test(recording, unwind_tables_round_trip)
+{
+	struct profile *p = fixture(), *q;
+	struct body body = {};
+	struct buf r, a, b;
+	int i;
+
+	a = render(p, fixture_write_text);
+	cr_expect_null(strstr(a.d, "no unwind table"), "no note without --unwind=cfi: %s", a.d);
+	free(a.d);
+	a = render(p, write_json);
+	cr_expect_null(strstr(a.d, "unwind_tables"), "%s", a.d);
+	free(a.d);
+	p->utables = (struct unwind_tables){ 9, 6, 1, 2, 1000, 1048576, 300, 16384 };
+	r = render(p, write_recording);
+	q = load(&r);
+	cr_expect_eq(memcmp(&q->utables, &p->utables, sizeof(p->utables)), 0);
+	a = render(p, fixture_write_text);
+	b = render(q, fixture_write_text);
+	cr_expect(a.len == b.len && !memcmp(a.d, b.d, a.len));
+	cr_expect_not_null(strstr(a.d, "3 of 9 objects have no unwind table (walked by frame "
+				       "pointers): 1 without usable CFI, 2 because the tables were "
+				       "full (1000 of 1048576 rows, 300 of 16384 rules)"),
+			   "%s", a.d);
+	free(a.d);
+	free(b.d);
+	a = render(q, write_json);
+	{
+		static const char *const want[] = { "\"unwind_tables\": {",   "\"objects\": 9,",
+						    "\"tables\": 6,",	      "\"no_cfi\": 1,",
+						    "\"full\": 2,",	      "\"rows\": 1000,",
+						    "\"max_rows\": 1048576,", "\"rules\": 300,",
+						    "\"max_rules\": 16384" };
+		const char *at = a.d;
+
+		/* In this order, inside the object. */
+		for (i = 0; i < (int)(sizeof(want) / sizeof(want[0])); i++) {
+			at = strstr(at, want[i]);
+			cr_assert_not_null(at, "%s not found in order: %s", want[i], a.d);
+		}
+	}
+	free(a.d);
+	/* All in a table: the JSON has the figures, the text no note. */
+	q->utables.tables = 9;
+	q->utables.no_cfi = q->utables.full = 0;
+	a = render(q, fixture_write_text);
+	cr_expect_null(strstr(a.d, "no unwind table"), "%s", a.d);
+	free(a.d);
+	free(r.d);
+	profile__free(q);
+	profile__free(p);
+
+	/* More rows used than there are, or objects counted twice: refused. */
+	for (i = 0; i < 2; i++) {
+		body = (struct body){};
+		prologue(&body);
+		for (int k = 0; k < 5; k++)
+			U32(&body, 0);
+		U32(&body, UNWIND_STOP_MAX);
+		U32(&body, 0);
+		no_py_counts(&body);
+		U32(&body, 3);		 /* objects */
+		U32(&body, i ? 3 : 1);	 /* tables */
+		U32(&body, i ? 1 : 0);	 /* no_cfi */
+		U32(&body, 0);		 /* full */
+		U32(&body, i ? 10 : 11); /* rows */
+		U32(&body, 10);		 /* max_rows */
+		U32(&body, 1);		 /* rules */
+		U32(&body, 10);		 /* max_rules */
+		expect_refused(wrap(&body), "do not add up");
+		free(body.d);
+	}
 }

@@ -187,6 +187,14 @@ Test(stack_marks, text_and_json_count_the_cut_stacks)
 	cr_expect_not_null(strstr(out, "note: 1 stacks (1 samples, 0.010 s) walked into"), "%s",
 			   out);
 	free(out);
+	/* With --unwind=cfi (the loader's figures are there) the limit is the walker's. */
+	p->utables.max_rows = 1 << 20;
+	out = render(fixture_write_text, p);
+	cr_expect_not_null(strstr(out, "note: 2 stacks (3 samples, 0.100 s) were deeper than the "
+				       "CFI walker's limit of\n  127 frames"),
+			   "%s", out);
+	free(out);
+	p->utables.max_rows = 0;
 	out = squeeze(render(write_json, p));
 	cr_expect_not_null(strstr(out, "\"truncated\":{\"frame\":\"[truncated]\",\"stacks\":2,"
 				       "\"samples\":3,\"ns\":100000000}"),

@@ -183,9 +183,13 @@ struct user_frame {
  * The user frames, leaf first, into uf (room for CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES):
  * native frames named, then the thread's Python frames merged in (py_merge.h). *mark may be
  * changed: Python frames put at the root stand for the root the native walk did not reach.
+ * Return addresses point after the call: callers are looked up at ip - 1 so that a call
+ * ending a function is not credited to the next one; not the CFI walk's exact pcs (exact[k]:
+ * the leaf, an interrupted instruction, a signal trampoline; UNWIND_PC_EXACT).
  */
 static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct weight *w,
-		       const uint64_t *uips, int nu, struct user_frame *uf, enum stack_mark *mark)
+		       const uint64_t *uips, const bool *exact, int nu, struct user_frame *uf,
+		       enum stack_mark *mark)
 {
 	static struct pyframe_name pyf[CONCUR_PY_MAX_FRAMES];
 	static struct py_native nat[CONCUR_STACK_DEPTH];
@@ -196,7 +200,8 @@ static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct
 	int k;
 
 	for (k = 0; k < nu; k++) {
-		symbolizer__user(sym, w->key.pid, w->key.gen, uips[k] - (k > 0), &uf[k].r);
+		symbolizer__user(sym, w->key.pid, w->key.gen, uips[k] - (k > 0 && !exact[k]),
+				 &uf[k].r);
 		uf[k].ip = uips[k];
 		uf[k].file = NULL;
 		uf[k].line = 0;
@@ -284,6 +289,7 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 {
 	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
 	static struct user_frame uf[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES + 1];
+	static bool exact[CONCUR_STACK_DEPTH];
 	int nu = read_trace(stacks_fd, cfi, w->key.ustack, uips);
 	int nk = read_trace(stacks_fd, cfi, w->key.kstack, kips);
 	struct sym_result r = { "[no stack]", "[unknown]" };
@@ -297,8 +303,12 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 			break;
 		skip++;
 	}
+	for (i = 0; i < nu; i++) {
+		exact[i] = uips[i] & UNWIND_PC_EXACT;
+		uips[i] &= ~UNWIND_PC_EXACT;
+	}
 	nu = check_user(sym, &w->key, uips, nu, &mark);
-	nu = user_frames(sym, py, w, uips, nu, uf, &mark);
+	nu = user_frames(sym, py, w, uips, exact, nu, uf, &mark);
 	*st = (struct stack){ .pid = w->key.pid,
 			      .tid = w->key.tid,
 			      .cat = w->key.cat,

@@ -38,6 +38,7 @@
 #include "thread_store.h"
 #include "tracer.h"
 #include "unwind_loader.h"
+#include "unwind_maps.h"
 #include "log.h"
 
 #define STATUS_PERIOD_MS 500
@@ -93,6 +94,7 @@ struct session {
 	struct ring_buffer *maps_rb; /* maps_events, and py_events with stacks */
 	struct mapwatch maps_due;
 	struct unwind_loader *unwind; /* --unwind=cfi: the tables in the kernel */
+	struct unwind_store ustore;   /* ... mapped */
 	struct cgroup_watch cgroups;  /* each process's cgroups, noted when it is tracked or seen */
 	struct bpf_link **sample_links; /* one per CPU */
 	int nsample_links;
@@ -158,9 +160,9 @@ static int open_targets(struct session *s, struct tracer_error *e)
 
 static struct unwind_maps unwind_maps(struct session *s)
 {
-	return (struct unwind_maps){ s->skel->maps.unwind_rows, s->skel->maps.unwind_rules,
+	return (struct unwind_maps){ s->skel->maps.unwind_rows,	 s->skel->maps.unwind_rules,
 				     s->skel->maps.unwind_procs, s->skel->maps.unwind_stats,
-				     s->skel->maps.ustacks };
+				     s->skel->maps.ustacks,	 s->skel->maps.unwind_asks };
 }
 
 static int load_probes(struct session *s, struct tracer_error *e)
@@ -198,9 +200,14 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		return fail(e, err,
 			    "cannot load the BPF programs: %s (-v shows the verifier's log)",
 			    strerror(-err));
-	s->unwind = cfi ? unwind_loader__new(&um) : NULL;
-	if (cfi && !s->unwind)
-		return fail(e, -errno, "cannot map the unwinder's tables: %s", strerror(errno));
+	if (!cfi)
+		return 0;
+	err = unwind_maps_store(&um, &s->ustore);
+	s->unwind = err ? NULL : unwind_loader__new(&s->ustore);
+	if (!s->unwind) {
+		err = err ? err : -errno;
+		return fail(e, err, "cannot map the unwinder's tables: %s", strerror(-err));
+	}
 	return 0;
 }
 
@@ -691,6 +698,7 @@ static void cleanup(struct session *s)
 	ring_buffer__free(s->maps_rb);
 	mapwatch_free(&s->maps_due);
 	unwind_loader__free(s->unwind);
+	unwind_maps_release(&s->ustore);
 	cgroup_watch_free(&s->cgroups);
 	symbolizer__free(s->sym);
 	pyframes__free(s->py);

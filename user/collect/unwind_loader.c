@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -39,13 +38,9 @@ struct object {
 };
 
 struct unwind_loader {
-	struct unwind_row *rows; /* the kernel's arrays, mapped */
-	struct unwind_rule_slot *rules;
-	uint32_t max_rows, max_rules;
-	size_t rows_len, rules_len; /* mapped bytes */
-	int procs_fd;
-	GHashTable *rule_ids; /* 12-byte rule → global index + 1 */
-	GPtrArray *objs;      /* struct object * */
+	struct unwind_store s; /* where rows, rules and indexes go */
+	GHashTable *rule_ids;  /* 12-byte rule → global index + 1 */
+	GPtrArray *objs;       /* struct object * */
 	const char *slots[UNWIND_MAX_OBJECTS];
 	uint32_t nslots;
 	struct unwind_loader_stats st;
@@ -76,57 +71,28 @@ static gboolean rule_equal(gconstpointer a, gconstpointer b)
 	return !memcmp(a, b, sizeof(struct unwind_rule));
 }
 
-/* An array map's memory, mapped shared: writes are the kernel's array's. */
-static void *map_array(int fd, size_t len)
+struct unwind_loader *unwind_loader__new(const struct unwind_store *s)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct unwind_loader *l;
 
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static size_t page_round(size_t n, long page)
-{
-	return (n + page - 1) / page * page;
-}
-
-int unwind_maps_size(const struct unwind_maps *m, bool cfi)
-{
-	struct bpf_map *all[] = { m->rows, m->rules, m->procs, m->stats, m->ustacks };
-	size_t i;
-	int err = 0;
-
-	for (i = 0; !err && !cfi && i < sizeof(all) / sizeof(all[0]); i++)
-		err = bpf_map__set_max_entries(all[i], 1);
-	return err;
-}
-
-struct unwind_loader *unwind_loader__new(const struct unwind_maps *m)
-{
-	struct unwind_loader *l = calloc(1, sizeof(*l));
-	uint32_t max_rows = bpf_map__max_entries(m->rows);
-	uint32_t max_rules = bpf_map__max_entries(m->rules);
-	int rows_fd = bpf_map__fd(m->rows), rules_fd = bpf_map__fd(m->rules);
-
+	if (!s->rows || !s->rules || !s->max_rules || !s->put_index) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
+	l->s = *s;
 	l->page = sysconf(_SC_PAGESIZE);
-	l->max_rows = max_rows;
-	l->max_rules = max_rules;
-	l->rows_len = page_round((size_t)max_rows * sizeof(struct unwind_row), l->page);
-	l->rules_len = page_round((size_t)max_rules * sizeof(struct unwind_rule_slot), l->page);
-	l->rows = map_array(rows_fd, l->rows_len);
-	l->rules = map_array(rules_fd, l->rules_len);
-	l->procs_fd = bpf_map__fd(m->procs);
 	l->rule_ids = g_hash_table_new_full(rule_hash_bytes, rule_equal, g_free, NULL);
 	l->objs = g_ptr_array_new();
 	l->nslots = 1; /* slot 0: no object */
 	l->slots[0] = "[unknown]";
-	if (!l->rows || !l->rules || !max_rules) {
-		unwind_loader__free(l);
-		return NULL;
-	}
+	l->st.max_rows = s->max_rows;
+	l->st.max_rules = s->max_rules;
 	/* Rule 0, UNWIND_RULE_NONE: all zero, as the array already is. */
-	g_hash_table_insert(l->rule_ids, g_memdup2(&l->rules[0].r, sizeof(struct unwind_rule)),
+	memset(&l->s.rules[0], 0, sizeof(l->s.rules[0]));
+	g_hash_table_insert(l->rule_ids, g_memdup2(&l->s.rules[0].r, sizeof(struct unwind_rule)),
 			    GUINT_TO_POINTER(1));
 	l->st.rules = 1;
 	return l;
@@ -144,10 +110,6 @@ void unwind_loader__free(struct unwind_loader *l)
 {
 	if (!l)
 		return;
-	if (l->rows)
-		munmap(l->rows, l->rows_len);
-	if (l->rules)
-		munmap(l->rules, l->rules_len);
 	g_hash_table_destroy(l->rule_ids);
 	g_ptr_array_set_free_func(l->objs, free_object);
 	g_ptr_array_free(l->objs, TRUE);
@@ -162,10 +124,10 @@ static int64_t global_rule(struct unwind_loader *l, const struct unwind_rule *r)
 
 	if (v)
 		return GPOINTER_TO_UINT(v) - 1;
-	if (l->st.rules >= l->max_rules || l->st.rules > UINT16_MAX)
+	if (l->st.rules >= l->s.max_rules || l->st.rules > UINT16_MAX)
 		return -ENOSPC;
 	i = l->st.rules++;
-	l->rules[i].r = *r;
+	l->s.rules[i].r = *r;
 	g_hash_table_insert(l->rule_ids, g_memdup2(r, sizeof(*r)), GUINT_TO_POINTER(i + 1));
 	return i;
 }
@@ -181,7 +143,7 @@ static int load_table(struct unwind_loader *l, struct object *o, const struct un
 	uint32_t i;
 	int64_t g;
 
-	if (t->nrows > l->max_rows - l->st.rows)
+	if (t->nrows > l->s.max_rows - l->st.rows)
 		return -ENOSPC;
 	ids = calloc(t->nrules ? t->nrules : 1, sizeof(*ids));
 	if (!ids)
@@ -199,7 +161,7 @@ static int load_table(struct unwind_loader *l, struct object *o, const struct un
 		struct unwind_row r = t->rows[i];
 
 		r.rule = r.rule < t->nrules ? ids[r.rule] : UNWIND_RULE_NONE;
-		l->rows[o->row_lo + i] = r;
+		l->s.rows[o->row_lo + i] = r;
 	}
 	l->st.rows += t->nrows;
 	o->row_hi = l->st.rows;
@@ -323,6 +285,26 @@ static struct object *file_object(struct unwind_loader *l, int fd, const char *p
 	return o;
 }
 
+/* *m's fields from object o (not its range nor bias). */
+static void object_mapping(const struct object *o, struct unwind_mapping *m)
+{
+	m->obj = o->slot;
+	m->flags = o->flags;
+	m->row_lo = o->row_lo;
+	m->row_hi = o->row_hi;
+}
+
+int unwind_loader__object(struct unwind_loader *l, int fd, const char *path,
+			  struct unwind_mapping *m)
+{
+	struct object *o = file_object(l, fd, path);
+
+	if (!o)
+		return errno ? -errno : -ENOMEM;
+	object_mapping(o, m);
+	return 0;
+}
+
 /* The vDSO, read from the target's memory once: the same image in every process. */
 static struct object *vdso_object(struct unwind_loader *l, uint32_t src, uint64_t start,
 				  uint64_t end)
@@ -393,10 +375,7 @@ static bool index_mapping(struct unwind_loader *l, uint32_t src, const struct ma
 	}
 	if (!o)
 		return false;
-	m->obj = o->slot;
-	m->flags = o->flags;
-	m->row_lo = o->row_lo;
-	m->row_hi = o->row_hi;
+	object_mapping(o, m);
 	if (unwind_bias(o->segs, o->nsegs, ml->start, ml->offset, l->page, &bias))
 		m->flags = UNWIND_MAP_FP; /* rows cannot be placed without a bias */
 	m->bias = bias;
@@ -447,9 +426,8 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
 		return -ENOMEM;
 	}
 	l->st.dropped += unwind_index_build((struct unwind_mapping *)maps->data, maps->len, proc);
-	if (bpf_map_update_elem(l->procs_fd, &pid, proc, BPF_ANY))
-		err = -errno;
-	else
+	err = l->s.put_index(l->s.ctx, pid, proc);
+	if (!err)
 		l->st.procs++;
 	free(proc);
 	g_array_free(maps, TRUE);
@@ -458,7 +436,7 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
 
 void unwind_loader__forget(struct unwind_loader *l, uint32_t pid)
 {
-	bpf_map_delete_elem(l->procs_fd, &pid);
+	l->s.put_index(l->s.ctx, pid, NULL);
 }
 
 const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot)
@@ -478,8 +456,8 @@ void unwind_loader__log(const struct unwind_loader *l)
 	pr_info("unwind tables: %u objects (%u with a table, %u without CFI, %u over the limits), "
 		"%u of %u rows, %u of %u rules, built in %.1f ms; %u indexes written, %u "
 		"mappings left out",
-		st->objects, st->tables, st->no_cfi, st->full, st->rows, l->max_rows, st->rules,
-		l->max_rules, st->build_ns / 1e6, st->procs, st->dropped);
+		st->objects, st->tables, st->no_cfi, st->full, st->rows, st->max_rows, st->rules,
+		st->max_rules, st->build_ns / 1e6, st->procs, st->dropped);
 }
 
 static uint64_t walks(const struct unwind_stops *s)
@@ -538,6 +516,9 @@ int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct p
 		return -ENOMEM;
 	}
 	qsort(out->data, out->len, sizeof(struct unwind_stops), cmp_stops);
+	p->utables = (struct unwind_tables){ l->st.objects, l->st.tables,   l->st.no_cfi,
+					     l->st.full,    l->st.rows,	    l->st.max_rows,
+					     l->st.rules,   l->st.max_rules };
 	g_free(p->ustops);
 	p->nustops = out->len;
 	p->ustops = (struct unwind_stops *)g_array_free(out, FALSE);

@@ -15,16 +15,20 @@
 #include "unwind.h"
 
 struct unwind_loader;
-struct bpf_map;
 
-/* The CFI unwinder's maps in the skeleton (bpf/maps.bpf.h). */
-struct unwind_maps {
-	struct bpf_map *rows, *rules, *procs, *stats, *ustacks;
+/*
+ * Where the loader writes: the global row and rule arrays (the kernel's, mapped into memory:
+ * unwind_maps.c; plain memory in the unit tests) and each process's index. rules[0] is
+ * zeroed by the loader (UNWIND_RULE_NONE). put_index writes pid's index, replacing any, or
+ * with p NULL withdraws it: 0 or -errno.
+ */
+struct unwind_store {
+	struct unwind_row *rows;
+	struct unwind_rule_slot *rules;
+	uint32_t max_rows, max_rules;
+	int (*put_index)(void *ctx, uint32_t pid, const struct unwind_proc *p);
+	void *ctx;
 };
-
-/* Before the skeleton loads: the maps at their sizes with cfi, one entry each without (they
- * then take no memory). 0 or libbpf's -errno. */
-int unwind_maps_size(const struct unwind_maps *m, bool cfi);
 
 /* What the loader did, for the report. */
 struct unwind_loader_stats {
@@ -33,14 +37,16 @@ struct unwind_loader_stats {
 	uint32_t no_cfi;   /* without usable CFI (or unreadable, or refused by the builder) */
 	uint32_t full;	   /* left without a table: the row or rule array was full */
 	uint32_t rows;	   /* rows in use in the kernel's array */
+	uint32_t max_rows; /* its size */
 	uint32_t rules;	   /* rules in use */
+	uint32_t max_rules;
 	uint32_t procs;	   /* mapping indexes written */
 	uint32_t dropped;  /* executable mappings left out of an index (overlap, over the limit) */
 	uint64_t build_ns; /* time spent building tables (CLOCK_MONOTONIC) */
 };
 
-/* On the loaded maps (rows and rules mapped into memory). NULL with errno on failure. */
-struct unwind_loader *unwind_loader__new(const struct unwind_maps *m);
+/* A loader writing into s (copied). NULL with errno on failure (EINVAL: s incomplete). */
+struct unwind_loader *unwind_loader__new(const struct unwind_store *s);
 void unwind_loader__free(struct unwind_loader *l);
 
 /*
@@ -54,6 +60,15 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid);
  * frame pointers until the next sync. */
 void unwind_loader__forget(struct unwind_loader *l, uint32_t pid);
 
+/*
+ * The table of the object open at fd (path names it), built and loaded on first sight, found
+ * again by (device, inode, size, mtime) after: fills m's row range, stop-counter slot and
+ * flags (UNWIND_MAP_FP when it has no table: no usable CFI, Go, or the arrays were full),
+ * not its address range nor bias. 0, or -errno when fd cannot be stat'ed or memory runs out.
+ */
+int unwind_loader__object(struct unwind_loader *l, int fd, const char *path,
+			  struct unwind_mapping *m);
+
 /* The object name of a stop-counter slot (include/unwind.h), NULL for a slot not handed out
  * (slot 0: no object). */
 const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot);
@@ -62,7 +77,8 @@ struct profile;
 
 /*
  * The walks' stop reasons from the kernel's per-CPU counters (stats_fd: unwind_stats) into
- * p->ustops, one record per object with any, most walks first. 0 or -ENOMEM.
+ * p->ustops, one record per object with any, most walks first; the loader's own figures into
+ * p->utables. 0 or -ENOMEM.
  */
 int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct profile *p);
 

@@ -156,6 +156,17 @@ struct unwind_stops {
 };
 
 /*
+ * What the CFI unwinder's table loader did (--unwind=cfi; all zero otherwise): objects seen
+ * (files mapped executable, the vDSO), of them with a table in the kernel, without usable CFI
+ * (none, unreadable, refused, Go), and left without one because the row or rule array was
+ * full; the arrays' use and size. Objects without a table are walked by frame pointers.
+ */
+struct unwind_tables {
+	uint32_t objects, tables, no_cfi, full;
+	uint32_t rows, max_rows, rules, max_rules;
+};
+
+/*
  * Time a process's threads spent blocked on one futex word. A word inside a global variable
  * is named by it: a lock by its symbol, CPython's GIL as "_PyRuntime".
  */
@@ -200,6 +211,7 @@ struct profile {
 	size_t nunwind;
 	struct unwind_stops *ustops; /* --unwind=cfi: by object, most walks first; else none */
 	size_t nustops;
+	struct unwind_tables utables;
 	struct futex_wait *futexes; /* by pid, addr, tid (collect_futexes) */
 	size_t nfutexes;
 	/* enum py_count: frame lists walked, frames named "[python]", stacks merged... */

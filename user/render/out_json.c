@@ -292,6 +292,25 @@ static void write_unnamed(struct json *j, const struct profile *p)
 	json_obj_end(j);
 }
 
+/* --unwind=cfi only: what the table loader did. */
+static void write_utables(struct json *j, const struct profile *p)
+{
+	const struct unwind_tables *t = &p->utables;
+
+	if (!t->max_rows)
+		return;
+	json_obj_begin(j, "unwind_tables");
+	json_u64(j, "objects", t->objects);
+	json_u64(j, "tables", t->tables);
+	json_u64(j, "no_cfi", t->no_cfi);
+	json_u64(j, "full", t->full);
+	json_u64(j, "rows", t->rows);
+	json_u64(j, "max_rows", t->max_rows);
+	json_u64(j, "rules", t->rules);
+	json_u64(j, "max_rules", t->max_rules);
+	json_obj_end(j);
+}
+
 static int write_stacks(struct json *j, const struct profile *p)
 {
 	size_t i;
@@ -316,6 +335,7 @@ static int write_stacks(struct json *j, const struct profile *p)
 	}
 	json_arr_end(j);
 	write_ustops(j, p);
+	write_utables(j, p);
 	write_marked(j, p);
 	write_unnamed(j, p);
 	write_py_counts(j, p);

@@ -252,6 +252,16 @@ static const char *const mark_reasons[MARK_MAX] = {
 				"cut there",
 };
 
+/* With --unwind=cfi (stop reasons or table figures recorded) the depth limit is the BPF
+ * walker's, not the kernel's: it too keeps the frames nearest the leaf. */
+static const char *mark_reason(const struct profile *p, int m)
+{
+	if (m == MARK_TRUNCATED && (p->nustops || p->utables.max_rows))
+		return "were deeper than the CFI walker's limit of " STR(
+			CONCUR_STACK_DEPTH) " frames: their outer callers are missing";
+	return mark_reasons[m];
+}
+
 /* Stacks concur cut, counted from the markers at their roots. */
 static void print_marked(FILE *f, const struct profile *p, const struct style *s)
 {
@@ -266,7 +276,7 @@ static void print_marked(FILE *f, const struct profile *p, const struct style *s
 		snprintf(line, sizeof(line),
 			 "%llu stacks (%llu samples, %.3f s) %s; their root frame is %s.",
 			 (unsigned long long)t[m].stacks, (unsigned long long)t[m].samples,
-			 t[m].ns / 1e9, mark_reasons[m], stack_mark_name(m));
+			 t[m].ns / 1e9, mark_reason(p, m), stack_mark_name(m));
 		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
 		wrap(f, 6, 2, line);
 		fputc('\n', f);
@@ -386,6 +396,24 @@ static void print_py_notes(FILE *f, const struct profile *p, const struct style 
 	}
 }
 
+/* --unwind=cfi: objects left without a table, and why; their frames took frame-pointer steps. */
+static void print_utables(FILE *f, const struct profile *p, const struct style *s)
+{
+	const struct unwind_tables *t = &p->utables;
+
+	if (!t->full && !t->no_cfi)
+		return;
+	fprintf(f, "%snote:%s %u of %u objects have no unwind table (walked by frame pointers):",
+		sgr(s, "\033[1m"), sgr(s, "\033[0m"), t->full + t->no_cfi, t->objects);
+	if (t->no_cfi)
+		fprintf(f, " %u without usable CFI", t->no_cfi);
+	if (t->full)
+		fprintf(f, "%s %u because the tables were full (%u of %u rows, %u of %u rules)",
+			t->no_cfi ? "," : "", t->full, t->rows, t->max_rows, t->rules,
+			t->max_rules);
+	fputc('\n', f);
+}
+
 static void print_stack_notes(FILE *f, const struct profile *p, const struct style *s)
 {
 	size_t i;
@@ -407,6 +435,7 @@ static void print_stack_notes(FILE *f, const struct profile *p, const struct sty
 			pct(p->unwind[i].shallow_ns, p->unwind[i].total_ns));
 	}
 	print_ustops(f, p, s);
+	print_utables(f, p, s);
 	print_marked(f, p, s);
 	print_unnamed(f, p, s);
 	print_py_notes(f, p, s);

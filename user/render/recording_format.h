@@ -7,7 +7,7 @@
 
 #define REC_MAGIC     "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT    9
+#define REC_FORMAT    10
 #define REC_MAX_BODY  (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -42,13 +42,14 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
 RECORDED(struct proc, 200);
 RECORDED(struct other_sys, 24);
-RECORDED(struct profile, 416);
+RECORDED(struct profile, 448);
 RECORDED(struct thread, 240);
 RECORDED(struct stack, 56);
 RECORDED(struct frame, 40);
 RECORDED(struct unwind_warning, 40);
 RECORDED(struct futex_wait, 56);
 RECORDED(struct unwind_stops, 72);
+RECORDED(struct unwind_tables, 32);
 #endif
 
 #endif

@@ -350,6 +350,22 @@ static void read_py(struct loader *l)
 	}
 }
 
+static void read_utables(struct loader *l)
+{
+	struct unwind_tables *t = &l->p->utables;
+	struct rd *r = &l->r;
+	uint32_t *v[] = { &t->objects, &t->tables,   &t->no_cfi, &t->full,
+			  &t->rows,    &t->max_rows, &t->rules,	 &t->max_rules };
+	size_t i;
+
+	r->section = "unwind tables";
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		*v[i] = rd_u32(r);
+	if (!r->ret && (t->rows > t->max_rows || t->rules > t->max_rules ||
+			(uint64_t)t->tables + t->no_cfi + t->full > t->objects))
+		rd_corrupt(r, "unwind table figures do not add up");
+}
+
 /* The uncompressed body into a new profile. */
 int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
 			 size_t errlen)
@@ -369,6 +385,7 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	read_futexes(&l);
 	read_ustops(&l);
 	read_py(&l);
+	read_utables(&l);
 	/* Sorted and derived as a collected profile is: a crafted file may list anything in any
 	 * order. */
 	profile__finish(l.p);

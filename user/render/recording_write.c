@@ -7,7 +7,7 @@
  * count or length in front of it. The file:
  *
  *   "CONCURREC"                  9 bytes, the magic
- *   u32 format version           REC_FORMAT (9); a reader refuses any other
+ *   u32 format version           REC_FORMAT (10); a reader refuses any other
  *   u8 n, n bytes                the concur version that wrote it ("0.1.0"), printable ASCII
  *   u64 body size                uncompressed, at most 1 GiB
  *   u64 compressed size          C: the zlib stream that follows
@@ -46,6 +46,8 @@
  *       does not know)
  *   u32 npy, npy x u64                 the Python walker's counts (enum py_count; format 9; a
  *                                      reader ignores counts it does not know)
+ *   u32 objects, tables, no_cfi, full, rows, max_rows, rules, max_rules
+ *       (format 10: the CFI unwinder's table loader; all 0 without --unwind=cfi)
  *
  * What profile__finish() derives (a process's totals and threads, each thread's process) is
  * not stored: the reader finishes the profile it builds, as collecting does.
@@ -347,6 +349,17 @@ static void put_py(GByteArray *o, const struct profile *p)
 		put_u64(o, p->py[k]);
 }
 
+static void put_utables(GByteArray *o, const struct profile *p)
+{
+	const struct unwind_tables *t = &p->utables;
+	const uint32_t v[] = { t->objects, t->tables,	t->no_cfi, t->full,
+			       t->rows,	   t->max_rows, t->rules,  t->max_rules };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		put_u32(o, v[i]);
+}
+
 /* Counts are u32 in the file: a profile with more of anything cannot be written. */
 static bool fits_u32(const struct profile *p)
 {
@@ -381,6 +394,7 @@ static int build_body(const struct profile *p, GByteArray *o)
 		put_futexes(o, p, &m);
 		put_ustops(o, p, &m);
 		put_py(o, p);
+		put_utables(o, p);
 	}
 	g_ptr_array_unref(m.v);
 	g_hash_table_destroy(m.index);

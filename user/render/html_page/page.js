@@ -576,7 +576,7 @@
 
 	// concur's pseudo frames at the root of the stacks it had to cut (stack_marks.h).
 	const MARKS = new Map([
-		['[truncated]', 'stacks deeper than the kernel keeps (127 frames): their outer ' +
+		['[truncated]', 'stacks deeper than the unwinder keeps (127 frames): their outer ' +
 			'callers are missing'],
 		['[unwind stopped]', 'the unwinder reached an address outside the process\'s ' +
 			'code: the stacks are cut there'],
