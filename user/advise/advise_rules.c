@@ -353,15 +353,56 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 		   "An event loop is already async.");
 }
 
-/* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
-static void cpython_threads_share_one_cpu(struct adv_scope *sc)
+/*
+ * CPython runs one thread's Python code at a time, but an extension that releases the GIL
+ * (hashlib on large buffers, zlib, numpy) runs in parallel: what the threads' CPU time was
+ * spent on is measured, and the runtime only explains it. When threads would help by the CPU
+ * rule, they keep only the part of it the on-CPU samples put outside the interpreter: with a
+ * share f of the time on a CPU, g of it in the interpreter, n CPUs, the bound is
+ * 1 / ((1 - f) + f g + f (1 - g) / n), under MIN_GAIN "no effect". Without samples, several
+ * active threads whose GIL wait was measured low (gil_bound() is false) are known not to take
+ * turns, and threads keep helping; one thread and no samples leaves only the assumption.
+ */
+static void cpython_threads(struct adv_scope *sc, const struct metrics *m)
 {
-	if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
-		adv_format(
-			adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-			"%s: one thread at a time runs Python code (the GIL); processes do not share "
-			"it.",
-			sc->runtime);
+	struct adv_row *r = &sc->rows[ADV_THREADS];
+	double f = m->share[CAT_CPU], g, b;
+	int n = m->cpus;
+
+	if (strncmp(sc->runtime, "CPython", 7) || r->effect != ADV_HELPS)
+		return;
+	if (sc->interp_known) {
+		g = (double)sc->interp_ns / (sc->interp_ns + sc->native_ns);
+		b = 1.0 / ((1.0 - f) + f * g + f * (1.0 - g) / n);
+		if (b > r->bound)
+			b = r->bound;
+		if (b < MIN_GAIN) {
+			adv_format(
+				adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+				"%s: %.0f%% of the sampled CPU time is in the interpreter, which "
+				"runs one thread at a time (the GIL); processes do not share it.",
+				sc->runtime, adv_percent(g));
+			return;
+		}
+		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
+		adv_format(r->basis,
+			   "%d CPUs, %.0f%% of the time on a CPU, %.0f%% of it sampled outside "
+			   "the interpreter",
+			   n, adv_percent(f), adv_percent(1.0 - g));
+		adv_format(r->reason,
+			   "%s: %.0f%% of the sampled CPU time is in native code, which may run "
+			   "without the GIL (%s): threads run it in parallel.",
+			   sc->runtime, adv_percent(1.0 - g),
+			   sc->futexes_known && sc->active > 1 ? "GIL wait measured low" :
+								 "e.g. hashlib, zlib, numpy");
+		return;
+	}
+	if (sc->futexes_known && sc->active > 1)
+		return;
+	adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		   "%s: one thread at a time runs Python code (the GIL; assumed: no on-CPU "
+		   "samples say where the time went); processes do not share it.",
+		   sc->runtime);
 }
 
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
@@ -384,7 +425,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_CPU:
 		rule_cpu(sc, m);
-		cpython_threads_share_one_cpu(sc);
+		cpython_threads(sc, m);
 		break;
 	case ADV_CPU_SATURATED:
 		rule_saturated(sc, m);
@@ -399,7 +440,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_LOOP_SATURATED:
 		rule_loop_saturated(sc, m);
-		cpython_threads_share_one_cpu(sc);
+		cpython_threads(sc, m);
 		break;
 	case ADV_LOOP_WAITING:
 		rule_loop_waiting(sc, m);
