@@ -819,7 +819,8 @@ Test(advise, pool_helpers_parked_in_pipes_are_idle_capacity)
 	size_t i;
 
 	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_RUNQUEUE] = 20, [CAT_LOCK] = 930));
-	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 10, [CAT_RUNQUEUE] = 10, [CAT_IO_PIPE] = 980));
+	/* Each of its wake-ups waited for a CPU behind the workers: still a helper. */
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 2, [CAT_RUNQUEUE] = 250, [CAT_IO_PIPE] = 748));
 	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 5, [CAT_POLL] = 995));
 	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 30, [CAT_RUNQUEUE] = 20, [CAT_IO_PIPE] = 950));
 	add_thread(p, 30, 30, SPLIT([CAT_CPU] = 500, [CAT_RUNQUEUE] = 480, [CAT_IO_PIPE] = 20));

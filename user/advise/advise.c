@@ -91,7 +91,10 @@ static int idle_cat(const struct thread *t, uint64_t gil, bool works)
 	for (i = 0; t->ns[CAT_CPU] < IDLE_CPU_SHARE * life && i < ARRAY_SIZE(parked); i++)
 		if (parked_ns(t, parked[i], gil) > IDLE_PARKED_SHARE * life)
 			return parked[i];
-	if (!works || t->ns[CAT_CPU] >= PARKED_CPU_SHARE * full)
+	/* A helper's wake-ups delayed by other load on the CPUs are still a helper's: its shares
+	 * are of the time it was not waiting for a CPU. */
+	full = full > t->ns[CAT_RUNQUEUE] ? full - t->ns[CAT_RUNQUEUE] : 0;
+	if (!works || !full || t->ns[CAT_CPU] >= PARKED_CPU_SHARE * full)
 		return -1;
 	for (i = 0; i < ARRAY_SIZE(helper); i++) {
 		ns = parked_ns(t, helper[i], gil);

@@ -20,8 +20,11 @@
  * resource tracker. Its waits are the others' work, not its own bottleneck. Disk and other
  * waits never count: a thread blocked in its own disk request is doing that request. The
  * GIL's wait is left out of the parked time: a thread waiting for the GIL has Python code to
- * run. 10 %: a Python supervisor's start-up (imports, spawning) is a few % of a second's run
- * (measured 4-5 % in a 0.8-1.2 s pool run); 85 %: the rest of its life is all waiting.
+ * run. Both shares are of the time the thread did not wait for a CPU: on a machine shared
+ * with other load, a helper's every wake-up may wait in the run queue (measured up to 26 % of
+ * a result handler's life beside busy workers). 10 %: a Python supervisor's start-up (imports,
+ * spawning) is a few % of a second's run (measured 4-5 % in a 0.8-1.2 s pool run); 85 %: the
+ * rest of its life is all waiting.
  */
 #define PARKED_CPU_SHARE 0.10
 #define PARKED_SHARE	 0.85
