@@ -885,3 +885,49 @@ Test(advise, a_pipe_reader_that_computes_is_no_helper)
 	sc = run(p);
 	cr_expect_eq(sc->active, 2);
 }
+
+/*
+ * Kind 3: a single-threaded server busy 80% of its time, its waits in epoll: it already uses
+ * async; more loops help by Amdahl on its CPU share (1 / (0.2 + 0.8 / 2) on 2 CPUs).
+ */
+Test(advise, busy_event_loop_with_idle_time_already_uses_async)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_POLL] = 180, [CAT_RUNQUEUE] = 20));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
+	cr_expect(strstr(sc->why, "busy event loop"), "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 1.0 / (0.2 + 0.8 / 2), 1e-6);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+}
+
+/* The same loop in CPython, its samples in the interpreter: processes, not threads. */
+Test(advise, busy_cpython_event_loop_needs_processes)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_POLL] = 180, [CAT_RUNQUEUE] = 20));
+	add_samples(p, 10, 10, "python3.11", 80);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+}
+
+/* A busy thread whose waits are mostly in one blocking socket call is no event loop. */
+Test(advise, a_busy_thread_blocking_on_a_socket_is_no_event_loop)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_IO_NET] = 150, [CAT_POLL] = 50));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_neq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+}

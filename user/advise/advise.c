@@ -105,6 +105,22 @@ static int idle_cat(const struct thread *t, uint64_t gil, bool works)
 	return sum >= PARKED_SHARE * full ? c : -1;
 }
 
+/*
+ * A busy event loop: a thread on a CPU BUSY_CPU_SHARE of its life (life: without its wait for
+ * children) that polls, and either has no idle time left (cpu + runqueue LOOP_BUSY_SHARE) or
+ * waits mostly in its poll (LOOP_POLL_SHARE of its blocked time): it already overlaps its waits
+ * with async, and computing the events is its bound, not waiting for them.
+ */
+static bool busy_loop(const struct thread *t, uint64_t life)
+{
+	uint64_t want = t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE];
+	uint64_t blocked = life > want ? life - want : 0;
+
+	if (!t->ns[CAT_POLL] || t->ns[CAT_CPU] < BUSY_CPU_SHARE * life)
+		return false;
+	return want >= LOOP_BUSY_SHARE * life || t->ns[CAT_POLL] >= LOOP_POLL_SHARE * blocked;
+}
+
 /* Sums the threads idx[0..n) (of p->threads) into the scope: active ones into the split, idle
  * ones counted. */
 static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, const size_t *idx,
@@ -145,12 +161,13 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		}
 		if (t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life)
 			m->busy++;
-		if (t->ns[CAT_POLL] &&
-		    t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE] >= LOOP_BUSY_SHARE * life &&
-		    t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life) {
+		if (busy_loop(t, life)) {
 			m->loop_busy = true;
 			if ((double)t->ns[CAT_CPU] / life > m->loop_cpu)
 				m->loop_cpu = (double)t->ns[CAT_CPU] / life;
+			if ((double)(t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE]) / life > m->loop_want)
+				m->loop_want =
+					(double)(t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE]) / life;
 		}
 	}
 	for (c = 0; c < CAT_MAX; c++)
@@ -318,10 +335,19 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 			   adv_percent(s), cat_names[sc->cat]);
 		break;
 	case ADV_LOOP_SATURATED:
-		adv_format(sc->why,
-			   "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
-			   "time.",
-			   adv_percent(m->loop_cpu));
+		if (m->loop_want >= LOOP_BUSY_SHARE)
+			adv_format(
+				sc->why,
+				"A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
+				"time.",
+				adv_percent(m->loop_cpu));
+		else
+			adv_format(
+				sc->why,
+				"A busy event loop: on a CPU %.0f%% of its time, its waits mostly "
+				"in its poll: computing the events bounds it, not waiting for "
+				"them.",
+				adv_percent(m->loop_cpu));
 		break;
 	case ADV_LOOP_WAITING:
 		adv_format(sc->why, "An event loop waiting for events %.0f%% of the time.",

@@ -37,6 +37,10 @@
 /* An event loop thread wanting a CPU (cpu + runqueue) this much of its life has no idle time
  * left: more events only queue up. */
 #define LOOP_BUSY_SHARE 0.90
+/* A busy thread whose poll holds this share of its blocked time waits for events, not for
+ * one blocking call: an event loop, already async, even with idle time left (a loop busy 80%
+ * on a machine shared with other load). */
+#define LOOP_POLL_SHARE 0.50
 /* Lock wait above this share, spread over two threads or more, with CPUs left idle,
  * serializes the work: lock contention is the bound even where the threads' CPU time is the
  * larger share (the holder computes while the others wait). */
@@ -80,8 +84,9 @@ struct metrics {
 	double share[CAT_MAX]; /* of the active threads' time */
 	uint64_t cnt[CAT_MAX]; /* intervals, active threads */
 	uint32_t busy;	       /* active threads with cpu >= BUSY_CPU_SHARE */
-	bool loop_busy;	       /* an active thread polls and is busy LOOP_BUSY_SHARE */
-	double loop_cpu;       /* that thread's cpu share */
+	bool loop_busy;	       /* an active thread is a busy event loop (advise.c: busy_loop) */
+	double loop_cpu;       /* the busiest such thread's cpu share */
+	double loop_want;      /* and its cpu + runqueue share */
 	uint64_t window_ns;
 	bool waiting;	  /* a process dominated by waiting for children */
 	double gil_share; /* measured GIL wait, of the active threads' time */

@@ -308,14 +308,15 @@ static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
 }
 
 /*
- * A saturated event loop: a thread that polls is nonetheless on (or waiting for) a CPU nearly
- * all its life. More loops (threads or processes, one per CPU) help by Amdahl on its CPU share;
- * async is what it already does.
+ * A busy event loop: a thread that polls is nonetheless on (or waiting for) a CPU most of its
+ * life, its waits in its poll. It already overlaps its waits (async: already used); more loops
+ * (threads in a runtime without a GIL, or processes, one per CPU) help by Amdahl on its CPU
+ * share, never above the CPUs left idle by the scope (CPUs / CPUs busy).
  */
 static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 {
+	double par = sc->parallelism, b;
 	struct adv_row *r;
-	double b;
 
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
 		   "An event loop is already async; more of it adds no CPU.");
@@ -327,11 +328,19 @@ static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 		return;
 	}
 	b = adv_amdahl(m->loop_cpu, m->cpus);
+	if (par > 0 && m->cpus / par < b)
+		b = m->cpus / par;
 	r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
-	adv_format(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
-		   adv_percent(m->loop_cpu));
-	adv_format(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
-			      "loop per CPU.");
+	adv_format(r->basis, "%d CPUs, %.1f busy, the loop is on a CPU %.0f%% of its time", m->cpus,
+		   par, adv_percent(m->loop_cpu));
+	if (m->loop_want >= LOOP_BUSY_SHARE)
+		adv_format(r->reason,
+			   "The loop has no idle time left: hand its work to a pool, or run one "
+			   "loop per CPU.");
+	else
+		adv_format(r->reason,
+			   "Computing the events is the loop's bound: hand that work to a pool, or "
+			   "run one loop per CPU.");
 	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
 	adv_format(r->reason,
