@@ -931,3 +931,17 @@ Test(advise, a_busy_thread_blocking_on_a_socket_is_no_event_loop)
 	cr_expect_eq(sc->verdict, ADV_CPU);
 	cr_expect_neq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
 }
+
+/* Time runnable behind other load is CPU work delayed: the split spreads it too (measured: a
+ * worker 81% on a CPU, 19% runnable, split in 2 threads: 1.97x). */
+Test(advise, runnable_time_is_part_of_the_parallel_share)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 810, [CAT_RUNQUEUE] = 190));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_float_eq(sc->rows[ADV_THREADS].bound, 2.0, 1e-6);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 1e-6);
+}
