@@ -53,6 +53,14 @@ static uint64_t life_of(const struct thread *t)
 	return life > t->ns[CAT_WAIT] ? life - t->ns[CAT_WAIT] : 0;
 }
 
+/* A thread's time parked in c: its lock wait is without the GIL's (gil ns). */
+static uint64_t parked_ns(const struct thread *t, int c, uint64_t gil)
+{
+	if (c != CAT_LOCK)
+		return t->ns[c];
+	return t->ns[CAT_LOCK] > gil ? t->ns[CAT_LOCK] - gil : 0;
+}
+
 /*
  * The parking category of an idle thread, or -1 for an active one (gil: its measured wait for
  * the GIL, which is work waiting to run, never parking). Idle is:
@@ -67,14 +75,6 @@ static uint64_t life_of(const struct thread *t)
  * on an outside server while other threads compute reads as a helper: its waits overlap the
  * work that bounds the run.
  */
-/* A thread's time parked in c: its lock wait is without the GIL's (gil ns). */
-static uint64_t parked_ns(const struct thread *t, int c, uint64_t gil)
-{
-	if (c != CAT_LOCK)
-		return t->ns[c];
-	return t->ns[CAT_LOCK] > gil ? t->ns[CAT_LOCK] - gil : 0;
-}
-
 static int idle_cat(const struct thread *t, uint64_t gil, bool works)
 {
 	static const int parked[] = { CAT_POLL, CAT_LOCK, CAT_SLEEP };
