@@ -945,3 +945,23 @@ Test(advise, runnable_time_is_part_of_the_parallel_share)
 	cr_expect_float_eq(sc->rows[ADV_THREADS].bound, 2.0, 1e-6);
 	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 1e-6);
 }
+
+/* GIL-bound workers and a main thread that started them (5% CPU) and joins them: the workers
+ * work (their GIL wait is wanting to run), the supervisor is not one of the GIL's threads. */
+Test(advise, a_supervisor_joining_gil_bound_workers_is_not_one_of_them)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_LOCK] = 950));
+	add_futex(p, 10, 10, 0x5000, "join_word", 940);
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 480, [CAT_LOCK] = 500, [CAT_RUNQUEUE] = 20));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 480, [CAT_LOCK] = 500, [CAT_RUNQUEUE] = 20));
+	add_futex(p, 10, 11, 0x7000, "_PyRuntime", 500);
+	add_futex(p, 10, 12, 0x7000, "_PyRuntime", 500);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->active, 2);
+	cr_expect_eq(sc->idle, 1);
+	cr_expect(strstr(sc->why, "2 threads run Python code in turn"), "%s", sc->why);
+	cr_expect(strstr(sc->why, "waiting for the GIL 50%"), "%s", sc->why);
+}
