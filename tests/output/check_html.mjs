@@ -6,7 +6,7 @@
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 
-const [fixturePath, bigPath, shotPath, deepPath] = process.argv.slice(2);
+const [fixturePath, bigPath, shotPath, deepPath, gilPath] = process.argv.slice(2);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Generous: only a freeze should fail; the timings measured are printed.
 const FREEZE_MS = 20000;
@@ -307,6 +307,18 @@ async function deepChecks(browser) {
 	await context.close();
 }
 
+// A CPython recording (tests/render/recordings/gil.concur): the advice's evidence shows the
+// measured GIL wait and where the CPU samples ran, as the text report does.
+async function gilChecks(browser) {
+	const { page, context, bad } = await openPage(browser, gilPath);
+	const advice = await text(page, '#advice');
+	check(/GIL wait 41%; CPU samples in the interpreter 100%/.test(advice),
+	      'CPython evidence: GIL wait and the interpreter share of the CPU samples',
+	      advice.slice(0, 600));
+	check(bad.errors.length === 0, 'CPython report: no script error', bad.errors.join('; '));
+	await context.close();
+}
+
 const browser = await chromium.launch({
 	executablePath: CHROMIUM,
 	headless: true,
@@ -317,6 +329,8 @@ try {
 	await fixtureChecks(browser);
 	await bigChecks(browser);
 	await deepChecks(browser);
+	if (gilPath)
+		await gilChecks(browser);
 } catch (e) {
 	check(false, 'browser check ran to the end', e.stack || String(e));
 } finally {

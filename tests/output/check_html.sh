@@ -46,4 +46,9 @@ if ! "$build/big-fixture" "$tmp/big.html" 100000; then
 	exit 1
 fi
 echo "html: big report $(($(stat -c %s "$tmp/big.html") / 1024)) KiB for 100000 stacks"
-node "$here/check_html.mjs" "$tmp/fixture.html" "$tmp/big.html" "$shot" "$tmp/deep.html"
+if ! "$build/concur" report -q "$here/../render/recordings/gil.concur" -o "$tmp/gil.html"; then
+	echo "FAIL: html: concur report could not render gil.concur"
+	exit 1
+fi
+node "$here/check_html.mjs" "$tmp/fixture.html" "$tmp/big.html" "$shot" "$tmp/deep.html" \
+	"$tmp/gil.html"

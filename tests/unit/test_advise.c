@@ -653,6 +653,320 @@ Test(advise, cpython_saturated_loop_needs_processes_not_threads)
 	cr_expect_eq(sc->best, ADV_PROCESSES);
 }
 
+/* count on-CPU samples of 10 ms for thread tid, frames in modules[0..n) from the root. */
+static void add_stack_in(struct profile *p, __u32 pid, __u32 tid, uint64_t count,
+			 const char *const *modules, uint32_t n)
+{
+	struct stack st = { .pid = pid,
+			    .tid = tid,
+			    .cat = CAT_CPU,
+			    .ns = count * 10 * MS,
+			    .count = count,
+			    .nframes = n };
+	uint32_t i;
+
+	st.frames = calloc(n, sizeof(*st.frames));
+	cr_assert_not_null(st.frames);
+	for (i = 0; i < n; i++) {
+		st.frames[i].name = profile__intern(p, "f");
+		st.frames[i].module = profile__intern(p, modules[i]);
+	}
+	cr_assert_eq(profile__add_stack(p, &st), 0);
+}
+
+/* Samples whose innermost frame outside the C library is in module (under the interpreter's
+ * own frames at the root; a leaf in the C library belongs to its caller). */
+static void add_samples(struct profile *p, __u32 pid, __u32 tid, const char *module, uint64_t count)
+{
+	const char *const modules[] = { "python3.11", module, "libc.so.6" };
+
+	add_stack_in(p, pid, tid, count, modules, 3);
+}
+
+/*
+ * Kind 1: one CPython thread hashing in a GIL-free extension while the main thread joins it.
+ * The join is a supervisor's wait, not work: one active thread, and the samples say the CPU
+ * time is outside the interpreter, so threads help like processes (about 2x on 2 CPUs).
+ */
+Test(advise, cpython_native_work_threads_help_and_the_joining_thread_is_idle)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 40, [CAT_LOCK] = 960));
+	add_futex(p, 10, 10, 0x5000, "thread_lock", 950);
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 990, [CAT_RUNQUEUE] = 10));
+	add_samples(p, 10, 11, "libcrypto.so.3", 95);
+	add_samples(p, 10, 11, "python3.11", 1);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->active, 1);
+	cr_expect_eq(sc->idle, 1);
+	cr_expect_eq(sc->idle_cat, CAT_LOCK);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect(sc->interp_known);
+	cr_expect_eq(sc->interp_ns, 10 * MS);
+	cr_expect_eq(sc->native_ns, 950 * MS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS, "%s", sc->rows[ADV_THREADS].reason);
+	cr_expect_geq(sc->rows[ADV_THREADS].bound, 1.8);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_geq(sc->rows[ADV_PROCESSES].bound, 1.9, "the join is not in the Amdahl share");
+	cr_expect(strstr(sc->rows[ADV_THREADS].reason, "native code"), "%s",
+		  sc->rows[ADV_THREADS].reason);
+}
+
+/* The same shape with the samples in the interpreter: the GIL, measured, says no. */
+Test(advise, cpython_interpreter_work_threads_no_effect)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 40, [CAT_LOCK] = 960));
+	add_futex(p, 10, 10, 0x5000, "thread_lock", 950);
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 990, [CAT_RUNQUEUE] = 10));
+	add_samples(p, 10, 11, "python3.11", 90);
+	add_samples(p, 10, 11, "_json.cpython-311-x86_64-linux-gnu.so", 6);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect(strstr(sc->rows[ADV_THREADS].reason, "94% of the sampled CPU time is in the "
+						       "interpreter"),
+		  "%s", sc->rows[ADV_THREADS].reason);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
+}
+
+/* Half native: threads help by Amdahl on the native half only, less than processes. */
+Test(advise, cpython_half_native_threads_bound_by_the_native_share)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 1000));
+	add_samples(p, 10, 11, "python3.11", 50);
+	add_samples(p, 10, 11, "libz.so.1", 50);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	cr_expect_float_eq(sc->rows[ADV_THREADS].bound, 1.0 / (0.5 + 0.5 / 2), 1e-6);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 1e-6);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
+}
+
+/* Samples cut inside the C library say nothing: too few classified, the assumption stays and
+ * says it is one. */
+Test(advise, cpython_without_classified_samples_the_gil_is_assumed)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	const char *const cut[] = { "[concur]", "libc.so.6" };
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 1000));
+	add_stack_in(p, 10, 11, 90, cut, 2);
+	add_samples(p, 10, 11, "python3.11", 5);
+	sc = run_cpython(p);
+	cr_expect_not(sc->interp_known);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect(strstr(sc->rows[ADV_THREADS].reason, "assumed"), "%s",
+		  sc->rows[ADV_THREADS].reason);
+}
+
+/* Several CPython threads, the GIL wait measured near zero, CPUs left idle, no samples: the
+ * measurement (they do not take turns) beats the runtime's reputation. */
+Test(advise, cpython_threads_with_measured_low_gil_wait_still_help)
+{
+	struct profile *p = new_profile(1000, 4);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 900, [CAT_IO_DISK] = 100));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 900, [CAT_IO_DISK] = 100));
+	add_futex(p, 10, 11, 0x7000, "_PyRuntime", 5);
+	add_futex(p, 10, 12, 0x7000, "_PyRuntime", 5);
+	sc = run_cpython(p);
+	cr_expect(sc->futexes_known);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_null(strstr(sc->why, "GIL"), "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS, "%s", sc->rows[ADV_THREADS].reason);
+}
+
+/* Threads waiting for the GIL have Python code to run: however little they run, they are no
+ * helpers beside the busy thread holding it. */
+Test(advise, gil_waiters_are_not_idle_helpers)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 700, [CAT_LOCK] = 300));
+	add_futex(p, 10, 10, 0x7000, "_PyRuntime", 300);
+	for (i = 1; i <= 4; i++) {
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 60, [CAT_LOCK] = 940));
+		add_futex(p, 10, 10 + i, 0x7000, "_PyRuntime", 940);
+	}
+	sc = run_cpython(p);
+	cr_expect_eq(sc->idle, 0);
+	cr_expect_eq(sc->active, 5);
+	cr_expect(strstr(sc->why, "GIL"), "%s", sc->why);
+}
+
+/*
+ * Kind 2: a process pool. The parent's threads (a supervisor in lock, a result handler in a
+ * pipe, a task handler on a condition variable) and a tracker process parked in a pipe run
+ * little while two workers compute, runnable behind other load half the time: the whole
+ * verdict follows the workers, and each helper process is idle, not "blocking pipe I/O".
+ */
+Test(advise, pool_helpers_parked_in_pipes_are_idle_capacity)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *parent = NULL, *tracker = NULL;
+	size_t i;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_RUNQUEUE] = 20, [CAT_LOCK] = 930));
+	/* Each of its wake-ups waited for a CPU behind the workers: still a helper. */
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 2, [CAT_RUNQUEUE] = 250, [CAT_IO_PIPE] = 748));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 5, [CAT_POLL] = 995));
+	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 30, [CAT_RUNQUEUE] = 20, [CAT_IO_PIPE] = 950));
+	add_thread(p, 30, 30, SPLIT([CAT_CPU] = 500, [CAT_RUNQUEUE] = 480, [CAT_IO_PIPE] = 20));
+	add_thread(p, 40, 40, SPLIT([CAT_CPU] = 520, [CAT_RUNQUEUE] = 470, [CAT_IO_PIPE] = 10));
+	run(p);
+	cr_expect_eq(a.whole.active, 2);
+	cr_expect_eq(a.whole.idle, 4);
+	cr_expect(a.whole.verdict == ADV_CPU_SATURATED || a.whole.verdict == ADV_CPU, "%s",
+		  a.whole.why);
+	cr_expect_neq(a.whole.rows[ADV_ASYNC].effect, ADV_HELPS);
+	cr_expect_neq(a.whole.rows[ADV_PROCESSES].effect, ADV_HELPS);
+	for (i = 0; i < a.nprocs; i++) {
+		if (a.procs[i].pid == 10)
+			parent = &a.procs[i];
+		if (a.procs[i].pid == 20)
+			tracker = &a.procs[i];
+	}
+	cr_assert(parent && tracker);
+	cr_expect_eq(tracker->verdict, ADV_IDLE, "%s", tracker->why);
+	cr_expect_eq(tracker->idle_cat, CAT_IO_PIPE);
+	cr_expect_eq(tracker->best, -1);
+	cr_expect(strstr(tracker->why, "other threads of the workload"), "%s", tracker->why);
+	cr_expect_eq(parent->verdict, ADV_IDLE, "%s", parent->why);
+	cr_expect_eq(parent->idle, 3);
+}
+
+/* Nothing else works: a thread blocked on a socket nearly all the time is the work itself
+ * (sequential requests to a server), not a helper. */
+Test(advise, a_thread_blocked_on_a_socket_alone_is_blocking_io)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 20, [CAT_IO_NET] = 980));
+	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 30, [CAT_POLL] = 970));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_IO_NET, "%s", sc->why);
+	cr_expect_eq(sc->active, 1);
+}
+
+/* A thread in its own disk requests is doing them, whoever else works. */
+Test(advise, disk_waits_never_make_a_helper)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_IO_DISK] = 950));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 1000));
+	sc = run(p);
+	cr_expect_eq(sc->active, 2);
+	cr_expect_eq(sc->idle, 0);
+}
+
+/* A helper runs little: a thread in a pipe that computes 20% of its life is a pipeline stage. */
+Test(advise, a_pipe_reader_that_computes_is_no_helper)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 200, [CAT_IO_PIPE] = 800));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 1000));
+	sc = run(p);
+	cr_expect_eq(sc->active, 2);
+}
+
+/*
+ * Kind 3: a single-threaded server busy 80% of its time, its waits in epoll: it already uses
+ * async; more loops help by Amdahl on its CPU share (1 / (0.2 + 0.8 / 2) on 2 CPUs).
+ */
+Test(advise, busy_event_loop_with_idle_time_already_uses_async)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_POLL] = 180, [CAT_RUNQUEUE] = 20));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
+	cr_expect(strstr(sc->why, "busy event loop"), "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 1.0 / (0.2 + 0.8 / 2), 1e-6);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+}
+
+/* The same loop in CPython, its samples in the interpreter: processes, not threads. */
+Test(advise, busy_cpython_event_loop_needs_processes)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_POLL] = 180, [CAT_RUNQUEUE] = 20));
+	add_samples(p, 10, 10, "python3.11", 80);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_SATURATED);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->best, ADV_PROCESSES);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+}
+
+/* A busy thread whose waits are mostly in one blocking socket call is no event loop. */
+Test(advise, a_busy_thread_blocking_on_a_socket_is_no_event_loop)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_IO_NET] = 150, [CAT_POLL] = 50));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_neq(sc->rows[ADV_ASYNC].effect, ADV_ALREADY_USED);
+}
+
+/* Time runnable behind other load is CPU work delayed: the split spreads it too (measured: a
+ * worker 81% on a CPU, 19% runnable, split in 2 threads: 1.97x). */
+Test(advise, runnable_time_is_part_of_the_parallel_share)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 810, [CAT_RUNQUEUE] = 190));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU);
+	cr_expect_float_eq(sc->rows[ADV_THREADS].bound, 2.0, 1e-6);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 1e-6);
+}
+
+/* GIL-bound workers and a main thread that started them (5% CPU) and joins them: the workers
+ * work (their GIL wait is wanting to run), the supervisor is not one of the GIL's threads. */
+Test(advise, a_supervisor_joining_gil_bound_workers_is_not_one_of_them)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_LOCK] = 950));
+	add_futex(p, 10, 10, 0x5000, "join_word", 940);
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 480, [CAT_LOCK] = 500, [CAT_RUNQUEUE] = 20));
+	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 480, [CAT_LOCK] = 500, [CAT_RUNQUEUE] = 20));
+	add_futex(p, 10, 11, 0x7000, "_PyRuntime", 500);
+	add_futex(p, 10, 12, 0x7000, "_PyRuntime", 500);
+	sc = run_cpython(p);
+	cr_expect_eq(sc->active, 2);
+	cr_expect_eq(sc->idle, 1);
+	cr_expect(strstr(sc->why, "2 threads run Python code in turn"), "%s", sc->why);
+	cr_expect(strstr(sc->why, "waiting for the GIL 50%"), "%s", sc->why);
+}
+
 /* ---- The classic table (advise_table.c) on hand-made figures ---- */
 
 static struct adv_scope table_for(const char *runtime, int cpus, double parallelism,

@@ -10,6 +10,8 @@
 #include <string.h>
 #include "advise_internal.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
 	"too_short",	"no_threads", "idle",	"cpu",	   "cpu_saturated",
 	"lock",		"io_disk",    "io_net", "io_pipe", "loop_saturated",
@@ -51,29 +53,72 @@ static uint64_t life_of(const struct thread *t)
 	return life > t->ns[CAT_WAIT] ? life - t->ns[CAT_WAIT] : 0;
 }
 
+/* A thread's time parked in c: its lock wait is without the GIL's (gil ns). */
+static uint64_t parked_ns(const struct thread *t, int c, uint64_t gil)
+{
+	if (c != CAT_LOCK)
+		return t->ns[c];
+	return t->ns[CAT_LOCK] > gil ? t->ns[CAT_LOCK] - gil : 0;
+}
+
 /*
- * The parking category of an idle thread, or -1 for an active one. A thread that waits for
- * children IDLE_PARKED_SHARE of its life is a parent, idle while its children work; one that
- * has under IDLE_CPU_SHARE CPU and is parked IDLE_PARKED_SHARE of the rest in poll, lock or
- * sleep is an idle worker. Its lock time then is a condition variable with no work behind it,
- * not contention: an idle pool beside one busy producer must not read as a lock problem.
+ * The parking category of an idle thread, or -1 for an active one (gil: its measured wait for
+ * the GIL, which is work waiting to run, never parking). Idle is:
+ *  - a parent: it waits for children IDLE_PARKED_SHARE of its life, idle while they work;
+ *  - an idle worker: under IDLE_CPU_SHARE CPU and parked IDLE_PARKED_SHARE of the rest in
+ *    poll, lock or sleep. Its lock time then is a condition variable with no work behind it,
+ *    not contention: an idle pool beside one busy producer must not read as a lock problem;
+ *  - a helper, while the workload works (see PARKED_SHARE): it runs little and stays parked
+ *    in waits for others, socket and pipe included.
  * The cost: under extreme contention (every thread under 2 % CPU) waiters look idle; when all
- * the threads look so, the scope is judged on all of them (see gather()).
+ * the threads look so, the scope is judged on all of them (see gather()). And a thread blocked
+ * on an outside server while other threads compute reads as a helper: its waits overlap the
+ * work that bounds the run.
  */
-static int idle_cat(const struct thread *t)
+static int idle_cat(const struct thread *t, uint64_t gil, bool works)
 {
 	static const int parked[] = { CAT_POLL, CAT_LOCK, CAT_SLEEP };
-	uint64_t full = thread_lifetime_ns(t), life = life_of(t);
+	static const int helper[] = { CAT_IO_NET, CAT_IO_PIPE, CAT_POLL,
+				      CAT_LOCK,	  CAT_SLEEP,   CAT_WAIT };
+	uint64_t full = thread_lifetime_ns(t), life = life_of(t), ns, sum = 0, most = 0;
+	int c = -1;
 	size_t i;
 
 	if (full && t->ns[CAT_WAIT] > IDLE_PARKED_SHARE * full)
 		return CAT_WAIT;
-	if (!life || t->ns[CAT_CPU] >= IDLE_CPU_SHARE * life)
+	if (!life)
 		return -1;
-	for (i = 0; i < sizeof(parked) / sizeof(parked[0]); i++)
-		if (t->ns[parked[i]] > IDLE_PARKED_SHARE * life)
+	for (i = 0; t->ns[CAT_CPU] < IDLE_CPU_SHARE * life && i < ARRAY_SIZE(parked); i++)
+		if (parked_ns(t, parked[i], gil) > IDLE_PARKED_SHARE * life)
 			return parked[i];
-	return -1;
+	/* A helper's wake-ups delayed by other load on the CPUs are still a helper's: its shares
+	 * are of the time it was not waiting for a CPU. */
+	full = full > t->ns[CAT_RUNQUEUE] ? full - t->ns[CAT_RUNQUEUE] : 0;
+	if (!works || !full || t->ns[CAT_CPU] >= PARKED_CPU_SHARE * full)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(helper); i++) {
+		ns = parked_ns(t, helper[i], gil);
+		sum += ns;
+		if (ns > most)
+			most = ns, c = helper[i];
+	}
+	return sum >= PARKED_SHARE * full ? c : -1;
+}
+
+/*
+ * A busy event loop: a thread on a CPU BUSY_CPU_SHARE of its life (life: without its wait for
+ * children) that polls, and either has no idle time left (cpu + runqueue LOOP_BUSY_SHARE) or
+ * waits mostly in its poll (LOOP_POLL_SHARE of its blocked time): it already overlaps its waits
+ * with async, and computing the events is its bound, not waiting for them.
+ */
+static bool busy_loop(const struct thread *t, uint64_t life)
+{
+	uint64_t want = t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE];
+	uint64_t blocked = life > want ? life - want : 0;
+
+	if (!t->ns[CAT_POLL] || t->ns[CAT_CPU] < BUSY_CPU_SHARE * life)
+		return false;
+	return want >= LOOP_BUSY_SHARE * life || t->ns[CAT_POLL] >= LOOP_POLL_SHARE * blocked;
 }
 
 /* Sums the threads idx[0..n) (of p->threads) into the scope: active ones into the split, idle
@@ -95,7 +140,7 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		cpu_all += t->ns[CAT_CPU];
 		wait_all += t->ns[CAT_WAIT];
 		full_all += thread_lifetime_ns(t);
-		ic = idle_cat(t);
+		ic = idle_cat(t, x->gil_ns[idx[i]], x->works);
 		idle[idx[i]] = ic >= 0;
 		if (ic >= 0) {
 			sc->idle++;
@@ -116,12 +161,13 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		}
 		if (t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life)
 			m->busy++;
-		if (t->ns[CAT_POLL] &&
-		    t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE] >= LOOP_BUSY_SHARE * life &&
-		    t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life) {
+		if (busy_loop(t, life)) {
 			m->loop_busy = true;
 			if ((double)t->ns[CAT_CPU] / life > m->loop_cpu)
 				m->loop_cpu = (double)t->ns[CAT_CPU] / life;
+			if ((double)(t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE]) / life > m->loop_want)
+				m->loop_want =
+					(double)(t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE]) / life;
 		}
 	}
 	for (c = 0; c < CAT_MAX; c++)
@@ -232,8 +278,11 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_IDLE:
 		adv_format(sc->why,
-			   "Idle: all %u threads were parked (mostly in %s) with under 2%% CPU.",
-			   sc->threads, sc->cat >= 0 ? cat_names[sc->cat] : "?");
+			   "Idle: %s parked (mostly in %s), on a CPU %.0f%% of the time: waiting "
+			   "for work%s.",
+			   sc->threads == 1 ? "its thread was" : "all its threads were",
+			   sc->cat >= 0 ? cat_names[sc->cat] : "?", adv_percent(m->share[CAT_CPU]),
+			   m->works ? " that other threads of the workload do" : "");
 		break;
 	case ADV_CPU:
 		adv_format(sc->why,
@@ -286,10 +335,19 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 			   adv_percent(s), cat_names[sc->cat]);
 		break;
 	case ADV_LOOP_SATURATED:
-		adv_format(sc->why,
-			   "A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
-			   "time.",
-			   adv_percent(m->loop_cpu));
+		if (m->loop_want >= LOOP_BUSY_SHARE)
+			adv_format(
+				sc->why,
+				"A saturated event loop: it polls, yet is on a CPU %.0f%% of its "
+				"time.",
+				adv_percent(m->loop_cpu));
+		else
+			adv_format(
+				sc->why,
+				"A busy event loop: on a CPU %.0f%% of its time, its waits mostly "
+				"in its poll: computing the events bounds it, not waiting for "
+				"them.",
+				adv_percent(m->loop_cpu));
 		break;
 	case ADV_LOOP_WAITING:
 		adv_format(sc->why, "An event loop waiting for events %.0f%% of the time.",
@@ -380,7 +438,7 @@ static void choose_first_lever(struct adv_scope *sc)
 static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct proc *pr,
 			const size_t *idx, size_t n, bool *idle)
 {
-	struct metrics m = { .window_ns = x->p->window_ns };
+	struct metrics m = { .window_ns = x->p->window_ns, .works = x->works };
 	int err;
 
 	sc->cat = -1;
@@ -390,6 +448,7 @@ static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct pr
 	err = adv_futex_evidence(x, sc, idle);
 	if (err)
 		return err;
+	adv_interp_evidence(x, sc, idle);
 	m.gil_share = sc->active_ns ? (double)sc->gil_ns / sc->active_ns : 0;
 	choose(sc, &m);
 	explain(sc, &m);
@@ -464,6 +523,27 @@ static int advise_procs(struct adv_ctx *x, struct advice *out, size_t *idx)
 	return 0;
 }
 
+/*
+ * Whether the workload works: its threads that want a CPU (on one, runnable, or waiting for
+ * the GIL to run Python code) BUSY_CPU_SHARE of their life hold WORKLOAD_WORKS CPUs on average
+ * over the window. Then a thread that runs little and stays parked waits for them (see
+ * idle_cat()). Run-queue time counts: on a machine shared with other load, a busy worker is
+ * runnable as much as it runs; so does the GIL's wait: threads taking turns at it all work.
+ */
+static bool workload_works(const struct adv_ctx *x)
+{
+	const struct profile *p = x->p;
+	uint64_t busy = 0, want;
+	size_t i;
+
+	for (i = 0; i < p->nthreads; i++) {
+		want = p->threads[i].ns[CAT_CPU] + p->threads[i].ns[CAT_RUNQUEUE] + x->gil_ns[i];
+		if (want >= BUSY_CPU_SHARE * life_of(&p->threads[i]))
+			busy += want;
+	}
+	return p->window_ns && busy >= WORKLOAD_WORKS * p->window_ns;
+}
+
 int advise(const struct profile *p, struct advice *out)
 {
 	struct adv_ctx x = { .p = p };
@@ -478,13 +558,16 @@ int advise(const struct profile *p, struct advice *out)
 	x.idle_whole = calloc(p->nthreads + 1, sizeof(bool));
 	x.by_pid = calloc(p->nstacks + 1, sizeof(*x.by_pid));
 	x.by_cat = calloc(p->nstacks + 1, sizeof(*x.by_cat));
+	x.gil_ns = calloc(p->nthreads + 1, sizeof(*x.gil_ns));
 	idx = calloc(p->nthreads + 1, sizeof(*idx));
 	out->procs = calloc(p->nprocs + 1, sizeof(*out->procs));
 	out->order = calloc(p->nprocs + 1, sizeof(*out->order));
-	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !idx || !out->procs ||
-	    !out->order)
+	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !x.gil_ns || !idx ||
+	    !out->procs || !out->order)
 		goto out;
 	adv_sort_stacks(p, x.by_pid, x.by_cat);
+	adv_thread_gil(&x);
+	x.works = workload_works(&x);
 	for (i = 0; i < p->nthreads; i++)
 		idx[i] = i;
 	rank_procs(p, out->order);
@@ -499,6 +582,7 @@ out:
 	free(x.idle_whole);
 	free(x.by_pid);
 	free(x.by_cat);
+	free(x.gil_ns);
 	free(idx);
 	if (err)
 		advice_free(out);

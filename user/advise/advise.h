@@ -12,12 +12,15 @@
  * Design, in three steps (advise.c: scopes and verdicts; advise_rules.c: the levers):
  *   1. A scope (one process, or the whole workload) is reduced to its "active" threads: a
  *      thread parked nearly all its life (poll, lock, sleep or wait) with almost no CPU is idle
- *      capacity, not a bottleneck, and is only counted ("N idle threads").
+ *      capacity, not a bottleneck, and is only counted ("N idle threads"); so is a helper that
+ *      runs little and stays parked (socket and pipe too) while the workload's busy threads
+ *      work (a supervisor joining them, a pool's result handler, a resource tracker).
  *   2. The verdict is chosen from the active threads' split and a few shape tests (one busy
  *      thread, a busy thread that also polls, run-queue share against the CPUs in use).
  *   3. Each verdict has one small rule function that fills the three levers' rows; a
  *      process's runtime (proc.runtime: CPython's GIL, an event loop) changes what a lever
- *      means, never the measured split.
+ *      means, never the measured split; what is measured (the GIL's futex wait, where the
+ *      on-CPU samples ran) decides over what the runtime is known for.
  */
 #ifndef CONCUR_ADVISE_H
 #define CONCUR_ADVISE_H
@@ -122,6 +125,11 @@ struct adv_scope {
 	bool futexes_known;
 	uint64_t gil_ns;
 	struct futex_sum lock;
+	/* A CPython process's on-CPU samples (active threads), by their innermost frame outside
+	 * the C library: in the interpreter, which holds the GIL, or in native code (extensions),
+	 * which may run without it; known when INTERP_MIN_SAMPLES were classified. */
+	bool interp_known;
+	uint64_t interp_ns, native_ns;
 	struct adv_aspect_row table[ADV_ASPECT_MAX]; /* the classic table, by enum adv_aspect */
 };
 

@@ -5,7 +5,9 @@
  * waits are the absence of work, not what bounds it.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "advise_internal.h"
+#include "profile/runtime.h"
 #include "profile/stack_merge.h"
 
 /* Evidence: the heaviest code paths of the bottleneck, active threads only. */
@@ -30,11 +32,11 @@ static int cmp_pid_cat_frames(const void *a, const void *b)
 	return cmp_cat_frames(a, b);
 }
 
-/* Whether a thread is idle in the scope (an unknown thread is not). */
-static bool thread_idle(const struct adv_ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
+/* The index in p->threads of (pid, tid), its first instance; p->nthreads when unknown. */
+static size_t thread_index(const struct profile *p, uint32_t pid, uint32_t tid)
 {
-	const struct thread *t = x->p->threads;
-	size_t lo = 0, hi = x->p->nthreads, mid;
+	const struct thread *t = p->threads;
+	size_t lo = 0, hi = p->nthreads, mid;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
@@ -43,7 +45,32 @@ static bool thread_idle(const struct adv_ctx *x, uint32_t pid, uint32_t tid, con
 		else
 			hi = mid;
 	}
-	return lo < x->p->nthreads && t[lo].pid == pid && t[lo].tid == tid && idle[lo];
+	return lo < p->nthreads && t[lo].pid == pid && t[lo].tid == tid ? lo : p->nthreads;
+}
+
+/* Whether a thread is idle in the scope (an unknown thread is not). */
+static bool thread_idle(const struct adv_ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
+{
+	size_t i = thread_index(x->p, pid, tid);
+
+	return i < x->p->nthreads && idle[i];
+}
+
+void adv_thread_gil(const struct adv_ctx *x)
+{
+	const struct profile *p = x->p;
+	size_t i, t;
+
+	memset(x->gil_ns, 0, p->nthreads * sizeof(*x->gil_ns));
+	for (i = 0; i < p->nfutexes; i++) {
+		const struct futex_wait *fw = &p->futexes[i];
+
+		if (!fw->symbol || strcmp(fw->symbol, FUTEX_GIL_SYMBOL))
+			continue;
+		t = thread_index(p, fw->pid, fw->tid);
+		if (t < p->nthreads)
+			x->gil_ns[t] += fw->ns;
+	}
 }
 
 static bool stack_idle(const struct adv_ctx *x, const struct stack *st, const bool *idle)
@@ -172,6 +199,79 @@ void adv_stack_evidence(const struct adv_ctx *x, struct adv_scope *sc, const boo
 		equal_range(x->by_pid, x->p->nstacks, &key, key_pid_cat, &lo, &hi);
 		top_stacks(x, sc, x->by_pid, lo, hi, idle);
 	}
+}
+
+/* Where a CPython thread's on-CPU sample ran. */
+enum interp_where { IN_UNKNOWN, IN_INTERP, IN_NATIVE };
+
+/* Libraries both the interpreter and extensions call (malloc, memcpy, the vDSO's clock): a
+ * sample there belongs to its caller. */
+static bool shared_library(const char *module)
+{
+	static const char *const libs[] = { "libc.so", "libm.so", "ld-linux", "libpthread.so",
+					    "[vdso]" };
+	size_t i;
+
+	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (!strncmp(module, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The innermost user frame outside the shared libraries decides: in CPython's own object
+ * (python3.X, libpython3.X) the thread holds the GIL; in any other object (an extension, the
+ * library it wraps) it may have released it. A stack cut before such a frame (libc without
+ * frame pointers), or a frame in no known object, is unknown.
+ */
+static enum interp_where interp_where(const struct stack *st)
+{
+	char rt[RUNTIME_LEN];
+	uint32_t i;
+
+	for (i = st->nframes; i-- > 0;) {
+		const struct frame *f = &st->frames[i];
+
+		if (f->kernel)
+			continue;
+		if (f->module && shared_library(f->module))
+			continue;
+		if (!f->module || *f->module == '[') /* [unknown], [concur]'s marks */
+			return IN_UNKNOWN;
+		return runtime_of_module(f->module, rt) && !strncmp(rt, "CPython", 7) ? IN_INTERP :
+											IN_NATIVE;
+	}
+	return IN_UNKNOWN;
+}
+
+void adv_interp_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle)
+{
+	struct stack key = { .pid = sc->pid, .cat = CAT_CPU };
+	uint64_t samples = 0;
+	size_t lo, hi, i;
+
+	if (sc->whole || strncmp(sc->runtime, "CPython", 7) || !x->p->nstacks)
+		return;
+	equal_range(x->by_pid, x->p->nstacks, &key, key_pid_cat, &lo, &hi);
+	for (i = lo; i < hi; i++) {
+		const struct stack *st = x->by_pid[i];
+
+		if (stack_idle(x, st, idle))
+			continue;
+		switch (interp_where(st)) {
+		case IN_INTERP:
+			sc->interp_ns += st->ns;
+			samples += st->count;
+			break;
+		case IN_NATIVE:
+			sc->native_ns += st->ns;
+			samples += st->count;
+			break;
+		default:
+			break;
+		}
+	}
+	sc->interp_known = samples >= INTERP_MIN_SAMPLES;
 }
 
 void adv_sort_stacks(const struct profile *p, const struct stack **by_pid,

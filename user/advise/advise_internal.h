@@ -12,6 +12,23 @@
  * (a pool worker on its condition variable, an event loop with nothing to do, a timer thread):
  * its waits are not contention, they are the absence of work. */
 #define IDLE_PARKED_SHARE 0.90
+/*
+ * Helpers: while the workload does work (its busy threads want WORKLOAD_WORKS CPUs on average),
+ * a thread that runs under PARKED_CPU_SHARE of its life and stays parked PARKED_SHARE of it in
+ * waits for others (socket, pipe, poll, lock other than the GIL, sleep, children) is idle
+ * capacity: a supervisor joining its workers, a pool's result handler reading their pipe, a
+ * resource tracker. Its waits are the others' work, not its own bottleneck. Disk and other
+ * waits never count: a thread blocked in its own disk request is doing that request. The
+ * GIL's wait is left out of the parked time: a thread waiting for the GIL has Python code to
+ * run. Both shares are of the time the thread did not wait for a CPU: on a machine shared
+ * with other load, a helper's every wake-up may wait in the run queue (measured up to 26 % of
+ * a result handler's life beside busy workers). 10 %: a Python supervisor's start-up (imports,
+ * spawning) is a few % of a second's run (measured 4-5 % in a 0.8-1.2 s pool run); 85 %: the
+ * rest of its life is all waiting.
+ */
+#define PARKED_CPU_SHARE 0.10
+#define PARKED_SHARE	 0.85
+#define WORKLOAD_WORKS	 0.5
 /* Run-queue time above this share of the active time: the threads want more CPU than they
  * get. Below it, preemption noise (a few % on a busy machine) is not saturation. */
 #define RUNQ_SATURATED 0.20
@@ -20,6 +37,10 @@
 /* An event loop thread wanting a CPU (cpu + runqueue) this much of its life has no idle time
  * left: more events only queue up. */
 #define LOOP_BUSY_SHARE 0.90
+/* A busy thread whose poll holds this share of its blocked time waits for events, not for
+ * one blocking call: an event loop, already async, even with idle time left (a loop busy 80%
+ * on a machine shared with other load). */
+#define LOOP_POLL_SHARE 0.50
 /* Lock wait above this share, spread over two threads or more, with CPUs left idle,
  * serializes the work: lock contention is the bound even where the threads' CPU time is the
  * larger share (the holder computes while the others wait). */
@@ -50,6 +71,12 @@
  * (measured: 1000 tasks of 0.5 ms, one thread each, 1.3-1.4x slower than one thread). */
 #define GIL_CHURN_PER_S 100.0
 #define GIL_CHURN_MIN	50
+/* A CPython process's on-CPU samples tell the interpreter (which holds the GIL) from native
+ * code (extensions that may release it, e.g. hashlib on large buffers, zlib): with at least
+ * this many samples classified, the split bounds what threads can run in parallel. */
+#define INTERP_MIN_SAMPLES 10
+/* A lever whose bound is under this gains less than run-to-run noise: "no effect". */
+#define MIN_GAIN 1.10
 
 /* What the rules read about a scope, beyond what adv_scope reports. */
 struct metrics {
@@ -57,13 +84,15 @@ struct metrics {
 	double share[CAT_MAX]; /* of the active threads' time */
 	uint64_t cnt[CAT_MAX]; /* intervals, active threads */
 	uint32_t busy;	       /* active threads with cpu >= BUSY_CPU_SHARE */
-	bool loop_busy;	       /* an active thread polls and is busy LOOP_BUSY_SHARE */
-	double loop_cpu;       /* that thread's cpu share */
+	bool loop_busy;	       /* an active thread is a busy event loop (advise.c: busy_loop) */
+	double loop_cpu;       /* the busiest such thread's cpu share */
+	double loop_want;      /* and its cpu + runqueue share */
 	uint64_t window_ns;
 	bool waiting;	  /* a process dominated by waiting for children */
 	double gil_share; /* measured GIL wait, of the active threads' time */
 	uint32_t born;	  /* active threads started inside the window */
 	uint32_t lockers; /* active threads waiting for locks LOCKER_SHARE of life */
+	bool works;	  /* the workload works (adv_ctx.works) */
 };
 
 /* What the advisor built once for every scope. */
@@ -72,6 +101,8 @@ struct adv_ctx {
 	bool *idle_proc, *idle_whole; /* per entry of p->threads */
 	const struct stack **by_pid;  /* by pid, cat, frames */
 	const struct stack **by_cat;  /* by cat, frames */
+	uint64_t *gil_ns;	      /* per entry of p->threads: its measured wait for the GIL */
+	bool works; /* the workload's busy threads hold WORKLOAD_WORKS CPUs on average */
 };
 
 /* Sorts pointers to p's stacks two ways: by pid, category, frames; and by category, frames. */
@@ -80,6 +111,10 @@ void adv_sort_stacks(const struct profile *p, const struct stack **by_pid,
 /* The futex words the scope's active threads waited on: the GIL's share, the heaviest other
  * lock. 0 or -ENOMEM. */
 int adv_futex_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle);
+/* Each thread's measured wait for CPython's GIL into x->gil_ns (zeroed, one per thread). */
+void adv_thread_gil(const struct adv_ctx *x);
+/* A CPython scope's on-CPU samples of active threads: in the interpreter or in native code. */
+void adv_interp_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle);
 /* The ADV_TOP_STACKS heaviest code paths of the scope's bottleneck category. */
 void adv_stack_evidence(const struct adv_ctx *x, struct adv_scope *sc, const bool *idle);
 

@@ -55,15 +55,17 @@ static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason
 
 /*
  * CPU work. One busy thread with spare CPUs: splitting the work helps, by Amdahl's law on the
- * share that is CPU work (the rest, waits, is assumed serial), never above the CPU count. Busy
- * threads already: more help only while CPUs are left idle (bound: CPUs / CPUs in use, and
- * Amdahl's on the CPU share). One
- * CPU: CPU work cannot overlap. Async never helps CPU work: it overlaps waiting only.
+ * share that is CPU work, on a CPU or runnable (w; the rest, waits, is assumed serial: time
+ * runnable behind other load is CPU work delayed, which the split spreads like the rest;
+ * measured: a worker 81% on a CPU and 19% runnable behind other load, split in 2 threads,
+ * 1.97x), never above the CPU count. Busy threads already: more help only while CPUs are
+ * left idle (bound: CPUs / CPUs in use, and Amdahl's on w). One CPU: CPU work cannot overlap.
+ * Async never helps CPU work: it overlaps waiting only.
  */
 static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 {
 	double f = m->share[CAT_CPU], par = sc->parallelism, b;
-	double waiting = 1.0 - f - m->share[CAT_RUNQUEUE];
+	double w = f + m->share[CAT_RUNQUEUE], waiting = 1.0 - w;
 	struct adv_row *r;
 
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
@@ -79,10 +81,10 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 	}
 	/* Single-threaded: one busy thread (others light), or one active thread at all. */
 	if (m->busy == 1 || sc->active <= 1) {
-		b = adv_amdahl(f, m->cpus);
+		b = adv_amdahl(w, m->cpus);
 		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
 		adv_format(r->basis, "%d CPUs, %.0f%% of the time is parallelizable CPU work",
-			   m->cpus, adv_percent(f));
+			   m->cpus, adv_percent(w));
 		adv_format(r->reason,
 			   "One thread does the work, on a CPU %.0f%% of the time, while %d "
 			   "CPUs are available.",
@@ -98,7 +100,7 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		/* Idle CPUs could take more of the CPU work (C / par), but the waits stay:
 		 * Amdahl on the CPU share caps it. */
 		b = par > 0 ? m->cpus / par : m->cpus;
-		b = b < adv_amdahl(f, m->cpus) ? b : adv_amdahl(f, m->cpus);
+		b = b < adv_amdahl(w, m->cpus) ? b : adv_amdahl(w, m->cpus);
 		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
 		adv_format(r->basis,
 			   "%d CPUs, %.1f busy on average, %.0f%% of the time is CPU work", m->cpus,
@@ -308,14 +310,15 @@ static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
 }
 
 /*
- * A saturated event loop: a thread that polls is nonetheless on (or waiting for) a CPU nearly
- * all its life. More loops (threads or processes, one per CPU) help by Amdahl on its CPU share;
- * async is what it already does.
+ * A busy event loop: a thread that polls is nonetheless on (or waiting for) a CPU most of its
+ * life, its waits in its poll. It already overlaps its waits (async: already used); more loops
+ * (threads in a runtime without a GIL, or processes, one per CPU) help by Amdahl on its CPU
+ * share, never above the CPUs left idle by the scope (CPUs / CPUs busy).
  */
 static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 {
+	double par = sc->parallelism, b;
 	struct adv_row *r;
-	double b;
 
 	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_ALREADY_USED, 0)->reason,
 		   "An event loop is already async; more of it adds no CPU.");
@@ -327,11 +330,19 @@ static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 		return;
 	}
 	b = adv_amdahl(m->loop_cpu, m->cpus);
+	if (par > 0 && m->cpus / par < b)
+		b = m->cpus / par;
 	r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
-	adv_format(r->basis, "%d CPUs, the loop is on a CPU %.0f%% of its time", m->cpus,
-		   adv_percent(m->loop_cpu));
-	adv_format(r->reason, "The loop has no idle time left: hand its work to a pool, or run one "
-			      "loop per CPU.");
+	adv_format(r->basis, "%d CPUs, %.1f busy, the loop is on a CPU %.0f%% of its time", m->cpus,
+		   par, adv_percent(m->loop_cpu));
+	if (m->loop_want >= LOOP_BUSY_SHARE)
+		adv_format(r->reason,
+			   "The loop has no idle time left: hand its work to a pool, or run one "
+			   "loop per CPU.");
+	else
+		adv_format(r->reason,
+			   "Computing the events is the loop's bound: hand that work to a pool, or "
+			   "run one loop per CPU.");
 	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
 	adv_format(r->reason,
@@ -353,15 +364,57 @@ static void rule_loop_waiting(struct adv_scope *sc, const struct metrics *m)
 		   "An event loop is already async.");
 }
 
-/* Under the GIL, threads share one interpreter: no CPU parallelism for Python work. */
-static void cpython_threads_share_one_cpu(struct adv_scope *sc)
+/*
+ * CPython runs one thread's Python code at a time, but an extension that releases the GIL
+ * (hashlib on large buffers, zlib, numpy) runs in parallel: what the threads' CPU time was
+ * spent on is measured, and the runtime only explains it. When threads would help by the CPU
+ * rule, they keep only the part of it the on-CPU samples put outside the interpreter: with a
+ * share f of the time on a CPU, g of it in the interpreter, n CPUs, the bound is
+ * 1 / ((1 - f) + f g + f (1 - g) / n), under MIN_GAIN "no effect". Without samples, several
+ * active threads whose GIL wait was measured low (gil_bound() is false) are known not to take
+ * turns, and threads keep helping; one thread and no samples leaves only the assumption.
+ * (f counts the time runnable, as rule_cpu() does.)
+ */
+static void cpython_threads(struct adv_scope *sc, const struct metrics *m)
 {
-	if (!strncmp(sc->runtime, "CPython", 7) && sc->rows[ADV_THREADS].effect == ADV_HELPS)
-		adv_format(
-			adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
-			"%s: one thread at a time runs Python code (the GIL); processes do not share "
-			"it.",
-			sc->runtime);
+	struct adv_row *r = &sc->rows[ADV_THREADS];
+	double f = m->share[CAT_CPU] + m->share[CAT_RUNQUEUE], g, b;
+	int n = m->cpus;
+
+	if (strncmp(sc->runtime, "CPython", 7) || r->effect != ADV_HELPS)
+		return;
+	if (sc->interp_known) {
+		g = (double)sc->interp_ns / (sc->interp_ns + sc->native_ns);
+		b = 1.0 / ((1.0 - f) + f * g + f * (1.0 - g) / n);
+		if (b > r->bound)
+			b = r->bound;
+		if (b < MIN_GAIN) {
+			adv_format(
+				adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+				"%s: %.0f%% of the sampled CPU time is in the interpreter, which "
+				"runs one thread at a time (the GIL); processes do not share it.",
+				sc->runtime, adv_percent(g));
+			return;
+		}
+		r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
+		adv_format(r->basis,
+			   "%d CPUs, %.0f%% of the time on a CPU, %.0f%% of it sampled outside "
+			   "the interpreter",
+			   n, adv_percent(f), adv_percent(1.0 - g));
+		adv_format(r->reason,
+			   "%s: %.0f%% of the sampled CPU time is in native code, which may run "
+			   "without the GIL (%s): threads run it in parallel.",
+			   sc->runtime, adv_percent(1.0 - g),
+			   sc->futexes_known && sc->active > 1 ? "GIL wait measured low" :
+								 "e.g. hashlib, zlib, numpy");
+		return;
+	}
+	if (sc->futexes_known && sc->active > 1)
+		return;
+	adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+		   "%s: one thread at a time runs Python code (the GIL; assumed: no on-CPU "
+		   "samples say where the time went); processes do not share it.",
+		   sc->runtime);
 }
 
 void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
@@ -384,7 +437,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_CPU:
 		rule_cpu(sc, m);
-		cpython_threads_share_one_cpu(sc);
+		cpython_threads(sc, m);
 		break;
 	case ADV_CPU_SATURATED:
 		rule_saturated(sc, m);
@@ -399,7 +452,7 @@ void adv_apply_rule(struct adv_scope *sc, const struct metrics *m)
 		break;
 	case ADV_LOOP_SATURATED:
 		rule_loop_saturated(sc, m);
-		cpython_threads_share_one_cpu(sc);
+		cpython_threads(sc, m);
 		break;
 	case ADV_LOOP_WAITING:
 		rule_loop_waiting(sc, m);

@@ -334,6 +334,10 @@ static void write_page_scope(struct json *j, const struct adv_scope *sc)
 	json_u64(j, "idle", sc->idle);
 	json_i64(j, "idle_cat", sc->idle_cat);
 	json_u64(j, "active_ns", sc->active_ns);
+	/* -1: not measured (no futex wait in the scope; too few classified CPU samples) */
+	json_i64(j, "gil_ns", sc->futexes_known ? (int64_t)sc->gil_ns : -1);
+	json_i64(j, "interp_ns", sc->interp_known ? (int64_t)sc->interp_ns : -1);
+	json_i64(j, "native_ns", sc->interp_known ? (int64_t)sc->native_ns : -1);
 	json_str(j, "best", sc->best >= 0 ? adv_lever_names[sc->best] : "");
 	json_str(j, "costs", sc->costs);
 	json_arr_begin(j, "table");

@@ -450,6 +450,10 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	cat_obj(j, "ns", sc->ns);
 	if (sc->futexes_known)
 		json_u64(j, "gil_ns", sc->gil_ns);
+	if (sc->interp_known) {
+		json_u64(j, "interpreter_ns", sc->interp_ns);
+		json_u64(j, "native_ns", sc->native_ns);
+	}
 	if (sc->lock.ns)
 		write_futex_sum(j, "lock", &sc->lock, true);
 	json_arr_begin(j, "top");

@@ -560,6 +560,11 @@ static void print_evidence(FILE *f, const struct adv_scope *sc)
 		snprintf(buf, sizeof(buf), "; GIL wait %.0f%%", pct(sc->gil_ns, sc->active_ns));
 		strncat(line, buf, sizeof(line) - strlen(line) - 1);
 	}
+	if (sc->interp_known) {
+		snprintf(buf, sizeof(buf), "; CPU samples in the interpreter %.0f%%",
+			 pct(sc->interp_ns, sc->interp_ns + sc->native_ns));
+		strncat(line, buf, sizeof(line) - strlen(line) - 1);
+	}
 	fputs("    ", f);
 	wrap(f, 4, 6, line);
 	fputc('\n', f);

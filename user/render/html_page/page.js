@@ -243,7 +243,13 @@
 				`${sc.active === 1 ? '' : 's'}`;
 			if (sc.idle)
 				ev += `, ${sc.idle} idle in ${CATS[sc.idle_cat] || '?'}`;
-			div.append(el('p', ev + ')', 'note'));
+			ev += ')';
+			if (sc.gil_ns > 0)
+				ev += `; GIL wait ${pct(sc.gil_ns, sc.active_ns).toFixed(0)}%`;
+			if (sc.interp_ns >= 0)
+				ev += `; CPU samples in the interpreter ` +
+					`${pct(sc.interp_ns, sc.interp_ns + sc.native_ns).toFixed(0)}%`;
+			div.append(el('p', ev, 'note'));
 			div.append(el('p', `context: ${sc.costs}`, 'note'));
 			div.append(designTable(sc.table));
 			for (const [ns, names] of sc.top) {
