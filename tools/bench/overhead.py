@@ -81,6 +81,9 @@ def tracer_argv(name, pid, tmp):
         return [CONCUR, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "concur-stacks":
         return [CONCUR, "attach", "-q", "-v", "-p", str(pid), "-o", out + ".json"], r"probes attached"
+    if name == "concur-cfi":
+        return [CONCUR, "attach", "-q", "-v", "--unwind=cfi", "-p", str(pid), "-o", out + ".json"], \
+            r"probes attached"
     if name == "base":
         return [BASE, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "base-stacks":

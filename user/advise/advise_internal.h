@@ -63,9 +63,6 @@
 
 /* CPython threads waiting this much for the GIL, besides computing: GIL-bound. */
 #define GIL_LOCK_SHARE 0.10
-/* GIL-bound threads keeping fewer CPUs busy than this: the hand-offs leave the CPU idle, and
- * the threads cost time against one thread doing the same work. */
-#define GIL_GAP_HURTS 0.90
 /* GIL-bound and this many threads born per second of the window (at least GIL_CHURN_MIN): a
  * thread per task, whose start, exit and GIL hand-offs cost CPU one thread would not spend
  * (measured: 1000 tasks of 0.5 ms, one thread each, 1.3-1.4x slower than one thread). */
