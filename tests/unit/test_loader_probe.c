@@ -30,7 +30,13 @@ Test(loader_probe, finds_the_hook_of_the_loader_we_run_under)
 	cr_assert_not_null(r_debug);
 	cr_assert(dladdr(hook, &info));
 	/* The same file, whatever path names it (PT_INTERP may go through a symlink). */
-	cr_expect_str_eq(realpath(lp.path, NULL), realpath(info.dli_fname, NULL));
+	{
+		char *a = realpath(lp.path, NULL), *b = realpath(info.dli_fname, NULL);
+
+		cr_expect_str_eq(a, b);
+		free(a);
+		free(b);
+	}
 	cr_expect_eq(lp.debug_state_off, elf_addr(hook));
 	cr_expect_eq(lp.r_debug_off, elf_addr(r_debug));
 }
