@@ -324,3 +324,44 @@ def t_advice_pool_helpers(ctx):
     if len(idle) != 2:
         raise Fail("idle processes %s, expected the parent and the tracker"
                    % [(a["pid"], a["verdict"]) for a in doc["advice"]["processes"]])
+
+
+def expect_stall(adv, function, call_category):
+    """A stalled loop, recognised by asyncio's frames, blocked in `category` under `function`
+    (named by its qualname, any line of stalled_loop.py), the name in the advice's why."""
+    stall = adv["evidence"].get("stall")
+    if adv["verdict"] != "loop_stalled" or not stall:
+        raise Fail("verdict %s, expected loop_stalled: %s" % (adv["verdict"], adv["why"]))
+    got = stall.get("function", "")
+    if (stall["recognised_by"] != "asyncio_frames" or stall["category"] != call_category
+            or not got.startswith(function + " (stalled_loop.py:") or got not in adv["why"]):
+        raise Fail("stall %s, expected %s in %s: %s" % (stall, function, call_category, adv["why"]))
+
+
+@test("advice_stalled_loop_socket")
+def t_advice_stalled_loop_socket(ctx):
+    # 11. Asyncio tasks that each make a blocking socket round trip in their coroutine: the loop
+    # runs them one after another. The advice names round_trip, the function that blocks in
+    # recv under the loop's callback, and says async helps (the asyncio streams variant) as do
+    # threads (asyncio.to_thread: the default executor's 6 workers on 2 CPUs).
+    _, _, adv = advice_vs_reality(ctx, "stalled_loop.py", [], {
+        "async": (["--async", "1"], "more"), "threads": (["--to-thread", "1"], "more")})
+    expect_stall(adv, "round_trip", "io.net")
+    if adv.get("best") != "async" or adv["levers"]["async"]["bound"] < 2:
+        raise Fail("best %s, async %s" % (adv.get("best"), adv["levers"]["async"]))
+
+
+@test("advice_stalled_loop_sleep")
+def t_advice_stalled_loop_sleep(ctx):
+    # 12. time.sleep in the coroutines: the loop never waits in its poll (a task is always
+    # ready), so only its frames say it is a loop; not "deliberate sleeps: nothing helps". The
+    # fixed program (asyncio.sleep) is a healthy loop: no stall reported.
+    _, _, adv = advice_vs_reality(ctx, "stalled_loop.py", ["--sleep-stall", "1"], {
+        "async": (["--async-sleep", "1"], "more")})
+    expect_stall(adv, "sleeping_request", "sleep")
+    if "asyncio.sleep()" not in adv["levers"]["async"]["reason"]:
+        raise Fail("async: %s" % adv["levers"]["async"]["reason"])
+    doc = profile(ctx, ["run", "--"] + scenario_argv(ctx, "stalled_loop.py", ["--async-sleep", "1"]))
+    _, healthy = root_advice(doc)
+    if healthy["verdict"] == "loop_stalled":
+        raise Fail("the asyncio.sleep variant is reported stalled: %s" % healthy["why"])

@@ -15,7 +15,7 @@
 const char *const adv_verdict_keys[ADV_VERDICT_MAX] = {
 	"too_short",	"no_threads", "idle",	"cpu",	   "cpu_saturated",
 	"lock",		"io_disk",    "io_net", "io_pipe", "loop_saturated",
-	"loop_waiting", "sleep",      "wait",	"other",
+	"loop_waiting", "sleep",      "wait",	"other",   "loop_stalled",
 };
 
 const char *const adv_verdict_names[ADV_VERDICT_MAX] = {
@@ -33,6 +33,7 @@ const char *const adv_verdict_names[ADV_VERDICT_MAX] = {
 	"deliberate sleeps",
 	"waiting for children",
 	"other blocking",
+	"stalled event loop",
 };
 
 const char *const adv_effect_names[ADV_EFFECT_MAX] = {
@@ -140,7 +141,8 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		cpu_all += t->ns[CAT_CPU];
 		wait_all += t->ns[CAT_WAIT];
 		full_all += thread_lifetime_ns(t);
-		ic = idle_cat(t, x->gil_ns[idx[i]], x->works);
+		/* A loop stalled in its callbacks is not parked, however little it computes. */
+		ic = adv_stalled_thread(x, idx[i]) ? -1 : idle_cat(t, x->gil_ns[idx[i]], x->works);
 		idle[idx[i]] = ic >= 0;
 		if (ic >= 0) {
 			sc->idle++;
@@ -451,8 +453,10 @@ static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct pr
 	adv_interp_evidence(x, sc, idle);
 	m.gil_share = sc->active_ns ? (double)sc->gil_ns / sc->active_ns : 0;
 	choose(sc, &m);
-	explain(sc, &m);
-	adv_apply_rule(sc, &m);
+	if (!adv_stall_verdict(x, sc, &m, idx, n, idle)) {
+		explain(sc, &m);
+		adv_apply_rule(sc, &m);
+	}
 	adv_fill_table(x, sc, &m);
 	choose_first_lever(sc);
 	if (sc->verdict != ADV_TOO_SHORT)
@@ -559,14 +563,16 @@ int advise(const struct profile *p, struct advice *out)
 	x.by_pid = calloc(p->nstacks + 1, sizeof(*x.by_pid));
 	x.by_cat = calloc(p->nstacks + 1, sizeof(*x.by_cat));
 	x.gil_ns = calloc(p->nthreads + 1, sizeof(*x.gil_ns));
+	x.stalls = calloc(p->nthreads + 1, sizeof(*x.stalls));
 	idx = calloc(p->nthreads + 1, sizeof(*idx));
 	out->procs = calloc(p->nprocs + 1, sizeof(*out->procs));
 	out->order = calloc(p->nprocs + 1, sizeof(*out->order));
-	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !x.gil_ns || !idx ||
-	    !out->procs || !out->order)
+	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !x.gil_ns || !x.stalls ||
+	    !idx || !out->procs || !out->order)
 		goto out;
 	adv_sort_stacks(p, x.by_pid, x.by_cat);
 	adv_thread_gil(&x);
+	adv_loop_stalls(&x);
 	x.works = workload_works(&x);
 	for (i = 0; i < p->nthreads; i++)
 		idx[i] = i;
@@ -583,6 +589,7 @@ out:
 	free(x.by_pid);
 	free(x.by_cat);
 	free(x.gil_ns);
+	free(x.stalls);
 	free(idx);
 	if (err)
 		advice_free(out);

@@ -43,6 +43,7 @@ enum adv_verdict {
 	ADV_SLEEP,	    /* deliberate sleeps */
 	ADV_WAIT,	    /* waiting for children */
 	ADV_OTHER,	    /* blocked in other syscalls or page faults */
+	ADV_LOOP_STALLED,   /* an event loop blocked outside its poll (advise_stall.c) */
 	ADV_VERDICT_MAX,
 };
 
@@ -94,6 +95,19 @@ struct adv_stack {
 	uint64_t count;
 };
 
+/* An event loop's thread blocked outside its poll: its stall (advise_stall.c). */
+struct adv_stall {
+	uint32_t tid;
+	bool python;	     /* recognised by asyncio's frames, else by its poll waits */
+	int cat;	     /* where its heaviest code path blocked; -1: none */
+	uint64_t ns, count;  /* its time blocked outside its poll (in asyncio's callbacks), waits */
+	uint64_t longest_ns; /* the largest average wait of one code path: <= the longest wait */
+	uint64_t worst_ns;   /* the heaviest code path's time */
+	/* The code that blocked on that path: "request (client.py:16)", or a native function,
+	 * and the call it blocked in ("clock_nanosleep"); NULL when unknown (no stacks). */
+	const char *function, *call;
+};
+
 struct adv_scope {
 	bool whole; /* the whole workload, else one process */
 	uint32_t pid;
@@ -131,6 +145,11 @@ struct adv_scope {
 	bool interp_known;
 	uint64_t interp_ns, native_ns;
 	struct adv_aspect_row table[ADV_ASPECT_MAX]; /* the classic table, by enum adv_aspect */
+	/* The active thread whose event loop stalled longest (stall.ns 0: none), its life and
+	 * the speedup bound of overlapping its stalls. */
+	struct adv_stall stall;
+	uint64_t stall_life_ns;
+	double stall_bound;
 };
 
 struct advice {

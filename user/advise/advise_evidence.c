@@ -32,8 +32,7 @@ static int cmp_pid_cat_frames(const void *a, const void *b)
 	return cmp_cat_frames(a, b);
 }
 
-/* The index in p->threads of (pid, tid), its first instance; p->nthreads when unknown. */
-static size_t thread_index(const struct profile *p, uint32_t pid, uint32_t tid)
+size_t adv_thread_index(const struct profile *p, uint32_t pid, uint32_t tid)
 {
 	const struct thread *t = p->threads;
 	size_t lo = 0, hi = p->nthreads, mid;
@@ -51,7 +50,7 @@ static size_t thread_index(const struct profile *p, uint32_t pid, uint32_t tid)
 /* Whether a thread is idle in the scope (an unknown thread is not). */
 static bool thread_idle(const struct adv_ctx *x, uint32_t pid, uint32_t tid, const bool *idle)
 {
-	size_t i = thread_index(x->p, pid, tid);
+	size_t i = adv_thread_index(x->p, pid, tid);
 
 	return i < x->p->nthreads && idle[i];
 }
@@ -67,7 +66,7 @@ void adv_thread_gil(const struct adv_ctx *x)
 
 		if (!fw->symbol || strcmp(fw->symbol, FUTEX_GIL_SYMBOL))
 			continue;
-		t = thread_index(p, fw->pid, fw->tid);
+		t = adv_thread_index(p, fw->pid, fw->tid);
 		if (t < p->nthreads)
 			x->gil_ns[t] += fw->ns;
 	}

@@ -75,6 +75,11 @@
 /* A lever whose bound is under this gains less than run-to-run noise: "no effect". */
 #define MIN_GAIN 1.10
 
+/* An event loop's stalls (advise_stall.c) decide the verdict when its active threads were
+ * stalled this share of their time or more: a quarter of the time is a bottleneck worth a
+ * lever, as a quarter of lock wait is (LOCK_SERIALIZES). */
+#define STALL_SHARE 0.25
+
 /* What the rules read about a scope, beyond what adv_scope reports. */
 struct metrics {
 	int cpus;
@@ -100,7 +105,23 @@ struct adv_ctx {
 	const struct stack **by_cat;  /* by cat, frames */
 	uint64_t *gil_ns;	      /* per entry of p->threads: its measured wait for the GIL */
 	bool works; /* the workload's busy threads hold WORKLOAD_WORKS CPUs on average */
+	struct adv_stall *stalls; /* per entry of p->threads: its event loop's stall */
 };
+
+/* The index in p->threads of (pid, tid), its first instance; p->nthreads when unknown. */
+size_t adv_thread_index(const struct profile *p, uint32_t pid, uint32_t tid);
+/* Each thread's event-loop stall into x->stalls (one per thread; ns 0: none), from its
+ * stacks (asyncio's frames, or the poll rule) and, without stacks, its split. */
+void adv_loop_stalls(const struct adv_ctx *x);
+/* The speedup bound (1..IO_BOUND_CAP) of overlapping stall s of a thread that lived life_ns. */
+double adv_stall_bound(uint64_t life_ns, const struct adv_stall *s);
+/* Makes a scope whose active threads were stalled STALL_SHARE of their time or more a stalled
+ * loop (verdict, why, levers); false, and the scope untouched, otherwise. */
+bool adv_stall_verdict(const struct adv_ctx *x, struct adv_scope *sc, const struct metrics *m,
+		       const size_t *idx, size_t n, const bool *idle);
+/* Whether thread i's stall, seen in asyncio's callbacks, holds STALL_SHARE of its life: then
+ * it is never idle, however little it computes (a loop stalled in time.sleep is not parked). */
+bool adv_stalled_thread(const struct adv_ctx *x, size_t i);
 
 /* Sorts pointers to p's stacks two ways: by pid, category, frames; and by category, frames. */
 void adv_sort_stacks(const struct profile *p, const struct stack **by_pid,

@@ -384,6 +384,27 @@ static int write_gil(struct json *j, const struct profile *p)
 	return 0;
 }
 
+/* A stalled event loop's evidence: its thread, how it was recognised, what blocked it. */
+static void write_stall(struct json *j, const struct adv_scope *sc)
+{
+	const struct adv_stall *s = &sc->stall;
+
+	json_obj_begin(j, "stall");
+	json_u64(j, "tid", s->tid);
+	json_str(j, "recognised_by", s->python ? "asyncio_frames" : "poll");
+	if (s->cat >= 0)
+		json_str(j, "category", cat_names[s->cat]);
+	if (s->function)
+		json_str(j, "function", s->function);
+	if (s->call)
+		json_str(j, "call", s->call);
+	json_u64(j, "ns", s->ns);
+	json_u64(j, "count", s->count);
+	json_u64(j, "longest_ns", s->longest_ns);
+	json_u64(j, "life_ns", sc->stall_life_ns);
+	json_obj_end(j);
+}
+
 /* The classic table: {aspect: {measured, threads, processes, async}} in adv_aspect order. */
 static void write_design_table(struct json *j, const struct adv_scope *sc)
 {
@@ -456,6 +477,8 @@ static void write_scope(struct json *j, const struct adv_scope *sc)
 	}
 	if (sc->lock.ns)
 		write_futex_sum(j, "lock", &sc->lock, true);
+	if (sc->verdict == ADV_LOOP_STALLED)
+		write_stall(j, sc);
 	json_arr_begin(j, "top");
 	for (i = 0; i < sc->ntop; i++) {
 		json_obj_begin(j, NULL);
