@@ -29,7 +29,8 @@
 #include "profile/profile.h"
 
 enum adv_verdict {
-	ADV_TOO_SHORT,	   /* window under ADV_MIN_WINDOW_NS */
+	ADV_TOO_SHORT,	   /* window under ADV_MIN_WINDOW_NS; a child process alive
+			    * under 50 ms (summarised in advice.exes) */
 	ADV_NO_THREADS,	   /* nothing was measured in this scope */
 	ADV_IDLE,	   /* parked (poll/lock) with almost no CPU: waiting for work */
 	ADV_CPU,	   /* CPU work */
@@ -95,7 +96,8 @@ struct adv_stack {
 };
 
 struct adv_scope {
-	bool whole; /* the whole workload, else one process */
+	bool whole;	 /* the whole workload, else one process */
+	bool summarised; /* a child too short to advise alone: counted in advice.exes */
 	uint32_t pid;
 	char comm[CONCUR_COMM_LEN];
 	char runtime[16]; /* the process's (see runtime.h); "" for the whole workload */
@@ -133,6 +135,15 @@ struct adv_scope {
 	struct adv_aspect_row table[ADV_ASPECT_MAX]; /* the classic table, by enum adv_aspect */
 };
 
+/* Processes too short to advise on their own (alive under 50 ms), by executable. */
+struct adv_exe {
+	char comm[CONCUR_COMM_LEN];
+	uint32_t count;
+	uint64_t life_ns;     /* their summed lifetimes */
+	uint64_t ns[CAT_MAX]; /* their threads' split, wait for children excluded */
+	int cat;	      /* the largest category of it: what bounds them; -1 none */
+};
+
 struct advice {
 	int cpus;
 	uint64_t window_ns;
@@ -140,7 +151,9 @@ struct advice {
 	struct adv_scope whole;
 	struct adv_scope *procs; /* one per p->procs[i], same order */
 	size_t nprocs;
-	size_t *order; /* indices into procs, most thread-time first */
+	size_t *order;	      /* indices into procs, most thread-time first */
+	struct adv_exe *exes; /* short processes by executable, most time first */
+	size_t nexes;
 };
 
 /* Fills out (free with advice_free); 0, or -ENOMEM. The profile must be finished and must

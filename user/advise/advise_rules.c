@@ -59,7 +59,8 @@ static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason
  * runnable behind other load is CPU work delayed, which the split spreads like the rest;
  * measured: a worker 81% on a CPU and 19% runnable behind other load, split in 2 threads,
  * 1.97x), never above the CPU count. Busy threads already: more help only while CPUs are
- * left idle (bound: CPUs / CPUs in use, and Amdahl's on w). One CPU: CPU work cannot overlap.
+ * left idle (bound: CPUs / CPUs in use, and Amdahl's on w); CPUs busy with other processes'
+ * work (metrics.runq_other) are not idle. One CPU: CPU work cannot overlap.
  * Async never helps CPU work: it overlaps waiting only.
  */
 static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
@@ -96,7 +97,7 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 			   "with no shared memory to coordinate.");
 		return;
 	}
-	if (par < m->cpus - CPU_SPARE) {
+	if (par < m->cpus - CPU_SPARE && !m->runq_other) {
 		/* Idle CPUs could take more of the CPU work (C / par), but the waits stay:
 		 * Amdahl on the CPU share caps it. */
 		b = par > 0 ? m->cpus / par : m->cpus;
@@ -112,6 +113,18 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 		adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
 		adv_format(r->reason, "Processes would fill the idle CPUs as threads would.");
+		return;
+	}
+	if (m->runq_other) {
+		/* The CPUs this workload leaves are other processes': more threads would only
+		 * take turns with them. */
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+			   "%u threads already work; %.1f of %d CPUs are busy with them, the "
+			   "rest with other processes: more threads take turns with those.",
+			   sc->active, par, m->cpus);
+		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+			   "The CPUs it does not use run other processes' work: processes would "
+			   "share them.");
 		return;
 	}
 	adv_format(
