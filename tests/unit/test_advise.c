@@ -1117,7 +1117,10 @@ Test(advise, gil_convoy_behind_other_load_keeps_its_verdict)
 	sc = run_cpython(p);
 	cr_expect_neq(sc->verdict, ADV_CPU_SATURATED, "%s", sc->why);
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS, "%s", sc->why);
-	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	/* The CPUs it leaves run the other load: processes would take turns with it. */
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+	cr_expect_neq(strstr(sc->rows[ADV_PROCESSES].reason, "machine of its own, ≤ 3.3×"), NULL,
+		      "%s", sc->rows[ADV_PROCESSES].reason);
 	cr_expect_neq(strstr(sc->why, "GIL"), NULL, "%s", sc->why);
 	cr_expect_neq(strstr(sc->why, "The machine is shared: 30% of the time runnable behind"),
 		      NULL, "%s", sc->why);
@@ -1279,4 +1282,21 @@ Test(advise, short_children_are_summarised_in_the_text)
 		      buf);
 	cr_expect_eq(strstr(buf, "  100    test_x:"), NULL, "not advised one by one: %s", buf);
 	free(buf);
+}
+
+Test(advise, a_short_child_stretched_by_other_load_is_still_short)
+{
+	struct profile *p = new_profile(1000, 2);
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "runner", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_WAIT] = 950));
+	/* 30 ms of work, 40 ms runnable behind other load: 70 ms long, 30 of its own. */
+	add_child(p, 100, 10, "job", 0, SPLIT([CAT_CPU] = 30, [CAT_RUNQUEUE] = 40));
+	/* 60 ms of work: long enough to advise. */
+	add_child(p, 101, 10, "job", 100, SPLIT([CAT_CPU] = 60));
+	run(p);
+	cr_expect(a.procs[1].summarised);
+	cr_expect_not(a.procs[2].summarised);
+	cr_assert_eq(a.nexes, 1);
+	cr_expect_eq(a.exes[0].count, 1);
 }

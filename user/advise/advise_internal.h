@@ -88,9 +88,10 @@
 #define CHILD_WORK_SHARE 0.50
 #define SERIAL_OVERLAP	 1.10
 /*
- * A process alive under SHORT_PROC_NS is too short to advise on its own: at the default 99 Hz
- * per CPU it has at most 5 on-CPU samples, and its exec, dynamic linking and exit (1-5 ms for
- * a small C program) are a large share of its life. It is one task of its parent's workload:
+ * A child process alive under SHORT_PROC_NS (its time runnable behind others left out) is
+ * too short to advise on its own: at the default 99 Hz per CPU it has at most 5 on-CPU
+ * samples, and its exec, dynamic linking and exit (1-5 ms for a small C program) are a large
+ * share of its life. It is one task of its parent's workload:
  * the whole workload's advice (how many such tasks ran at once) is its advice; it is
  * summarised by executable (struct adv_exe).
  */
@@ -151,7 +152,8 @@ void adv_child_waits(const struct adv_ctx *x);
  * (see CHILD_WORK_SHARE): rewrites the verdict's sentence and rows; 1 when so, 0 when not,
  * -ENOMEM. */
 int adv_children_rule(const struct adv_ctx *x, struct adv_scope *sc, const struct metrics *m);
-/* Whether p->procs[i] is a child (its parent in the profile) alive under SHORT_PROC_NS. */
+/* Whether p->procs[i] is a child (its parent in the profile) alive under SHORT_PROC_NS, its
+ * run-queue time left out. */
 bool adv_short_child(const struct profile *p, size_t i);
 /* A process's life in the window (ns): its start to its exit or the window's end. */
 uint64_t adv_proc_life_ns(const struct profile *p, const struct proc *pr);

@@ -219,6 +219,20 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 			"the work sooner, more threads add hand-offs.",
 			rt, adv_percent(g), par);
 	b = par > 0 ? n / par : n;
+	if (m->runq_other) {
+		/* The CPUs its threads do not use are other processes' now (they waited behind
+		 * them): more processes would take turns with that load, not run in parallel
+		 * (measured: thread_per_request.py beside one CPU-bound loop, 2 processes
+		 * 0.95x). On a machine of its own, the bound below holds. */
+		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+			   "Each process has its own GIL, but the CPUs its threads leave are busy "
+			   "with other processes' work: more processes take turns with it. On a "
+			   "machine of its own, ≤ %.1f×.",
+			   b);
+		adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+			   "The wait is for the GIL, not for I/O: async does not shorten it.");
+		return;
+	}
 	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_format(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
 		   sc->active, par);
