@@ -14,9 +14,14 @@
  *      thread parked nearly all its life (poll, lock, sleep or wait) with almost no CPU is idle
  *      capacity, not a bottleneck, and is only counted ("N idle threads"); so is a helper that
  *      runs little and stays parked (socket and pipe too) while the workload's busy threads
- *      work (a supervisor joining them, a pool's result handler, a resource tracker).
+ *      work (a supervisor joining them, a pool's result handler, a resource tracker). A thread
+ *      waiting for its children, in wait4 or their pipes and poll, waits for their time
+ *      (advise_children.c).
  *   2. The verdict is chosen from the active threads' split and a few shape tests (one busy
- *      thread, a busy thread that also polls, run-queue share against the CPUs in use).
+ *      thread, a busy thread that also polls, run-queue share against the CPUs in use: a run
+ *      queue the workload's own threads do not explain is other load, context only). The
+ *      whole workload whose work is in children run fewer at once than the CPUs allow gets
+ *      "run more at once"; children too short to advise alone are summarised by executable.
  *   3. Each verdict has one small rule function that fills the three levers' rows; a
  *      process's runtime (proc.runtime: CPython's GIL, an event loop) changes what a lever
  *      means, never the measured split; what is measured (the GIL's futex wait, where the
