@@ -1239,6 +1239,7 @@ Test(advise, a_runner_polling_its_short_tests_is_a_supervisor)
 	cr_expect_neq(a.whole.verdict, ADV_LOOP_WAITING, "%s", a.whole.why);
 	cr_expect_eq(a.whole.verdict, ADV_CPU, "%s", a.whole.why);
 	cr_expect_neq(strstr(a.whole.why, "one at a time"), NULL, "%s", a.whole.why);
+	cr_expect_neq(strstr(a.whole.why, "a job count of 2 in runner"), NULL, "%s", a.whole.why);
 	cr_expect_eq(a.whole.best, ADV_PROCESSES);
 	/* The tests, 24 ms each, are summarised, not advised one by one. */
 	cr_expect_eq(a.procs[1].verdict, ADV_TOO_SHORT);
@@ -1299,4 +1300,24 @@ Test(advise, a_short_child_stretched_by_other_load_is_still_short)
 	cr_expect_not(a.procs[2].summarised);
 	cr_assert_eq(a.nexes, 1);
 	cr_expect_eq(a.exes[0].count, 1);
+}
+
+Test(advise, the_runner_under_make_sets_the_job_count_not_make)
+{
+	struct profile *p = new_profile(1000, 2);
+	int i;
+
+	/* make (2 build steps and the runner) -> runner -> 30 tests one at a time. */
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "make", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 10, [CAT_WAIT] = 990));
+	add_child(p, 11, 10, "cp", 0, SPLIT([CAT_CPU] = 5));
+	add_child(p, 12, 10, "cp", 5, SPLIT([CAT_CPU] = 5));
+	cr_assert_eq(fixture_add_proc_span(p, 20, 10, "runner", true, T0 + 10 * MS, T0 + 1000 * MS),
+		     0);
+	add_thread_at(p, 20, 20, 10, SPLIT([CAT_CPU] = 30, [CAT_POLL] = 960));
+	for (i = 0; i < 30; i++)
+		add_child(p, 100 + i, 20, "test_x", 20 + 32 * i, SPLIT([CAT_CPU] = 30));
+	run(p);
+	cr_expect_neq(strstr(a.whole.why, "a job count of 2 in runner"), NULL, "%s", a.whole.why);
+	cr_expect_eq(strstr(a.whole.why, "make -j"), NULL, "%s", a.whole.why);
 }

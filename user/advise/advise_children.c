@@ -154,16 +154,35 @@ struct exe_cpu {
 	const char *comm;
 	uint64_t cpu;
 	uint32_t count;
+	size_t first; /* one of its processes (an index into p->procs) */
 };
 
 /* The children's figures the rule reads. */
 struct children {
 	size_t n;
 	uint64_t cpu, cpu_all, lives, span;
-	double overlap;	  /* lives / span: how many ran at once, on average, while any ran */
-	const char *comm; /* the executable with the most of their CPU time */
-	bool make;	  /* the workload's root is make */
+	double overlap;	     /* lives / span: how many ran at once, on average, while any ran */
+	const char *comm;    /* the executable with the most of their CPU time */
+	const char *starter; /* the ancestor that started them: of its ancestors, the one
+			      * with the most children (make, a test runner, a pool) */
 };
+
+/* Of p->procs[j]'s ancestors, the one with the most children: the one that decided how many
+ * ran at once (make over a compiler driver; a test runner over the make that started it). */
+static const char *starter_of(const struct profile *p, size_t j)
+{
+	const char *name = NULL;
+	size_t most = 0, n, k, steps;
+	long a = parent_of(p, j);
+
+	for (steps = 0; a >= 0 && steps < p->nprocs; steps++, a = parent_of(p, (size_t)a)) {
+		for (k = 0, n = 0; k < p->nprocs; k++)
+			n += parent_of(p, k) == a;
+		if (n > most)
+			most = n, name = p->procs[a].comm;
+	}
+	return name;
+}
 
 static int children_figures(const struct adv_ctx *x, struct children *c)
 {
@@ -184,10 +203,8 @@ static int children_figures(const struct adv_ctx *x, struct children *c)
 
 		c->cpu_all += pr->ns[CAT_CPU];
 		par = parent_of(p, j);
-		if (par < 0) {
-			c->make |= !strcmp(pr->comm, "make") || !strcmp(pr->comm, "gmake");
+		if (par < 0)
 			continue;
-		}
 		if (proc_waits(x, j))
 			continue;
 		s[c->n] = proc_span(p, pr);
@@ -196,8 +213,10 @@ static int children_figures(const struct adv_ctx *x, struct children *c)
 		c->cpu += pr->ns[CAT_CPU];
 		for (k = 0; k < ne && strcmp(e[k].comm, pr->comm); k++)
 			;
-		if (k == ne)
+		if (k == ne) {
+			e[ne].first = j;
 			e[ne++].comm = pr->comm;
+		}
 		e[k].cpu += pr->ns[CAT_CPU];
 		e[k].count++;
 		if (e[k].cpu > e[best].cpu)
@@ -206,6 +225,7 @@ static int children_figures(const struct adv_ctx *x, struct children *c)
 	c->span = union_ns(s, c->n, 0, p->window_ns);
 	c->overlap = c->span ? (double)c->lives / c->span : 0;
 	c->comm = ne ? e[best].comm : "?";
+	c->starter = ne ? starter_of(p, e[best].first) : NULL;
 	free(s);
 	free(e);
 	return 0;
@@ -243,8 +263,10 @@ int adv_children_rule(const struct adv_ctx *x, struct adv_scope *sc, const struc
 	if (b < MIN_GAIN)
 		return 0;
 	jobs = k;
-	if (c.make)
+	if (c.starter && (!strcmp(c.starter, "make") || !strcmp(c.starter, "gmake")))
 		snprintf(how, sizeof(how), "e.g. `make -j%d`", jobs);
+	else if (c.starter)
+		snprintf(how, sizeof(how), "e.g. a job count of %d in %.15s", jobs, c.starter);
 	else
 		snprintf(how, sizeof(how), "e.g. a job count or pool of %d", jobs);
 	if (c.overlap < SERIAL_OVERLAP)

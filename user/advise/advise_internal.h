@@ -41,6 +41,10 @@
  * one blocking call: an event loop, already async, even with idle time left (a loop busy 80%
  * on a machine shared with other load). */
 #define LOOP_POLL_SHARE 0.50
+/* Busy loops make the scope an event loop when they do this share of its active threads' CPU
+ * work: a majority; below it the others' work is the bound (measured: `make unit-test`, one
+ * test process polling its runner's socket among 257 made the suite "a saturated event loop"). */
+#define LOOP_WORK_SHARE 0.50
 /* Lock wait above this share, spread over two threads or more, with CPUs left idle,
  * serializes the work: lock contention is the bound even where the threads' CPU time is the
  * larger share (the holder computes while the others wait). */
