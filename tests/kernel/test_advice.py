@@ -5,9 +5,11 @@ timed, and the levers concur's advice rates are held to the measured speedups (s
 
 import math
 import os
+import shutil
+import subprocess
 import time
 
-from harness import REPO, Fail, execute, profile, test
+from harness import REPO, Fail, Skip, execute, profile, test
 
 
 # Advice against reality: tests/kernel/scenarios/. Each scenario does a fixed amount of work;
@@ -103,12 +105,15 @@ def undecided(ratios, effects, variants, unchecked):
     return out
 
 
-def advice_vs_reality(ctx, name, base, variants, unchecked=()):
+def advice_vs_reality(ctx, name, base, variants, unchecked=(), whole=False):
     """variants: lever -> (args, "more" | "fewer"): a variant adds more of the lever, or takes
     the lever away from the baseline. Levers in `unchecked` are measured and printed, not held
-    to (b). Returns (doc, process, advice) for extra checks."""
+    to (b). whole: hold the whole workload's advice to them (a supervisor's own is its
+    children's). Returns (doc, process, advice) for extra checks."""
     doc = profile(ctx, ["run", "--"] + scenario_argv(ctx, name, base))
     proc, adv = root_advice(doc)
+    if whole:
+        adv = doc["advice"]["whole"]
     effects = {k: v["effect"] for k, v in adv["levers"].items()}
     # Paired: each variant run right beside a baseline run (alternating which goes first), the
     # speedup the median of the pairs' ratios. The host's speed drifts in phases of seconds
@@ -272,7 +277,7 @@ def t_advice_thread_per_request(ctx):
     _, _, adv = advice_vs_reality(ctx, "thread_per_request.py", [], {
         "threads": (["--threads", "1"], "fewer"),
         "processes": (["--procs-per-request", "2"], "more")})
-    expect_levers(adv, {"threads": "hurts", "processes": "helps"})
+    expect_levers(adv, {"threads": "hurts", "processes": "no effect"})
 
 
 @test("advice_native_gil_released")
@@ -302,11 +307,14 @@ def t_advice_native_gil_released(ctx):
 def t_advice_pool_helpers(ctx):
     # 10. A process pool whose 2 workers fill the 2 CPUs, beside helpers parked in pipes, a
     # socket poll and a join (result handler, feeder, watchdog, supervisor, tracker process):
-    # the helpers are idle capacity, the whole verdict follows the workers (CPU), and neither
+    # the helpers are idle capacity, the parent a supervisor, the whole verdict follows the
+    # workers (CPU), and neither
     # more workers nor more threads per worker help; nothing says async would.
     doc, _, adv = advice_vs_reality(ctx, "pool_helpers", [], {
         "threads": (["--threads", "2"], "more"), "processes": (["--workers", "4"], "more")})
-    if adv["verdict"] != "idle":
+    # The parent supervises its workers (wait4, their pipes, poll): waiting for children
+    # (issue 15, kind 6), its helper threads idle.
+    if adv["verdict"] != "wait":
         raise Fail("the parent (supervisor and helper threads) is %s: %s"
                    % (adv["verdict"], adv["why"]))
     w = doc["advice"]["whole"]
@@ -321,8 +329,8 @@ def t_advice_pool_helpers(ctx):
     if helps:
         raise Fail("whole: %s help: %s" % (helps, w["why"]))
     idle = [a for a in doc["advice"]["processes"] if a["verdict"] == "idle"]
-    if len(idle) != 2:
-        raise Fail("idle processes %s, expected the parent and the tracker"
+    if len(idle) != 1:
+        raise Fail("idle processes %s, expected the tracker"
                    % [(a["pid"], a["verdict"]) for a in doc["advice"]["processes"]])
 
 
@@ -365,3 +373,112 @@ def t_advice_stalled_loop_sleep(ctx):
     _, healthy = root_advice(doc)
     if healthy["verdict"] == "loop_stalled":
         raise Fail("the asyncio.sleep variant is reported stalled: %s" % healthy["why"])
+
+
+@test("advice_job_runner")
+def t_advice_job_runner(ctx):
+    # 11. A runner starting 40 short CPU-bound children one at a time and waiting for their
+    # results in poll on their pipes (issue 15, kinds 5 and 6): the runner is a supervisor
+    # ("wait"), not an event loop waiting for events; the whole workload's verdict follows the
+    # children, which ran one at a time: running 2 at once (processes) helps, threads in the
+    # runner do not; the 25 ms children are summarised by executable, not advised one by one.
+    doc, _, adv = advice_vs_reality(ctx, "job_runner", [], {
+        "processes": (["--jobs", "2"], "more")}, whole=True)
+    _, root = root_advice(doc)
+    if root["verdict"] != "wait":
+        raise Fail("the runner is %s: %s" % (root["verdict"], root["why"]))
+    if adv["verdict"] != "cpu" or adv.get("best") != "processes" \
+            or "one at a time" not in adv["why"]:
+        raise Fail("whole: %s, best %s: %s" % (adv["verdict"], adv.get("best"), adv["why"]))
+    short = doc["advice"]["short_processes"]
+    # 38: a child or two may outlive 50 ms behind other load on this shared VM.
+    if not short or short[0]["count"] < 38 or short[0].get("category") not in ("cpu", "runqueue"):
+        raise Fail("short processes %s" % short)
+
+
+MAKE_FILES = 24
+
+
+def make_project(root):
+    """A C project of MAKE_FILES small files, each a few ms of gcc -O2, and its Makefile."""
+    os.makedirs(root, exist_ok=True)
+    for i in range(MAKE_FILES):
+        with open(os.path.join(root, "f%d.c" % i), "w") as f:
+            f.write("".join("int f%d_%d(int x) { for (int i = 0; i < x; i++) x ^= x * %d + i;"
+                            " return x; }\n" % (i, k, k + 3) for k in range(40)))
+    objs = " ".join("f%d.o" % i for i in range(MAKE_FILES))
+    with open(os.path.join(root, "Makefile"), "w") as f:
+        f.write("all: %s\n%%.o: %%.c\n\tgcc -O2 -c $< -o $@\nclean:\n\trm -f *.o\n" % objs)
+
+
+def make_time(root, jobs):
+    execute(["make", "-s", "-C", root, "clean"])
+    t0 = time.monotonic()
+    rc, out, err = execute(["make", "-s", "-C", root, "-j%d" % jobs])
+    if rc != 0:
+        raise Fail("make -j%d: %s" % (jobs, err.strip()[-300:]))
+    return time.monotonic() - t0
+
+
+@test("advice_make_j1")
+def t_advice_make_j1(ctx):
+    # 12. `make -j1` of a small C project (issue 15, kind 5): the compilers ran one at a time;
+    # the whole workload's advice is running 2 at once (processes, phrased `make -j2`), not
+    # threads; make -j2 measured beside make -j1 (ROUNDS pairs) is at least 10 % faster and
+    # within the stated bound (+10 %, as advice_vs_reality's (c)).
+    if not os.path.exists("/usr/bin/gcc") or not shutil.which("make"):
+        raise Skip("no gcc or make")
+    root = os.path.join(ctx.tmp, "proj")
+    make_project(root)
+    execute(["make", "-s", "-C", root, "clean"])
+    doc = profile(ctx, ["run", "--", "make", "-s", "-C", root, "-j1"])
+    w = doc["advice"]["whole"]
+    if w.get("best") != "processes" or "make -j2" not in w["why"] \
+            or w["levers"]["threads"]["effect"] == "helps":
+        raise Fail("whole: %s, best %s, threads %s: %s" % (
+            w["verdict"], w.get("best"), w["levers"]["threads"]["effect"], w["why"]))
+    ratios = []
+    for r in range(ROUNDS):
+        order = [1, 2] if r % 2 == 0 else [2, 1]
+        t = {j: make_time(root, j) for j in order}
+        ratios.append(t[1] / t[2])
+    x = median_interval(ratios)[1]
+    bound = w["levers"]["processes"]["bound"]
+    print("    make -j1: %s | measured -j2 %.2fx (%s)" % (
+        w["why"], x, " ".join("%.2f" % r for r in ratios)), flush=True)
+    if x < 1 + SPEEDUP_MARGIN or x > bound * (1 + BOUND_TOLERANCE):
+        raise Fail("make -j2 measured %.2fx against a bound of %.2fx" % (x, bound))
+
+
+def start_load(n):
+    """n CPU-bound shell loops outside the profiled workload: other load on the machine."""
+    return [subprocess.Popen(["sh", "-c", "while :; do :; done"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(n)]
+
+
+def stop_load(procs):
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+@test("advice_gil_beside_load")
+def t_advice_gil_beside_load(ctx):
+    # 13. CPU-bound Python with a thread per request (scenario 8) beside a CPU-bound loop of
+    # another program on the same 2 CPUs (issue 15, kind 4): its threads wait in the run queue
+    # behind the loop, yet the program keeps about 1 CPU busy of its own: the machine is
+    # shared, not saturated by it; the verdict stays the GIL's with its lever (one thread is
+    # faster: measured 1.12x, 11 pairs). The CPUs its threads leave run the loop: processes
+    # take turns with it, "no effect" (measured 0.95x, 5 pairs).
+    load = start_load(1)
+    try:
+        _, _, adv = advice_vs_reality(ctx, "thread_per_request.py", [], {
+            "threads": (["--threads", "1"], "fewer"),
+            "processes": (["--procs-per-request", "2"], "more")})
+    finally:
+        stop_load(load)
+    if adv["verdict"] == "cpu_saturated" or "GIL" not in adv["why"] \
+            or "The machine is shared" not in adv["why"]:
+        raise Fail("verdict %s: %s" % (adv["verdict"], adv["why"]))
+    expect_levers(adv, {"threads": "hurts", "processes": "no effect"})

@@ -1103,3 +1103,221 @@ Test(advise_table, pipes_between_processes_count_against_more_processes)
 	expect_marks(&a.procs[0], ADV_ASPECT_IPC, ADV_NO_EFFECT, ADV_NO_EFFECT, ADV_NO_EFFECT);
 	expect_marks(sc, ADV_ASPECT_MEMORY, ADV_NA, ADV_NA, ADV_NA);
 }
+
+/* Kind 4: other load on a shared machine. */
+
+Test(advise, gil_convoy_behind_other_load_keeps_its_verdict)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	/* 0.6 CPUs busy of its own on 2, 30 % runnable: the others' load, not saturation. */
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_RUNQUEUE] = 300, [CAT_LOCK] = 400));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 300, [CAT_RUNQUEUE] = 300, [CAT_LOCK] = 400));
+	sc = run_cpython(p);
+	cr_expect_neq(sc->verdict, ADV_CPU_SATURATED, "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS, "%s", sc->why);
+	/* The CPUs it leaves run the other load: processes would take turns with it. */
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+	cr_expect_neq(strstr(sc->rows[ADV_PROCESSES].reason, "machine of its own, ≤ 3.3×"), NULL,
+		      "%s", sc->rows[ADV_PROCESSES].reason);
+	cr_expect_neq(strstr(sc->why, "GIL"), NULL, "%s", sc->why);
+	cr_expect_neq(strstr(sc->why, "The machine is shared: 30% of the time runnable behind"),
+		      NULL, "%s", sc->why);
+}
+
+Test(advise, one_thread_behind_other_load_is_cpu_work)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 700, [CAT_RUNQUEUE] = 300));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU, "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HELPS);
+	cr_expect_neq(strstr(sc->why, "shared: 30%"), NULL, "%s", sc->why);
+}
+
+Test(advise, run_queue_with_its_own_threads_filling_the_cpus_is_saturation)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+	int i;
+
+	/* 3 threads keep 1.8 CPUs busy: the run queue is their own. */
+	for (i = 0; i < 3; i++)
+		add_thread(p, 10, 10 + i, SPLIT([CAT_CPU] = 600, [CAT_RUNQUEUE] = 400));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_CPU_SATURATED, "%s", sc->why);
+	cr_expect_eq(strstr(sc->why, "shared"), NULL, "%s", sc->why);
+}
+
+Test(advise, a_process_behind_its_siblings_is_not_on_a_shared_machine)
+{
+	struct profile *p = new_profile(1000, 2);
+
+	/* Two processes of the workload, 1.6 CPUs busy together: each waits for the other. */
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "a", false), 0);
+	cr_assert_eq(fixture_add_proc(p, 20, 1, "b", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 800, [CAT_RUNQUEUE] = 200));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 200, [CAT_RUNQUEUE] = 300, [CAT_SLEEP] = 500));
+	add_thread(p, 20, 20, SPLIT([CAT_CPU] = 600, [CAT_RUNQUEUE] = 400));
+	run(p);
+	cr_expect_eq(strstr(a.procs[1].why, "shared"), NULL, "%s", a.procs[1].why);
+}
+
+/* Kinds 5 and 6: children one at a time, supervisors, short children. */
+
+/* Child pid of ppid alive [start_ms, start_ms + sum of split) with one thread of that split. */
+static void add_child(struct profile *p, __u32 pid, __u32 ppid, const char *comm, uint64_t start_ms,
+		      const uint64_t split_ms[CAT_MAX])
+{
+	uint64_t life = 0;
+	int c;
+
+	for (c = 0; c < CAT_MAX; c++)
+		life += split_ms[c];
+	cr_assert_eq(fixture_add_proc_span(p, pid, ppid, comm, true, T0 + start_ms * MS,
+					   T0 + (start_ms + life) * MS),
+		     0);
+	add_thread_at(p, pid, pid, start_ms, split_ms);
+}
+
+Test(advise, children_one_at_a_time_run_more_at_once)
+{
+	struct profile *p = new_profile(1000, 2);
+	int i;
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "make", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_WAIT] = 950));
+	/* 10 compilers of 95 ms, one after the other from 50 ms: they span 95 % of the window. */
+	for (i = 0; i < 10; i++)
+		add_child(p, 100 + i, 10, "cc1", 50 + 95 * i,
+			  SPLIT([CAT_CPU] = 90, [CAT_IO_DISK] = 5));
+	run(p);
+	cr_expect_eq(a.whole.verdict, ADV_CPU, "%s", a.whole.why);
+	cr_expect_eq(a.whole.rows[ADV_PROCESSES].effect, ADV_HELPS);
+	/* 1 / ((1 - 0.95) + 0.95 * 1 / 2) = 1.905 */
+	cr_expect_float_eq(a.whole.rows[ADV_PROCESSES].bound, 1.0 / (0.05 + 0.95 / 2), 1e-3);
+	cr_expect_eq(a.whole.rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(a.whole.best, ADV_PROCESSES);
+	cr_expect_neq(strstr(a.whole.why, "one at a time"), NULL, "%s", a.whole.why);
+	cr_expect_neq(strstr(a.whole.why, "make -j2"), NULL, "%s", a.whole.why);
+	cr_expect_eq(a.nexes, 0, "95 ms children are advised on their own");
+}
+
+Test(advise, children_already_filling_the_cpus_are_not_serial)
+{
+	struct profile *p = new_profile(1000, 2);
+	int i;
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "make", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 20, [CAT_WAIT] = 980));
+	/* Two at a time, 200 ms each. */
+	for (i = 0; i < 10; i++)
+		add_child(p, 100 + i, 10, "cc1", 200 * (i / 2), SPLIT([CAT_CPU] = 195));
+	run(p);
+	cr_expect_eq(a.whole.verdict, ADV_CPU, "%s", a.whole.why);
+	cr_expect_eq(strstr(a.whole.why, "one at a time"), NULL, "%s", a.whole.why);
+	cr_expect_neq(a.whole.rows[ADV_PROCESSES].effect, ADV_HELPS, "%s", a.whole.why);
+}
+
+Test(advise, a_runner_polling_its_short_tests_is_a_supervisor)
+{
+	struct profile *p = new_profile(1000, 2);
+	int i;
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "runner", false), 0);
+	/* It polls its tests' pipes 70 % of its life and works 30 %: more than a helper. */
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_POLL] = 600, [CAT_IO_PIPE] = 100));
+	for (i = 0; i < 40; i++)
+		add_child(p, 100 + i, 10, "test_x", 25 * i, SPLIT([CAT_CPU] = 22, [CAT_OTHER] = 2));
+	run(p);
+	cr_assert_eq(a.procs[0].pid, 10);
+	cr_expect_eq(a.procs[0].verdict, ADV_WAIT, "%s", a.procs[0].why);
+	cr_expect_neq(strstr(a.procs[0].why, "poll"), NULL, "%s", a.procs[0].why);
+	cr_expect_neq(a.whole.verdict, ADV_LOOP_WAITING, "%s", a.whole.why);
+	cr_expect_eq(a.whole.verdict, ADV_CPU, "%s", a.whole.why);
+	cr_expect_neq(strstr(a.whole.why, "one at a time"), NULL, "%s", a.whole.why);
+	cr_expect_neq(strstr(a.whole.why, "a job count of 2 in runner"), NULL, "%s", a.whole.why);
+	cr_expect_eq(a.whole.best, ADV_PROCESSES);
+	/* The tests, 24 ms each, are summarised, not advised one by one. */
+	cr_expect_eq(a.procs[1].verdict, ADV_TOO_SHORT);
+	cr_expect(a.procs[1].summarised);
+	cr_assert_eq(a.nexes, 1);
+	cr_expect_str_eq(a.exes[0].comm, "test_x");
+	cr_expect_eq(a.exes[0].count, 40);
+	cr_expect_eq(a.exes[0].life_ns, 40 * 24 * MS);
+	cr_expect_eq(a.exes[0].cat, CAT_CPU);
+}
+
+Test(advise, an_event_loop_without_children_is_no_supervisor)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 100, [CAT_POLL] = 900));
+	sc = run(p);
+	cr_expect_eq(sc->verdict, ADV_LOOP_WAITING, "%s", sc->why);
+}
+
+Test(advise, short_children_are_summarised_in_the_text)
+{
+	struct profile *p = new_profile(1000, 2);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "runner", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_WAIT] = 950));
+	for (i = 0; i < 5; i++)
+		add_child(p, 100 + i, 10, "test_x", 100 * i,
+			  SPLIT([CAT_CPU] = 10, [CAT_SLEEP] = 20));
+	run(p);
+	f = open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(write_text(p, &a, f, false), 0);
+	fclose(f);
+	cr_expect_neq(strstr(buf, "    test_x: 5, 0.150 s in all, mostly sleep (67%)"), NULL, "%s",
+		      buf);
+	cr_expect_eq(strstr(buf, "  100    test_x:"), NULL, "not advised one by one: %s", buf);
+	free(buf);
+}
+
+Test(advise, a_short_child_stretched_by_other_load_is_still_short)
+{
+	struct profile *p = new_profile(1000, 2);
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "runner", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 50, [CAT_WAIT] = 950));
+	/* 30 ms of work, 40 ms runnable behind other load: 70 ms long, 30 of its own. */
+	add_child(p, 100, 10, "job", 0, SPLIT([CAT_CPU] = 30, [CAT_RUNQUEUE] = 40));
+	/* 60 ms of work: long enough to advise. */
+	add_child(p, 101, 10, "job", 100, SPLIT([CAT_CPU] = 60));
+	run(p);
+	cr_expect(a.procs[1].summarised);
+	cr_expect_not(a.procs[2].summarised);
+	cr_assert_eq(a.nexes, 1);
+	cr_expect_eq(a.exes[0].count, 1);
+}
+
+Test(advise, the_runner_under_make_sets_the_job_count_not_make)
+{
+	struct profile *p = new_profile(1000, 2);
+	int i;
+
+	/* make (2 build steps and the runner) -> runner -> 30 tests one at a time. */
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "make", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 10, [CAT_WAIT] = 990));
+	add_child(p, 11, 10, "cp", 0, SPLIT([CAT_CPU] = 5));
+	add_child(p, 12, 10, "cp", 5, SPLIT([CAT_CPU] = 5));
+	cr_assert_eq(fixture_add_proc_span(p, 20, 10, "runner", true, T0 + 10 * MS, T0 + 1000 * MS),
+		     0);
+	add_thread_at(p, 20, 20, 10, SPLIT([CAT_CPU] = 30, [CAT_POLL] = 960));
+	for (i = 0; i < 30; i++)
+		add_child(p, 100 + i, 20, "test_x", 20 + 32 * i, SPLIT([CAT_CPU] = 30));
+	run(p);
+	cr_expect_neq(strstr(a.whole.why, "a job count of 2 in runner"), NULL, "%s", a.whole.why);
+	cr_expect_eq(strstr(a.whole.why, "make -j"), NULL, "%s", a.whole.why);
+}

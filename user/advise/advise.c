@@ -64,7 +64,8 @@ static uint64_t parked_ns(const struct thread *t, int c, uint64_t gil)
 
 /*
  * The parking category of an idle thread, or -1 for an active one (gil: its measured wait for
- * the GIL, which is work waiting to run, never parking). Idle is:
+ * the GIL, which is work waiting to run, never parking; child_wait: its wait for children,
+ * a supervisor's pipes and poll included). Idle is:
  *  - a parent: it waits for children IDLE_PARKED_SHARE of its life, idle while they work;
  *  - an idle worker: under IDLE_CPU_SHARE CPU and parked IDLE_PARKED_SHARE of the rest in
  *    poll, lock or sleep. Its lock time then is a condition variable with no work behind it,
@@ -76,7 +77,7 @@ static uint64_t parked_ns(const struct thread *t, int c, uint64_t gil)
  * on an outside server while other threads compute reads as a helper: its waits overlap the
  * work that bounds the run.
  */
-static int idle_cat(const struct thread *t, uint64_t gil, bool works)
+static int idle_cat(const struct thread *t, uint64_t gil, uint64_t child_wait, bool works)
 {
 	static const int parked[] = { CAT_POLL, CAT_LOCK, CAT_SLEEP };
 	static const int helper[] = { CAT_IO_NET, CAT_IO_PIPE, CAT_POLL,
@@ -85,7 +86,7 @@ static int idle_cat(const struct thread *t, uint64_t gil, bool works)
 	int c = -1;
 	size_t i;
 
-	if (full && t->ns[CAT_WAIT] > IDLE_PARKED_SHARE * full)
+	if (full && child_wait > IDLE_PARKED_SHARE * full)
 		return CAT_WAIT;
 	if (!life)
 		return -1;
@@ -110,14 +111,16 @@ static int idle_cat(const struct thread *t, uint64_t gil, bool works)
  * A busy event loop: a thread on a CPU BUSY_CPU_SHARE of its life (life: without its wait for
  * children) that polls, and either has no idle time left (cpu + runqueue LOOP_BUSY_SHARE) or
  * waits mostly in its poll (LOOP_POLL_SHARE of its blocked time): it already overlaps its waits
- * with async, and computing the events is its bound, not waiting for them.
+ * with async, and computing the events is its bound, not waiting for them. A thread alive under
+ * SHORT_PROC_NS is no loop in a steady state: a test process that polls its runner once or
+ * twice in its 20 ms is a task.
  */
 static bool busy_loop(const struct thread *t, uint64_t life)
 {
 	uint64_t want = t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE];
 	uint64_t blocked = life > want ? life - want : 0;
 
-	if (!t->ns[CAT_POLL] || t->ns[CAT_CPU] < BUSY_CPU_SHARE * life)
+	if (!t->ns[CAT_POLL] || t->ns[CAT_CPU] < BUSY_CPU_SHARE * life || life < SHORT_PROC_NS)
 		return false;
 	return want >= LOOP_BUSY_SHARE * life || t->ns[CAT_POLL] >= LOOP_POLL_SHARE * blocked;
 }
@@ -128,7 +131,7 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		   size_t n, bool *idle)
 {
 	uint32_t parked[CAT_MAX] = { 0 }, best = 0;
-	uint64_t cpu_all = 0, wait_all = 0, full_all = 0;
+	uint64_t cpu_all = 0, wait_all = 0, full_all = 0, sup_all = 0, loop_cpu = 0;
 	size_t i;
 	int c, ic;
 
@@ -139,10 +142,19 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 
 		sc->threads++;
 		cpu_all += t->ns[CAT_CPU];
-		wait_all += t->ns[CAT_WAIT];
+		uint64_t cw = x->child_wait_ns[idx[i]];
+
+		wait_all += cw;
+		sup_all += cw - t->ns[CAT_WAIT];
 		full_all += thread_lifetime_ns(t);
 		/* A loop stalled in its callbacks is not parked, however little it computes. */
-		ic = adv_stalled_thread(x, idx[i]) ? -1 : idle_cat(t, x->gil_ns[idx[i]], x->works);
+		ic = adv_stalled_thread(x, idx[i]) ? -1 :
+						     idle_cat(t, x->gil_ns[idx[i]], cw, x->works);
+		/* The whole workload has the children in it: a supervisor waiting for them
+		 * most of its life is their time, however much it ran besides. */
+		if (ic < 0 && sc->whole && cw > t->ns[CAT_WAIT] &&
+		    cw >= WAIT_DOMINATES * thread_lifetime_ns(t))
+			ic = CAT_WAIT;
 		idle[idx[i]] = ic >= 0;
 		if (ic >= 0) {
 			sc->idle++;
@@ -164,7 +176,7 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		if (t->ns[CAT_CPU] >= BUSY_CPU_SHARE * life)
 			m->busy++;
 		if (busy_loop(t, life)) {
-			m->loop_busy = true;
+			loop_cpu += t->ns[CAT_CPU];
 			if ((double)t->ns[CAT_CPU] / life > m->loop_cpu)
 				m->loop_cpu = (double)t->ns[CAT_CPU] / life;
 			if ((double)(t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE]) / life > m->loop_want)
@@ -172,6 +184,9 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 					(double)(t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE]) / life;
 		}
 	}
+	/* Busy loops that do a minority of the work do not make the scope a loop: a test
+	 * process polling its runner's socket among a suite's hundreds is one of them. */
+	m->loop_busy = loop_cpu && loop_cpu >= LOOP_WORK_SHARE * sc->ns[CAT_CPU];
 	for (c = 0; c < CAT_MAX; c++)
 		if (parked[c] > best)
 			best = parked[c], sc->idle_cat = c;
@@ -180,6 +195,8 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 	 * the children in it: there, the wait stays out): the whole split of all the threads,
 	 * wait included, is the evidence. */
 	m->waiting = !sc->whole && wait_all && wait_all >= WAIT_DOMINATES * full_all;
+	m->wait_share = full_all ? (double)wait_all / full_all : 0;
+	m->supervises = sup_all > 0;
 	if (!sc->active || m->waiting) {
 		sc->active_ns = 0;
 		memset(sc->ns, 0, sizeof(sc->ns));
@@ -193,17 +210,32 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 		m->share[c] = sc->active_ns ? (double)sc->ns[c] / sc->active_ns : 0;
 }
 
+static bool quota_bound(const struct adv_scope *sc);
+
+/*
+ * Whether the scope's run-queue wait is other processes' doing (see SHARED_NOTE): its threads
+ * wait for a CPU SHARED_NOTE of their time while the workload (par_seen: the larger of the
+ * scope's and the whole workload's CPUs busy) leaves CPU_SPARE of the CPUs the scope may use
+ * to others, and no CPU quota throttled it (a throttled group waits with CPUs idle).
+ */
+static bool shared_machine(const struct adv_scope *sc, const struct metrics *m, double par_seen)
+{
+	return m->share[CAT_RUNQUEUE] >= SHARED_NOTE && par_seen < m->cpus - CPU_SPARE &&
+	       !quota_bound(sc);
+}
+
 /*
  * The verdict. Order matters:
  *  - too short a window or no thread time: no advice (a 5 ms window says nothing about a
  *    steady state);
  *  - all threads idle: what they were parked in (sleep and wait have their own verdicts);
  *  - CPU wanted (cpu + runqueue) dominating: saturation when the run queue holds
- *    RUNQ_SATURATED of the time, a saturated loop when the busy thread polls, lock contention
+ *    RUNQ_SATURATED of the time and the workload's own threads fill the CPUs (else the run
+ *    queue is other load's: see shared_machine()), a saturated loop when the busy thread polls, lock contention
  *    when the threads also wait LOCK_SERIALIZES for a lock with CPUs idle, else CPU work;
  *  - otherwise the largest category among the active threads.
  */
-static void choose(struct adv_scope *sc, const struct metrics *m)
+static void choose(struct adv_scope *sc, struct metrics *m, double par_seen)
 {
 	static const enum adv_verdict by_cat[CAT_MAX] = {
 		[CAT_CPU] = ADV_CPU,	       [CAT_RUNQUEUE] = ADV_CPU_SATURATED,
@@ -215,7 +247,7 @@ static void choose(struct adv_scope *sc, const struct metrics *m)
 	double want = m->share[CAT_CPU] + m->share[CAT_RUNQUEUE], best = 0;
 	int c, d = -1;
 
-	if (m->window_ns < ADV_MIN_WINDOW_NS) {
+	if (m->window_ns < ADV_MIN_WINDOW_NS || m->short_ns) {
 		sc->verdict = ADV_TOO_SHORT;
 		return;
 	}
@@ -238,8 +270,10 @@ static void choose(struct adv_scope *sc, const struct metrics *m)
 	for (c = CAT_LOCK; c < CAT_MAX; c++)
 		if (m->share[c] > best)
 			best = m->share[c], d = c;
+	if (shared_machine(sc, m, par_seen))
+		m->runq_other = m->share[CAT_RUNQUEUE];
 	if (want >= best) {
-		if (m->share[CAT_RUNQUEUE] >= RUNQ_SATURATED)
+		if (m->share[CAT_RUNQUEUE] >= RUNQ_SATURATED && !m->runq_other)
 			d = CAT_RUNQUEUE;
 		else
 			d = CAT_CPU;
@@ -272,8 +306,14 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 
 	switch (sc->verdict) {
 	case ADV_TOO_SHORT:
-		adv_format(sc->why, "The window (%.1f ms) is too short to advise.",
-			   m->window_ns / 1e6);
+		if (m->short_ns && m->window_ns >= ADV_MIN_WINDOW_NS)
+			adv_format(sc->why,
+				   "Alive %.1f ms: a child too short to advise on its own; its "
+				   "parent's workload (the whole) is its advice.",
+				   m->short_ns / 1e6);
+		else
+			adv_format(sc->why, "The window (%.1f ms) is too short to advise.",
+				   m->window_ns / 1e6);
 		break;
 	case ADV_NO_THREADS:
 		adv_format(sc->why, "No thread time was measured.");
@@ -361,8 +401,9 @@ static void explain(struct adv_scope *sc, const struct metrics *m)
 			   adv_percent(s));
 		break;
 	case ADV_WAIT:
-		adv_format(sc->why, "Waiting for children %.0f%% of the time: see their advice.",
-			   adv_percent(s));
+		adv_format(sc->why, "Waiting for children %.0f%% of the time%s: see their advice.",
+			   adv_percent(m->waiting ? m->wait_share : s),
+			   m->supervises ? " (wait4, and their pipes, sockets or poll)" : "");
 		break;
 	case ADV_OTHER:
 	default:
@@ -437,13 +478,29 @@ static void choose_first_lever(struct adv_scope *sc)
 	}
 }
 
-static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct proc *pr,
-			const size_t *idx, size_t n, bool *idle)
+/* Appends the shared machine's context to the verdict's sentence (see SHARED_NOTE). */
+static void note_shared(struct adv_scope *sc, const struct metrics *m)
 {
-	struct metrics m = { .window_ns = x->p->window_ns, .works = x->works };
+	size_t len = strlen(sc->why);
+
+	if (!m->runq_other || sc->verdict == ADV_TOO_SHORT || sc->verdict == ADV_NO_THREADS)
+		return;
+	snprintf(sc->why + len, sizeof(sc->why) - len,
+		 " The machine is shared: %.0f%% of the time runnable behind other processes.",
+		 adv_percent(m->runq_other));
+}
+
+static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct proc *pr,
+			const size_t *idx, size_t n, bool *idle, uint64_t short_ns)
+{
+	struct metrics m = { .window_ns = x->p->window_ns,
+			     .works = x->works,
+			     .short_ns = short_ns };
+	double par_seen;
 	int err;
 
 	sc->cat = -1;
+	sc->summarised = short_ns && x->p->window_ns >= ADV_MIN_WINDOW_NS;
 	gather(x, sc, &m, idx, n, idle);
 	scope_context(x, sc, pr, idx, n);
 	m.cpus = sc->cpus;
@@ -452,11 +509,19 @@ static int advise_scope(struct adv_ctx *x, struct adv_scope *sc, const struct pr
 		return err;
 	adv_interp_evidence(x, sc, idle);
 	m.gil_share = sc->active_ns ? (double)sc->gil_ns / sc->active_ns : 0;
-	choose(sc, &m);
+	par_seen = sc->whole || sc->parallelism > x->whole_parallelism ? sc->parallelism :
+									 x->whole_parallelism;
+	choose(sc, &m, par_seen);
 	if (!adv_stall_verdict(x, sc, &m, idx, n, idle)) {
 		explain(sc, &m);
 		adv_apply_rule(sc, &m);
+		if (sc->whole) {
+			err = adv_children_rule(x, sc, &m);
+			if (err < 0)
+				return err;
+		}
 	}
+	note_shared(sc, &m);
 	adv_fill_table(x, sc, &m);
 	choose_first_lever(sc);
 	if (sc->verdict != ADV_TOO_SHORT)
@@ -477,9 +542,12 @@ void advice_free(struct advice *a)
 {
 	free(a->procs);
 	free(a->order);
+	free(a->exes);
 	a->procs = NULL;
 	a->order = NULL;
+	a->exes = NULL;
 	a->nprocs = 0;
+	a->nexes = 0;
 }
 
 /* The processes, most thread-time first. */
@@ -520,7 +588,8 @@ static int advise_procs(struct adv_ctx *x, struct advice *out, size_t *idx)
 		sc->pid = p->procs[i].pid;
 		memcpy(sc->comm, p->procs[i].comm, sizeof(sc->comm));
 		memcpy(sc->runtime, p->procs[i].runtime, sizeof(sc->runtime));
-		err = advise_scope(x, sc, &p->procs[i], idx + lo, hi - lo, x->idle_proc);
+		err = advise_scope(x, sc, &p->procs[i], idx + lo, hi - lo, x->idle_proc,
+				   adv_short_child(p, i) ? adv_proc_life_ns(p, &p->procs[i]) : 0);
 		if (err)
 			return err;
 	}
@@ -564,14 +633,16 @@ int advise(const struct profile *p, struct advice *out)
 	x.by_cat = calloc(p->nstacks + 1, sizeof(*x.by_cat));
 	x.gil_ns = calloc(p->nthreads + 1, sizeof(*x.gil_ns));
 	x.stalls = calloc(p->nthreads + 1, sizeof(*x.stalls));
+	x.child_wait_ns = calloc(p->nthreads + 1, sizeof(*x.child_wait_ns));
 	idx = calloc(p->nthreads + 1, sizeof(*idx));
 	out->procs = calloc(p->nprocs + 1, sizeof(*out->procs));
 	out->order = calloc(p->nprocs + 1, sizeof(*out->order));
 	if (!x.idle_proc || !x.idle_whole || !x.by_pid || !x.by_cat || !x.gil_ns || !x.stalls ||
-	    !idx || !out->procs || !out->order)
+	    !x.child_wait_ns || !idx || !out->procs || !out->order)
 		goto out;
 	adv_sort_stacks(p, x.by_pid, x.by_cat);
 	adv_thread_gil(&x);
+	adv_child_waits(&x);
 	adv_loop_stalls(&x);
 	x.works = workload_works(&x);
 	for (i = 0; i < p->nthreads; i++)
@@ -579,10 +650,13 @@ int advise(const struct profile *p, struct advice *out)
 	rank_procs(p, out->order);
 
 	out->whole.whole = true;
-	err = advise_scope(&x, &out->whole, NULL, idx, p->nthreads, x.idle_whole);
+	err = advise_scope(&x, &out->whole, NULL, idx, p->nthreads, x.idle_whole, 0);
 	out->parallelism = out->whole.parallelism;
+	x.whole_parallelism = out->whole.parallelism;
 	if (!err)
 		err = advise_procs(&x, out, idx);
+	if (!err)
+		err = adv_short_summary(&x, out);
 out:
 	free(x.idle_proc);
 	free(x.idle_whole);
@@ -590,6 +664,7 @@ out:
 	free(x.by_cat);
 	free(x.gil_ns);
 	free(x.stalls);
+	free(x.child_wait_ns);
 	free(idx);
 	if (err)
 		advice_free(out);

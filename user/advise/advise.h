@@ -14,9 +14,14 @@
  *      thread parked nearly all its life (poll, lock, sleep or wait) with almost no CPU is idle
  *      capacity, not a bottleneck, and is only counted ("N idle threads"); so is a helper that
  *      runs little and stays parked (socket and pipe too) while the workload's busy threads
- *      work (a supervisor joining them, a pool's result handler, a resource tracker).
+ *      work (a supervisor joining them, a pool's result handler, a resource tracker). A thread
+ *      waiting for its children, in wait4 or their pipes and poll, waits for their time
+ *      (advise_children.c).
  *   2. The verdict is chosen from the active threads' split and a few shape tests (one busy
- *      thread, a busy thread that also polls, run-queue share against the CPUs in use).
+ *      thread, a busy thread that also polls, run-queue share against the CPUs in use: a run
+ *      queue the workload's own threads do not explain is other load, context only). The
+ *      whole workload whose work is in children run fewer at once than the CPUs allow gets
+ *      "run more at once"; children too short to advise alone are summarised by executable.
  *   3. Each verdict has one small rule function that fills the three levers' rows; a
  *      process's runtime (proc.runtime: CPython's GIL, an event loop) changes what a lever
  *      means, never the measured split; what is measured (the GIL's futex wait, where the
@@ -29,7 +34,8 @@
 #include "profile/profile.h"
 
 enum adv_verdict {
-	ADV_TOO_SHORT,	   /* window under ADV_MIN_WINDOW_NS */
+	ADV_TOO_SHORT,	   /* window under ADV_MIN_WINDOW_NS; a child process alive
+			    * under 50 ms (summarised in advice.exes) */
 	ADV_NO_THREADS,	   /* nothing was measured in this scope */
 	ADV_IDLE,	   /* parked (poll/lock) with almost no CPU: waiting for work */
 	ADV_CPU,	   /* CPU work */
@@ -109,7 +115,8 @@ struct adv_stall {
 };
 
 struct adv_scope {
-	bool whole; /* the whole workload, else one process */
+	bool whole;	 /* the whole workload, else one process */
+	bool summarised; /* a child too short to advise alone: counted in advice.exes */
 	uint32_t pid;
 	char comm[CONCUR_COMM_LEN];
 	char runtime[16]; /* the process's (see runtime.h); "" for the whole workload */
@@ -152,6 +159,15 @@ struct adv_scope {
 	double stall_bound;
 };
 
+/* Processes too short to advise on their own (alive under 50 ms), by executable. */
+struct adv_exe {
+	char comm[CONCUR_COMM_LEN];
+	uint32_t count;
+	uint64_t life_ns;     /* their summed lifetimes */
+	uint64_t ns[CAT_MAX]; /* their threads' split, wait for children excluded */
+	int cat;	      /* the largest category of it: what bounds them; -1 none */
+};
+
 struct advice {
 	int cpus;
 	uint64_t window_ns;
@@ -159,7 +175,9 @@ struct advice {
 	struct adv_scope whole;
 	struct adv_scope *procs; /* one per p->procs[i], same order */
 	size_t nprocs;
-	size_t *order; /* indices into procs, most thread-time first */
+	size_t *order;	      /* indices into procs, most thread-time first */
+	struct adv_exe *exes; /* short processes by executable, most time first */
+	size_t nexes;
 };
 
 /* Fills out (free with advice_free); 0, or -ENOMEM. The profile must be finished and must

@@ -41,6 +41,10 @@
  * one blocking call: an event loop, already async, even with idle time left (a loop busy 80%
  * on a machine shared with other load). */
 #define LOOP_POLL_SHARE 0.50
+/* Busy loops make the scope an event loop when they do this share of its active threads' CPU
+ * work: a majority; below it the others' work is the bound (measured: `make unit-test`, one
+ * test process polling its runner's socket among 257 made the suite "a saturated event loop"). */
+#define LOOP_WORK_SHARE 0.50
 /* Lock wait above this share, spread over two threads or more, with CPUs left idle,
  * serializes the work: lock contention is the bound even where the threads' CPU time is the
  * larger share (the holder computes while the others wait). */
@@ -60,6 +64,42 @@
 #define WAIT_DOMINATES 0.50
 /* Spare CPUs below this (in CPUs): the CPUs are full. */
 #define CPU_SPARE 0.5
+/*
+ * Other load (advise.c: choose()). The scheduler is work-conserving: a runnable thread waits
+ * only while every CPU it may use is busy. So when a scope's threads wait in the run queue
+ * RUNQ_SATURATED of their time while the workload keeps fewer than its CPUs - CPU_SPARE busy
+ * on average (half a CPU or more of them was not its own), the CPUs were busy with other
+ * processes' work: the machine is shared, the wait is context, and the verdict comes from what
+ * the threads do (their runnable time is CPU work delayed). Measured: a GIL-bound program
+ * beside a load generator on 2 CPUs waited 20-40 % in the run queue with 0.9 CPUs busy of its
+ * own. Under SHARED_NOTE of the time the run queue is wake-up latency, not worth a mention.
+ */
+#define SHARED_NOTE 0.10
+/*
+ * Supervisors (advise_children.c): a thread that waits for its children, in wait4 or through
+ * pipes, sockets or poll (a test runner, a pool, a job server), WAIT_DOMINATES of its life
+ * while its children run SUPERVISES_SHARE of it, waits for their work: that wait is theirs.
+ * 50 %: a runner busy half its life with its own work is a worker too.
+ */
+#define SUPERVISES_SHARE 0.50
+/*
+ * Children (advise_children.c). The whole workload's work is in its children when processes
+ * started by another of its processes, other than supervisors, hold CHILD_WORK_SHARE of its
+ * CPU time; they ran "one at a time" when they overlapped under SERIAL_OVERLAP on average
+ * (their summed lives over the time any of them ran: 1.0 never overlapping; 10 % allows a
+ * child's exit and the next one's start to overlap a little).
+ */
+#define CHILD_WORK_SHARE 0.50
+#define SERIAL_OVERLAP	 1.10
+/*
+ * A child process alive under SHORT_PROC_NS (its time runnable behind others left out) is
+ * too short to advise on its own: at the default 99 Hz per CPU it has at most 5 on-CPU
+ * samples, and its exec, dynamic linking and exit (1-5 ms for a small C program) are a large
+ * share of its life. It is one task of its parent's workload:
+ * the whole workload's advice (how many such tasks ran at once) is its advice; it is
+ * summarised by executable (struct adv_exe).
+ */
+#define SHORT_PROC_NS 50000000ull
 
 /* CPython threads waiting this much for the GIL, besides computing: GIL-bound. */
 #define GIL_LOCK_SHARE 0.10
@@ -90,11 +130,15 @@ struct metrics {
 	double loop_cpu;       /* the busiest such thread's cpu share */
 	double loop_want;      /* and its cpu + runqueue share */
 	uint64_t window_ns;
-	bool waiting;	  /* a process dominated by waiting for children */
-	double gil_share; /* measured GIL wait, of the active threads' time */
-	uint32_t born;	  /* active threads started inside the window */
-	uint32_t lockers; /* active threads waiting for locks LOCKER_SHARE of life */
-	bool works;	  /* the workload works (adv_ctx.works) */
+	bool waiting;	   /* a process dominated by waiting for children */
+	double gil_share;  /* measured GIL wait, of the active threads' time */
+	uint32_t born;	   /* active threads started inside the window */
+	uint32_t lockers;  /* active threads waiting for locks LOCKER_SHARE of life */
+	bool works;	   /* the workload works (adv_ctx.works) */
+	double runq_other; /* run-queue share behind other processes' load (see SHARED_NOTE) */
+	double wait_share; /* a waiting process's share waiting for children (any way) */
+	bool supervises;   /* and part of it through pipes, sockets or poll */
+	uint64_t short_ns; /* a child process alive under SHORT_PROC_NS: its life; else 0 */
 };
 
 /* What the advisor built once for every scope. */
@@ -106,6 +150,10 @@ struct adv_ctx {
 	uint64_t *gil_ns;	      /* per entry of p->threads: its measured wait for the GIL */
 	bool works; /* the workload's busy threads hold WORKLOAD_WORKS CPUs on average */
 	struct adv_stall *stalls; /* per entry of p->threads: its event loop's stall */
+	/* per entry of p->threads: its wait for children (CAT_WAIT, and a supervisor's poll,
+	 * pipe and socket waits; advise_children.c) */
+	uint64_t *child_wait_ns;
+	double whole_parallelism; /* the workload's, once the whole scope is advised */
 };
 
 /* The index in p->threads of (pid, tid), its first instance; p->nthreads when unknown. */
@@ -122,6 +170,20 @@ bool adv_stall_verdict(const struct adv_ctx *x, struct adv_scope *sc, const stru
 /* Whether thread i's stall, seen in asyncio's callbacks, holds STALL_SHARE of its life: then
  * it is never idle, however little it computes (a loop stalled in time.sleep is not parked). */
 bool adv_stalled_thread(const struct adv_ctx *x, size_t i);
+
+/* Each thread's wait for its children into x->child_wait_ns (see SUPERVISES_SHARE). */
+void adv_child_waits(const struct adv_ctx *x);
+/* The whole workload's rule when its work is in child processes that could run more at once
+ * (see CHILD_WORK_SHARE): rewrites the verdict's sentence and rows; 1 when so, 0 when not,
+ * -ENOMEM. */
+int adv_children_rule(const struct adv_ctx *x, struct adv_scope *sc, const struct metrics *m);
+/* Whether p->procs[i] is a child (its parent in the profile) alive under SHORT_PROC_NS, its
+ * run-queue time left out. */
+bool adv_short_child(const struct profile *p, size_t i);
+/* A process's life in the window (ns): its start to its exit or the window's end. */
+uint64_t adv_proc_life_ns(const struct profile *p, const struct proc *pr);
+/* Short processes (SHORT_PROC_NS) summarised by executable into a->exes; 0 or -ENOMEM. */
+int adv_short_summary(const struct adv_ctx *x, struct advice *a);
 
 /* Sorts pointers to p's stacks two ways: by pid, category, frames; and by category, frames. */
 void adv_sort_stacks(const struct profile *p, const struct stack **by_pid,

@@ -59,7 +59,8 @@ static void rule_all(struct adv_scope *sc, enum adv_effect e, const char *reason
  * runnable behind other load is CPU work delayed, which the split spreads like the rest;
  * measured: a worker 81% on a CPU and 19% runnable behind other load, split in 2 threads,
  * 1.97x), never above the CPU count. Busy threads already: more help only while CPUs are
- * left idle (bound: CPUs / CPUs in use, and Amdahl's on w). One CPU: CPU work cannot overlap.
+ * left idle (bound: CPUs / CPUs in use, and Amdahl's on w); CPUs busy with other processes'
+ * work (metrics.runq_other) are not idle. One CPU: CPU work cannot overlap.
  * Async never helps CPU work: it overlaps waiting only.
  */
 static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
@@ -96,7 +97,7 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 			   "with no shared memory to coordinate.");
 		return;
 	}
-	if (par < m->cpus - CPU_SPARE) {
+	if (par < m->cpus - CPU_SPARE && !m->runq_other) {
 		/* Idle CPUs could take more of the CPU work (C / par), but the waits stay:
 		 * Amdahl on the CPU share caps it. */
 		b = par > 0 ? m->cpus / par : m->cpus;
@@ -112,6 +113,18 @@ static void rule_cpu(struct adv_scope *sc, const struct metrics *m)
 		r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 		adv_format(r->basis, "%s", sc->rows[ADV_THREADS].basis);
 		adv_format(r->reason, "Processes would fill the idle CPUs as threads would.");
+		return;
+	}
+	if (m->runq_other) {
+		/* The CPUs this workload leaves are other processes': more threads would only
+		 * take turns with them. */
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_ALREADY_USED, 0)->reason,
+			   "%u threads already work; %.1f of %d CPUs are busy with them, the "
+			   "rest with other processes: more threads take turns with those.",
+			   sc->active, par, m->cpus);
+		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+			   "The CPUs it does not use run other processes' work: processes would "
+			   "share them.");
 		return;
 	}
 	adv_format(
@@ -206,6 +219,20 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 			"the work sooner, more threads add hand-offs.",
 			rt, adv_percent(g), par);
 	b = par > 0 ? n / par : n;
+	if (m->runq_other) {
+		/* The CPUs its threads do not use are other processes' now (they waited behind
+		 * them): more processes would take turns with that load, not run in parallel
+		 * (measured: thread_per_request.py beside one CPU-bound loop, 2 processes
+		 * 0.95x). On a machine of its own, the bound below holds. */
+		adv_format(adv_set_row(sc, ADV_PROCESSES, ADV_NO_EFFECT, 0)->reason,
+			   "Each process has its own GIL, but the CPUs its threads leave are busy "
+			   "with other processes' work: more processes take turns with it. On a "
+			   "machine of its own, ≤ %.1f×.",
+			   b);
+		adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+			   "The wait is for the GIL, not for I/O: async does not shorten it.");
+		return;
+	}
 	r = adv_set_row(sc, ADV_PROCESSES, ADV_HELPS, b);
 	adv_format(r->basis, "%d CPUs for %u threads' Python work, %.2f CPUs busy now", m->cpus,
 		   sc->active, par);

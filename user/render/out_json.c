@@ -505,6 +505,18 @@ static void write_advice(struct json *j, const struct advice *a)
 	for (i = 0; i < a->nprocs; i++)
 		write_scope(j, &a->procs[i]);
 	json_arr_end(j);
+	/* Children too short to advise alone, by executable (advise.h: struct adv_exe). */
+	json_arr_begin(j, "short_processes");
+	for (i = 0; i < a->nexes; i++) {
+		json_obj_begin(j, NULL);
+		json_strn(j, "comm", a->exes[i].comm, CONCUR_COMM_LEN);
+		json_u64(j, "count", a->exes[i].count);
+		json_u64(j, "life_ns", a->exes[i].life_ns);
+		if (a->exes[i].cat >= 0)
+			json_str(j, "category", cat_names[a->exes[i].cat]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 }
 

@@ -684,19 +684,51 @@ static void print_scope(FILE *f, const struct adv_scope *sc, const struct style 
 	print_design_table(f, sc);
 }
 
+/* Children too short to advise alone (advise.h: struct adv_exe), one line per executable:
+ * how many, their summed lives, what bounds them. */
+static void print_short_procs(FILE *f, const struct advice *a)
+{
+	char line[ADV_TEXT];
+	size_t i;
+	int len;
+
+	if (!a->nexes)
+		return;
+	fputs("  short processes (children alive under 50 ms, by executable):\n", f);
+	for (i = 0; i < a->nexes && i < TOP_ADVICE; i++) {
+		const struct adv_exe *e = &a->exes[i];
+
+		fputs("    ", f);
+		len = (int)printable_cols(e->comm, CONCUR_COMM_LEN - 1);
+		print_comm(f, e->comm, len);
+		snprintf(line, sizeof(line), ": %u, %.3f s in all, mostly %s (%.0f%%)", e->count,
+			 e->life_ns / 1e9, e->cat >= 0 ? cat_names[e->cat] : "?",
+			 e->cat >= 0 ? pct(e->ns[e->cat], cat_sum(e->ns)) : 0.0);
+		fprintf(f, "%s\n", line);
+	}
+	if (a->nexes > TOP_ADVICE)
+		fprintf(f, "    (%zu more executables: see the JSON summary)\n",
+			a->nexes - TOP_ADVICE);
+}
+
 static void print_advice(FILE *f, const struct advice *a, const struct style *s)
 {
-	size_t i, n;
+	size_t i, n, k;
 
 	fprintf(f, "\n%sAdvice%s (%d CPU%s, %.2f busy on average)\n", sgr(s, "\033[1m"),
 		sgr(s, "\033[0m"), a->cpus, a->cpus == 1 ? "" : "s", a->parallelism);
 	if (a->nprocs != 1)
 		print_scope(f, &a->whole, s);
-	n = a->nprocs < TOP_ADVICE ? a->nprocs : TOP_ADVICE;
-	for (i = 0; i < n; i++)
-		print_scope(f, &a->procs[a->order[i]], s);
-	if (n < a->nprocs)
-		fprintf(f, "  (%zu more processes: see the JSON summary)\n", a->nprocs - n);
+	for (i = 0, n = 0; i < a->nprocs && n < TOP_ADVICE; i++)
+		if (!a->procs[a->order[i]].summarised) {
+			print_scope(f, &a->procs[a->order[i]], s);
+			n++;
+		}
+	for (i = 0, k = 0; i < a->nprocs; i++)
+		k += !a->procs[i].summarised;
+	if (n < k)
+		fprintf(f, "  (%zu more processes: see the JSON summary)\n", k - n);
+	print_short_procs(f, a);
 }
 
 int write_text(const struct profile *p, const struct advice *a, FILE *f, bool colour)
