@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "render/output.h"
 #include "render/recording.h"
+#include "collect/stop_signals.h"
 #include "collect/tracer.h"
 #include "log.h"
 
@@ -348,6 +349,8 @@ int main(int argc, char **argv)
 		return report(&a);
 	a.t.pids = a.pids;
 	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
+	/* From here on a stop signal ends in a report, however early it comes. */
+	stop_signals_install();
 	if (check_outputs(&a))
 		return 1;
 	err = tracer_check_env(&e);
