@@ -8,6 +8,18 @@
 #include <asm-generic/errno-base.h>
 #include "maps.bpf.h"
 
+/*
+ * A global (non-static) BPF function is verified once, on its own, with its arguments as
+ * their types say, where a static one is verified anew at each call site with the caller's
+ * state (kernel/bpf/verifier.c, do_check_subprogs()): the stack walkers are global for that.
+ * Weak, as each .bpf.c that includes their header defines them: the linker keeps one. A
+ * global function's argument is a scalar or a pointer to a sized type (it may be NULL: each
+ * is checked), and the program's context only when tagged so (BPF_ARG_CTX: the kernel reads
+ * "arg:ctx" from the BTF since 6.8; `void *` is accepted for every program type).
+ */
+#define BPF_GLOBAL  __attribute__((weak)) __attribute__((noinline))
+#define BPF_ARG_CTX __attribute__((btf_decl_tag("arg:ctx")))
+
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

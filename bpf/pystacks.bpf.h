@@ -2,7 +2,8 @@
 /*
  * The current thread's CPython frames, walked when its stack is captured (a blocked thread's
  * Python frames exist only then). See include/pyframes.h for the path and the layout's source.
- * Out of line, and the frame loop a bpf_loop callback: the switch probe stays small.
+ * A global function, and the frame loop a bpf_loop callback: the switch probe stays small and
+ * its verification short.
  */
 #ifndef CONCUR_PYSTACKS_BPF_H
 #define CONCUR_PYSTACKS_BPF_H
@@ -216,10 +217,10 @@ static __always_inline __u32 py_gil_wait(struct py_walk *w, struct py_scratch *s
  * The current thread's Python frames, interned in `pystacks`: their key, or CONCUR_NO_PYSTACK
  * for a process not in py_procs, a thread without a thread state or frames, or a full map.
  * Called with the pid and tid of the current task; futex: the futex word it blocks on (0:
- * none), for *gil and *holder (py_gil_wait; both left alone when it is not the GIL's).
+ * none), for *gil and *holder (py_gil_wait; both left alone when it is not the GIL's, or
+ * either is NULL). Global (BPF_GLOBAL): verified once, not at each call site.
  */
-static __noinline __u64 capture_pystack(__u32 pid, __u32 tid, __u64 futex, __u32 *gil,
-					__u64 *holder)
+BPF_GLOBAL __u64 capture_pystack(__u32 pid, __u32 tid, __u64 futex, __u32 *gil, __u64 *holder)
 {
 	struct py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
 	struct py_walk w = {};
@@ -234,7 +235,7 @@ static __noinline __u64 capture_pystack(__u32 pid, __u32 tid, __u64 futex, __u32
 	if (!s)
 		return CONCUR_NO_PYSTACK;
 	hash = py_walk_intern(&w, s, pid, py_tstate(&w.p));
-	if (futex)
+	if (futex && gil && holder)
 		*gil = py_gil_wait(&w, s, pid, tid, futex, holder);
 	return hash;
 }

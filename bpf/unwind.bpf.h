@@ -335,9 +335,10 @@ static __always_inline __s32 unwind_intern(struct unwind_walk *w)
 /*
  * The current task's user stack by CFI, as a stack id (see unwind_intern()); the kernel's
  * frame-pointer walk (a `stacks` id) while its process has no mapping index yet.
- * CONCUR_NO_STACK (and -EFAULT's meaning: no user stack) for a kernel thread.
+ * -EFAULT (no user stack) for a kernel thread. Global (BPF_GLOBAL): verified once per program
+ * with ctx as the program's context, not at each of on_switch's call sites.
  */
-static __noinline __s32 unwind_user_stack(void *ctx)
+BPF_GLOBAL __s32 unwind_user_stack(void *ctx BPF_ARG_CTX)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);

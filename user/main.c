@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "render/output.h"
 #include "render/recording.h"
+#include "collect/stop_signals.h"
 #include "collect/tracer.h"
 #include "log.h"
 
@@ -59,9 +60,9 @@ static const struct argp_option options[] = {
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)",
 	  0 },
 	{ "unwind", OPT_UNWIND, "fp|cfi", 0,
-	  "How user stacks are walked: fp, the kernel's frame-pointer walk (default); cfi, tables "
-	  "built from each object's .eh_frame, for code without frame pointers (frame pointers "
-	  "where an object has none yet)",
+	  "How user stacks are walked: cfi (default), tables built from each object's .eh_frame, "
+	  "for code without frame pointers (frame pointers where an object has none yet); fp, the "
+	  "kernel's frame-pointer walk only",
 	  0 },
 	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
 	{ "verbose", 'v', NULL, 0,
@@ -333,7 +334,7 @@ int main(int argc, char **argv)
 		NULL,	 NULL
 	};
 	struct tracer_error e = { .exit_code = 1 };
-	struct args a = { .t = { .stacks = true, .sample_hz = DEFAULT_HZ } };
+	struct args a = { .t = { .stacks = true, .sample_hz = DEFAULT_HZ, .unwind_cfi = true } };
 	struct profile *p = NULL;
 	char **desc = NULL;
 	int ret, err;
@@ -348,6 +349,8 @@ int main(int argc, char **argv)
 		return report(&a);
 	a.t.pids = a.pids;
 	a.t.status_line = !a.quiet && isatty(STDERR_FILENO);
+	/* From here on a stop signal ends in a report, however early it comes. */
+	stop_signals_install();
 	if (check_outputs(&a))
 		return 1;
 	err = tracer_check_env(&e);

@@ -91,6 +91,48 @@ def t_signal_bursts_keep_the_report(ctx):
         raise Fail("%d of 40 reports lost: %s" % (len(lost), " | ".join(lost[:3])))
 
 
+@test("signal_at_each_startup_stage")
+def t_signal_at_each_startup_stage(ctx):
+    # A stop signal to concur's whole process group (as timeout(1) sends it) at each stage of
+    # start-up: before the probes are loaded, once loaded, once attached (run: the workload
+    # still held before its exec, and killed by the signal too). CONCUR_TEST_STOP_AT makes
+    # concur send it itself at that point, so each stage is hit every time, whatever the
+    # start-up's speed. One stop and a report every time; a run says its workload never ran.
+    target = subprocess.Popen(["sleep", "120"])
+    lost = []
+    try:
+        for stage in ("start", "loaded", "attached"):
+            for mode in ("attach", "run"):
+                out = os.path.join(ctx.tmp, "%s-%s.json" % (stage, mode))
+                what = ["attach", "-q", "-o", out, "-p", str(target.pid)] if mode == "attach" \
+                    else ["run", "-q", "-o", out, "--", "sleep", "30"]
+                env = dict(os.environ, CONCUR_TEST_STOP_AT=stage)
+                p = subprocess.run([ctx.concur] + what, env=env, start_new_session=True,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, timeout=30)
+                err = p.stderr.decode()
+                try:
+                    doc = load_json(out)
+                    check_doc(doc)
+                    if not doc.get("interrupted"):
+                        raise Fail("not marked interrupted")
+                    if mode == "run" and "stopped before sleep started" not in err:
+                        raise Fail("no word that the workload never ran")
+                    if p.returncode != 0:
+                        raise Fail("exit %d" % p.returncode)
+                except Exception as e:  # noqa: BLE001 - any failure to read it is a lost report
+                    lost.append("%s at %s: exit %d, %s; stderr %r" % (mode, stage, p.returncode,
+                                                                     e, err[-200:]))
+                if target.poll() is not None:
+                    raise Fail("the attached target died with concur's stop (%s at %s)"
+                               % (mode, stage))
+    finally:
+        target.kill()
+        target.wait()
+    if lost:
+        raise Fail("%d of 6 stops went wrong: %s" % (len(lost), " | ".join(lost)))
+
+
 @test("signal_pairs_stop_once")
 def t_signal_pairs_stop_once(ctx):
     # The second signal of a pair comes while concur is already stopping (20 ms later, as a

@@ -102,28 +102,54 @@ Test(gil_waits, text_report_has_no_section_without_gil_waits)
 	profile__free(p);
 }
 
-/* Leaf first: the mark goes under the leaf-most interpreter frame, above libc's wait. */
-Test(py_gil_slot, under_the_interpreters_leaf_most_frame)
+/* Leaf first: the mark goes right under the leaf-most Python frame, above libc's wait and the
+ * interpreter's own frames, whether the native walk reached the eval loop or not. */
+Test(py_gil_slot, under_the_leaf_most_python_frame)
 {
-	const struct py_native f[] = {
-		{ "__futex_abstimed_wait_common", "libc.so.6" },
-		{ "pthread_cond_timedwait", "libc.so.6" },
-		{ "compute (app.py:30)", "python3.11" },
-		{ "main (app.py:12)", "python3.11" },
+	/* A frame-pointer walk cut in libc: the Python frames at the root. */
+	const struct py_native rooted[] = {
+		{ "__futex_abstimed_wait_common", "libc.so.6", false },
+		{ "pthread_cond_timedwait", "libc.so.6", false },
+		{ "compute (app.py:30)", "python3.11", true },
+		{ "main (app.py:12)", "python3.11", true },
 	};
+	/* A CFI walk through the interpreter: its kept frames between the wait and Python. */
+	const struct py_native spliced[] = {
+		{ "__futex_abstimed_wait_common", "libc.so.6", false },
+		{ "pthread_cond_timedwait", "libc.so.6", false },
+		{ "PyEval_RestoreThread", "python3.11", false },
+		{ "time_sleep", "python3.11", false },
+		{ "poll (app.py:40)", "python3.11", true },
+		{ "main", "python3.11", false },
+		{ "__libc_start_main", "libc.so.6", false },
+	};
+	/* A python with symbols names take_gil itself. */
 	const struct py_native sym[] = {
-		{ "__futex_abstimed_wait_common", "libc.so.6" },
-		{ "take_gil", "libpython3.11.so.1.0" },
-		{ "compute (app.py:30)", "python3.11" },
+		{ "__futex_abstimed_wait_common", "libc.so.6", false },
+		{ "take_gil", "libpython3.11.so.1.0", false },
+		{ "PyEval_RestoreThread", "libpython3.11.so.1.0", false },
+		{ "compute (app.py:30)", "python3.11", true },
 	};
-	bool replace;
+	/* No Python frame (its walk failed): under the interpreter's leaf-most frame. */
+	const struct py_native native[] = {
+		{ "__futex_abstimed_wait_common", "libc.so.6", false },
+		{ "take_gil", "libpython3.11.so.1.0", false },
+		{ "PyEval_RestoreThread", "libpython3.11.so.1.0", false },
+	};
+	size_t drop;
 
-	cr_expect_eq(py_gil_slot(f, 4, "take_gil", &replace), 2);
-	cr_expect_not(replace);
+	cr_expect_eq(py_gil_slot(rooted, 4, "take_gil", &drop), 2);
+	cr_expect_eq(drop, 4);
+	cr_expect_eq(py_gil_slot(spliced, 7, "take_gil", &drop), 4);
+	cr_expect_eq(drop, 7);
 	/* No interpreter frame (a stack cut in libc): at the root. */
-	cr_expect_eq(py_gil_slot(f, 2, "take_gil", &replace), 2);
-	cr_expect_not(replace);
-	/* A libpython with symbols names take_gil itself: replaced, not doubled. */
-	cr_expect_eq(py_gil_slot(sym, 3, "take_gil", &replace), 1);
-	cr_expect(replace);
+	cr_expect_eq(py_gil_slot(rooted, 2, "take_gil", &drop), 2);
+	cr_expect_eq(drop, 2);
+	cr_expect_eq(py_gil_slot(sym, 4, "take_gil", &drop), 3);
+	cr_expect_eq(drop, 1);
+	cr_expect_eq(py_gil_slot(native, 3, "take_gil", &drop), 1);
+	cr_expect_eq(drop, 1);
+	/* Only the frames leafward of the Python frame are the wait's own. */
+	cr_expect_eq(py_gil_slot(sym + 2, 2, "take_gil", &drop), 1);
+	cr_expect_eq(drop, 2);
 }

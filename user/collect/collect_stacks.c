@@ -177,6 +177,7 @@ struct user_frame {
 	struct sym_result r;
 	const char *file;
 	uint32_t line;
+	bool python; /* a Python frame (file NULL when unnamed) */
 };
 
 /*
@@ -205,13 +206,14 @@ static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct
 		uf[k].ip = uips[k];
 		uf[k].file = NULL;
 		uf[k].line = 0;
+		uf[k].python = false;
 	}
 	if (py)
 		np = pyframes__frames(py, w->key.pid, w->key.pystack, pyf, &truncated);
 	if (!np)
 		return nu;
 	for (k = 0; k < nu; k++)
-		nat[k] = (struct py_native){ uf[k].r.name, uf[k].r.module };
+		nat[k] = (struct py_native){ uf[k].r.name, uf[k].r.module, false };
 	for (i = 0; i < np; i++)
 		entry[i] = pyf[i].entry;
 	switch (py_merge(nat, nu, *mark != MARK_NONE, entry, np, order, &n)) {
@@ -238,7 +240,7 @@ static int user_frames(struct symbolizer *sym, struct pyframes *py, const struct
 				const struct pyframe_name *f = &pyf[-1 - order[i]];
 
 				merged[i] = (struct user_frame){
-					f->code, { f->name, f->module }, f->file, f->line
+					f->code, { f->name, f->module }, f->file, f->line, true
 				};
 			}
 		}
@@ -256,26 +258,30 @@ static int mark_gil(struct profile *p, struct pyframes *py, const struct weight 
 {
 	static struct py_native nat[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES];
 	static struct pyframe_name holder[CONCUR_PY_MAX_FRAMES];
-	bool drop = w->key.gil & PY_GIL_SWITCH, replace, truncated;
-	const char *name = drop ? PY_GIL_DROP_FRAME : PY_GIL_TAKE_FRAME;
-	size_t at;
+	bool switching = w->key.gil & PY_GIL_SWITCH, truncated;
+	const char *name = switching ? PY_GIL_DROP_FRAME : PY_GIL_TAKE_FRAME;
+	size_t at, drop;
 	int k;
 
 	if (!(w->key.gil & PY_GIL_WAIT) || w->key.cat != CAT_LOCK)
 		return nu;
-	st->gil = drop ? STACK_GIL_DROP : STACK_GIL_TAKE;
+	st->gil = switching ? STACK_GIL_DROP : STACK_GIL_TAKE;
 	st->gil_holder = w->key.gil & PY_GIL_TID;
 	if (st->gil_holder && py &&
 	    pyframes__frames(py, w->key.pid, w->key.gil_pystack, holder, &truncated))
 		st->gil_holder_frame = profile__intern(p, holder[0].name);
 	for (k = 0; k < nu; k++)
-		nat[k] = (struct py_native){ uf[k].r.name, uf[k].r.module };
-	at = py_gil_slot(nat, nu, name + strlen("[GIL] "), &replace);
-	if (!replace) {
-		memmove(&uf[at + 1], &uf[at], (nu - at) * sizeof(*uf));
-		nu++;
+		nat[k] = (struct py_native){ uf[k].r.name, uf[k].r.module, uf[k].python };
+	at = py_gil_slot(nat, nu, name + strlen("[GIL] "), &drop);
+	if (drop < (size_t)nu) {
+		/* The interpreter's own take_gil frame: the mark stands for it. */
+		memmove(&uf[drop], &uf[drop + 1], (nu - drop - 1) * sizeof(*uf));
+		nu--;
+		at -= at > drop;
 	}
-	uf[at] = (struct user_frame){ 0, { name, MARK_MODULE }, NULL, 0 };
+	memmove(&uf[at + 1], &uf[at], (nu - at) * sizeof(*uf));
+	uf[at] = (struct user_frame){ 0, { name, MARK_MODULE }, NULL, 0, false };
+	nu++;
 	return nu;
 }
 

@@ -52,8 +52,12 @@ static void child_main(char **argv, int go_fd, int err_fd, int drop, uid_t uid, 
 	char c;
 	int err = 0;
 
+	/* concur's own dispositions are not the workload's: a stop signal to the group kills it
+	 * while held, and an ignored SIGPIPE would survive the exec. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 	if (drop)
 		err = drop_to(uid, gid);
 	if (!err && read(go_fd, &c, 1) != 1)
@@ -101,7 +105,7 @@ int launch_prepare(struct launch *l, char **argv, bool keep_root)
 	return 0;
 }
 
-int launch_release(struct launch *l)
+int launch_release(struct launch *l, int *wstatus)
 {
 	int err = 0, child_err;
 	ssize_t n;
@@ -118,11 +122,20 @@ int launch_release(struct launch *l)
 		err = child_err;
 	close(l->err_fd);
 	l->err_fd = -1;
+	*wstatus = 0;
 	if (err) {
-		waitpid(l->pid, NULL, 0);
+		if (waitpid(l->pid, wstatus, 0) < 0)
+			*wstatus = 0;
 		l->pid = -1;
 	}
 	return err;
+}
+
+void launch_cancel(struct launch *l)
+{
+	if (l->pid > 0)
+		kill(l->pid, SIGKILL);
+	launch_abort(l);
 }
 
 void launch_abort(struct launch *l)

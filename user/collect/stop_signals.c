@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "stop_signals.h"
@@ -61,6 +63,11 @@ void stop_signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+bool stop_signal_is(int sig)
+{
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+}
+
 int stop_signals_first(void)
 {
 	return stop_signal;
@@ -69,4 +76,12 @@ int stop_signals_first(void)
 bool stop_signals_by_kill(void)
 {
 	return stop_by_kill;
+}
+
+void stop_signals_test_point(const char *stage)
+{
+	const char *at = getenv("CONCUR_TEST_STOP_AT");
+
+	if (at && !strcmp(at, stage))
+		kill(0, SIGTERM);
 }

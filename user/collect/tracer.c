@@ -86,6 +86,8 @@ struct session {
 	int child_fd; /* run: pidfd of the workload */
 	int child_status;
 	bool child_reaped;
+	/* run: a stop signal came before the workload could exec: it never ran. */
+	bool not_started;
 	long child_maxrss_kb;	  /* run: the workload's peak resident memory, from wait4 */
 	uint64_t window_start_ns; /* CLOCK_MONOTONIC */
 	struct status status;
@@ -370,15 +372,19 @@ static int start_attach(struct session *s, struct tracer_error *e)
 	size_t i;
 	int err;
 
+	stop_signals_test_point("start");
 	err = open_targets(s, e);
 	if (!err)
 		err = load_probes(s, e);
+	stop_signals_test_point("loaded");
 	for (i = 0; !err && i < s->o->npids; i++)
 		if (track_proc(s, s->o->pids[i]))
 			err = fail(e, -errno, "cannot track process %u: %s", s->o->pids[i],
 				   strerror(errno));
 	if (!err)
 		err = attach_probes(s, e);
+	if (!err)
+		stop_signals_test_point("attached");
 	for (i = 0; !err && i < s->o->npids; i++) {
 		/* A running interpreter's frames from its first stacks on. */
 		if (s->py)
@@ -396,8 +402,9 @@ static int start_run(struct session *s, struct tracer_error *e)
 	struct thread_acct a = {};
 	struct acct_kclock k;
 	uint32_t pid;
-	int err;
+	int err, status;
 
+	stop_signals_test_point("start");
 	err = launch_prepare(&s->child, s->o->argv, s->o->keep_root);
 	if (err)
 		return fail(e, err, "cannot start %s: %s", s->o->argv[0], strerror(-err));
@@ -406,12 +413,14 @@ static int start_run(struct session *s, struct tracer_error *e)
 	if (s->child_fd < 0)
 		return fail(e, -errno, "cannot watch the workload: %s", strerror(errno));
 	err = load_probes(s, e);
+	stop_signals_test_point("loaded");
 	if (!err && track_proc(s, pid))
 		err = fail(e, -errno, "cannot track the workload: %s", strerror(errno));
 	if (!err)
 		err = attach_probes(s, e);
 	if (err)
 		return err;
+	stop_signals_test_point("attached");
 	/* Held in a read of the go pipe, released now: the window starts here, runnable. */
 	s->window_start_ns = now_ns();
 	acct_init(&a, pid, pid, s->window_start_ns, TS_RUNNABLE, CAT_OTHER, CONCUR_NO_SYSCALL);
@@ -421,7 +430,20 @@ static int start_run(struct session *s, struct tracer_error *e)
 	err = thread_store_iterate(s->skel->progs.adopt_threads, pid);
 	if (err)
 		return fail(e, err, "cannot track the workload: %s", strerror(-err));
-	err = launch_release(&s->child);
+	/* A stop signal during start-up: the workload is not started, the report (of an empty
+	 * window) still written. */
+	if (stop_signals_first()) {
+		launch_cancel(&s->child);
+		s->not_started = true;
+		return 0;
+	}
+	err = launch_release(&s->child, &status);
+	/* Killed while held by a stop signal sent to the whole group (timeout(1), a terminal's
+	 * Ctrl-C) that reaches concur too: a stop, not a failure to execute. */
+	if (err == -EPIPE && WIFSIGNALED(status) && stop_signal_is(WTERMSIG(status))) {
+		s->not_started = true;
+		return 0;
+	}
 	if (err) {
 		e->exit_code = 127;
 		return fail(e, err, "cannot execute %s: %s", s->o->argv[0], strerror(-err));
@@ -727,7 +749,9 @@ int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tra
 	if (!p)
 		return fail(e, -ENOMEM, "out of memory");
 	err = o->mode == MODE_RUN ? start_run(&s, e) : start_attach(&s, e);
-	if (!err)
+	if (!err && s.not_started)
+		pr_warn("stopped before %s started: the report holds none of its run", o->argv[0]);
+	else if (!err)
 		err = watch(&s);
 	if (!err && stop_signals_first() && o->mode == MODE_RUN)
 		stop_child(&s, stop_signals_first());

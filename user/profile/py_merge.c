@@ -92,15 +92,20 @@ enum py_merge_result py_merge(const struct py_native *nat, size_t nn, bool cut, 
 	return i > 1 ? PY_MERGE_MISMATCH : PY_MERGE_SPLICED;
 }
 
-size_t py_gil_slot(const struct py_native *f, size_t n, const char *fn, bool *replace)
+size_t py_gil_slot(const struct py_native *f, size_t n, const char *fn, size_t *drop)
 {
-	size_t i;
+	size_t i, interp = n;
 
-	*replace = false;
-	for (i = 0; i < n; i++)
-		if (py_is_interpreter(f[i].module)) {
-			*replace = f[i].name && !strcmp(f[i].name, fn);
+	*drop = n;
+	for (i = 0; i < n; i++) {
+		if (f[i].python)
 			return i;
-		}
-	return n;
+		if (!py_is_interpreter(f[i].module))
+			continue;
+		if (interp == n)
+			interp = i;
+		if (*drop == n && f[i].name && !strcmp(f[i].name, fn))
+			*drop = i;
+	}
+	return interp;
 }

@@ -16,6 +16,7 @@
 struct py_native {
 	const char *name;   /* the symbolizer's */
 	const char *module; /* file name of its object */
+	bool python;	    /* a Python frame (py_gil_slot() only; py_merge() ignores it) */
 };
 
 enum py_merge_result {
@@ -44,11 +45,14 @@ enum py_merge_result py_merge(const struct py_native *nat, size_t nn, bool cut, 
 
 /*
  * Where a GIL wait's frame goes in its merged user stack (n frames, leaf first): the index of
- * the leaf-most frame of the interpreter (a Python frame or one of its native ones), so that
- * the mark lands right under it, above the native wait (pthread_cond_timedwait...); n (the
- * root) when the stack has none. *replace: that frame is fn itself (a libpython with
- * symbols), to be replaced rather than doubled.
+ * the leaf-most Python frame, so that the mark lands right under the Python function that
+ * waited, whether the native walk reached the eval loop (the interpreter's own frames, such
+ * as PyEval_RestoreThread, then stay under the mark) or not (the Python frames at the root).
+ * Without a Python frame, the leaf-most frame of the interpreter; n (the root) when the stack
+ * has none. *drop: the index of the interpreter's native frame named fn (a python with
+ * symbols names take_gil itself), to be removed rather than doubled; n when none. The index
+ * returned counts that frame still.
  */
-size_t py_gil_slot(const struct py_native *f, size_t n, const char *fn, bool *replace);
+size_t py_gil_slot(const struct py_native *f, size_t n, const char *fn, size_t *drop);
 
 #endif
