@@ -496,12 +496,11 @@ Test(advise, cpython_threads_taking_turns_are_gil_bound)
 	struct profile *p = new_profile(1000, 2);
 	const struct adv_scope *sc;
 
-	/* Together on a CPU 1.0 of the window: even turns that leave no CPU idle cost each
-	 * hand-off, and one thread does the work sooner (gil_work.py: 2 threads against 1). */
+	/* Together on a CPU 1.0 of the window: they take turns; more threads add hand-offs. */
 	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
 	add_thread(p, 10, 12, SPLIT([CAT_CPU] = 500, [CAT_LOCK] = 490, [CAT_RUNQUEUE] = 10));
 	sc = run_cpython(p);
-	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0, 0.01, "2 CPUs / 1.0 busy");
 	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
@@ -510,10 +509,10 @@ Test(advise, cpython_threads_taking_turns_are_gil_bound)
 }
 
 /*
- * The GIL measured: waits on _PyRuntime's words. Hand-offs that leave the CPUs idle (0.7 of
- * 2 busy) make threads hurt; the bound for processes is the work spread over 2 CPUs.
+ * The GIL measured: waits on _PyRuntime's words. Threads take turns (0.7 of 2 CPUs busy):
+ * more add hand-offs, no effect; the bound for processes is the work spread over 2 CPUs.
  */
-Test(advise, measured_gil_wait_with_idle_hand_offs_threads_hurt)
+Test(advise, measured_gil_wait_threads_take_turns)
 {
 	struct profile *p = new_profile(1000, 2);
 	const struct adv_scope *sc;
@@ -527,7 +526,7 @@ Test(advise, measured_gil_wait_with_idle_hand_offs_threads_hurt)
 	cr_expect(sc->futexes_known);
 	cr_expect_eq(sc->gil_ns, 1180 * MS);
 	cr_expect_str_eq(sc->lock.symbol, "other_lock", "the GIL is not the contended lock");
-	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
 	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0 / 0.7, 0.01);
 	cr_expect_eq(sc->best, ADV_PROCESSES);
@@ -1116,7 +1115,7 @@ Test(advise, gil_convoy_behind_other_load_keeps_its_verdict)
 	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 300, [CAT_RUNQUEUE] = 300, [CAT_LOCK] = 400));
 	sc = run_cpython(p);
 	cr_expect_neq(sc->verdict, ADV_CPU_SATURATED, "%s", sc->why);
-	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_HURTS, "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT, "%s", sc->why);
 	/* The CPUs it leaves run the other load: processes would take turns with it. */
 	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
 	cr_expect_neq(strstr(sc->rows[ADV_PROCESSES].reason, "machine of its own, ≤ 3.3×"), NULL,
@@ -1249,6 +1248,22 @@ Test(advise, a_runner_polling_its_short_tests_is_a_supervisor)
 	cr_expect_eq(a.exes[0].count, 40);
 	cr_expect_eq(a.exes[0].life_ns, 40 * 24 * MS);
 	cr_expect_eq(a.exes[0].cat, CAT_CPU);
+}
+
+/* A client waiting on sockets to a server it started, which answers after a delay (sleeps):
+ * the wait is for the server's idle time, not its work: the client's own network wait. */
+Test(advise, a_client_of_its_own_idle_server_is_no_supervisor)
+{
+	struct profile *p = new_profile(1000, 2);
+
+	cr_assert_eq(fixture_add_proc(p, 10, 1, "client", false), 0);
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 150, [CAT_IO_NET] = 850));
+	add_child(p, 11, 10, "server", 0,
+		  SPLIT([CAT_CPU] = 50, [CAT_SLEEP] = 800, [CAT_POLL] = 150));
+	run(p);
+	cr_assert_eq(a.procs[0].pid, 10);
+	cr_expect_eq(a.procs[0].verdict, ADV_IO_NET, "%s", a.procs[0].why);
+	cr_expect_eq(a.procs[0].rows[ADV_ASYNC].effect, ADV_HELPS, "%s", a.procs[0].why);
 }
 
 Test(advise, an_event_loop_without_children_is_no_supervisor)

@@ -287,12 +287,25 @@ Test(stall, native_loop_without_stacks_is_judged_on_its_split)
 	const struct adv_scope *sc;
 
 	add_thread_reps(p, 10, 10, 20,
-			SPLIT([CAT_CPU] = 100, [CAT_POLL] = 300, [CAT_IO_DISK] = 600));
+			SPLIT([CAT_CPU] = 100, [CAT_POLL] = 300, [CAT_IO_PIPE] = 600));
 	sc = run(p, false);
 	cr_assert_eq(sc->verdict, ADV_LOOP_STALLED, "got %s", adv_verdict_keys[sc->verdict]);
 	cr_expect_eq(sc->stall.function, NULL);
-	cr_expect_eq(sc->stall.cat, CAT_IO_DISK);
+	cr_expect_eq(sc->stall.cat, CAT_IO_PIPE);
 	cr_expect_eq(sc->stall.count, 20);
+}
+
+/* By the rule alone, disk waits are no stall: an io_uring loop reads inline in the syscall
+ * that is its poll (io_uring_enter), and that is disk-bound work, not a stalled loop. */
+Test(stall, native_loop_disk_waits_are_disk_io)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread_reps(p, 10, 10, 20,
+			SPLIT([CAT_CPU] = 100, [CAT_POLL] = 300, [CAT_IO_DISK] = 600));
+	sc = run(p, false);
+	cr_expect_eq(sc->verdict, ADV_IO_DISK, "got %s", adv_verdict_keys[sc->verdict]);
 }
 
 /* A thread that polled a few times (a connect with a timeout) and then blocks is no loop. */

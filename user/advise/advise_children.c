@@ -108,6 +108,7 @@ void adv_child_waits(const struct adv_ctx *x)
 	const struct profile *p = x->p;
 	struct span *kids = calloc(p->nprocs + 1, sizeof(*kids));
 	long *parent = calloc(p->nprocs + 1, sizeof(*parent));
+	uint64_t work;
 	size_t i, j, n;
 
 	for (i = 0; i < p->nthreads; i++)
@@ -124,10 +125,14 @@ void adv_child_waits(const struct adv_ctx *x)
 
 		if (!life || cw == t->ns[CAT_WAIT] || cw < WAIT_DOMINATES * life)
 			continue;
+		work = 0;
 		for (j = 0, n = 0; j < p->nprocs; j++)
-			if (parent[j] == (long)t->proc)
+			if (parent[j] == (long)t->proc) {
 				kids[n++] = proc_span(p, &p->procs[j]);
-		if (n && union_ns(kids, n, t->start_ns, t->end_ns) >= SUPERVISES_SHARE * life)
+				work += p->procs[j].ns[CAT_CPU] + p->procs[j].ns[CAT_RUNQUEUE];
+			}
+		if (n && union_ns(kids, n, t->start_ns, t->end_ns) >= SUPERVISES_SHARE * life &&
+		    work >= SUPERVISED_WORK * cw)
 			x->child_wait_ns[i] = cw;
 	}
 out:

@@ -83,6 +83,13 @@
  */
 #define SUPERVISES_SHARE 0.50
 /*
+ * ...and its children worked (on a CPU or runnable) at least this share of that wait: then the
+ * wait is for their work. A client waiting on a server it started (a test's fixture answering
+ * after a delay) waits for the server's idle time instead, which no lever of the children
+ * shortens: its wait is its own (slow_server.py's client, 83 % in sockets to its child).
+ */
+#define SUPERVISED_WORK 0.50
+/*
  * Children (advise_children.c). The whole workload's work is in its children when processes
  * started by another of its processes, other than supervisors, hold CHILD_WORK_SHARE of its
  * CPU time; they ran "one at a time" when they overlapped under SERIAL_OVERLAP on average

@@ -179,13 +179,13 @@ static bool gil_bound(const struct adv_scope *sc, const struct metrics *m)
 /*
  * The GIL's levers. Processes: each has its own interpreter, so the CPU work (W, all the
  * threads' cpu) can spread over min(CPUs, threads) CPUs: bound that / parallelism, i.e. the
- * window over W spread. Threads: they can only take turns, and every turn costs: the waiter
- * is woken on another CPU, the holder drops the GIL at its next check, and the CPUs idle in
- * between, so one thread does the same work sooner and threads hurt (measured:
- * tests/kernel/scenarios/gil_work.py, 2 threads against 1, 1.21x median of 10 pairs, 0.97 to
- * 1.40; 4 threads against 2, 1.01x over 14 pairs: the cost is paid once the threads take
- * turns, more of them add little). A thread started per task (GIL_CHURN_PER_S) adds its start
- * and exit to that.
+ * window over W spread. Threads: they can only take turns, so more of them add hand-offs and
+ * no speed: no effect (tests/kernel/scenarios/gil_work.py, 4 threads against 2: 1.01x over 14
+ * pairs). Whether fewer would be faster is not a steady fact: 1 thread against 2 measured
+ * 1.21x, 1.14x and 1.00x in three sessions of 10-13 pairs on the same VM, so no verdict rests
+ * on it (a threshold on the CPUs busy did, and flipped between runs of one program). A thread
+ * started per task (GIL_CHURN_PER_S) is steadily slower: its start and exit cost CPU one
+ * thread would not spend, and threads hurt (thread_per_request.py: 1.2-1.5x with one).
  */
 static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 {
@@ -213,10 +213,9 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 			rt, m->born, churn);
 	else
 		adv_format(
-			adv_set_row(sc, ADV_THREADS, ADV_HURTS, 0)->reason,
-			"%s: the threads take turns at the GIL (%.0f%% waiting for it, %.2f CPUs "
-			"busy); each hand-off wakes a thread and leaves a gap: one thread would do "
-			"the work sooner, more threads add hand-offs.",
+			adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+			"%s: threads take turns holding the GIL (%.0f%% waiting for it, %.2f CPUs "
+			"busy): more threads only add hand-offs.",
 			rt, adv_percent(g), par);
 	b = par > 0 ? n / par : n;
 	if (m->runq_other) {

@@ -110,6 +110,18 @@ static bool stalling_cat(uint32_t c)
 	       c == CAT_LOCK || c == CAT_OTHER;
 }
 
+/*
+ * By the rule alone (no asyncio frames), a disk wait is no stall: a loop's disk waits are
+ * often inside its own completion wait (io_uring_enter runs a read inline, or waits for one,
+ * in the syscall that is its poll: tests/kernel/workloads/uring_reader.c's loop read as
+ * "stalled" 73 % in io.disk) or in the page faults of a mapped file, and a loop that must read
+ * files has no readiness to wait on. In asyncio's callbacks, a file read is a stall.
+ */
+static bool native_stall(uint32_t c)
+{
+	return c != CAT_IO_DISK;
+}
+
 /* Adds stack st (blocked outside the poll; python: seen in an asyncio callback, from: its
  * first frame there) to its thread's stall. */
 static void add_stall(struct adv_stall *s, const struct stack *st, bool python, uint32_t from)
@@ -151,7 +163,7 @@ void adv_loop_stalls(const struct adv_ctx *x)
 		from = asyncio_callback(st);
 		if (from >= 0)
 			add_stall(&x->stalls[t], st, true, (uint32_t)from);
-		else if (p->threads[t].cnt[CAT_POLL] >= STALL_MIN_POLLS)
+		else if (p->threads[t].cnt[CAT_POLL] >= STALL_MIN_POLLS && native_stall(st->cat))
 			add_stall(&x->stalls[t], st, false, 0);
 	}
 	/* A loop by the rule, but no stacks (--no-stacks, or none captured): its split says how
@@ -165,7 +177,7 @@ void adv_loop_stalls(const struct adv_ctx *x)
 		if (s->ns || th->cnt[CAT_POLL] < STALL_MIN_POLLS)
 			continue;
 		for (c = 0; c < CAT_MAX; c++) {
-			if (!stalling_cat((uint32_t)c))
+			if (!stalling_cat((uint32_t)c) || !native_stall((uint32_t)c))
 				continue;
 			ns += c == CAT_LOCK ?
 				      (th->ns[c] > x->gil_ns[i] ? th->ns[c] - x->gil_ns[i] : 0) :
