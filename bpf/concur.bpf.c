@@ -665,9 +665,17 @@ int adopt_threads(struct bpf_iter__task *ctx)
 	if ((task->flags & CONCUR_PF_IO_WORKER) && seed->state == TS_BLOCKED) {
 		struct wait_class w;
 
-		classify_io_worker_task(task, task->__state, &w);
-		seed->cat = w.cat;
-		seed->nr = w.nr;
+		if (!(task->__state & 0xff)) {
+			/* Woken since /proc was read: running or runnable now, as a seeded 'R'
+			 * is (a wait classified from this state read 34-76 ms as "other"). */
+			seed->state = TS_R_UNKNOWN;
+			seed->cat = CAT_OTHER;
+			seed->nr = CONCUR_NO_SYSCALL;
+		} else {
+			classify_io_worker_task(task, task->__state, &w);
+			seed->cat = w.cat;
+			seed->nr = w.nr;
+		}
 	}
 	if (!bpf_task_storage_get(&thread_store, task, seed, BPF_LOCAL_STORAGE_GET_F_CREATE))
 		stat_add(STAT_THREADS_FULL, 1);

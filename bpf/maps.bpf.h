@@ -242,10 +242,10 @@ struct unwind_walk {
 	struct unwind_ustack st; /* laid out as ustacks' value: inserted as it is */
 	__u64 pc, sp, bp;
 	__u64 hash;
-	__u32 stop;  /* enum unwind_stop */
-	__u32 obj;   /* slot of the object holding the last frame looked at */
-	__u32 is_ra; /* pc is a return address: look up pc - 1 */
-	__u32 pad;
+	__u32 stop;   /* enum unwind_stop */
+	__u32 obj;    /* slot of the object holding the last frame looked at */
+	__u32 is_ra;  /* pc is a return address: look up pc - 1 */
+	__u32 missed; /* a pc in no mapping of the index: walked by a frame-pointer step */
 };
 
 struct unwind_scratch_map {

@@ -239,9 +239,12 @@ static long unwind_step(__u32 i, void *arg)
 	w->hash ^= w->hash >> 29;
 	m = unwind_find_mapping(c->p, pc);
 	if (!m) {
+		/* Code the index does not hold yet (a library mapped or dlopen()ed after the map
+		 * was read, JIT code): frame pointers, the fallback until the map is read again,
+		 * which unwind_user_stack() asks for. */
 		w->obj = 0;
-		w->stop = UNWIND_STOP_NO_TABLE;
-		return 1;
+		w->missed = 1;
+		return unwind_fp_step(w);
 	}
 	w->obj = m->obj;
 	if (m->flags & UNWIND_MAP_FP)
@@ -281,7 +284,7 @@ static __noinline void unwind_ask_maps(__u32 pid)
 
 /*
  * Whether the stack cache may reuse the user stack just captured (ustack, a stack id): not a
- * frame-pointer stand-in taken before the process had an index, nor a walk cut at code in no
+ * frame-pointer stand-in taken before the process had an index, nor a walk that met code in no
  * mapping of its index (unwind_user_stack() asked for the map then): both are walked whole
  * once the map is read again.
  */
@@ -295,7 +298,7 @@ static __always_inline bool unwind_cacheable(__s32 ustack)
 	if (!(ustack & UNWIND_USTACK_ID))
 		return false;
 	w = bpf_map_lookup_elem(&unwind_scratch, &zero);
-	return !w || w->stop != UNWIND_STOP_NO_TABLE || w->obj;
+	return !w || !w->missed;
 }
 
 static __always_inline void unwind_count_stop(__u32 obj, __u32 stop)
@@ -362,10 +365,11 @@ BPF_GLOBAL __s32 unwind_user_stack(void *ctx BPF_ARG_CTX)
 	c.w->hash = 0;
 	c.w->obj = 0;
 	c.w->is_ra = 0;
+	c.w->missed = 0;
 	c.w->stop = UNWIND_STOP_DEPTH;
 	bpf_loop(UNWIND_MAX_FRAMES + 1, unwind_step, &c, 0);
 	unwind_count_stop(c.w->obj, c.w->stop);
-	if (c.w->stop == UNWIND_STOP_NO_TABLE && !c.w->obj)
+	if (c.w->missed)
 		unwind_ask_maps(pid);
 	if (!c.w->st.n)
 		return -EFAULT;
