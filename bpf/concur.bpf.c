@@ -320,9 +320,10 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 	int i;
 
 	/* An io_uring worker has no user stack of its own (its registers are its creator's, with
-	 * ip 0), so no cache key either: its kernel stack is taken at each switch-out, which
-	 * comes about twice a request (its wait, then its idle wait for the next). */
-	own = !(task->flags & CONCUR_PF_IO_WORKER);
+	 * ip 0), nor has a task inside execve, so no cache key either: its kernel stack is taken
+	 * at each switch-out, which comes about twice a request (its wait, then its idle wait
+	 * for the next). */
+	own = has_own_user_stack(task);
 	c = own ? bpf_task_storage_get(&stack_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) :
 		  NULL;
 	if (!c || !regs) {
@@ -379,10 +380,9 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 		 * worker's thread pointer is its creator's copy: no Python frames are its own. */
 		a->gil = 0;
 		a->gil_pystack = CONCUR_NO_PYSTACK;
-		a->pystack =
-			(prev->flags & CONCUR_PF_IO_WORKER) ?
-				CONCUR_NO_PYSTACK :
-				capture_pystack(a->pid, a->tid, futex, &a->gil, &a->gil_pystack);
+		a->pystack = has_own_user_stack(prev) ? capture_pystack(a->pid, a->tid, futex,
+									&a->gil, &a->gil_pystack) :
+							CONCUR_NO_PYSTACK;
 		want_maps(a->pid);
 	}
 }

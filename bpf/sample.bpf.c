@@ -43,8 +43,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	stat_add(STAT_SAMPLES, 1);
 	peak_running(pid);
-	/* An io_uring worker's user registers are its creator's copy: it has no user stack. */
-	user = !(task->flags & CONCUR_PF_IO_WORKER);
+	user = has_own_user_stack(task);
 	capture_stacks(ctx, &ustack, &kstack, user);
 	if (user)
 		pystack = capture_pystack(pid, tid, 0, &gil, &holder);

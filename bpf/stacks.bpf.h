@@ -32,6 +32,23 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*ustack = CONCUR_NO_STACK;
 }
 
+/*
+ * Whether task's saved user registers describe its own user stack: not an io_uring worker's
+ * (its creator's copy, see classify_io_worker()), nor a task inside execve (in_execve, set by
+ * bprm_execve(), fs/exec.c), whose registers are the old image's while its memory may already
+ * be the new one's: a walk there reads the new image with the old stack pointer (two
+ * [unknown] frames in a CI run's sample taken in begin_new_exec()).
+ */
+static __always_inline bool has_own_user_stack(struct task_struct *task)
+{
+	if (task->flags & CONCUR_PF_IO_WORKER)
+		return false;
+	if (bpf_core_field_exists(task->in_execve) &&
+	    BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+		return false;
+	return true;
+}
+
 /* gen: the image of the process the stacks were captured in (struct stack_key); gil, with
  * gil_pystack: a wait for CPython's GIL and its holder's frames (pyframes.h), else 0. */
 static __always_inline void weigh_stack(__u32 pid, __u32 tid, __u32 gen, __u32 cat, __s32 ustack,
