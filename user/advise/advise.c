@@ -213,14 +213,14 @@ static void gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, c
 static bool quota_bound(const struct adv_scope *sc);
 
 /*
- * Whether the scope's run-queue wait is other processes' doing (see SHARED_NOTE): its threads
- * wait for a CPU SHARED_NOTE of their time while the workload (par_seen: the larger of the
+ * Whether the scope's run-queue wait is other processes' doing (see RUNQ_SATURATED): its threads
+ * wait for a CPU RUNQ_SATURATED of their time while the workload (par_seen: the larger of the
  * scope's and the whole workload's CPUs busy) leaves CPU_SPARE of the CPUs the scope may use
  * to others, and no CPU quota throttled it (a throttled group waits with CPUs idle).
  */
 static bool shared_machine(const struct adv_scope *sc, const struct metrics *m, double par_seen)
 {
-	return m->share[CAT_RUNQUEUE] >= SHARED_NOTE && par_seen < m->cpus - CPU_SPARE &&
+	return m->share[CAT_RUNQUEUE] >= RUNQ_SATURATED && par_seen < m->cpus - CPU_SPARE &&
 	       !quota_bound(sc);
 }
 
@@ -478,7 +478,7 @@ static void choose_first_lever(struct adv_scope *sc)
 	}
 }
 
-/* Appends the shared machine's context to the verdict's sentence (see SHARED_NOTE). */
+/* Appends the shared machine's context to the verdict's sentence (see RUNQ_SATURATED). */
 static void note_shared(struct adv_scope *sc, const struct metrics *m)
 {
 	size_t len = strlen(sc->why);

@@ -72,9 +72,10 @@
  * processes' work: the machine is shared, the wait is context, and the verdict comes from what
  * the threads do (their runnable time is CPU work delayed). Measured: a GIL-bound program
  * beside a load generator on 2 CPUs waited 20-40 % in the run queue with 0.9 CPUs busy of its
- * own. Under SHARED_NOTE of the time the run queue is wake-up latency, not worth a mention.
+ * own. Under RUNQ_SATURATED the run queue is wake-up latency and the program's own churn, not
+ * a sign of other load (thread_per_request.py alone on a quiet machine: 10 % runnable, its
+ * 1001 threads each runnable until a CPU takes it; processes measured 1.99x there).
  */
-#define SHARED_NOTE 0.10
 /*
  * Supervisors (advise_children.c): a thread that waits for its children, in wait4 or through
  * pipes, sockets or poll (a test runner, a pool, a job server), WAIT_DOMINATES of its life
@@ -142,7 +143,7 @@ struct metrics {
 	uint32_t born;	   /* active threads started inside the window */
 	uint32_t lockers;  /* active threads waiting for locks LOCKER_SHARE of life */
 	bool works;	   /* the workload works (adv_ctx.works) */
-	double runq_other; /* run-queue share behind other processes' load (see SHARED_NOTE) */
+	double runq_other; /* run-queue share behind other processes' load (see RUNQ_SATURATED) */
 	double wait_share; /* a waiting process's share waiting for children (any way) */
 	bool supervises;   /* and part of it through pipes, sockets or poll */
 	uint64_t short_ns; /* a child process alive under SHORT_PROC_NS: its life; else 0 */
