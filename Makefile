@@ -364,7 +364,7 @@ test: test-deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/concur $(DEMO_WORKLOADS)
-	$(Q)$(OUT)/concur run -o $(OUT)/demo-report.html -- $(OUT)/demo/kitchen
+	$(Q)$(OUT)/concur run --unwind=cfi -o $(OUT)/demo-report.html -- $(OUT)/demo/kitchen
 	@echo "The flame graph: $(OUT)/demo-report.html (open it in a browser)"
 
 # The unit tests and real-kernel tests on the product built with AddressSanitizer and

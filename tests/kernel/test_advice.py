@@ -6,7 +6,6 @@ timed, and the levers concur's advice rates are held to the measured speedups (s
 import math
 import os
 import shutil
-import subprocess
 import time
 
 from harness import REPO, Fail, Skip, execute, profile, test
@@ -447,39 +446,3 @@ def t_advice_make_j1(ctx):
         w["why"], x, " ".join("%.2f" % r for r in ratios)), flush=True)
     if x < 1 + SPEEDUP_MARGIN or x > bound * (1 + BOUND_TOLERANCE):
         raise Fail("make -j2 measured %.2fx against a bound of %.2fx" % (x, bound))
-
-
-def start_load(n):
-    """n CPU-bound shell loops outside the profiled workload: other load on the machine."""
-    return [subprocess.Popen(["sh", "-c", "while :; do :; done"], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(n)]
-
-
-def stop_load(procs):
-    for p in procs:
-        p.kill()
-        p.wait()
-
-
-@test("advice_gil_beside_load")
-def t_advice_gil_beside_load(ctx):
-    # 13. CPU-bound Python with a thread per request (scenario 8) beside a CPU-bound loop of
-    # another program on the same 2 CPUs (issue 15, kind 4): its threads wait in the run queue
-    # behind the loop, yet the program keeps about 1 CPU busy of its own: the machine is
-    # shared, not saturated by it; the verdict stays the GIL's with its lever (one thread is
-    # faster: measured 1.12x, 11 pairs). The CPUs its threads leave run the loop: processes
-    # take turns with it, "no effect"; that row is printed, not held to (b): beside the loop
-    # the processes variant measured 0.95x once and 0.55-1.31x (median 0.79x) over 5 pairs on
-    # a quiet machine, the load's own share of the CPUs deciding it.
-    load = start_load(1)
-    try:
-        _, _, adv = advice_vs_reality(ctx, "thread_per_request.py", [], {
-            "threads": (["--threads", "1"], "fewer"),
-            "processes": (["--procs-per-request", "2"], "more")}, unchecked=("processes",))
-    finally:
-        stop_load(load)
-    if adv["verdict"] == "cpu_saturated" or "GIL" not in adv["why"] \
-            or "The machine is shared" not in adv["why"]:
-        raise Fail("verdict %s: %s" % (adv["verdict"], adv["why"]))
-    expect_levers(adv, {"threads": "hurts", "processes": "no effect"})
