@@ -208,6 +208,14 @@ static const char *const mark_keys[MARK_MAX] = {
 	[MARK_UNWIND_STOPPED] = "unwind_stopped",
 };
 
+/* A count of stacks, their on-CPU samples and their time, into the object open in j. */
+static void put_totals(struct json *j, const struct mark_total *t)
+{
+	json_u64(j, "stacks", t->stacks);
+	json_u64(j, "samples", t->samples);
+	json_u64(j, "ns", t->ns);
+}
+
 static void write_marked(struct json *j, const struct profile *p)
 {
 	struct mark_total t[MARK_MAX];
@@ -219,9 +227,7 @@ static void write_marked(struct json *j, const struct profile *p)
 			continue;
 		json_obj_begin(j, mark_keys[m]);
 		json_str(j, "frame", stack_mark_name(m));
-		json_u64(j, "stacks", t[m].stacks);
-		json_u64(j, "samples", t[m].samples);
-		json_u64(j, "ns", t[m].ns);
+		put_totals(j, &t[m]);
 		json_obj_end(j);
 	}
 }
@@ -268,25 +274,24 @@ static void write_ustops(struct json *j, const struct profile *p)
 static void write_total(struct json *j, const char *key, const struct mark_total *t)
 {
 	json_obj_begin(j, key);
-	json_u64(j, "stacks", t->stacks);
-	json_u64(j, "samples", t->samples);
-	json_u64(j, "ns", t->ns);
+	put_totals(j, t);
 	json_obj_end(j);
 }
 
 /* Stacks with user frames concur could not name, by why; only when there are some. */
 static void write_unnamed(struct json *j, const struct profile *p)
 {
-	struct mark_total t[UNNAMED_MAX];
+	struct mark_total t[UNNAMED_MAX], all;
 
 	profile__unnamed_totals(p, t);
 	if (!t[UNNAMED_NO_MAP].stacks && !t[UNNAMED_OUTSIDE].stacks)
 		return;
+	all = (struct mark_total){ t[UNNAMED_NO_MAP].stacks + t[UNNAMED_OUTSIDE].stacks,
+				   t[UNNAMED_NO_MAP].samples + t[UNNAMED_OUTSIDE].samples,
+				   t[UNNAMED_NO_MAP].ns + t[UNNAMED_OUTSIDE].ns };
 	json_obj_begin(j, "unnamed");
 	json_str(j, "frame", "[unknown]");
-	json_u64(j, "stacks", t[UNNAMED_NO_MAP].stacks + t[UNNAMED_OUTSIDE].stacks);
-	json_u64(j, "samples", t[UNNAMED_NO_MAP].samples + t[UNNAMED_OUTSIDE].samples);
-	json_u64(j, "ns", t[UNNAMED_NO_MAP].ns + t[UNNAMED_OUTSIDE].ns);
+	put_totals(j, &all);
 	write_total(j, "no_map", &t[UNNAMED_NO_MAP]);
 	write_total(j, "outside", &t[UNNAMED_OUTSIDE]);
 	json_obj_end(j);

@@ -243,6 +243,14 @@ static int wrap(FILE *f, int col, int indent, const char *text);
 #define STR_(x) #x
 #define STR(x)	STR_(x)
 
+/* A "note:" paragraph under the stacks, line wrapped below it. */
+static void print_note(FILE *f, const struct style *s, const char *line)
+{
+	fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
+	wrap(f, 6, 2, line);
+	fputc('\n', f);
+}
+
 /* Why each mark's stacks were cut: the end of "N stacks (...) ...". */
 static const char *const mark_reasons[MARK_MAX] = {
 	[MARK_TRUNCATED] = "were deeper than the kernel's limit of " STR(
@@ -277,9 +285,7 @@ static void print_marked(FILE *f, const struct profile *p, const struct style *s
 			 "%llu stacks (%llu samples, %.3f s) %s; their root frame is %s.",
 			 (unsigned long long)t[m].stacks, (unsigned long long)t[m].samples,
 			 t[m].ns / 1e9, mark_reason(p, m), stack_mark_name(m));
-		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
-		wrap(f, 6, 2, line);
-		fputc('\n', f);
+		print_note(f, s, line);
 	}
 }
 
@@ -381,18 +387,14 @@ static void print_py_notes(FILE *f, const struct profile *p, const struct style 
 			 "%llu Python frames are named [python]: their code objects could not be "
 			 "read (the process exited before they were, or the object was freed).",
 			 (unsigned long long)p->py[PYC_UNRESOLVED]);
-		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
-		wrap(f, 6, 2, line);
-		fputc('\n', f);
+		print_note(f, s, line);
 	}
 	if (p->py[PYC_MISMATCHED]) {
 		snprintf(line, sizeof(line),
 			 "%llu stacks' Python frames did not match their native eval-loop frames: "
 			 "the Python frames left over are put at the root.",
 			 (unsigned long long)p->py[PYC_MISMATCHED]);
-		fprintf(f, "%snote:%s ", sgr(s, "\033[1m"), sgr(s, "\033[0m"));
-		wrap(f, 6, 2, line);
-		fputc('\n', f);
+		print_note(f, s, line);
 	}
 }
 
