@@ -1,12 +1,17 @@
 // The HTML report in a real browser (Debian's chromium, driven by playwright-core): the
 // fixture's report draws, searches, zooms, switches views, shows hostile names as text and
 // runs nothing of theirs; a 100 000-stack report draws and zooms without freezing; a report
-// with a 127-frame stack keeps the flame graph in a bounded box, below the advice.
-// Usage: node check_html.mjs FIXTURE.html BIG.html SCREENSHOT.png DEEP.html
+// with a 127-frame stack keeps the flame graph in a bounded box, below the advice. The GIL
+// table shows hostile names as text and what the JSON summary says; a stalled loop's advice
+// names the blocking code and the bound.
+// Usage: node check_html.mjs FIXTURE.html BIG.html SCREENSHOT.png DEEP.html [GIL.html
+//        HOSTILE_GIL.html GIL_WAITS.html GIL_WAITS.json STALL.html STALL.json]
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const [fixturePath, bigPath, shotPath, deepPath, gilPath] = process.argv.slice(2);
+const [fixturePath, bigPath, shotPath, deepPath, gilPath, hostileGilPath, gilWaitsPath,
+       gilWaitsJson, stallPath, stallJson] = process.argv.slice(2);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Generous: only a freeze should fail; the timings measured are printed.
 const FREEZE_MS = 20000;
@@ -319,6 +324,116 @@ async function gilChecks(browser) {
 	await context.close();
 }
 
+// The GIL table's rows as shown: [tid, thread, waited, waits, function, [holder lines]].
+const gilRows = (page) => page.$$eval('#gil tbody tr:not(.other)', (trs) => trs.map((tr) => {
+	const c = [...tr.cells];
+	return [...c.slice(0, 5).map((x) => x.textContent),
+		[...c[5].querySelectorAll('.holder')].map((d) => d.textContent)];
+}));
+
+// secs() of the page, for comparing its figures with the JSON's nanoseconds.
+function secs(ns) {
+	if (ns >= 10e9)
+		return (ns / 1e9).toFixed(0) + 's';
+	if (ns >= 1e9)
+		return (ns / 1e9).toFixed(2) + 's';
+	if (ns >= 1e6 || ns === 0)
+		return (ns / 1e6).toFixed(1) + 'ms';
+	return (ns / 1e3).toFixed(1) + '\u00b5s';
+}
+
+// The fixture with GIL waits named as markup: shown as text in the GIL table, nothing run.
+// A report without GIL waits (the plain fixture) has no GIL section.
+async function hostileGilChecks(browser) {
+	{
+		const { page, context } = await openPage(browser, fixturePath);
+		check(await page.$eval('#gil-section', (e) => e.hidden),
+		      'no GIL waits: no GIL section');
+		await context.close();
+	}
+	const { page, context, bad } = await openPage(browser, hostileGilPath);
+	check(!(await page.$eval('#gil-section', (e) => e.hidden)), 'GIL waits: the section shown');
+	const rows = await gilRows(page);
+	const evil = rows.find((r) => r[0] === '101');
+	check(rows.length === 2 && evil && evil[1] === 'worker "1"' &&
+	      evil[4] === '<img src=x onerror=alert(2)> (evil.py:1)' && evil[2] === '250.0ms' &&
+	      evil[3] === '25', 'hostile waiter function shown as text', JSON.stringify(rows));
+	check(evil && evil[5].length === 1 &&
+	      evil[5][0] === '100% server (tid 100) ran </script><b>held</b> (evil.py:2)',
+	      'hostile holder function shown as text', JSON.stringify(evil && evil[5]));
+	const main = rows.find((r) => r[0] === '100');
+	check(main && main[4] === 'compute (app.py:30)' && main[5].length === 2 &&
+	      main[5][0] === '75.0% worker "1" (tid 101) ran parse_rows (etl.py:88)' &&
+	      main[5][1].startsWith('25.0% holder unknown'),
+	      'holders by share, the unknown one said so', JSON.stringify(main));
+	check(await page.$$eval('img, b', (l) => l.length) === 0, 'GIL table: no element from a name');
+	check(await page.$$eval('script', (l) => l.length) === 2, 'GIL table: only the two own scripts');
+	const ran = await page.evaluate(() => window.__ran);
+	check(ran.length === 0 && bad.dialogs.length === 0, 'GIL table: nothing ran',
+	      ran.concat(bad.dialogs).join('; '));
+	check(bad.errors.length === 0, 'GIL table: no script error', bad.errors.join('; '));
+	await context.close();
+}
+
+// A recording of gil_holders.py (three threads sharing the GIL): the table says what the JSON
+// summary of the same recording says, row by row, holder by holder.
+async function gilWaitsChecks(browser) {
+	const want = JSON.parse(readFileSync(gilWaitsJson, 'utf8')).gil_waits;
+	const { page, context, bad } = await openPage(browser, gilWaitsPath);
+	const rows = await gilRows(page);
+	check(want.length > 0 && rows.length === want.length, 'a GIL row per JSON gil_waits row',
+	      `${rows.length} shown, ${want.length} in the JSON`);
+	let same = 0;
+	const diffs = [];
+	want.forEach((w, i) => {
+		const r = rows[i] || [];
+		const holders = w.holders.slice(0, 5).map((h) => {
+			const share = 100 * h.ns / w.ns;
+			const p = share >= 99.95 ? '100%' : share.toFixed(1) + '%';
+			return h.tid ? `${p} ${h.thread} (tid ${h.tid}) ran ` +
+				(h.function || '(no Python frame read)')
+				: `${p} holder unknown (the GIL free, or changing hands, when the ` +
+				  'wait began)';
+		});
+		const exp = [String(w.tid), w.thread, secs(w.ns), String(w.count), w.function,
+			     holders];
+		if (JSON.stringify(exp) === JSON.stringify(r))
+			same++;
+		else
+			diffs.push(`${JSON.stringify(r)} != ${JSON.stringify(exp)}`);
+	});
+	check(same === want.length, 'GIL rows agree with the JSON summary', diffs.join('; '));
+	const parser = rows.find((r) => r[1] === 'parser' && r[4].startsWith('crunch_rows'));
+	check(parser && parser[5].some((h) => / renderer \(tid \d+\) ran paint_page /.test(h)),
+	      'the parser waited while the renderer ran paint_page', JSON.stringify(parser));
+	check(bad.errors.length === 0, 'GIL recording: no script error', bad.errors.join('; '));
+	await context.close();
+}
+
+// A recording of stalled_loop.py --sleep-stall 1 (time.sleep in a coroutine): the advice
+// shows the stalled loop with the blocking function, the call and the bound, as the JSON.
+async function stallChecks(browser) {
+	const whole = JSON.parse(readFileSync(stallJson, 'utf8')).advice.whole;
+	const st = whole.evidence.stall;
+	const { page, context, bad } = await openPage(browser, stallPath);
+	const blocks = await page.$$eval('#advice .stall', (l) => l.map((e) => e.textContent));
+	check(whole.verdict === 'loop_stalled' && st && blocks.length >= 1,
+	      'a stalled-loop block in the advice', `${whole.verdict}, ${blocks.length} blocks`);
+	const b = blocks[0] || '';
+	check(st && b.includes(`blocking code: ${st.function} \u2192 ${st.call}`) &&
+	      st.function.startsWith('sleeping_request (stalled_loop.py:'),
+	      'the blocking function and call named', b);
+	const bound = whole.levers.async.bound;
+	check(bound > 1 && b.includes(`bound: \u2264 ${bound.toFixed(1)}\u00d7`) &&
+	      b.includes(`its stalls still take ${secs(st.longest_ns)}`),
+	      'the bound and the longest wait shown', `${bound}: ${b}`);
+	check(st && b.includes(`blocked ${secs(st.ns)} of its ${secs(st.life_ns)} outside its ` +
+	      `poll`) && b.includes(`${st.count} waits, in ${st.category}`),
+	      'the time stalled, the waits and the category shown', b);
+	check(bad.errors.length === 0, 'stalled loop: no script error', bad.errors.join('; '));
+	await context.close();
+}
+
 const browser = await chromium.launch({
 	executablePath: CHROMIUM,
 	headless: true,
@@ -331,6 +446,12 @@ try {
 	await deepChecks(browser);
 	if (gilPath)
 		await gilChecks(browser);
+	if (hostileGilPath)
+		await hostileGilChecks(browser);
+	if (gilWaitsPath)
+		await gilWaitsChecks(browser);
+	if (stallPath)
+		await stallChecks(browser);
 } catch (e) {
 	check(false, 'browser check ran to the end', e.stack || String(e));
 } finally {

@@ -2,7 +2,10 @@
 # The HTML report read by its real reader: renders the synthetic fixture and a 100 000-stack
 # profile to HTML and drives headless Chromium over them (check_html.mjs, with playwright-core
 # from npm, installed here by `npm ci` when missing, and Debian's chromium).
-# The fixture with a 127-frame stack (render-fixture --deep) checks the graph stays bounded.
+# The fixture with a 127-frame stack (render-fixture --deep) checks the graph stays bounded;
+# the fixture with GIL waits named as markup (--hostile-python) the GIL table's escaping; the
+# recordings gil_waits and stalled_loop (tests/render/recordings) the GIL table and the stalled
+# loop's advice against the JSON summary of the same recording.
 # Usage: tests/output/check_html.sh BUILD_DIR
 # Leaves a screenshot of the fixture's report in $CONCUR_HTML_SHOT (/tmp/concur-html.png).
 set -uo pipefail
@@ -46,9 +49,19 @@ if ! "$build/big-fixture" "$tmp/big.html" 100000; then
 	exit 1
 fi
 echo "html: big report $(($(stat -c %s "$tmp/big.html") / 1024)) KiB for 100000 stacks"
-if ! "$build/concur" report -q "$here/../render/recordings/gil.concur" -o "$tmp/gil.html"; then
-	echo "FAIL: html: concur report could not render gil.concur"
+if ! "$build/render-fixture" --hostile-python "$tmp/hostile-gil.html"; then
+	echo "FAIL: html: render-fixture --hostile-python could not write $tmp/hostile-gil.html"
 	exit 1
 fi
+# Real recordings: the HTML with the JSON summary of the same recording, which the page's
+# GIL table and stalled-loop advice must agree with.
+for rec in gil gil_waits stalled_loop; do
+	if ! "$build/concur" report -q "$here/../render/recordings/$rec.concur" \
+		-o "$tmp/$rec.html" -o "$tmp/$rec.json"; then
+		echo "FAIL: html: concur report could not render $rec.concur"
+		exit 1
+	fi
+done
 node "$here/check_html.mjs" "$tmp/fixture.html" "$tmp/big.html" "$shot" "$tmp/deep.html" \
-	"$tmp/gil.html"
+	"$tmp/gil.html" "$tmp/hostile-gil.html" "$tmp/gil_waits.html" "$tmp/gil_waits.json" \
+	"$tmp/stalled_loop.html" "$tmp/stalled_loop.json"

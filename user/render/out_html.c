@@ -21,12 +21,17 @@
 #include "json.h"
 #include "out_html.h"
 #include "html_page.h"
+#include "profile/gil_waits.h"
 #include "syscalls.h"
 
 #define DATA_VERSION 1
 /* Processes with an advice block on the page (the heaviest by thread-time); the JSON summary
  * has them all. */
 #define ADVICE_PROCS 20
+/* GIL-wait rows on the page (most time first) and holders per row: the JSON summary has them
+ * all; beyond these the page says how many were left out. */
+#define GIL_ROWS_PAGE	 100
+#define GIL_HOLDERS_PAGE 5
 
 /* A function, as the flame graph merges frames: same name, module and side. */
 struct func {
@@ -302,6 +307,30 @@ static void write_threads(struct json *j, const struct profile *p)
 }
 
 /*
+ * A stalled event loop's evidence, only in a loop_stalled scope: its thread, whether asyncio's
+ * frames told it (else its poll waits), the category, the code that blocked and the call ("":
+ * unknown), its time blocked outside the poll (ns, waits), the longest code path's average wait
+ * and the thread's life (ns), and the speedup bound of overlapping the stalls.
+ */
+static void write_page_stall(struct json *j, const struct adv_scope *sc)
+{
+	const struct adv_stall *s = &sc->stall;
+
+	json_obj_begin(j, "stall");
+	json_u64(j, "tid", s->tid);
+	json_bool(j, "python", s->python);
+	json_str(j, "category", s->cat >= 0 && s->cat < CAT_MAX ? cat_names[s->cat] : "");
+	json_str(j, "function", s->function ? s->function : "");
+	json_str(j, "call", s->call ? s->call : "");
+	json_u64(j, "ns", s->ns);
+	json_u64(j, "count", s->count);
+	json_u64(j, "longest_ns", s->longest_ns);
+	json_u64(j, "life_ns", sc->stall_life_ns);
+	json_fixed(j, "bound", sc->stall_bound, 2);
+	json_obj_end(j);
+}
+
+/*
  * An advice scope: verdict (name), why, levers as [lever, effect, bound (0: none), basis,
  * reason], the evidence (threads, active, idle, idle category or -1, parallelism in
  * thousandths, active_ns, ns per category) and the top stacks as [ns, [names, root first]].
@@ -351,6 +380,8 @@ static void write_page_scope(struct json *j, const struct adv_scope *sc)
 	}
 	json_arr_end(j);
 	cat_array(j, "ns", sc->ns);
+	if (sc->verdict == ADV_LOOP_STALLED)
+		write_page_stall(j, sc);
 	json_arr_begin(j, "top");
 	for (i = 0; i < sc->ntop; i++) {
 		json_arr_begin(j, NULL);
@@ -381,6 +412,53 @@ static void write_page_advice(struct json *j, const struct advice *a)
 		write_page_scope(j, &a->procs[a->order[i]]);
 	json_arr_end(j);
 	json_obj_end(j);
+}
+
+/*
+ * "gil_waits", only when some thread waited for CPython's GIL (gil_waits.h): "rows", the
+ * GIL_ROWS_PAGE heaviest waits as [pid, tid, thread, function, ns, count, holders], each
+ * holder [tid (0: unknown), thread, function ("": unknown), ns], at most GIL_HOLDERS_PAGE of
+ * them, and "nrows", how many rows there are in all. 0 or -ENOMEM.
+ */
+static int write_page_gil(struct json *j, const struct profile *p)
+{
+	struct gil_wait_row *rows;
+	long n = gil_waits(p, &rows);
+	size_t i, k;
+
+	if (n <= 0)
+		return n < 0 ? (int)n : 0;
+	json_obj_begin(j, "gil_waits");
+	json_u64(j, "nrows", n);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < (size_t)n && i < GIL_ROWS_PAGE; i++) {
+		const struct gil_wait_row *r = &rows[i];
+
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, r->pid);
+		json_u64(j, NULL, r->tid);
+		json_str(j, NULL, r->thread);
+		json_str(j, NULL, r->function);
+		json_u64(j, NULL, r->ns);
+		json_u64(j, NULL, r->count);
+		json_arr_begin(j, NULL);
+		for (k = 0; k < r->nholders && k < GIL_HOLDERS_PAGE; k++) {
+			const struct gil_holder_share *h = &r->holders[k];
+
+			json_arr_begin(j, NULL);
+			json_u64(j, NULL, h->tid);
+			json_str(j, NULL, h->thread ? h->thread : "");
+			json_str(j, NULL, h->function ? h->function : "");
+			json_u64(j, NULL, h->ns);
+			json_arr_end(j);
+		}
+		json_arr_end(j);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	gil_waits_free(rows, n);
+	return 0;
 }
 
 /*
@@ -472,7 +550,9 @@ static int write_data(FILE *f, const struct profile *p, const struct advice *a)
 	write_procs(&j, p);
 	write_threads(&j, p);
 	write_page_advice(&j, a);
-	err = write_funcs(&j, &r);
+	err = write_page_gil(&j, p);
+	if (!err)
+		err = write_funcs(&j, &r);
 	if (err)
 		goto out;
 	write_stacks(&j, &r);

@@ -204,6 +204,37 @@
 		return t;
 	}
 
+	// "thread (tid N)", or "tid N" when the profile has no name for it.
+	function who(comm, tid) {
+		return comm ? `${clean(comm)} (tid ${tid})` : `tid ${tid}`;
+	}
+
+	function threadComm(tid) {
+		const t = D.threads.find((x) => x.tid === tid);
+		return t ? t.comm : '';
+	}
+
+	// A stalled event loop: which thread, how long it was held outside its poll, the code
+	// that blocked it and the bound of overlapping its stalls (user/advise/advise_stall.c).
+	function stallBlock(st) {
+		const div = el('div', undefined, 'stall');
+		const how = st.python ? 'asyncio\u2019s loop (seen in its frames)'
+			: 'an event loop (it polls)';
+		div.append(el('p', `Stalled event loop: ${who(threadComm(st.tid), st.tid)} runs ${how}; ` +
+			`blocked ${secs(st.ns)} of its ${secs(st.life_ns)} outside its poll ` +
+			`(${pct(st.ns, st.life_ns).toFixed(0)}%, ${st.count} wait` +
+			`${st.count === 1 ? '' : 's'}${st.category ? ', in ' + st.category : ''}).`));
+		const code = el('p', 'blocking code: ');
+		code.append(el('span', st.function ? clean(st.function) +
+			(st.call ? ` \u2192 ${clean(st.call)}` : '') : 'unknown (no stacks)', 'path'));
+		div.append(code);
+		div.append(el('p', `bound: \u2264 ${st.bound.toFixed(1)}\u00d7 for the loop: ` +
+			`overlapped, its stalls still take ${secs(st.longest_ns)}, its longest code ` +
+			`path\u2019s average wait` + (st.bound >= 10 ? ' (capped at 10\u00d7)' : ''),
+			'bound'));
+		return div;
+	}
+
 	function renderAdvice() {
 		const A = D.advice, box = $('advice');
 		if (!A)
@@ -222,6 +253,8 @@
 				h.append(`${sc.pid} `, el('span', clean(sc.comm), 'comm'), ': ');
 			h.append(sc.verdict);
 			div.append(h, el('p', sc.why));
+			if (sc.stall)
+				div.append(stallBlock(sc.stall));
 			const table = el('table');
 			for (const [lever, effect, bound, basis, reason] of sc.levers) {
 				const tr = table.insertRow();
@@ -262,6 +295,53 @@
 		if (A.nprocs > shown)
 			box.append(el('p', `${A.nprocs - shown} more processes: see the JSON summary.`,
 				      'note'));
+	}
+
+	// ---- GIL waits: who waited in which Python function, who held it (gil_waits.h) ----
+
+	function renderGil() {
+		const G = D.gil_waits;
+		if (!G || !G.rows.length)
+			return;
+		$('gil-section').hidden = false;
+		$('gil-note').textContent = `(${G.rows.length} of ${G.nrows} by thread and ` +
+			'function; the holder is read as each wait begins)';
+		const table = $('gil');
+		const head = table.createTHead().insertRow();
+		for (const [text, cls] of [['TID', ''], ['THREAD', 'left'], ['WAITED', ''],
+					   ['WAITS', ''], ['IN', 'left'],
+					   ['MEANWHILE THE GIL WAS HELD BY', 'left']])
+			head.append(el('th', text, cls));
+		const body = table.createTBody();
+		for (const [, tid, thread, fn, ns, count, holders] of G.rows) {
+			const tr = body.insertRow();
+			tr.append(el('td', String(tid), 'num'), el('td', clean(thread), 'comm left'),
+				  el('td', secs(ns), 'num'), el('td', String(count), 'num'),
+				  el('td', clean(fn), 'fn left'));
+			const cell = el('td', undefined, 'left');
+			for (const [htid, hthread, hfn, hns] of holders) {
+				const line = el('div', undefined, 'holder');
+				line.append(el('span', pctText(hns, ns), 'num'), ' ');
+				if (!htid) {
+					line.append('holder unknown (the GIL free, or changing hands, ' +
+						    'when the wait began)');
+				} else {
+					line.append(`${who(hthread, htid)} ran `,
+						    el('span', hfn ? clean(hfn) : '(no Python frame read)',
+						       'fn'));
+				}
+				cell.append(line);
+			}
+			tr.append(cell);
+		}
+		if (G.nrows > G.rows.length) {
+			const td = el('td', `(${G.nrows - G.rows.length} more not shown: see the ` +
+				      'JSON summary)', 'left');
+			td.colSpan = 6;
+			const tr = body.insertRow();
+			tr.className = 'other';
+			tr.append(td);
+		}
 	}
 
 	// ---- Stacks ----
@@ -821,6 +901,7 @@
 	renderProcs();
 	renderThreads();
 	renderAdvice();
+	renderGil();
 	renderScopes();
 	if (!ST.length) {
 		$('empty').textContent = 'This profile has no stacks (recorded with --no-stacks, ' +
