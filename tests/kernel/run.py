@@ -32,6 +32,7 @@ import test_uring  # noqa: F401
 import test_resources  # noqa: F401
 import test_python  # noqa: F401
 import test_python_gil  # noqa: F401
+import test_python_names  # noqa: F401
 
 if __name__ == "__main__":
     sys.exit(harness.main(__file__))
