@@ -35,10 +35,25 @@ struct code_val {
 	GHashTable *names; /* instr → interned "qualname (file:line)" */
 };
 
+/* A frame list as announced by the walker, in one process. */
+struct list_key {
+	uint32_t pid;
+	uint32_t pad;
+	uint64_t pystack;
+};
+
+/* Its code objects as read when it was announced: NULL where none could be trusted. */
+struct list_val {
+	uint32_t n;
+	struct code_val *v[];
+};
+
 struct pyframes {
 	int procs_fd, stacks_fd;
 	GHashTable *procs; /* pid → struct pyproc */
-	GHashTable *codes; /* struct code_key → struct code_val */
+	GHashTable *codes; /* struct code_key → struct code_val: the first object read there */
+	GHashTable *lists; /* struct list_key → struct list_val */
+	GPtrArray *moved;  /* struct code_val: objects found at a cached key later (reused) */
 	GStringChunk *strs;
 	struct pyframes_counts counts;
 };
@@ -64,6 +79,18 @@ static void free_code(gpointer p)
 	g_free(v);
 }
 
+static guint list_hash(gconstpointer p)
+{
+	const struct list_key *k = p;
+
+	return g_int64_hash(&k->pystack) ^ k->pid * 2654435761u;
+}
+
+static gboolean list_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, sizeof(struct list_key));
+}
+
 struct pyframes *pyframes__new(int procs_fd, int stacks_fd)
 {
 	struct pyframes *pf = g_new0(struct pyframes, 1);
@@ -72,6 +99,8 @@ struct pyframes *pyframes__new(int procs_fd, int stacks_fd)
 	pf->stacks_fd = stacks_fd;
 	pf->procs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	pf->codes = g_hash_table_new_full(key_hash, key_equal, g_free, free_code);
+	pf->lists = g_hash_table_new_full(list_hash, list_equal, g_free, g_free);
+	pf->moved = g_ptr_array_new_with_free_func(free_code);
 	pf->strs = g_string_chunk_new(4096);
 	return pf;
 }
@@ -81,7 +110,9 @@ void pyframes__free(struct pyframes *pf)
 	if (!pf)
 		return;
 	g_hash_table_destroy(pf->procs);
+	g_hash_table_destroy(pf->lists);
 	g_hash_table_destroy(pf->codes);
+	g_ptr_array_free(pf->moved, TRUE);
 	g_string_chunk_free(pf->strs);
 	g_free(pf);
 }
@@ -213,15 +244,63 @@ static bool read_stack(struct pyframes *pf, uint64_t pystack, struct py_stack *s
 	return true;
 }
 
+static bool same_code(const struct py_code *a, const struct py_code *b)
+{
+	return a->check == b->check && a->firstline == b->firstline &&
+	       !g_strcmp0(a->qualname, b->qualname) && !g_strcmp0(a->filename, b->filename);
+}
+
+/*
+ * The code object behind a frame of a list announced now, while the object should still be
+ * there. The fingerprint the walker checks is four header fields: functions made from the same
+ * template (exec, lambdas) share it, so a freed object's address taken by another one keeps the
+ * key of the cache. The object is read again and compared in full with what the key holds; a
+ * different one is kept apart, for this list. NULL: nothing trustworthy.
+ */
+static struct code_val *code_now(struct pyframes *pf, uint32_t pid, const struct py_frame *f)
+{
+	struct code_key k = { pid, f->check, f->code & ~PY_FRAME_ENTRY };
+	struct pyproc *pp = g_hash_table_lookup(pf->procs, GUINT_TO_POINTER(pid));
+	struct code_val *v = g_hash_table_lookup(pf->codes, &k), *now;
+	struct py_code c;
+	uint32_t src = pid;
+
+	if (!v)
+		return code_of(pf, pid, f);
+	if (!pp || !pp->o)
+		return NULL;
+	procmaps_source(pid, &src);
+	if (py_code_read(pp->o, pp->code_type, read_target, &src, k.code, &c))
+		return v->c.qualname ? v : NULL; /* gone: what was read while it lived */
+	if (c.check != f->check) {
+		py_code_clear(&c);
+		return NULL; /* replaced by another object since the walker saw it */
+	}
+	if (v->c.qualname && same_code(&v->c, &c)) {
+		py_code_clear(&c);
+		return v;
+	}
+	now = g_new0(struct code_val, 1);
+	now->c = c;
+	now->names = g_hash_table_new(NULL, NULL);
+	g_ptr_array_add(pf->moved, now);
+	return now;
+}
+
 void pyframes__resolve(struct pyframes *pf, uint32_t pid, uint64_t pystack)
 {
 	static struct py_stack st;
+	struct list_key k = { .pid = pid, .pystack = pystack };
+	struct list_val *l;
 	uint32_t i;
 
 	if (!read_stack(pf, pystack, &st))
 		return;
+	l = g_malloc0(sizeof(*l) + st.n * sizeof(l->v[0]));
+	l->n = st.n;
 	for (i = 0; i < st.n; i++)
-		code_of(pf, pid, &st.f[i]);
+		l->v[i] = code_now(pf, pid, &st.f[i]);
+	g_hash_table_replace(pf->lists, g_memdup2(&k, sizeof(k)), l);
 }
 
 static const char *frame_name(struct pyframes *pf, struct code_val *v, int32_t instr)
@@ -243,7 +322,9 @@ size_t pyframes__frames(struct pyframes *pf, uint32_t pid, uint64_t pystack,
 			struct pyframe_name *out, bool *truncated)
 {
 	struct pyproc *pp = g_hash_table_lookup(pf->procs, GUINT_TO_POINTER(pid));
+	struct list_key k = { .pid = pid, .pystack = pystack };
 	static struct py_stack st;
+	struct list_val *l;
 	struct code_val *v;
 	uint32_t i;
 
@@ -251,8 +332,12 @@ size_t pyframes__frames(struct pyframes *pf, uint32_t pid, uint64_t pystack,
 	if (!pp || !pp->module || !read_stack(pf, pystack, &st))
 		return 0;
 	*truncated = st.flags & PY_STACK_TRUNCATED;
+	/* As read when announced; a list never announced (its notice lost) is read now. */
+	l = g_hash_table_lookup(pf->lists, &k);
+	if (l && l->n != st.n)
+		l = NULL;
 	for (i = 0; i < st.n; i++) {
-		v = code_of(pf, pid, &st.f[i]);
+		v = l ? l->v[i] : code_of(pf, pid, &st.f[i]);
 		out[i].code = st.f[i].code & ~PY_FRAME_ENTRY;
 		out[i].entry = st.f[i].code & PY_FRAME_ENTRY;
 		out[i].name = v ? frame_name(pf, v, st.f[i].instr) : UNRESOLVED;
