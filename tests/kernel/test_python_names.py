@@ -128,3 +128,63 @@ def t_python_exits(ctx):
     print("children: %d exited; cpu named child_spin %d us; [python] in %d stacks (%d us), "
           "stacks.python.unresolved %d" % (len(children), named_spin, nstacks, unresolved_us,
                                            doc["stacks"].get("python", {}).get("unresolved", 0)))
+
+
+CHURN = os.path.join(HERE, "py_codechurn.py")
+GENERATED = re.compile(r"^(?P<kind>spin|nap)_(?P<i>\d+)$")
+
+
+@test("python_names_code_objects_reused")
+def t_python_code_reuse(ctx):
+    """Functions created from source, called once and dropped, 2 s: their code objects are
+    freed and their addresses reused by the next ones, with the same header (the walker's
+    check). Every generated frame must be a function the program made (spin_<even>,
+    nap_<odd>, index below the count it printed), over the helper it calls (spin over burn,
+    nap over doze), and every frame of the script one of its functions."""
+    need_python()
+    folded = os.path.join(ctx.tmp, "churn.folded")
+    out = os.path.join(ctx.tmp, "churn.json")
+    argv = [ctx.concur, "run", "-q", "-o", folded, "-o", out, "--", PYTHON, "-S", CHURN, "2", "3"]
+    rc, stdout, stderr = execute(argv)
+    if rc != 0 or not stdout.startswith("generated "):
+        raise Fail("%s exited %d: %s %s" % (" ".join(argv), rc, stdout[-200:], stderr[-300:]))
+    made = int(stdout.split()[1])
+    own = spans(CHURN)
+    rows = load_folded(folded)
+    wrong, named = [], {"spin": 0, "nap": 0}
+    for frames, w in rows:
+        names = [py_frame(f) for f in frames[1:]]
+        for k, n in enumerate(names):
+            if not n:
+                continue
+            name, file, line = n
+            if file == "py_codechurn.py":
+                lo, hi = own.get(name, (0, -1))
+                if not lo <= line <= hi:
+                    wrong.append("%s (no such function there)" % ";".join(frames))
+                continue
+            if file != "<generated>":
+                continue
+            g = GENERATED.match(name)
+            if not g or int(g["i"]) >= made or int(g["i"]) % 2 != (g["kind"] == "nap") \
+                    or line != 2:
+                wrong.append("%s (not a function the program made)" % ";".join(frames))
+                continue
+            # The frame under it is the helper it calls, when there is one named.
+            under = next((m for m in names[k + 1:] if m), None)
+            helper = "burn" if g["kind"] == "spin" else "doze"
+            if under and under[0] != helper:
+                wrong.append("%s (%s calls %s, not %s)" % (";".join(frames), name, helper,
+                                                          under[0]))
+                continue
+            named[g["kind"]] += 1
+    if wrong:
+        raise Fail("%d of %d stacks hold a wrong name, e.g. %s"
+                   % (len(wrong), len(rows), "; ".join(w[-300:] for w in wrong[:3])))
+    # Every nap is captured as it blocks: about half of the `made` functions (~600 in 2 s of
+    # 3 ms calls) appear. At least 50 named naps: far fewer means the frames went unnamed.
+    if named["nap"] < 50:
+        raise Fail("only %d stacks with a nap_<i> frame named (%d functions made)"
+                   % (named["nap"], made))
+    print("%d functions made; stacks named: %d spin, %d nap; none wrong"
+          % (made, named["spin"], named["nap"]))
