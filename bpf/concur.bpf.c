@@ -339,9 +339,11 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 			e->reuses++;
 			a->ustack = e->ustack;
 			a->kstack = e->kstack;
+			stat_add(STAT_CACHE_HITS, 1);
 			return;
 		}
 	}
+	stat_add(STAT_CACHE_MISSES, 1);
 	capture_stacks(ctx, &a->ustack, &a->kstack, true);
 	/* With --unwind=cfi, a stack walked before the process's map was read is a stand-in:
 	 * not to be reused once it is. */
@@ -380,9 +382,10 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 		 * worker's thread pointer is its creator's copy: no Python frames are its own. */
 		a->gil = 0;
 		a->gil_pystack = CONCUR_NO_PYSTACK;
-		a->pystack = has_own_user_stack(prev) ? capture_pystack(a->pid, a->tid, futex,
-									&a->gil, &a->gil_pystack) :
-							CONCUR_NO_PYSTACK;
+		a->pystack = has_own_user_stack(prev) ?
+				     capture_pystack_timed(a->pid, a->tid, futex, &a->gil,
+							   &a->gil_pystack) :
+				     CONCUR_NO_PYSTACK;
 		want_maps(a->pid);
 	}
 }

@@ -182,6 +182,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	if (s->o->stacks)
 		s->skel->rodata->sample_period_ns = 1000000000ull / s->o->sample_hz;
 	s->skel->rodata->unwind_cfi = cfi;
+	s->skel->rodata->bench_timing = s->o->stacks && s->o->bench_timing;
 	um = unwind_maps(s);
 	err = unwind_maps_size(&um, cfi);
 	if (err)
