@@ -327,6 +327,7 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 	c = own ? bpf_task_storage_get(&stack_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) :
 		  NULL;
 	if (!c || !regs) {
+		stat_add(STAT_CACHE_MISSES, 1);
 		capture_stacks(ctx, &a->ustack, &a->kstack, own);
 		return;
 	}
