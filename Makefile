@@ -380,9 +380,14 @@ asan: test-deps
 		--workloads $(ASAN_OUT)/workloads $(KTEST_FLAGS) \
 		-k stacks_known_functions -k attach_blocked -k recording_replays -k hostile_names
 
-# Overhead beside bpftrace and perf, and accuracy against the kernel's own accounting (~6 min).
+# Overhead beside bpftrace and perf, the stack captures' cost and memory, accuracy against the
+# kernel's own accounting, rendering speed (~8 min).
 bench: bench-deps $(OUT)/concur $(OUT)/big-fixture $(BENCH_WORKLOADS) $(BENCH_FLOOR) $(WORKLOADS)
 	$(Q)python3 tools/bench/overhead.py
+	$(Q)python3 tools/bench/probe_cost.py --runs 3 --timing --unwind=fp pingpong
+	$(Q)python3 tools/bench/probe_cost.py --runs 3 --timing --unwind=cfi pingpong
+	$(Q)python3 tools/bench/probe_cost.py --runs 3 --timing --unwind=cfi pythreads
+	$(Q)python3 tools/bench/memory.py
 	$(Q)python3 tools/bench/accuracy.py
 	$(Q)python3 tools/bench/render.py
 

@@ -327,6 +327,7 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 	c = own ? bpf_task_storage_get(&stack_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) :
 		  NULL;
 	if (!c || !regs) {
+		stat_add(STAT_CACHE_MISSES, 1);
 		capture_stacks(ctx, &a->ustack, &a->kstack, own);
 		return;
 	}
@@ -339,9 +340,11 @@ static __always_inline void switch_out_stacks(void *ctx, struct task_struct *tas
 			e->reuses++;
 			a->ustack = e->ustack;
 			a->kstack = e->kstack;
+			stat_add(STAT_CACHE_HITS, 1);
 			return;
 		}
 	}
+	stat_add(STAT_CACHE_MISSES, 1);
 	capture_stacks(ctx, &a->ustack, &a->kstack, true);
 	/* With --unwind=cfi, a stack walked before the process's map was read is a stand-in:
 	 * not to be reused once it is. */
@@ -380,9 +383,10 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 		 * worker's thread pointer is its creator's copy: no Python frames are its own. */
 		a->gil = 0;
 		a->gil_pystack = CONCUR_NO_PYSTACK;
-		a->pystack = has_own_user_stack(prev) ? capture_pystack(a->pid, a->tid, futex,
-									&a->gil, &a->gil_pystack) :
-							CONCUR_NO_PYSTACK;
+		a->pystack = has_own_user_stack(prev) ?
+				     capture_pystack_timed(a->pid, a->tid, futex, &a->gil,
+							   &a->gil_pystack) :
+				     CONCUR_NO_PYSTACK;
 		want_maps(a->pid);
 	}
 }

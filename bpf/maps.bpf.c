@@ -9,6 +9,7 @@ const volatile __u64 sample_period_ns = 0;
 const volatile __u32 nr_cpus = 1;
 const volatile bool follow_children = false;
 const volatile bool unwind_cfi = false;
+const volatile bool bench_timing = false;
 const volatile __u32 ustacks_max = CONCUR_MAX_STACKS;
 __u64 ustack_next_id = 0;
 

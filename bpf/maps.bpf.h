@@ -16,6 +16,9 @@
 extern const volatile bool stacks_enabled;
 /* User stacks by the CFI tables (bpf/unwind.bpf.h) rather than the kernel's frame-pointer walk. */
 extern const volatile bool unwind_cfi;
+/* Time the stack captures (concur's hidden --bench-timing, for tools/bench/probe_cost.py):
+ * three clock reads each, ~200 ns, so never on otherwise. */
+extern const volatile bool bench_timing;
 /* The size userspace gave ustacks: ids at or above it are not handed out. */
 extern const volatile __u32 ustacks_max;
 /* The next id a new CFI-walked user stack gets (see unwind_intern()). */

@@ -46,7 +46,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	user = has_own_user_stack(task);
 	capture_stacks(ctx, &ustack, &kstack, user);
 	if (user)
-		pystack = capture_pystack(pid, tid, 0, &gil, &holder);
+		pystack = capture_pystack_timed(pid, tid, 0, &gil, &holder);
 	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, pystack, 0, CONCUR_NO_PYSTACK,
 		    sample_period_ns);
 	want_maps(pid);

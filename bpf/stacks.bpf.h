@@ -8,6 +8,20 @@
 #include "pystacks.bpf.h"
 
 /*
+ * With bench_timing, what the call between t1 and now took, and what the clock itself took (t1
+ * - t0: two reads back to back), under the counters ns_stat and STAT_TIMER_NS; calls_stat
+ * counts it.
+ */
+static __always_inline void bench_time_add(__u64 t0, __u64 t1, __u32 calls_stat, __u32 ns_stat)
+{
+	__u64 t2 = bpf_ktime_get_ns();
+
+	stat_add(calls_stat, 1);
+	stat_add(ns_stat, t2 - t1);
+	stat_add(STAT_TIMER_NS, t1 - t0);
+}
+
+/*
  * The current task's stacks; ctx is the program's own context. The user stack by the CFI
  * tables with --unwind=cfi (unwind.bpf.h), else by the kernel's frame-pointer walk. user:
  * whether the task has a user stack of its own (not an io_uring worker: see
@@ -15,12 +29,20 @@
  */
 static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *kstack, bool user)
 {
+	__u64 t0 = 0, t1 = 0;
+
 	*kstack = bpf_get_stackid(ctx, &stacks, 0);
+	if (bench_timing) {
+		t0 = bpf_ktime_get_ns();
+		t1 = bpf_ktime_get_ns();
+	}
 	if (!user)
 		*ustack = -EFAULT;
 	else
 		*ustack = unwind_cfi ? unwind_user_stack(ctx) :
 				       bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (bench_timing && user)
+		bench_time_add(t0, t1, STAT_USTACK_CALLS, STAT_USTACK_NS);
 	/* A kernel thread or a task outside user mode has no user stack: that is no error. */
 	if (*kstack < 0 && *kstack != -EFAULT)
 		stat_add(STAT_STACK_ERRORS, 1);
@@ -30,6 +52,23 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 		*kstack = CONCUR_NO_STACK;
 	if (*ustack < 0)
 		*ustack = CONCUR_NO_STACK;
+}
+
+/* capture_pystack() (pystacks.bpf.h), timed with bench_timing: only the calls that got a
+ * Python stack count, so the figure is the cost per captured Python stack. */
+static __always_inline __u64 capture_pystack_timed(__u32 pid, __u32 tid, __u64 futex, __u32 *gil,
+						   __u64 *holder)
+{
+	__u64 t0, t1, h;
+
+	if (!bench_timing)
+		return capture_pystack(pid, tid, futex, gil, holder);
+	t0 = bpf_ktime_get_ns();
+	t1 = bpf_ktime_get_ns();
+	h = capture_pystack(pid, tid, futex, gil, holder);
+	if (h != CONCUR_NO_PYSTACK)
+		bench_time_add(t0, t1, STAT_PYSTACK_CALLS, STAT_PYSTACK_NS);
+	return h;
 }
 
 /*

@@ -369,6 +369,8 @@ BPF_GLOBAL __s32 unwind_user_stack(void *ctx BPF_ARG_CTX)
 	c.w->stop = UNWIND_STOP_DEPTH;
 	bpf_loop(UNWIND_MAX_FRAMES + 1, unwind_step, &c, 0);
 	unwind_count_stop(c.w->obj, c.w->stop);
+	stat_add(STAT_CFI_WALKS, 1);
+	stat_add(STAT_CFI_FRAMES, c.w->st.n);
 	if (c.w->missed)
 		unwind_ask_maps(pid);
 	if (!c.w->st.n)

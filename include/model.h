@@ -38,8 +38,15 @@ enum concur_cat {
 /* clang-format on */
 
 /* What a counter counts: an event, data lost (a map full: left out of every total), detail
- * lost (kept in the totals, not by stack or syscall), or stack capture. */
-enum concur_stat_kind { STAT_KIND_EVENT, STAT_KIND_LOST, STAT_KIND_DETAIL, STAT_KIND_STACKS };
+ * lost (kept in the totals, not by stack or syscall), stack capture, or the probes' own time
+ * (--bench-timing). */
+enum concur_stat_kind {
+	STAT_KIND_EVENT,
+	STAT_KIND_LOST,
+	STAT_KIND_DETAIL,
+	STAT_KIND_STACKS,
+	STAT_KIND_TIMING
+};
 
 /*
  * The probes' counters: index into the per-CPU `stats` array.
@@ -68,7 +75,20 @@ enum concur_stat_kind { STAT_KIND_EVENT, STAT_KIND_LOST, STAT_KIND_DETAIL, STAT_
 	/* an exited thread kept under its tid: a reused tid adds to it */                     \
 	X(STAT_DEAD_FULL, "dead_map_full", STAT_KIND_LOST)                                     \
 	/* lock time kept in totals but not by futex: map full */                              \
-	X(STAT_FUTEX_FULL, "futex_map_full", STAT_KIND_DETAIL)
+	X(STAT_FUTEX_FULL, "futex_map_full", STAT_KIND_DETAIL)                                 \
+	/* switch-outs whose stacks the stack cache gave, and those captured anew */           \
+	X(STAT_CACHE_HITS, "cache_hits", STAT_KIND_STACKS)                                     \
+	X(STAT_CACHE_MISSES, "cache_misses", STAT_KIND_STACKS)                                 \
+	/* --unwind=cfi: walks by the tables (not fallbacks before them), their frames */      \
+	X(STAT_CFI_WALKS, "cfi_walks", STAT_KIND_STACKS)                                       \
+	X(STAT_CFI_FRAMES, "cfi_frames", STAT_KIND_STACKS)                                     \
+	/* --bench-timing only: user stack and Python stack captures timed, the ns they */     \
+	/* took, and the timer's own ns over the same calls (two clock reads each) */          \
+	X(STAT_USTACK_CALLS, "ustack_calls", STAT_KIND_TIMING)                                 \
+	X(STAT_USTACK_NS, "ustack_ns", STAT_KIND_TIMING)                                       \
+	X(STAT_PYSTACK_CALLS, "pystack_calls", STAT_KIND_TIMING)                               \
+	X(STAT_PYSTACK_NS, "pystack_ns", STAT_KIND_TIMING)                                     \
+	X(STAT_TIMER_NS, "timer_ns", STAT_KIND_TIMING)
 
 /* clang-format off */
 enum concur_stat {

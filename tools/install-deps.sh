@@ -6,7 +6,7 @@
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer,
 #                                  eu-stack, redis-server, xz
 #   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
-#   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
+#   tools/install-deps.sh --bench  also bpftrace and perf, to compare with; redis-server
 set -euo pipefail
 
 # libglib2.0-dev: the containers; protobuf-c: the pprof encoder, generated from its schema;
@@ -25,7 +25,8 @@ if [ "${1:-}" = --lint ]; then
 	packages+=(clang-format cppcheck)
 fi
 if [ "${1:-}" = --bench ]; then
-	packages+=(python3 bpftrace linux-perf)
+	# redis-server: tools/bench/memory.py's CFI tables of a real program
+	packages+=(python3 bpftrace linux-perf redis-server)
 fi
 
 missing=()

@@ -42,7 +42,7 @@ static const char doc[] =
 	"Exit status: 0, or the workload's own for `run`; 1 on error; 127 if CMD\n"
 	"cannot be executed.";
 
-enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS, OPT_UNWIND };
+enum { OPT_CHILDREN = 256, OPT_AS_ROOT, OPT_NO_STACKS, OPT_UNWIND, OPT_BENCH_TIMING };
 
 #define DEFAULT_HZ 99
 #define MAX_HZ	   10000
@@ -64,6 +64,9 @@ static const struct argp_option options[] = {
 	  "built from each object's .eh_frame, for code without frame pointers (frame pointers "
 	  "where an object has none yet)",
 	  0 },
+	/* For tools/bench/probe_cost.py: clock reads around each stack capture (~200 ns each),
+	 * their sums in the JSON's stacks.timing. */
+	{ "bench-timing", OPT_BENCH_TIMING, NULL, OPTION_HIDDEN, "Time the stack captures", 0 },
 	{ "quiet", 'q', NULL, 0, "No terminal report (the -o files are still written)", 0 },
 	{ "verbose", 'v', NULL, 0,
 	  "More messages: -v what concur does, -vv debugging (libbpf's too)", 0 },
@@ -213,6 +216,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (strcmp(arg, "fp") && strcmp(arg, "cfi"))
 			usage_error("--unwind: '%s' is neither fp nor cfi", arg);
 		a->t.unwind_cfi = !strcmp(arg, "cfi");
+		break;
+	case OPT_BENCH_TIMING:
+		a->tracing_opt = "--bench-timing";
+		a->t.bench_timing = true;
 		break;
 	case OPT_CHILDREN:
 		a->tracing_opt = "--children";

@@ -197,3 +197,43 @@ def t_stacks_after_the_leader_exits(ctx):
                           sorted(rows, key=lambda r: -r[1])[:3]))
         if len(threads(doc, "chewer")) != 3:
             raise Fail("%s: expected 3 chewer threads, got %d" % (mode, len(threads(doc, "chewer"))))
+
+
+@test("stacks_capture_counts")
+def t_stacks_capture_counts(ctx):
+    # The probes' own counts of their stack captures (make bench's figures), against the
+    # events they are drawn from: every switch-out of a target thread with stacks either
+    # reuses the stack cache's stacks or captures anew, exactly; with --bench-timing every user
+    # stack capture is timed, and those are the misses plus the on-CPU samples, less the few
+    # taken with no user stack of the task's own (inside execve: `run` launches the workload
+    # by an exec; no io_uring workers here): at most 4 per process, 1 seen.
+    doc = profile(ctx, ["run", "--unwind=cfi", "--bench-timing", "--", ctx.w("stacks"), "0.5"])
+    st = doc["stacks"]
+    for key in ("cache", "cfi", "timing"):
+        if key not in st:
+            raise Fail("stacks has no %r: %s" % (key, sorted(st)))
+    cache, cfi, timing = st["cache"], st["cfi"], st["timing"]
+    looked = cache["cache_hits"] + cache["cache_misses"]
+    if looked != doc["events"]["switches"]:
+        raise Fail("stack cache hits + misses %d, switches %d: %s"
+                   % (looked, doc["events"]["switches"], cache))
+    # The reader blocks ~25 times in one read at one stack pointer (a feed every 20 ms): all
+    # but its first switch-out there are hits, whatever else misses (preemptions of the
+    # burner at ever other instructions); 10 leaves room for a loaded machine's late feeds.
+    if cache["cache_hits"] < 10:
+        raise Fail("the stack cache served %d of %d switch-outs" % (cache["cache_hits"], looked))
+    untimed = cache["cache_misses"] + st["samples"] - timing["ustack_calls"]
+    if not 0 <= untimed <= 4 * len(doc["processes"]):
+        raise Fail("%d user stack captures timed; misses %d + samples %d, %d processes"
+                   % (timing["ustack_calls"], cache["cache_misses"], st["samples"],
+                      len(doc["processes"])))
+    # A CFI walk from a blocked thread reaches main or start_thread: more than 2 frames (the
+    # syscall wrapper and its caller), at most the walker's 127.
+    walks = cfi["cfi_walks"]
+    if not walks or not 2 < cfi["cfi_frames"] / walks <= 127:
+        raise Fail("CFI walks %d with %d frames" % (walks, cfi["cfi_frames"]))
+    # ns per capture: above the clock pair's own cost, and far below a millisecond.
+    per = timing["ustack_ns"] / timing["ustack_calls"]
+    clock = timing["timer_ns"] / (timing["ustack_calls"] + timing["pystack_calls"])
+    if not clock < per < 1e6 or timing["pystack_calls"]:
+        raise Fail("user stack capture %.0f ns, clock pair %.0f ns; %s" % (per, clock, timing))

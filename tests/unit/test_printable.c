@@ -41,3 +41,24 @@ Test(printable, byte_limit_cuts_a_sequence_into_question_marks)
 	expect_shown("ab\xc3\xa9", 3, SIZE_MAX, "ab?", 3);
 	expect_shown("ab\0cd", 5, SIZE_MAX, "ab", 2);
 }
+
+/* Runs of plain ASCII are written whole: the limits still cut them where they fall. */
+Test(printable, ascii_runs_stop_at_each_limit)
+{
+	expect_shown("abcdef", SIZE_MAX, 4, "abcd", 4);
+	expect_shown("abcdef", 2, SIZE_MAX, "ab", 2);
+	expect_shown("ab\xc3\xa9"
+		     "cd\x01"
+		     "ef",
+		     SIZE_MAX, 6,
+		     "ab\xc3\xa9"
+		     "cd?",
+		     6);
+	expect_shown("ab\xc3\xa9"
+		     "cd\x01"
+		     "ef",
+		     SIZE_MAX, SIZE_MAX,
+		     "ab\xc3\xa9"
+		     "cd?ef",
+		     8);
+}

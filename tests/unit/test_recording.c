@@ -817,6 +817,48 @@ Test(recording, fuzzer_regressions)
 	cr_expect_gt(n, 0, "no regression inputs in " REGRESSIONS);
 }
 
+/* The probes' capture figures (stack cache, CFI walks, --bench-timing) survive a recording
+ * and show in the JSON's stacks, each group only when one of its counters is not zero: a
+ * recording without them renders as before. */
+Test(recording, capture_figures_in_json)
+{
+	struct profile *p = fixture(), *q;
+	struct buf r, a;
+	const char *at;
+	int i;
+
+	a = render(p, write_json);
+	cr_expect_null(strstr(a.d, "\"cache\""), "%s", a.d);
+	cr_expect_null(strstr(a.d, "\"cfi\""), "%s", a.d);
+	cr_expect_null(strstr(a.d, "\"timing\""), "%s", a.d);
+	free(a.d);
+	p->stats[STAT_CACHE_HITS] = 630;
+	p->stats[STAT_CACHE_MISSES] = 10;
+	p->stats[STAT_CFI_FRAMES] = 7; /* one counter of a group is enough to show it */
+	r = render(p, write_recording);
+	q = load(&r);
+	for (i = 0; i < STAT_MAX; i++)
+		cr_expect_eq(q->stats[i], p->stats[i], "%s", stat_keys[i]);
+	a = render(q, write_json);
+	{
+		static const char *const want[] = { "\"maps_lost\"",	   "\"cache\": {",
+						    "\"cache_hits\": 630", "\"cache_misses\": 10",
+						    "\"cfi\": {",	   "\"cfi_walks\": 0",
+						    "\"cfi_frames\": 7",   "\"unwind_warnings\"" };
+
+		at = a.d;
+		for (i = 0; i < (int)(sizeof(want) / sizeof(want[0])); i++) {
+			at = strstr(at, want[i]);
+			cr_assert_not_null(at, "%s not found in order: %s", want[i], a.d);
+		}
+	}
+	cr_expect_null(strstr(a.d, "\"timing\""), "%s", a.d);
+	free(a.d);
+	free(r.d);
+	profile__free(q);
+	profile__free(p);
+}
+
 /* The CFI table loader's figures survive a recording, show in the JSON and, when an object
  * was left without a table, in a text note; figures that cannot be are refused. */
 Test(recording, unwind_tables_round_trip)

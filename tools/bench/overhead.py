@@ -34,8 +34,8 @@ CONCUR = os.path.join(BUILD, "concur")
 # "base-stacks", so that a change's cost is a ratio of ratios taken side by side.
 BASE = None
 
-# name: (program in build/bench, iterations, further arguments); iterations chosen for ~0.5 s
-# untraced on the reference VM.
+# name: (program in build/bench, or a .py in tools/bench run by python3, iterations, further
+# arguments); iterations chosen for ~0.5 s untraced on the reference VM.
 WORKLOADS = {
     # ~200 000 switches in ~0.5 s (~385 000/s), two threads pinned to one CPU
     "pingpong": ("pingpong", 100000, []),
@@ -46,11 +46,22 @@ WORKLOADS = {
     "smallread": ("smallread", 2000000, []),
     "cpu": ("cpu", 300000000, []),
     "churn": ("churn", 3000, []),
+    # CPython threads passing a token round a ring of queues, ~140 us of Python per hop: a GIL
+    # hand-off and a futex wait and wake each, ~20 000 switches/s (issue 13's rate)
+    "pythreads": ("pythreads.py", 4000, ["1500"]),
 }
 # Tracers run on a workload when not all: the floor says something only where switches
 # dominate; pingpong-200k is there for concur's target at that rate.
 WORKLOAD_TRACERS = {
     "pingpong-200k": ("floor", "concur", "concur-stacks", "base", "base-stacks"),
+    # Issue 13 asks for Python stacks against untraced: both unwinders capture them.
+    "pythreads": ("concur-stacks", "concur-cfi", "base-stacks"),
+}
+# Tracers run on these workloads only, unless the workload names them above: the floor says
+# something only where switches dominate, the CFI unwinder's cost is issue 12's ping-pong.
+TRACER_WORKLOADS = {
+    "floor": ("pingpong",),
+    "concur-cfi": ("pingpong",),
 }
 
 # An off-CPU tracer as a user would write it in bpftrace: time blocked, by stack.
@@ -157,7 +168,9 @@ def run_once(workload, tracer, tmp, scale=1):
     """One run (of 1/scale of the workload's iterations); returns (elapsed_ns, info) where info
     holds concur's figures when traced by it."""
     prog, iters, extra = WORKLOADS[workload]
-    wl = subprocess.Popen([os.path.join(BUILD, "bench", prog), str(iters // scale)] + extra,
+    argv = [sys.executable, os.path.join(HERE, prog)] if prog.endswith(".py") else \
+        [os.path.join(BUILD, "bench", prog)]
+    wl = subprocess.Popen(argv + [str(iters // scale)] + extra,
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     info = {}
     tr = None
@@ -194,7 +207,21 @@ def run_once(workload, tracer, tmp, scale=1):
             doc = json.load(f)
         info["lost"] = doc["events"]["lost"]
         info["switches"] = doc["events"]["switches"]
+        info.update(stack_figures(doc.get("stacks", {})))
     return elapsed, info
+
+
+def stack_figures(st):
+    """The stack capture's own figures from concur's JSON stacks object: the stack cache's hit
+    rate at switch-outs (%), frames per CFI walk, Python frames per Python stack; each None
+    when the run had none."""
+    cache, cfi, py = st.get("cache", {}), st.get("cfi", {}), st.get("python", {})
+    looked = cache.get("cache_hits", 0) + cache.get("cache_misses", 0)
+    return {
+        "cache_hit": 100.0 * cache.get("cache_hits", 0) / looked if looked else None,
+        "cfi_frames": cfi["cfi_frames"] / cfi["cfi_walks"] if cfi.get("cfi_walks") else None,
+        "py_frames": py["frames"] / py["frame_lists"] if py.get("frame_lists") else None,
+    }
 
 
 # A tracer that slows a workload by SLOW_RATIO or more (perf trace on smallread: 122x, a
@@ -231,9 +258,9 @@ def wide(rs, width):
 
 
 def bench(workloads, all_tracers, pairs, max_pairs, width):
-    rows = []
+    rows, stack_rows = [], []
     for w in workloads:
-        allowed = WORKLOAD_TRACERS.get(w, [t for t in all_tracers if t != "floor" or w == "pingpong"])
+        allowed = WORKLOAD_TRACERS.get(w, [t for t in all_tracers if w in TRACER_WORKLOADS.get(t, (w,))])
         tracers = [t for t in all_tracers if t in allowed]
         ratios = {t: [] for t in tracers}
         infos = {t: [] for t in tracers}
@@ -265,7 +292,22 @@ def bench(workloads, all_tracers, pairs, max_pairs, width):
             rows.append((w, t, statistics.median(base), ratios[t], med("attach_ms"), med("cpu_ms"),
                          med("rss_mb"), med("lost"), med("switches")))
             print_row(rows[-1])
-    return rows
+            figs = (med("cache_hit"), med("cfi_frames"), med("py_frames"))
+            if any(f is not None for f in figs):
+                stack_rows.append((w, t) + figs)
+    return rows, stack_rows
+
+
+def print_stack_rows(stack_rows):
+    """The stack capture's figures of the concur runs above, medians over their pairs."""
+    if not stack_rows:
+        return
+    opt = lambda v, f: (f % v) if v is not None else "-"
+    print("\nstack capture, concur's own counts (JSON stacks.cache, .cfi, .python), median of the runs:")
+    print("%-13s %-14s %13s %16s %19s" % ("workload", "tracer", "cache hit %", "frames/CFI walk",
+                                         "Python frames/stack"))
+    for w, t, hit, cfi, py in stack_rows:
+        print("%-13s %-14s %13s %16s %19s" % (w, t, opt(hit, "%.1f"), opt(cfi, "%.1f"), opt(py, "%.1f")))
 
 
 def print_header():
@@ -318,12 +360,16 @@ def main():
                          "than --width")
     ap.add_argument("--width", type=float, default=0.08,
                     help="the widest interval accepted, relative to the median (default 0.08: +-4%%)")
-    ap.add_argument("--tracers", default="floor,concur,concur-stacks,bpftrace,perf-record,perf-trace",
+    ap.add_argument("--tracers",
+                    default="floor,concur,concur-stacks,concur-cfi,bpftrace,perf-record,perf-trace",
                     help="floor: an empty program on sched_switch, the least any switch tracer costs "
-                         "(the ping-pongs only)")
+                         "(the ping-pongs only); concur-cfi: stacks with --unwind=cfi (pingpong and "
+                         "pythreads only)")
     ap.add_argument("--base", metavar="CONCUR",
                     help="an earlier concur binary, measured beside this one as the tracers base and "
                          "base-stacks (name them in --tracers)")
+    ap.add_argument("--no-idle", action="store_true",
+                    help="skip the 15 s measurement of concur attached to an idle process")
     args = ap.parse_args()
     global BASE
     BASE = args.base and os.path.abspath(args.base)
@@ -340,10 +386,18 @@ def main():
         if w not in WORKLOADS:
             raise SystemExit("overhead.py: unknown workload %s (%s)" % (w, ", ".join(WORKLOADS)))
     ensure_tracefs()
-    print("concur overhead, %s, %d CPUs, kernel %s, %d pairs per cell; slowdown = traced/untraced"
-          % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.pairs), flush=True)
+    print("concur overhead, %s, %d CPUs, kernel %s; slowdown = traced/untraced, the median of %d "
+          "paired runs,\nup to %d where its interval is wider than %.0f%% of it; [interval]: the "
+          "order statistics covering the median\nwith the confidence after it (95%% or more "
+          "from 6 pairs on), (min-max) of the ratios"
+          % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.pairs,
+             max(args.pairs, args.max_pairs), 100 * args.width), flush=True)
     print_header()
-    bench(args.workloads, tracers, args.pairs, max(args.pairs, args.max_pairs), args.width)
+    _, stack_rows = bench(args.workloads, tracers, args.pairs, max(args.pairs, args.max_pairs),
+                          args.width)
+    print_stack_rows(stack_rows)
+    if args.no_idle:
+        return
     window, steady, cpu_ms = idle_cost()
     print("concur attached to an idle process for 15 s: %.2f %% of one core (%.0f ms of CPU, "
           "start-up included); once attached %.3f %%" % (window, cpu_ms, steady))

@@ -24,8 +24,9 @@ struct tracer_opts {
 	bool follow_children; /* attach --children; always on for run */
 	bool keep_root;
 	bool status_line;
-	bool stacks;	 /* off-CPU stacks and on-CPU sampling */
-	bool unwind_cfi; /* user stacks by CFI tables (--unwind=cfi), else frame pointers */
+	bool stacks;	   /* off-CPU stacks and on-CPU sampling */
+	bool unwind_cfi;   /* user stacks by CFI tables (--unwind=cfi), else frame pointers */
+	bool bench_timing; /* time the stack captures (--bench-timing, for probe_cost.py) */
 	uint32_t sample_hz;
 };
 

@@ -316,6 +316,38 @@ static void write_utables(struct json *j, const struct profile *p)
 	json_obj_end(j);
 }
 
+/*
+ * The probes' own figures, each object only when its counters are not all zero (recordings
+ * of an earlier concur lack them): the stack cache's use at switch-outs, the CFI walks and
+ * their frames, and --bench-timing's sums.
+ */
+static void write_capture_figures(struct json *j, const struct profile *p)
+{
+	static const struct {
+		const char *key;
+		enum concur_stat first, last;
+	} groups[] = {
+		{ "cache", STAT_CACHE_HITS, STAT_CACHE_MISSES },
+		{ "cfi", STAT_CFI_WALKS, STAT_CFI_FRAMES },
+		{ "timing", STAT_USTACK_CALLS, STAT_TIMER_NS },
+	};
+	size_t g;
+	int i;
+
+	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		uint64_t any = 0;
+
+		for (i = groups[g].first; i <= (int)groups[g].last; i++)
+			any |= p->stats[i];
+		if (!any)
+			continue;
+		json_obj_begin(j, groups[g].key);
+		for (i = groups[g].first; i <= (int)groups[g].last; i++)
+			json_u64(j, stat_keys[i], p->stats[i]);
+		json_obj_end(j);
+	}
+}
+
 static int write_stacks(struct json *j, const struct profile *p)
 {
 	size_t i;
@@ -328,6 +360,7 @@ static int write_stacks(struct json *j, const struct profile *p)
 	json_u64(j, stat_keys[STAT_STACK_ERRORS], p->stats[STAT_STACK_ERRORS]);
 	json_u64(j, stat_keys[STAT_STACK_KEYS_FULL], p->stats[STAT_STACK_KEYS_FULL]);
 	json_u64(j, stat_keys[STAT_MAPS_LOST], p->stats[STAT_MAPS_LOST]);
+	write_capture_figures(j, p);
 	json_arr_begin(j, "unwind_warnings");
 	for (i = 0; i < p->nunwind; i++) {
 		json_obj_begin(j, NULL);

@@ -42,7 +42,7 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	_Static_assert(sizeof(type) == (size), #type " changed: update the recording format")
 RECORDED(struct proc, 200);
 RECORDED(struct other_sys, 24);
-RECORDED(struct profile, 448);
+RECORDED(struct profile, 520); /* stats[] is a counted array: new counters need no new format */
 RECORDED(struct thread, 240);
 RECORDED(struct stack, 56);
 RECORDED(struct frame, 40);
