@@ -151,9 +151,12 @@ static const struct py_offsets *target_layout(struct pyproc *pp, const struct py
 		return base;
 	err = py_debug_offsets_parse(blob, sizeof(blob), version, runtime_size, &d);
 	/* interpreters.head: the main interpreter while it is the only one (3.12+ embed it in
-	 * _PyRuntime; a subinterpreter's lies outside and is refused by the apply). */
+	 * _PyRuntime; a subinterpreter's lies outside and is refused by the apply). NULL before
+	 * Py_Initialize made it (a process seen at its exec): where the table puts it. */
 	if (!err)
 		err = read_target(src, runtime + d.interpreters_head, &head, sizeof(head));
+	if (!err && !head)
+		head = runtime + base->gil_start - d.interp_gil;
 	if (!err)
 		err = head < runtime ? -ERANGE :
 				       py_debug_offsets_apply(&d, head - runtime, base, &pp->own);
@@ -206,7 +209,10 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 	if (!err && bpf_map_update_elem(pf->procs_fd, &pid, &entry, BPF_ANY))
 		err = -errno;
 	if (err) {
-		pr_debug("no Python frames for process %u: %s", pid, strerror(-err));
+		/* Seen before the loader mapped libpython (at its exec): read again with the
+		 * process's next memory map. */
+		pr_debug("no Python frames for process %u (yet): %s", pid, strerror(-err));
+		g_hash_table_remove(pf->procs, GUINT_TO_POINTER(pid));
 		return err;
 	}
 	pp->o = o;
