@@ -220,9 +220,9 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 	snprintf(exe, sizeof(exe), "python%u.%u", major, minor);
 	pp->module = g_string_chunk_insert_const(pf->strs, exe);
 	pr_debug("Python frames for process %u (CPython %u.%u, _PyRuntime at %#llx, offsets "
-		 "from %s)",
+		 "from %s; the table's entry checked on %s)",
 		 pid, major, minor, (unsigned long long)runtime,
-		 o == base ? "concur's table" : "its _Py_DebugOffsets");
+		 o == base ? "concur's table" : "its _Py_DebugOffsets", base->checked);
 	return 0;
 }
 
