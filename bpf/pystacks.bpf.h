@@ -57,6 +57,22 @@ static __always_inline __u64 py_read_ptr(__u64 addr)
 	return v;
 }
 
+/*
+ * A shim frame (PY_PROC_SHIM: owner PY_OWNED_BY_CSTACK) ends the run of frames one C-level eval
+ * call executes: the frame read before it, leafwards, is that run's entry (3.11's is_entry). The
+ * shim itself is no Python function (3.12: the interpreter's trampoline code; 3.13: None) and
+ * is left out; its mark goes into the hash, which must tell the entry bits apart.
+ */
+static __always_inline void py_shim(struct py_walk *w, struct py_scratch *s)
+{
+	__u32 n = s->st.n;
+
+	if (n > 0 && n <= CONCUR_PY_MAX_FRAMES)
+		s->st.f[n - 1].code |= PY_FRAME_ENTRY;
+	w->hash = py_stack_hash_step(w->hash, PY_FRAME_ENTRY, -2);
+	w->frame = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_previous);
+}
+
 /* One frame: its code object checked (ob_type is PyCode_Type) and fingerprinted. */
 static long py_step(__u64 i, void *arg)
 {
@@ -69,16 +85,23 @@ static long py_step(__u64 i, void *arg)
 	s = bpf_map_lookup_elem(&py_scratch, &zero);
 	if (!s || !w->frame)
 		return 1;
-	n = s->st.n;
-	if (n >= CONCUR_PY_MAX_FRAMES)
-		return 1;
 	if (bpf_probe_read_user(s->frame, sizeof(s->frame), (const void *)w->frame)) {
 		w->fail = PY_STAT_FAULT;
 		return 1;
 	}
+	entry = w->p.frame_entry < PY_FRAME_WINDOW ? s->frame[w->p.frame_entry & 127] : 0;
+	if (w->p.flags & PY_PROC_SHIM) {
+		if (entry == PY_OWNED_BY_CSTACK) {
+			py_shim(w, s);
+			return 0;
+		}
+		entry = 0;
+	}
+	n = s->st.n;
+	if (n >= CONCUR_PY_MAX_FRAMES)
+		return 1;
 	code = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_code);
 	instr_ptr = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_instr);
-	entry = w->p.frame_entry < PY_FRAME_WINDOW ? s->frame[w->p.frame_entry & 127] : 0;
 	if (!code || (code & 7) ||
 	    bpf_probe_read_user(s->code, sizeof(s->code), (const void *)code)) {
 		w->fail = PY_STAT_FAULT;
@@ -150,18 +173,20 @@ static __always_inline __u64 py_walk_intern(struct py_walk *w, struct py_scratch
 	__u64 cframe = tstate ? py_read_ptr(tstate + w->p.tstate_cframe) : 0, hash;
 	long err;
 
-	if (!cframe) {
+	if (!tstate || (!cframe && !(w->p.flags & PY_PROC_NO_CFRAME))) {
 		py_stat(PY_STAT_NO_TSTATE, 1);
 		return CONCUR_NO_PYSTACK;
 	}
-	w->frame = py_read_ptr(cframe + w->p.cframe_current);
+	w->frame = w->p.flags & PY_PROC_NO_CFRAME ? cframe :
+						    py_read_ptr(cframe + w->p.cframe_current);
 	if (!w->frame)
 		return CONCUR_NO_PYSTACK;
 	w->hash = PY_STACK_HASH_SEED;
 	w->fail = 0;
 	s->st.n = 0;
 	s->st.flags = 0;
-	bpf_loop(CONCUR_PY_MAX_FRAMES, py_step, w, 0);
+	/* Room for a shim after each frame (PY_PROC_SHIM), and one more read to see the root. */
+	bpf_loop(2 * CONCUR_PY_MAX_FRAMES + 1, py_step, w, 0);
 	if (w->fail)
 		py_stat(w->fail, 1);
 	if (!s->st.n)
@@ -186,7 +211,7 @@ static __always_inline __u64 py_walk_intern(struct py_walk *w, struct py_scratch
 }
 
 /*
- * A wait on futex word `futex` by thread tid: when the word is the GIL's (inside _PyRuntime),
+ * A wait on futex word `futex` by thread tid: when the word is the GIL's ([gil_start, gil_end)),
  * PY_GIL_WAIT with the tid of the thread holding the GIL (its last_holder while locked, read
  * now: the holder may change during the wait, which lasts at most the switch interval, 5 ms,
  * before take_gil waits anew) and that thread's Python frames in *holder; else 0. The holder
@@ -198,7 +223,7 @@ static __always_inline __u32 py_gil_wait(struct py_walk *w, struct py_scratch *s
 	__u32 gil = PY_GIL_WAIT, locked = 0, htid;
 	__u64 tstate;
 
-	if (futex < w->p.runtime || futex >= w->p.runtime_end)
+	if (futex < w->p.gil_start || futex >= w->p.gil_end)
 		return 0;
 	py_stat(PY_STAT_GIL_WAITS, 1);
 	if (futex >= w->p.gil_switch && futex < w->p.gil_switch_end)

@@ -5,9 +5,10 @@
  * __u* types: the BPF programs and userspace include it alike.
  *
  * The walk (bpf/pystacks.bpf.h): the thread's PyThreadState from glibc's thread-specific data
- * (the key CPython keeps in _PyRuntime.gilstate.autoTSSkey), then tstate->cframe->
- * current_frame and the _PyInterpreterFrame.previous chain. Offsets are per CPython version,
- * as data (user/profile/py_offsets.c), never code.
+ * (the key CPython keeps in _PyRuntime's autoTSSkey), then tstate->cframe->current_frame (3.11,
+ * 3.12) or tstate->current_frame (3.13) and the _PyInterpreterFrame.previous chain. Offsets
+ * and the two behaviour switches (PY_PROC_*) are per CPython version, as data
+ * (user/profile/py_offsets.c), never code.
  */
 #ifndef CONCUR_PYFRAMES_H
 #define CONCUR_PYFRAMES_H
@@ -43,12 +44,12 @@ struct py_proc {
 	__u32 version;	      /* 0x030b for 3.11 */
 	__u16 tsd_first;      /* glibc: struct pthread.specific_1stblock, from the thread pointer */
 	__u16 tsd_second;     /* glibc: struct pthread.specific[], the second level (key >= 32) */
-	__u16 tstate_cframe;  /* PyThreadState.cframe */
-	__u16 cframe_current; /* _PyCFrame.current_frame */
-	__u16 frame_code;     /* _PyInterpreterFrame.f_code */
+	__u16 tstate_cframe;  /* PyThreadState.cframe; .current_frame with PY_PROC_NO_CFRAME */
+	__u16 cframe_current; /* _PyCFrame.current_frame (unused with PY_PROC_NO_CFRAME) */
+	__u16 frame_code;     /* _PyInterpreterFrame.f_code (3.13: f_executable) */
 	__u16 frame_previous; /* _PyInterpreterFrame.previous */
-	__u16 frame_instr;    /* _PyInterpreterFrame.prev_instr */
-	__u16 frame_entry;    /* _PyInterpreterFrame.is_entry (a bool) */
+	__u16 frame_instr;    /* _PyInterpreterFrame.prev_instr (3.13: instr_ptr) */
+	__u16 frame_entry;    /* .is_entry (a bool); with PY_PROC_SHIM, .owner (a char) */
 	__u16 code_type_off;  /* PyObject.ob_type */
 	__u16 code_flags;     /* PyCodeObject.co_flags (the check's fields: int each) */
 	__u16 code_argcount;
@@ -56,16 +57,27 @@ struct py_proc {
 	__u16 code_firstline;
 	__u16 code_units; /* offsetof(PyCodeObject, co_code_adaptive): instruction 0 */
 	__u16 tstate_tid; /* PyThreadState.native_thread_id (the Linux tid) */
-	__u16 pad[3];
-	/* The GIL: a futex word in [runtime, runtime_end) (_PyRuntime, whose mutexes and
-	 * condition variables are the GIL's) is a GIL wait; one in [gil_switch, gil_switch_end)
-	 * is drop_gil's wait for another thread to take it (FORCE_SWITCHING), the others
-	 * take_gil's. gil_holder: the GIL's last_holder (a PyThreadState *), gil_locked its
-	 * locked flag (an int). */
-	__u64 runtime, runtime_end;
+	__u16 flags;	  /* PY_PROC_* */
+	__u16 pad[2];
+	/* The GIL: a futex word in [gil_start, gil_end) is a GIL wait (3.11: all of _PyRuntime,
+	 * whose mutexes and condition variables are the GIL's; 3.12+: the main interpreter's
+	 * _gil inside _PyRuntime, which holds other locks too); one in [gil_switch,
+	 * gil_switch_end) is drop_gil's wait for another thread to take it (FORCE_SWITCHING),
+	 * the others take_gil's. gil_holder: the GIL's last_holder (a PyThreadState *),
+	 * gil_locked its locked flag (an int). */
+	__u64 gil_start, gil_end;
 	__u64 gil_switch, gil_switch_end;
 	__u64 gil_holder, gil_locked;
 };
+
+/* The thread state points at the newest frame itself, no _PyCFrame between (3.13). */
+#define PY_PROC_NO_CFRAME 1u
+/* The first frame of each C-level eval call is followed (rootwards) by a shim frame whose owner
+ * is PY_OWNED_BY_CSTACK (3.12+, no is_entry field): the shim is skipped and the frame before it
+ * marked PY_FRAME_ENTRY. */
+#define PY_PROC_SHIM 2u
+/* FRAME_OWNED_BY_CSTACK of Include/internal/pycore_frame.h (3.12, 3.13). */
+#define PY_OWNED_BY_CSTACK 3
 
 /*
  * A stack's GIL wait (struct stack_key.gil, thread_acct.gil): 0 for any other stack, else

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "profile/procmaps.h"
 #include "profile/py_code.h"
+#include "profile/py_debug_offsets.h"
 #include "profile/py_offsets.h"
 #include "profile/symbolize.h"
 
@@ -18,7 +19,8 @@
 
 /* A process's CPython: its layout, or why there is none. */
 struct pyproc {
-	const struct py_offsets *o; /* NULL: no frames for it */
+	const struct py_offsets *o; /* NULL: no frames for it; the table's, or &own */
+	struct py_offsets own;	    /* the table's with the process's _Py_DebugOffsets (3.13) */
 	uint64_t code_type;
 	const char *module; /* "python3.11", the frames' module */
 };
@@ -163,9 +165,45 @@ static int find_symbols(struct symbolizer *sym, uint32_t pid, unsigned int major
 	return -ENOENT;
 }
 
+/*
+ * The layout of a process whose table entry is base: base itself, or base with the offsets its
+ * _PyRuntime publishes (3.13's _Py_DebugOffsets) when they are there and pass every check.
+ */
+static const struct py_offsets *target_layout(struct pyproc *pp, const struct py_offsets *base,
+					      uint32_t *src, uint64_t runtime,
+					      uint64_t runtime_size, uint32_t version)
+{
+	uint8_t blob[PY_DEBUG_OFFSETS_SIZE];
+	struct py_debug_offsets d;
+	uint64_t head;
+	int err;
+
+	if (runtime_size < sizeof(blob) || read_target(src, runtime, blob, sizeof(blob)))
+		return base;
+	err = py_debug_offsets_parse(blob, sizeof(blob), version, runtime_size, &d);
+	/* interpreters.head: the main interpreter while it is the only one (3.12+ embed it in
+	 * _PyRuntime; a subinterpreter's lies outside and is refused by the apply). NULL before
+	 * Py_Initialize made it (a process seen at its exec): where the table puts it. */
+	if (!err)
+		err = read_target(src, runtime + d.interpreters_head, &head, sizeof(head));
+	if (!err && !head)
+		head = runtime + base->gil_start - d.interp_gil;
+	if (!err)
+		err = head < runtime ? -ERANGE :
+				       py_debug_offsets_apply(&d, head - runtime, base, &pp->own);
+	if (err) {
+		if (err != -ENOENT)
+			pr_debug("CPython's _Py_DebugOffsets refused (%s): concur's table used",
+				 strerror(-err));
+		return base;
+	}
+	return &pp->own;
+}
+
 int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pid)
 {
 	uint64_t runtime, runtime_size, code_type, version_addr;
+	const struct py_offsets *base, *o = NULL;
 	unsigned int major, minor;
 	struct pyproc *pp;
 	struct py_proc entry;
@@ -179,11 +217,11 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 		return -ENOENT;
 	pp = g_new0(struct pyproc, 1);
 	g_hash_table_insert(pf->procs, GUINT_TO_POINTER(pid), pp);
-	pp->o = py_offsets_find(major, minor);
-	if (!pp->o) {
-		pr_warn("process %u runs CPython %u.%u: concur knows the frame layout of 3.11 "
-			"only (checked on %s); its stacks show native frames",
-			pid, major, minor, py_offsets_find(3, 11)->checked);
+	base = py_offsets_find(major, minor);
+	if (!base) {
+		pr_warn("process %u runs CPython %u.%u: no frame layout known, native frames only "
+			"(concur knows %s)",
+			pid, major, minor, py_offsets_known());
 		return -ENOTSUP;
 	}
 	err = find_symbols(sym, pid, major, minor, &runtime, &runtime_size, &code_type,
@@ -196,19 +234,26 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 	if (!err && (version >> 24 != major || ((version >> 16) & 0xff) != minor))
 		err = -EINVAL;
 	if (!err)
-		err = py_offsets_fill(pp->o, runtime, runtime_size, code_type, &entry);
+		o = target_layout(pp, base, &src, runtime, runtime_size, version);
+	if (!err)
+		err = py_offsets_fill(o, runtime, runtime_size, code_type, &entry);
 	if (!err && bpf_map_update_elem(pf->procs_fd, &pid, &entry, BPF_ANY))
 		err = -errno;
 	if (err) {
-		pr_debug("no Python frames for process %u: %s", pid, strerror(-err));
-		pp->o = NULL;
+		/* Seen before the loader mapped libpython (at its exec): read again with the
+		 * process's next memory map. */
+		pr_debug("no Python frames for process %u (yet): %s", pid, strerror(-err));
+		g_hash_table_remove(pf->procs, GUINT_TO_POINTER(pid));
 		return err;
 	}
+	pp->o = o;
 	pp->code_type = code_type;
 	snprintf(exe, sizeof(exe), "python%u.%u", major, minor);
 	pp->module = g_string_chunk_insert_const(pf->strs, exe);
-	pr_debug("Python frames for process %u (CPython %u.%u, _PyRuntime at %#llx)", pid, major,
-		 minor, (unsigned long long)runtime);
+	pr_debug("Python frames for process %u (CPython %u.%u, _PyRuntime at %#llx, offsets "
+		 "from %s; the table's entry checked on %s)",
+		 pid, major, minor, (unsigned long long)runtime,
+		 o == base ? "concur's table" : "its _Py_DebugOffsets", base->checked);
 	return 0;
 }
 

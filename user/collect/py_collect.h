@@ -21,8 +21,9 @@ void pyframes__free(struct pyframes *pf);
 
 /*
  * After pid's memory map was read: when it runs a CPython with a known layout, its py_procs
- * entry (once). A CPython without one gets a warning, once. 0, or a negative errno for a
- * process that is not CPython's or that could not be set up (the reason at -vv).
+ * entry (once; one that could not be set up, e.g. seen before libpython was mapped, is tried
+ * again at the next read). A CPython without a layout gets a warning, once. 0, or a negative
+ * errno for a process that is not CPython's or that could not be set up (the reason at -vv).
  */
 int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pid);
 

@@ -6,7 +6,7 @@
 #include "py_linetable.h"
 
 /* Header bytes read at once: every field the reader uses lies below. */
-#define CODE_HEADER 192
+#define CODE_HEADER 256
 #define STR_HEADER  80
 
 static uint64_t get_u64(const uint8_t *b, size_t size, uint16_t off)

@@ -13,13 +13,19 @@
 struct py_offsets {
 	unsigned int major, minor;
 	const char *checked; /* how the entry was checked, for the report's note */
-	/* _PyRuntimeState: the Py_tss_t of gilstate.autoTSSkey. */
+	uint16_t flags;	     /* PY_PROC_*: the walker's behaviour switches */
+	/* _PyRuntimeState: the Py_tss_t of (gilstate.)autoTSSkey. */
 	uint16_t runtime_tss;
-	/* _PyRuntimeState.ceval.gil: last_holder, locked, and switch_cond through the end of
-	 * switch_mutex (drop_gil's wait); PyThreadState.native_thread_id. */
-	uint16_t gil_last_holder, gil_locked, gil_switch, gil_switch_end;
+	/* From _PyRuntime's start: the futex words of GIL waits, [gil_start, gil_end) (0, 0:
+	 * all of _PyRuntime); the GIL's last_holder, locked, and switch_cond through the end
+	 * of switch_mutex (drop_gil's wait). */
+	uint32_t gil_start, gil_end;
+	uint32_t gil_last_holder, gil_locked, gil_switch, gil_switch_end;
+	/* PyThreadState.native_thread_id; .cframe, or .current_frame with PY_PROC_NO_CFRAME. */
 	uint16_t tstate_tid;
 	uint16_t tstate_cframe, cframe_current;
+	/* _PyInterpreterFrame: f_code/f_executable, previous, prev_instr/instr_ptr, and is_entry
+	 * or, with PY_PROC_SHIM, owner. */
 	uint16_t frame_code, frame_previous, frame_instr, frame_entry;
 	/* PyCodeObject (all bytes offsets from the object's start). */
 	uint16_t ob_type, code_flags, code_argcount, code_kwonly, code_firstline;
@@ -32,11 +38,14 @@ struct py_offsets {
 /* The entry for CPython major.minor, NULL when there is none. */
 const struct py_offsets *py_offsets_find(unsigned int major, unsigned int minor);
 
+/* The versions with an entry, for messages: "3.11, 3.12, 3.13". */
+const char *py_offsets_known(void);
+
 /*
  * The walker's view of a process: o's layout, glibc's thread-specific data, and the addresses
  * of the key and the GIL (runtime: &_PyRuntime, runtime_size bytes) and of PyCode_Type. 0, or
- * -EINVAL when an offset lies outside what the walker reads (PY_*_WINDOW) or the GIL's fields
- * outside _PyRuntime.
+ * -EINVAL when an offset lies outside what the walker reads (PY_*_WINDOW), the GIL's fields
+ * outside _PyRuntime or unknown flags are set.
  */
 int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t runtime_size,
 		    uint64_t code_type, struct py_proc *out);

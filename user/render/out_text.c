@@ -7,6 +7,7 @@
 #include "output.h"
 #include "printable.h"
 #include "profile/gil_waits.h"
+#include "profile/py_offsets.h"
 #include "profile/stack_marks.h"
 #include "profile/symbolize.h"
 #include "profile/unnamed.h"
@@ -380,7 +381,25 @@ static void print_unnamed(FILE *f, const struct profile *p, const struct style *
 /* The Python walker's failures the reader should know of (the counts: the JSON, -v). */
 static void print_py_notes(FILE *f, const struct profile *p, const struct style *s)
 {
+	unsigned int major, minor, said[8][2];
+	size_t i, j, nsaid = 0;
 	char line[400];
+
+	/* A CPython without a frame layout: its stacks hold the interpreter's native frames. */
+	for (i = 0; i < p->nprocs && nsaid < 8; i++) {
+		if (sscanf(p->procs[i].runtime, "CPython %u.%u", &major, &minor) != 2 ||
+		    py_offsets_find(major, minor))
+			continue;
+		for (j = 0; j < nsaid && (said[j][0] != major || said[j][1] != minor); j++)
+			;
+		if (j < nsaid)
+			continue;
+		said[nsaid][0] = major;
+		said[nsaid++][1] = minor;
+		snprintf(line, sizeof(line),
+			 "python %u.%u: no frame layout known, native frames only.", major, minor);
+		print_note(f, s, line);
+	}
 
 	if (p->py[PYC_UNRESOLVED]) {
 		snprintf(line, sizeof(line),
