@@ -105,8 +105,10 @@ def hold_to_reality(name, adv, base, variants, run, unchecked=(), noisy=False):
             if not todo:
                 break
     speedup = {k: median_interval(v)[1] for k, v in ratios.items()}
+    levers = ", ".join("%s %s%s" % (k, v["effect"], " <= %.2fx" % v["bound"] if v.get("bound") else "")
+                       for k, v in adv["levers"].items())
     report = "%s: %s | levers %s, best %s | measured speedups %s" % (
-        name, adv["why"], effects, adv.get("best"),
+        name, adv["why"], levers, adv.get("best"),
         ", ".join("%s %s %.2fx (%d pairs)" % (k, describe(variants[k][0]), speedup[k],
                                               len(ratios[k])) for k in variants))
     problems = [lever_problem(lever, effects[lever], direction, speedup[lever])
