@@ -129,6 +129,12 @@ def t_advice_redis(ctx):
         if adv["verdict"] != "loop_saturated":
             raise Fail("redis-server: verdict %s, expected an event loop computing its events:"
                        " %s" % (adv["verdict"], adv["why"]))
+        ev = adv["evidence"]
+        # Its background threads (bio_close_file, bio_aof_fsync, bio_lazy_free,
+        # jemalloc_bg_thd) wait on condition variables for work it never gives them here.
+        if ev["active_threads"] != 1 or ev["idle_threads"] < 4:
+            raise Fail("redis-server: %d active threads, %d idle, expected the loop alone "
+                       "active: %s" % (ev["active_threads"], ev["idle_threads"], adv["why"]))
         expect_levers(adv, {"async": "already used", "processes": "helps"})
         if adv.get("best") != "processes":
             raise Fail("redis-server: best %s, expected processes: %s" % (adv.get("best"),
