@@ -4,7 +4,7 @@
 #   tools/install-deps.sh          build: compilers, libbpf, libelf, libdw, zlib, bpftool,
 #                                  protobuf-c, GLib
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer,
-#                                  eu-stack, redis-server, xz
+#                                  eu-stack, redis-server, redis-benchmark, xz
 #   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with; redis-server
 set -euo pipefail
@@ -15,9 +15,10 @@ packages=(make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libg
 	linux-libc-dev protobuf-c-compiler libprotobuf-c-dev)
 if [ "${1:-}" = --test ]; then
 	# elfutils (eu-stack), redis-server, xz-utils: the CFI unwinder checked on Debian's own
-	# binaries against an independent unwinder.
+	# binaries against an independent unwinder; redis-server under redis-tools' redis-benchmark
+	# and xz: the advice held to measured alternatives on real programs.
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev elfutils
-		redis-server xz-utils)
+		redis-server redis-tools xz-utils)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
 	command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -1,41 +1,20 @@
 # SPDX-License-Identifier: MIT
 """The advice against reality: each scenario of tests/kernel/scenarios/ is profiled, its variants
-timed, and the levers concur's advice rates are held to the measured speedups (see below).
+timed, and the levers concur's advice rates are held to the measured speedups (advice_pairs.py).
 """
 
-import math
 import os
 import shutil
 import time
 
+from advice_pairs import (BOUND_TOLERANCE, ROUNDS, SPEEDUP_MARGIN, expect_levers, expect_table,
+                          hold_to_reality, median_interval)
 from harness import REPO, Fail, Skip, execute, profile, test
 
 
 # Advice against reality: tests/kernel/scenarios/. Each scenario does a fixed amount of work;
-# its baseline is profiled, then each variant that implements a lever is run and timed beside a
-# baseline run (ROUNDS pairs, the median ratio), and the advice is held to the speedups:
-#   (a) the lever concur says to try first is the fastest variant, or within 10 % of it;
-#   (b) "no effect" is within 10 % of the baseline; "hurts" is slower than it (a variant that
-#       removes the lever, e.g. one thread instead of a thread per request, is faster);
-#       "helps" is at least 10 % faster;
-#   (c) the measured speedup of the lever tried first is within its stated bound.
-# Times are the whole command's wall-clock time, from start to exit, like the profile's window
-# (the bounds are about the process concur saw, start-up included). Tolerance for (c): 10 %
-# over the bound, because the same pure-Python run varies by up to +-15 % between runs on
-# this 2-CPU VM (measured with tests/kernel/scenarios/measure.py; C scenarios vary 1-2 %).
-
-# Rounds per variant: the C scenarios vary 1-2 % run to run, pure Python up to +-15 %. A lever
-# whose check (b) comes out differently at the two ends of its median's confidence interval
-# than at the median is measured again, up to MAX_ROUNDS pairs: more pairs, not a wider band
-# (gil_work.py's 2 -> 4 threads, "no effect", measured 0.89x once in CI with 5 pairs and
-# 0.92-1.27x, median 1.02x, over 12 pairs on a quiet machine). The decision uses every pair.
-ROUNDS = 3
-ROUNDS_PYTHON = 5
-MAX_ROUNDS = 7
-MAX_ROUNDS_PYTHON = 13
-MEDIAN_CI = 0.90  # coverage of the median's distribution-free interval (order statistics)
-SPEEDUP_MARGIN = 0.10   # (a), (b): the issue's 10 %
-BOUND_TOLERANCE = 0.10  # (c): measurement noise, see above
+# its baseline is profiled, then its variants timed beside it and the advice held to the
+# speedups (advice_pairs.py: the pairs, the checks (a)-(c) and their tolerances).
 PYTHON = "/usr/bin/python3"
 
 
@@ -64,112 +43,19 @@ def root_advice(doc):
     return roots[0], adv[0]
 
 
-def median_interval(xs, coverage=MEDIAN_CI):
-    """(low, median, high): the median of xs and a distribution-free interval for it, the order
-    statistics x(k) and x(n-k+1) with P(Binomial(n, 1/2) < k) <= (1 - coverage) / 2."""
-    xs = sorted(xs)
-    n, k, tail = len(xs), 0, 0.0
-    while True:
-        tail += math.comb(n, k) / 2 ** n
-        if tail > (1 - coverage) / 2 or k + 1 > (n + 1) // 2:
-            break
-        k += 1
-    k = max(k, 1)
-    return xs[k - 1], xs[n // 2], xs[n - k]
-
-
-def lever_problem(lever, effect, direction, x):
-    """Check (b) for one lever at speedup x: a problem string, or None."""
-    if effect == "no effect" and abs(x - 1) > SPEEDUP_MARGIN:
-        return "%s is 'no effect' but the variant is %.2fx" % (lever, x)
-    if effect == "hurts" and direction == "more" and x >= 1:
-        return "%s 'hurts' but more of it is not slower (%.2fx)" % (lever, x)
-    if effect == "hurts" and direction == "fewer" and x <= 1 + SPEEDUP_MARGIN / 2:
-        return "%s 'hurts' but without it the work is not faster (%.2fx)" % (lever, x)
-    if effect == "helps" and x < 1 + SPEEDUP_MARGIN:
-        return "%s 'helps' but the variant is only %.2fx" % (lever, x)
-    return None
-
-
-def undecided(ratios, effects, variants, unchecked):
-    """Levers whose check (b) differs between the median and an end of its interval."""
-    out = []
-    for lever, (_, direction) in variants.items():
-        if lever in unchecked:
-            continue
-        verdicts = {lever_problem(lever, effects[lever], direction, x) is None
-                    for x in median_interval(ratios[lever])}
-        if len(verdicts) > 1:
-            out.append(lever)
-    return out
-
-
 def advice_vs_reality(ctx, name, base, variants, unchecked=(), whole=False):
-    """variants: lever -> (args, "more" | "fewer"): a variant adds more of the lever, or takes
-    the lever away from the baseline. Levers in `unchecked` are measured and printed, not held
-    to (b). whole: hold the whole workload's advice to them (a supervisor's own is its
-    children's). Returns (doc, process, advice) for extra checks."""
+    """variants: lever -> (args, "more" | "fewer") (see hold_to_reality). Levers in
+    `unchecked` are measured and printed, not held to (b). whole: hold the whole workload's
+    advice to them (a supervisor's own is its children's). Returns (doc, process, advice)
+    for extra checks."""
     doc = profile(ctx, ["run", "--"] + scenario_argv(ctx, name, base))
     proc, adv = root_advice(doc)
     if whole:
         adv = doc["advice"]["whole"]
-    effects = {k: v["effect"] for k, v in adv["levers"].items()}
-    # Paired: each variant run right beside a baseline run (alternating which goes first), the
-    # speedup the median of the pairs' ratios. The host's speed drifts in phases of seconds
-    # (the same pure-Python loop took 0.53-0.98 s in 12 runs back to back): a ratio of two
-    # neighbouring runs cancels the phase, medians of separate runs do not.
-    ratios = {lever: [] for lever in variants}
-    python = name.endswith(".py")
-    rounds = ROUNDS_PYTHON if python else ROUNDS
-    max_rounds = MAX_ROUNDS_PYTHON if python else MAX_ROUNDS
-    todo = list(variants)
-    for r in range(max_rounds):
-        for lever in todo:
-            args = variants[lever][0]
-            pair = [base, args] if r % 2 == 0 else [args, base]
-            t = [wall_time(scenario_argv(ctx, name, a)) for a in pair]
-            tb, tv = (t[0], t[1]) if r % 2 == 0 else (t[1], t[0])
-            ratios[lever].append(tb / tv)
-        if r + 1 >= rounds:
-            todo = undecided(ratios, effects, variants, unchecked)
-            if not todo:
-                break
-    speedup = {k: median_interval(v)[1] for k, v in ratios.items()}
-    report = "%s: %s | levers %s, best %s | measured speedups %s" % (
-        name, adv["why"], effects, adv.get("best"),
-        ", ".join("%s %s %.2fx (%d pairs)" % (k, " ".join(variants[k][0]), speedup[k],
-                                              len(ratios[k])) for k in variants))
-    problems = [lever_problem(lever, effects[lever], direction, speedup[lever])
-                for lever, (_, direction) in variants.items() if lever not in unchecked]
-    problems = [p for p in problems if p]
-    best = adv.get("best")
-    if best in variants:
-        fastest = max(speedup[k] for k in variants)
-        if speedup[best] * (1 + SPEEDUP_MARGIN) < fastest:
-            problems.append("best %s is %.2fx, the fastest variant %.2fx"
-                            % (best, speedup[best], fastest))
-        bound = adv["levers"][best]["bound"]
-        if speedup[best] > bound * (1 + BOUND_TOLERANCE):
-            problems.append("best %s measured %.2fx, above its bound %.2fx" % (best, speedup[best], bound))
-    if problems:
-        pairs = "; ".join("%s %s" % (k, " ".join("%.2f" % x for x in v)) for k, v in ratios.items())
-        raise Fail("; ".join(problems) + " [" + report + "] pairs: " + pairs)
-    print("    " + report, flush=True)
+    hold_to_reality(name, adv, base, variants,
+                    lambda args: wall_time(scenario_argv(ctx, name, args)),
+                    unchecked=unchecked, noisy=name.endswith(".py"))
     return doc, proc, adv
-
-
-def expect_table(adv, aspect, want):
-    """The classic table's marks for one aspect (the JSON's advice table)."""
-    row = adv["table"][aspect]
-    got = {k: row[k] for k in want}
-    if got != want:
-        raise Fail("table %s: %s, expected %s (%s)" % (aspect, got, want, row["measured"]))
-
-
-def expect_levers(adv, want):
-    got = {k: adv["levers"][k]["effect"] for k in want}
-    if got != want:
-        raise Fail("levers %s, expected %s: %s" % (got, want, adv["why"]))
 
 
 @test("advice_native_split_cpu")

@@ -32,7 +32,13 @@
 /* Run-queue time above this share of the active time: the threads want more CPU than they
  * get. Below it, preemption noise (a few % on a busy machine) is not saturation. */
 #define RUNQ_SATURATED 0.20
-/* A thread on a CPU this much of its life is "busy": it alone could use a whole CPU. */
+/*
+ * A thread that wants a CPU (on one, or runnable) this much of its life is "busy": it alone
+ * could use a whole CPU. Its run-queue time counts: behind other load a busy thread waits for
+ * a CPU as much as it runs (measured: pool_helpers' two workers beside other helpers' builds,
+ * 54% and 49% on a CPU, the rest runnable; by CPU alone one of them was busy, and the pool
+ * "one thread does the work: threads help").
+ */
 #define BUSY_CPU_SHARE 0.50
 /* An event loop thread wanting a CPU (cpu + runqueue) this much of its life has no idle time
  * left: more events only queue up. */
@@ -133,7 +139,7 @@ struct metrics {
 	int cpus;
 	double share[CAT_MAX]; /* of the active threads' time */
 	uint64_t cnt[CAT_MAX]; /* intervals, active threads */
-	uint32_t busy;	       /* active threads with cpu >= BUSY_CPU_SHARE */
+	uint32_t busy;	       /* active threads with cpu + runqueue >= BUSY_CPU_SHARE */
 	bool loop_busy;	       /* an active thread is a busy event loop (advise.c: busy_loop) */
 	double loop_cpu;       /* the busiest such thread's cpu share */
 	double loop_want;      /* and its cpu + runqueue share */

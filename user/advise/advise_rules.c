@@ -340,8 +340,10 @@ static void rule_io(struct adv_scope *sc, const struct metrics *m, int cat)
 /*
  * A busy event loop: a thread that polls is nonetheless on (or waiting for) a CPU most of its
  * life, its waits in its poll. It already overlaps its waits (async: already used); more loops
- * (threads in a runtime without a GIL, or processes, one per CPU) help by Amdahl on its CPU
- * share, never above the CPUs left idle by the scope (CPUs / CPUs busy).
+ * (threads in a runtime without a GIL, or processes, one per CPU) help by Amdahl on the share
+ * it wants a CPU (on one or runnable: time runnable behind other load is its CPU work
+ * delayed, which more loops spread as rule_cpu() says), never above the CPUs left idle by the
+ * scope (CPUs / CPUs busy).
  */
 static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 {
@@ -357,12 +359,20 @@ static void rule_loop_saturated(struct adv_scope *sc, const struct metrics *m)
 			   "With 1 CPU, a second loop would share the only CPU.");
 		return;
 	}
-	b = adv_amdahl(m->loop_cpu, m->cpus);
+	b = adv_amdahl(m->loop_want, m->cpus);
 	if (par > 0 && m->cpus / par < b)
 		b = m->cpus / par;
 	r = adv_set_row(sc, ADV_THREADS, ADV_HELPS, b);
-	adv_format(r->basis, "%d CPUs, %.1f busy, the loop is on a CPU %.0f%% of its time", m->cpus,
-		   par, adv_percent(m->loop_cpu));
+	if (m->loop_want - m->loop_cpu >= 0.005)
+		adv_format(
+			r->basis,
+			"%d CPUs, %.1f busy, the loop on a CPU %.0f%% and runnable %.0f%% of its "
+			"time",
+			m->cpus, par, adv_percent(m->loop_cpu),
+			adv_percent(m->loop_want - m->loop_cpu));
+	else
+		adv_format(r->basis, "%d CPUs, %.1f busy, the loop is on a CPU %.0f%% of its time",
+			   m->cpus, par, adv_percent(m->loop_cpu));
 	if (m->loop_want >= LOOP_BUSY_SHARE)
 		adv_format(r->reason,
 			   "The loop has no idle time left: hand its work to a pool, or run one "
