@@ -9,6 +9,7 @@
 #include <string.h>
 #include <glib.h>
 #include "profile.h"
+#include "stack_merge.h"
 #include "strtab.h"
 
 #define CAT_NAME(id, name, short_name)	     [id] = name,
@@ -348,4 +349,6 @@ void profile__finish(struct profile *p)
 	sort_procs(p);
 	own_threads(p);
 	hand_out_others(p);
+	/* Out of memory: the ranks stay 0 and every comparison walks the frames, as before. */
+	(void)stacks_rank_frames(p);
 }

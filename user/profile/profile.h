@@ -111,6 +111,10 @@ struct stack {
 	uint32_t gil;
 	uint32_t gil_holder;
 	const char *gil_holder_frame;
+	/* The stack's place in the order of all stacks' frames (stack_cmp_frames), from 1; equal
+	 * frames, equal rank. Derived by profile__finish() (0 before, or when memory ran out), so
+	 * the writers' and the advisor's sorts compare two numbers, not two frame lists. */
+	uint32_t frames_rank;
 };
 
 /*

@@ -44,7 +44,7 @@ RECORDED(struct proc, 200);
 RECORDED(struct other_sys, 24);
 RECORDED(struct profile, 520); /* stats[] is a counted array: new counters need no new format */
 RECORDED(struct thread, 240);
-RECORDED(struct stack, 56);
+RECORDED(struct stack, 64); /* frames_rank is derived (profile__finish), not recorded */
 RECORDED(struct frame, 40);
 RECORDED(struct unwind_warning, 40);
 RECORDED(struct futex_wait, 56);
