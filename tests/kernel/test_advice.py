@@ -113,13 +113,23 @@ def advice_vs_reality(ctx, name, base, variants, unchecked=(), whole=False):
     proc, adv = root_advice(doc)
     if whole:
         adv = doc["advice"]["whole"]
+    hold_to_measurements(adv, name, base, variants,
+                         lambda args: wall_time(scenario_argv(ctx, name, args)),
+                         name.endswith(".py"), unchecked)
+    return doc, proc, adv
+
+
+def hold_to_measurements(adv, name, base, variants, timer, python, unchecked=()):
+    """Checks (a)-(c) of the advice `adv` against its variants, each timed with timer(args)
+    (seconds) beside a run of the baseline `base`, ROUNDS (python: ROUNDS_PYTHON) pairs or more
+    (see undecided()). Raises Fail naming every problem and every pair; prints the report and
+    returns the median speedups, lever -> x."""
     effects = {k: v["effect"] for k, v in adv["levers"].items()}
     # Paired: each variant run right beside a baseline run (alternating which goes first), the
     # speedup the median of the pairs' ratios. The host's speed drifts in phases of seconds
     # (the same pure-Python loop took 0.53-0.98 s in 12 runs back to back): a ratio of two
     # neighbouring runs cancels the phase, medians of separate runs do not.
     ratios = {lever: [] for lever in variants}
-    python = name.endswith(".py")
     rounds = ROUNDS_PYTHON if python else ROUNDS
     max_rounds = MAX_ROUNDS_PYTHON if python else MAX_ROUNDS
     todo = list(variants)
@@ -127,7 +137,7 @@ def advice_vs_reality(ctx, name, base, variants, unchecked=(), whole=False):
         for lever in todo:
             args = variants[lever][0]
             pair = [base, args] if r % 2 == 0 else [args, base]
-            t = [wall_time(scenario_argv(ctx, name, a)) for a in pair]
+            t = [timer(a) for a in pair]
             tb, tv = (t[0], t[1]) if r % 2 == 0 else (t[1], t[0])
             ratios[lever].append(tb / tv)
         if r + 1 >= rounds:
@@ -155,7 +165,7 @@ def advice_vs_reality(ctx, name, base, variants, unchecked=(), whole=False):
         pairs = "; ".join("%s %s" % (k, " ".join("%.2f" % x for x in v)) for k, v in ratios.items())
         raise Fail("; ".join(problems) + " [" + report + "] pairs: " + pairs)
     print("    " + report, flush=True)
-    return doc, proc, adv
+    return speedup
 
 
 def expect_table(adv, aspect, want):
