@@ -190,6 +190,9 @@ static bool gil_bound(const struct adv_scope *sc, const struct metrics *m)
  * on it (a threshold on the CPUs busy did, and flipped between runs of one program). A thread
  * started per task (GIL_CHURN_PER_S) is steadily slower: its start and exit cost CPU one
  * thread would not spend, and threads hurt (thread_per_request.py: 1.2-1.5x with one).
+ * Processes are a pool: a process started per task instead pays a fork each time (a
+ * ThreadingHTTPServer under ab: socketserver.ForkingMixIn 0.72x, 2 pre-forked processes
+ * 1.36x, tests/kernel/test_advice_python_real.py).
  */
 static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 {
@@ -243,7 +246,8 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 		adv_format(r->reason,
 			   "Each process has its own interpreter and GIL: the work runs in "
 			   "parallel (bound for the same design); a pool without a thread per "
-			   "task gains more, as the threads cost.");
+			   "task gains more, as the threads cost. Not a process per task: its "
+			   "fork costs more than the thread's start.");
 	else
 		adv_format(r->reason,
 			   "Each process has its own interpreter and GIL: the work runs in "
