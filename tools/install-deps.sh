@@ -4,7 +4,7 @@
 #   tools/install-deps.sh          build: compilers, libbpf, libelf, libdw, zlib, bpftool,
 #                                  protobuf-c, GLib
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer,
-#                                  eu-stack, redis-server, xz
+#                                  eu-stack, redis-server, xz, ab, pytest with pytest-xdist
 #   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with
 set -euo pipefail
@@ -18,6 +18,9 @@ if [ "${1:-}" = --test ]; then
 	# binaries against an independent unwinder.
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev elfutils
 		redis-server xz-utils)
+	# The advice held on real programs under their real drivers: ab (apache2-utils) against
+	# a python3 http.server; a suite run by pytest with pytest-xdist.
+	packages+=(apache2-utils python3-pytest python3-pytest-xdist)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
 	command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
