@@ -118,6 +118,7 @@ def t_advice_http_server(ctx):
         "processes": (base + ["--procs", "2"], "more"),
         "fork": (["--design", "fork"], "more")},
         lambda args: server_time(ctx, args), python=True, unchecked=("fork",))
+    print("    bounds: %s" % {k: v.get("bound") for k, v in adv["levers"].items()}, flush=True)
 
 
 # The generated suite: TEST_FILES files of TESTS_PER_FILE tests, each WORK_ITERS iterations of
