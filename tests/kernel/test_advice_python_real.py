@@ -9,7 +9,6 @@ checks (a)-(c) as the scenarios).
 
 import os
 import re
-import shutil
 import subprocess
 import time
 
@@ -113,6 +112,9 @@ def t_advice_http_server(ctx):
     doc = load_json(out)
     check_doc(doc)
     _, adv = root_advice(doc)
+    # Python work on many threads of one interpreter: the GIL's wait is measured (its futexes).
+    if "GIL" not in adv["why"] or not adv["evidence"].get("gil_ns"):
+        raise Fail("not GIL-bound: %s" % adv["why"])
     hold_to_measurements(adv, "ThreadingHTTPServer under ab", base, {
         "threads": (["--design", "single"], "fewer"),
         "processes": (base + ["--procs", "2"], "more"),

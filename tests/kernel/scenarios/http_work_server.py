@@ -76,7 +76,9 @@ def parse_args(argv):
     rest = [argv[0]]
     i = 1
     while i < len(argv):
-        if argv[i] in ("--port-file", "--design") and i + 1 < len(argv):
+        if argv[i] in ("--port-file", "--design"):
+            if i + 1 >= len(argv):
+                scenario_common.usage(os.path.basename(argv[0]), USAGE, "%s needs a value" % argv[i])
             opts[argv[i][2:].replace("-", "_")] = argv[i + 1]
             i += 2
         else:
