@@ -1116,13 +1116,30 @@ Test(advise, gil_convoy_behind_other_load_keeps_its_verdict)
 	sc = run_cpython(p);
 	cr_expect_neq(sc->verdict, ADV_CPU_SATURATED, "%s", sc->why);
 	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT, "%s", sc->why);
-	/* The CPUs it leaves run the other load: processes would take turns with it. */
-	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+	/* Its threads wanted 1.2 CPUs and got 0.6: 2 processes want 2, at those odds ≤ 2 / 1.2
+	 * (a ThreadingHTTPServer beside other load: 2 processes measured 1.3x, so stated). */
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2 / 1.2, 1e-3);
 	cr_expect_neq(strstr(sc->rows[ADV_PROCESSES].reason, "machine of its own, ≤ 3.3×"), NULL,
 		      "%s", sc->rows[ADV_PROCESSES].reason);
 	cr_expect_neq(strstr(sc->why, "GIL"), NULL, "%s", sc->why);
 	cr_expect_neq(strstr(sc->why, "The machine is shared: 30% of the time runnable behind"),
 		      NULL, "%s", sc->why);
+}
+
+/* Wanting nearly every CPU already (1.9 of 2, most of it runnable behind the other load):
+ * more processes would take turns with that load, not gain. */
+Test(advise, gil_convoy_wanting_the_cpus_behind_other_load_gains_nothing_from_processes)
+{
+	struct profile *p = new_profile(1000, 2);
+	const struct adv_scope *sc;
+
+	add_thread(p, 10, 10, SPLIT([CAT_CPU] = 300, [CAT_RUNQUEUE] = 650, [CAT_LOCK] = 50));
+	add_thread(p, 10, 11, SPLIT([CAT_CPU] = 300, [CAT_RUNQUEUE] = 650, [CAT_LOCK] = 50));
+	sc = run_cpython(p);
+	cr_expect_neq(strstr(sc->why, "GIL"), NULL, "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT, "%s",
+		     sc->rows[ADV_PROCESSES].reason);
 }
 
 Test(advise, one_thread_behind_other_load_is_cpu_work)
