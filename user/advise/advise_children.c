@@ -103,12 +103,12 @@ static uint64_t relay_ns(const struct thread *t)
 	return t->ns[CAT_POLL] + t->ns[CAT_IO_PIPE] + t->ns[CAT_IO_NET];
 }
 
-/* Whether t relays: it is parked in relay_ns() WAIT_DOMINATES of its life (see RELAY). */
+/* Whether t relays: it is parked in relay_ns() RELAY_SHARE of its life. */
 static bool relays(const struct thread *t)
 {
 	uint64_t life = thread_lifetime_ns(t);
 
-	return life && relay_ns(t) >= WAIT_DOMINATES * life;
+	return life && relay_ns(t) >= RELAY_SHARE * life;
 }
 
 /*
@@ -116,7 +116,7 @@ static bool relays(const struct thread *t)
  * waited (wait4, pipes, sockets, poll) WAIT_DOMINATES of it. Its pipes and poll then carry
  * its children's results (a test runner reading their reports, a pool its workers' output, a
  * job server its tokens): that wait is the children's time, as wait4's is. Through a relay
- * (see RELAY), its wait for a lock other than the GIL counts too.
+ * (see RELAY_SHARE), its wait for a lock other than the GIL counts too.
  */
 void adv_child_waits(const struct adv_ctx *x)
 {
@@ -178,7 +178,7 @@ static bool proc_waits(const struct adv_ctx *x, size_t j)
 }
 
 /* Whether p->procs[j] feeds its children: of its wait for them, some is through pipes,
- * sockets, poll or a relay (see RELAY), not only wait4: a pool or a runner handing out tasks,
+ * sockets, poll or a relay (see RELAY_SHARE), not only wait4: a pool or a runner handing out tasks,
  * whose job count is its own. */
 static bool proc_feeds(const struct adv_ctx *x, size_t j)
 {

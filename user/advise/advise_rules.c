@@ -231,7 +231,10 @@ static void rule_gil(struct adv_scope *sc, const struct metrics *m)
 		 * (on a machine of its own, want is par: the bound below). Measured on a
 		 * ThreadingHTTPServer under ab beside other load: 1.31x and 1.53x stated, 2
 		 * pre-forked processes 1.32x and 1.31x (tests/kernel/test_advice_python_real.py);
-		 * the "no effect" this replaced failed there. Under MIN_GAIN: no effect. */
+		 * the "no effect" this replaced failed there. Not a steady fact: the others'
+		 * own demand decides, which the profile does not see (gil_work.py beside other
+		 * tests: 1.84x stated, 0.98x measured, pairs 0.53-1.46; thread_per_request.py
+		 * beside a CPU-bound loop: 0.95-1.03x). Under MIN_GAIN: no effect. */
 		double want = m->window_ns ? (double)(sc->ns[CAT_CPU] + sc->ns[CAT_RUNQUEUE]) /
 						     m->window_ns :
 					     0;
