@@ -4,7 +4,8 @@
 #   tools/install-deps.sh          build: compilers, libbpf, libelf, libdw, zlib, bpftool,
 #                                  protobuf-c, GLib
 #   tools/install-deps.sh --test   also Criterion, go (go tool pprof), chromium, node, libFuzzer,
-#                                  eu-stack, redis-server, redis-benchmark, xz
+#                                  eu-stack, redis-server, redis-benchmark, xz, ab, pytest with
+#                                  pytest-xdist
 #   tools/install-deps.sh --lint   also clang-format and cppcheck (make lint)
 #   tools/install-deps.sh --bench  also bpftrace and perf, to compare with; redis-server
 set -euo pipefail
@@ -19,6 +20,9 @@ if [ "${1:-}" = --test ]; then
 	# and xz: the advice held to measured alternatives on real programs.
 	packages+=(libcriterion-dev python3 util-linux golang-go chromium libclang-rt-dev elfutils
 		redis-server redis-tools xz-utils)
+	# The advice held on real programs under their real drivers: ab (apache2-utils) against
+	# a python3 http.server; a suite run by pytest with pytest-xdist.
+	packages+=(apache2-utils python3-pytest python3-pytest-xdist)
 	# The machine image ships Node.js 20 with npm; Debian's own is the fallback.
 	command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -27,6 +27,7 @@ import test_recording  # noqa: F401
 import test_robustness  # noqa: F401
 import test_advice  # noqa: F401
 import test_advice_real  # noqa: F401
+import test_advice_python_real  # noqa: F401
 import test_cli  # noqa: F401
 import test_states  # noqa: F401
 import test_uring  # noqa: F401

@@ -97,32 +97,54 @@ static uint64_t union_ns(struct span *s, size_t n, uint64_t lo, uint64_t hi)
 	return open ? sum + cur_b - cur_a : sum;
 }
 
+/* A thread's waits that may carry its children's results: pipes, sockets, poll. */
+static uint64_t relay_ns(const struct thread *t)
+{
+	return t->ns[CAT_POLL] + t->ns[CAT_IO_PIPE] + t->ns[CAT_IO_NET];
+}
+
+/* Whether t relays: it is parked in relay_ns() RELAY_SHARE of its life. */
+static bool relays(const struct thread *t)
+{
+	uint64_t life = thread_lifetime_ns(t);
+
+	return life && relay_ns(t) >= RELAY_SHARE * life;
+}
+
 /*
  * A supervisor's thread: its process's children ran SUPERVISES_SHARE of its life, and it
  * waited (wait4, pipes, sockets, poll) WAIT_DOMINATES of it. Its pipes and poll then carry
  * its children's results (a test runner reading their reports, a pool its workers' output, a
- * job server its tokens): that wait is the children's time, as wait4's is.
+ * job server its tokens): that wait is the children's time, as wait4's is. Through a relay
+ * (see RELAY_SHARE), its wait for a lock other than the GIL counts too.
  */
 void adv_child_waits(const struct adv_ctx *x)
 {
 	const struct profile *p = x->p;
 	struct span *kids = calloc(p->nprocs + 1, sizeof(*kids));
 	long *parent = calloc(p->nprocs + 1, sizeof(*parent));
-	uint64_t work;
+	uint32_t *relay = calloc(p->nprocs + 1, sizeof(*relay));
+	uint64_t work, lock;
 	size_t i, j, n;
 
 	for (i = 0; i < p->nthreads; i++)
 		x->child_wait_ns[i] = p->threads[i].ns[CAT_WAIT];
-	if (!kids || !parent)
+	if (!kids || !parent || !relay)
 		goto out; /* out of memory: wait4 alone counts, as before supervisors */
 	for (j = 0; j < p->nprocs; j++)
 		parent[j] = parent_of(p, j);
+	for (i = 0; i < p->nthreads; i++)
+		relay[p->threads[i].proc] += relays(&p->threads[i]);
 	for (i = 0; i < p->nthreads; i++) {
 		const struct thread *t = &p->threads[i];
 		uint64_t life = thread_lifetime_ns(t);
-		uint64_t cw =
-			t->ns[CAT_WAIT] + t->ns[CAT_POLL] + t->ns[CAT_IO_PIPE] + t->ns[CAT_IO_NET];
+		uint64_t cw = t->ns[CAT_WAIT] + relay_ns(t);
 
+		/* Another thread of its process relays: its lock wait may be for that relay. */
+		if (relay[t->proc] > (uint32_t)relays(t)) {
+			lock = t->ns[CAT_LOCK] > x->gil_ns[i] ? t->ns[CAT_LOCK] - x->gil_ns[i] : 0;
+			cw += lock;
+		}
 		if (!life || cw == t->ns[CAT_WAIT] || cw < WAIT_DOMINATES * life)
 			continue;
 		work = 0;
@@ -138,6 +160,7 @@ void adv_child_waits(const struct adv_ctx *x)
 out:
 	free(kids);
 	free(parent);
+	free(relay);
 }
 
 /* Whether p->procs[j] is a supervisor: its threads wait for children most of their lives. */
@@ -152,6 +175,20 @@ static bool proc_waits(const struct adv_ctx *x, size_t j)
 			life += thread_lifetime_ns(&x->p->threads[i]);
 		}
 	return life && cw >= WAIT_DOMINATES * life;
+}
+
+/* Whether p->procs[j] feeds its children: of its wait for them, some is through pipes,
+ * sockets, poll or a relay (see RELAY_SHARE), not only wait4: a pool or a runner handing out tasks,
+ * whose job count is its own. */
+static bool proc_feeds(const struct adv_ctx *x, size_t j)
+{
+	size_t i;
+
+	for (i = 0; i < x->p->nthreads; i++)
+		if (x->p->threads[i].proc == j &&
+		    x->child_wait_ns[i] > x->p->threads[i].ns[CAT_WAIT])
+			return true;
+	return false;
 }
 
 /* The children's CPU time by executable. */
@@ -170,6 +207,7 @@ struct children {
 	const char *comm;    /* the executable with the most of their CPU time */
 	const char *starter; /* the ancestor that started them: of its ancestors, the one
 			      * with the most children (make, a test runner, a pool) */
+	bool fed;	     /* one child, which its parent feeds (see proc_feeds()) */
 };
 
 /* Of p->procs[j]'s ancestors, the one with the most children: the one that decided how many
@@ -227,6 +265,9 @@ static int children_figures(const struct adv_ctx *x, struct children *c)
 		if (e[k].cpu > e[best].cpu)
 			best = k;
 	}
+	for (j = 0; c->n == 1 && j < p->nprocs; j++)
+		if (parent_of(p, j) >= 0 && !proc_waits(x, j))
+			c->fed = proc_feeds(x, (size_t)parent_of(p, j));
 	c->span = union_ns(s, c->n, 0, p->window_ns);
 	c->overlap = c->span ? (double)c->lives / c->span : 0;
 	c->comm = ne ? e[best].comm : "?";
@@ -246,7 +287,9 @@ static int children_figures(const struct adv_ctx *x, struct children *c)
  * too once more run at once, and under the profiler they are longer than untraced (a process
  * start is a map read and its objects' unwind tables), so that figure fell under what was
  * measured (tests/kernel/test_advice.py's make -j1 of 24 files: 1.86x stated, -j2 measured
- * 1.86-2.11x untraced). A make -j1 of 40 compiles, c 1.0 on 2 CPUs: ≤ 2.0×.
+ * 1.86-2.11x untraced). A make -j1 of 40 compiles, c 1.0 on 2 CPUs: ≤ 2.0×. One child is
+ * a job count of 1 only when its parent feeds it tasks (proc_feeds(): pytest -n 1's worker,
+ * a pool of one), not when it only waits for its exit (a shell running one command).
  */
 int adv_children_rule(const struct adv_ctx *x, struct adv_scope *sc, const struct metrics *m)
 {
@@ -261,7 +304,8 @@ int adv_children_rule(const struct adv_ctx *x, struct adv_scope *sc, const struc
 	err = children_figures(x, &c);
 	if (err)
 		return err;
-	if (c.n < 2 || c.cpu < CHILD_WORK_SHARE * c.cpu_all || c.overlap >= k - CPU_SPARE)
+	if ((c.n < 2 && !c.fed) || c.cpu < CHILD_WORK_SHARE * c.cpu_all ||
+	    c.overlap >= k - CPU_SPARE)
 		return 0;
 	u = (double)c.span / x->p->window_ns;
 	u = u > 1 ? 1 : u;
