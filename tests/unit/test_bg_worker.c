@@ -11,6 +11,7 @@
 #include "collect/bg_worker.h"
 
 struct job {
+	atomic_int *gate; /* run() waits for it to be non-zero, then looks at its priority */
 	int in, out;
 	pid_t tid;
 	int policy, nice;
@@ -24,6 +25,8 @@ static void run(void *p)
 	struct job *j = p;
 
 	atomic_fetch_add(&started, 1);
+	while (j->gate && !atomic_load(j->gate))
+		g_usleep(1000);
 	if (j->sleep_us)
 		g_usleep(j->sleep_us);
 	j->out = j->in * 2;
@@ -151,6 +154,42 @@ Test(bg_worker, stopping_drops_unrun_and_untaken_jobs)
 	bg_worker__free(w);
 	cr_expect_eq(atomic_load(&runs), 1, "only the job in progress ran");
 	cr_expect_eq(atomic_load(&drops), 11, "the 10 unrun and the 1 untaken dropped");
+}
+
+/* Hurried, the worker runs at the owner's priority until its queue is empty, then lowers
+ * itself again. Raising a thread out of SCHED_IDLE or nice 19 takes root (CAP_SYS_NICE). */
+Test(bg_worker, hurried_until_the_queue_is_empty)
+{
+	struct bg_worker *w;
+	atomic_int gate = 0;
+	struct job *a, *b;
+	int waits = 0;
+
+	if (geteuid() != 0)
+		cr_skip_test("raising a thread's priority takes CAP_SYS_NICE");
+	reset();
+	w = bg_worker__new(run, drop);
+	cr_assert_not_null(w);
+	a = new_job(1, 0);
+	a->gate = &gate;
+	bg_worker__submit(w, a);
+	while (!atomic_load(&started)) {
+		cr_assert(waits++ < 5000, "the worker never started");
+		g_usleep(1000);
+	}
+	cr_assert_eq(bg_worker__priority(w), BG_PRIO_IDLE);
+	bg_worker__hurry(w);
+	cr_expect(bg_worker__hurried(w));
+	atomic_store(&gate, 1);
+	take_all(w, &a, 1);
+	cr_expect_eq(a->policy, SCHED_OTHER, "the job in progress raised");
+	cr_expect_not(bg_worker__hurried(w), "down again once the queue is empty");
+	bg_worker__submit(w, new_job(2, 0));
+	take_all(w, &b, 1);
+	cr_expect_eq(b->policy, SCHED_IDLE, "the next job at the lowest priority again");
+	free(a);
+	free(b);
+	bg_worker__free(w);
 }
 
 Test(bg_worker, free_of_nothing)

@@ -23,6 +23,7 @@ struct bg_worker {
 	atomic_int tid; /* the worker thread's id, 0 until it runs */
 	atomic_int prio;
 	atomic_bool stopping;
+	atomic_bool hurried; /* raised to the owner's priority until the queue is empty */
 };
 
 /* Pushed last by bg_worker__free(): the worker returns when it pops it. */
@@ -61,6 +62,10 @@ static gpointer worker_main(gpointer p)
 			continue;
 		}
 		w->run(job);
+		/* Hurried and nothing left to do: down again, for the next jobs. (A hurry racing
+		 * this may leave the worker raised for its next jobs: they are late ones too.) */
+		if (g_async_queue_length(w->todo) <= 0 && atomic_exchange(&w->hurried, false))
+			atomic_store(&w->prio, lower_priority());
 		g_async_queue_push(w->done, job);
 		/* After the push: the owner reads the counter before it looks in the queue. */
 		if (write(w->efd, &one, sizeof(one)) != sizeof(one))
@@ -150,6 +155,17 @@ static void raise_worker(struct bg_worker *w)
 		sched_setscheduler(tid, SCHED_OTHER, &sp);
 	else if (prio == BG_PRIO_NICE)
 		setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, gettid()));
+}
+
+void bg_worker__hurry(struct bg_worker *w)
+{
+	if (!atomic_exchange(&w->hurried, true))
+		raise_worker(w);
+}
+
+bool bg_worker__hurried(const struct bg_worker *w)
+{
+	return atomic_load(&((struct bg_worker *)w)->hurried);
 }
 
 void bg_worker__free(struct bg_worker *w)

@@ -50,6 +50,16 @@ size_t bg_worker__pending(const struct bg_worker *w);
 enum bg_priority bg_worker__priority(const struct bg_worker *w);
 
 /*
+ * Raises the worker to the owner's priority until it finds its queue empty after a job (it
+ * then lowers itself again): for jobs starved too long by busier threads (SCHED_IDLE gets no
+ * CPU while every CPU has other work). Refused without CAP_SYS_NICE: nothing changes.
+ */
+void bg_worker__hurry(struct bg_worker *w);
+
+/* Whether the worker is hurried (bg_worker__hurry()) and has not lowered itself yet. */
+bool bg_worker__hurried(const struct bg_worker *w);
+
+/*
  * Stops and joins the worker: jobs not yet started are dropped unrun, the one running (if
  * any) finishes first, at the owner's priority again when the worker may be raised (root:
  * lowering a nice value takes CAP_SYS_NICE) so that stopping does not wait behind the
