@@ -117,6 +117,7 @@ struct session {
 	struct bpf_link *loader_link;
 	uint64_t started_ns;	 /* concur's own start, for the attach latency */
 	uint64_t started_cpu_ns; /* the main thread's CPU time then */
+	uint64_t first_index_ns; /* when the first unwind index was written (0: none) */
 };
 
 /* At -v: how long start-up took to reach a stage, in wall-clock and CPU time (start-up runs
@@ -292,6 +293,8 @@ static int sync_unwind(struct session *s, uint32_t pid,
 
 	if (s->unwind && !s->tables_done) {
 		err = unwind_loader__sync(s->unwind, pid);
+		if (!err && !s->first_index_ns)
+			s->first_index_ns = now_ns();
 		if (!err)
 			pr_debug("unwind index of process %u written %.1f ms after start", pid,
 				 (now_ns() - s->started_ns) / 1e6);
@@ -742,6 +745,9 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 		unwind_loader__stop(s->unwind);
 		s->tables_done = true;
 		unwind_loader__log(s->unwind);
+		if (s->first_index_ns)
+			pr_info("first unwind index written %.1f ms after start",
+				(s->first_index_ns - s->started_ns) / 1e6);
 	}
 	end = now_ns();
 	err = thread_store_snapshot(s->skel->progs.snapshot_threads, fds.threads,
