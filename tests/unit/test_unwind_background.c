@@ -70,9 +70,14 @@ static void need_map_files(void)
 	int fd = -1;
 
 	cr_assert_not_null(f);
-	if (fgets(line, sizeof(line), f) && sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+	while (fd < 0 && fgets(line, sizeof(line), f)) {
+		/* A file's mapping: anonymous ones have no entry there. */
+		if (!strchr(line, '/') || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
 		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", lo, hi);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
 	}
 	fclose(f);
 	if (fd < 0)
