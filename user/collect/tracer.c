@@ -741,6 +741,7 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	/* Detach first: every event the maps hold then happened before `end`. Tables are of no
 	 * use after: the builder stops, and memory-map reads from here on are the symbolizer's. */
 	detach_all(s);
+	log_stage(s, "probes detached");
 	if (s->unwind) {
 		unwind_loader__stop(s->unwind);
 		s->tables_done = true;
