@@ -2,7 +2,9 @@
 /* The background worker that builds unwind tables: order, hand-back, priority, stopping. */
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 struct job {
 	atomic_int *gate; /* run() waits for it to be non-zero, then looks at its priority */
 	int in, out;
+	bool blocks_term; /* SIGTERM was blocked in the worker */
 	pid_t tid;
 	int policy, nice;
 	unsigned sleep_us;
@@ -32,6 +35,12 @@ static void run(void *p)
 	j->out = j->in * 2;
 	j->tid = gettid();
 	j->policy = sched_getscheduler(0);
+	{
+		sigset_t now;
+
+		pthread_sigmask(SIG_BLOCK, NULL, &now);
+		j->blocks_term = sigismember(&now, SIGTERM) == 1;
+	}
 	errno = 0;
 	j->nice = getpriority(PRIO_PROCESS, gettid());
 	atomic_fetch_add(&runs, 1);
@@ -95,6 +104,7 @@ Test(bg_worker, jobs_come_back_in_order_through_the_eventfd)
 		cr_expect_eq(back[i]->in, i, "job %d came back as %d", i, back[i]->in);
 		cr_expect_eq(back[i]->out, 2 * i);
 		cr_expect_neq(back[i]->tid, gettid(), "run on the worker thread");
+		cr_expect(back[i]->blocks_term, "stop signals are left to the owner's thread");
 		free(back[i]);
 	}
 	cr_expect_eq(bg_worker__pending(w), 0);

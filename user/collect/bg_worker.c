@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ static gpointer worker_main(gpointer p)
 struct bg_worker *bg_worker__new(void (*run)(void *job), void (*drop)(void *job))
 {
 	struct bg_worker *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
 
 	if (!w)
 		return NULL;
@@ -89,7 +91,13 @@ struct bg_worker *bg_worker__new(void (*run)(void *job), void (*drop)(void *job)
 	}
 	w->todo = g_async_queue_new();
 	w->done = g_async_queue_new();
+	/* The worker takes no signals (it inherits this mask): a process-directed signal goes to a
+	 * thread that does not block it, and the owner's loop must be the one whose poll() it
+	 * interrupts (stop_signals.c). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	w->thread = g_thread_try_new("concur-tables", worker_main, w, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!w->thread) {
 		g_async_queue_unref(w->todo);
 		g_async_queue_unref(w->done);
