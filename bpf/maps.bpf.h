@@ -61,6 +61,9 @@ extern struct thread_store_map thread_store SEC(".maps");
  */
 struct threads_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	/* Written by userspace and the iterators only, never at a switch: no need to have its
+	 * 65536 entries allocated up front, which took 8 ms of start-up per map. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CONCUR_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct thread_acct);
@@ -71,6 +74,10 @@ extern struct threads_map seeds SEC(".maps");
 /* Threads that exited, keyed by the order they did (see retire()). */
 struct dead_threads_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	/* Written once per thread exit, not per switch: allocated as threads die (the kernel's
+	 * per-CPU element caches, kernel/bpf/memalloc.c) rather than 65536 entries up front,
+	 * 8 ms of start-up. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CONCUR_MAX_THREADS);
 	__type(key, __u64);
 	__type(value, struct thread_acct);

@@ -59,10 +59,10 @@ static const struct argp_option options[] = {
 	{ "freq", 'F', "HZ", 0, "On-CPU sampling rate per CPU (default 99)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Time split only: no stacks, no sampling (cheapest)",
 	  0 },
-	{ "unwind", OPT_UNWIND, "fp|cfi", 0,
-	  "How user stacks are walked: fp, the kernel's frame-pointer walk (default); cfi, tables "
-	  "built from each object's .eh_frame, for code without frame pointers (frame pointers "
-	  "where an object has none yet)",
+	{ "unwind", OPT_UNWIND, "cfi|fp", 0,
+	  "How user stacks are walked: cfi, tables built from each object's .eh_frame, for code "
+	  "without frame pointers (default; frame pointers where an object has none yet); fp, the "
+	  "kernel's frame-pointer walk",
 	  0 },
 	/* For tools/bench/probe_cost.py: clock reads around each stack capture (~200 ns each),
 	 * their sums in the JSON's stacks.timing. */
@@ -341,7 +341,7 @@ int main(int argc, char **argv)
 		NULL,	 NULL
 	};
 	struct tracer_error e = { .exit_code = 1 };
-	struct args a = { .t = { .stacks = true, .sample_hz = DEFAULT_HZ } };
+	struct args a = { .t = { .stacks = true, .unwind_cfi = true, .sample_hz = DEFAULT_HZ } };
 	struct profile *p = NULL;
 	char **desc = NULL;
 	int ret, err;

@@ -102,8 +102,8 @@ def tables_of(name, argv, tmp, settle=3.0):
         time.sleep(0.5)  # past its start-up: all its libraries mapped
         tr = start_concur(["attach", "-q", "-v", "--unwind=cfi", "-p", str(target.pid),
                            "-o", out])
-        # The tables are built at the first read of its map, before "probes attached"; the
-        # wait lets a target still starting map the rest of its libraries.
+        # The tables are built in the background from the first read of its map; the wait
+        # lets them finish and a target still starting map the rest of its libraries.
         time.sleep(settle)
         if target.poll() is not None:
             raise SystemExit("memory.py: %s exited (status %d)" % (name, target.returncode))

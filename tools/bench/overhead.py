@@ -91,7 +91,7 @@ def tracer_argv(name, pid, tmp):
     if name == "concur":
         return [CONCUR, "attach", "-q", "-v", "--no-stacks", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "concur-stacks":
-        return [CONCUR, "attach", "-q", "-v", "-p", str(pid), "-o", out + ".json"], r"probes attached"
+        return [CONCUR, "attach", "-q", "-v", "--unwind=fp", "-p", str(pid), "-o", out + ".json"], r"probes attached"
     if name == "concur-cfi":
         return [CONCUR, "attach", "-q", "-v", "--unwind=cfi", "-p", str(pid), "-o", out + ".json"], \
             r"probes attached"

@@ -63,6 +63,18 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* The calling thread's CPU time (user and system: the verifier's work is the loader's system
+ * time), in ns. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return 0;
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
 int tracer_check_env(struct tracer_error *e)
 {
 	return features_check_env(e->msg, sizeof(e->msg));
@@ -97,13 +109,24 @@ struct session {
 	struct mapwatch maps_due;
 	struct unwind_loader *unwind; /* --unwind=cfi: the tables in the kernel */
 	struct unwind_store ustore;   /* ... mapped */
+	bool tables_done;	      /* the window is over: no more tables built */
 	struct cgroup_watch cgroups;  /* each process's cgroups, noted when it is tracked or seen */
 	struct bpf_link **sample_links; /* one per CPU */
 	int nsample_links;
 	struct loader_probe loader; /* the dynamic loader hooked (loader.path "": none) */
 	struct bpf_link *loader_link;
-	uint64_t started_ns; /* concur's own start, for the attach latency */
+	uint64_t started_ns;	 /* concur's own start, for the attach latency */
+	uint64_t started_cpu_ns; /* the main thread's CPU time then */
+	uint64_t first_index_ns; /* when the first unwind index was written (0: none) */
 };
+
+/* At -v: how long start-up took to reach a stage, in wall-clock and CPU time (start-up runs
+ * at concur's priority, and competes with the workload for a CPU). */
+static void log_stage(const struct session *s, const char *stage)
+{
+	pr_info("%s %.1f ms after start (%.1f ms of CPU)", stage, (now_ns() - s->started_ns) / 1e6,
+		(thread_cpu_ns() - s->started_cpu_ns) / 1e6);
+}
 
 static int track_proc(struct session *s, uint32_t pid)
 {
@@ -176,6 +199,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	s->skel = concur_bpf__open();
 	if (!s->skel)
 		return fail(e, -errno, "cannot open the BPF programs: %s", strerror(errno));
+	log_stage(s, "BPF object opened");
 	s->skel->rodata->follow_children = s->o->mode == MODE_RUN || s->o->follow_children;
 	s->skel->rodata->stacks_enabled = s->o->stacks;
 	s->skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
@@ -203,6 +227,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		return fail(e, err,
 			    "cannot load the BPF programs: %s (-v shows the verifier's log)",
 			    strerror(-err));
+	log_stage(s, "BPF programs loaded (maps created, programs verified)");
 	if (!cfi)
 		return 0;
 	err = unwind_maps_store(&um, &s->ustore);
@@ -211,6 +236,11 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		err = err ? err : -errno;
 		return fail(e, err, "cannot map the unwinder's tables: %s", strerror(-err));
 	}
+	err = unwind_loader__background(s->unwind);
+	if (err)
+		pr_warn("cannot start the unwind tables' builder (%s): tables are built in the "
+			"main loop",
+			strerror(-err));
 	return 0;
 }
 
@@ -252,19 +282,49 @@ static int proc_gen(uint32_t pid, void *ctx)
  * asks for its own read: what was read for the old image is dropped (the symbolizer's) or
  * withdrawn (the unwinder's index, which would walk the new image with the old tables).
  */
+/*
+ * pid's unwind index from its map read now; withdrawn if an exec began meanwhile (it would walk
+ * the new image with the old tables). after: what else the caller reads of the process in the
+ * same span (the symbolizer's snapshot), or NULL.
+ */
+static int sync_unwind(struct session *s, uint32_t pid,
+		       int (*after)(struct session *s, uint32_t pid))
+{
+	int gen = proc_gen(pid, s), err = 0;
+
+	if (s->unwind && !s->tables_done) {
+		err = unwind_loader__sync(s->unwind, pid);
+		if (!err && !s->first_index_ns)
+			s->first_index_ns = now_ns();
+		if (!err)
+			pr_debug("unwind index of process %u written %.1f ms after start", pid,
+				 (now_ns() - s->started_ns) / 1e6);
+	}
+	err = after ? after(s, pid) : 0;
+	if (s->unwind && !s->tables_done && proc_gen(pid, s) != gen)
+		unwind_loader__forget(s->unwind, pid);
+	return err;
+}
+
+static int snapshot_symbols(struct session *s, uint32_t pid)
+{
+	return symbolizer__snapshot(s->sym, pid, proc_gen, s);
+}
+
+/* Tables built in the background that pid's index waited for: the index is written now. */
+static void unwind_ready(uint32_t pid, void *ctx)
+{
+	sync_unwind(ctx, pid, NULL);
+}
+
 static int read_maps(uint32_t pid, void *ctx)
 {
 	struct session *s = ctx;
-	int err, gen;
+	int err;
 
 	pr_debug("reading the memory map of process %u", pid);
 	cgroup_watch_note(&s->cgroups, pid);
-	gen = proc_gen(pid, s);
-	if (s->unwind)
-		unwind_loader__sync(s->unwind, pid);
-	err = symbolizer__snapshot(s->sym, pid, proc_gen, s);
-	if (s->unwind && proc_gen(pid, s) != gen)
-		unwind_loader__forget(s->unwind, pid);
+	err = sync_unwind(s, pid, snapshot_symbols);
 	if (err == -EAGAIN)
 		return 0;
 	if (!err && s->py)
@@ -272,13 +332,19 @@ static int read_maps(uint32_t pid, void *ctx)
 	return err;
 }
 
-/* Serves memory-map requests; returns when the next read is due (0: none). */
+/* Serves memory-map requests and tables built in the background; returns when the next read
+ * or check is due (0: none). */
 static uint64_t serve_maps(struct session *s)
 {
+	uint64_t tables = s->unwind ? unwind_loader__serve(s->unwind, now_ns(), unwind_ready, s) :
+				      0,
+		 maps;
+
 	if (!s->maps_rb)
-		return 0;
+		return tables;
 	ring_buffer__consume(s->maps_rb);
-	return mapwatch_run(&s->maps_due, now_ns(), read_maps, s);
+	maps = mapwatch_run(&s->maps_due, now_ns(), read_maps, s);
+	return maps && (!tables || maps < tables) ? maps : tables;
 }
 
 /* A cpu-clock event on every CPU drives the sampler: software, so it works in any VM. */
@@ -362,6 +428,8 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 	err = s->o->stacks ? attach_sampler(s, e) : 0;
 	if (!err)
 		attach_loader_probe(s);
+	if (!err)
+		log_stage(s, "BPF programs attached");
 	return err;
 }
 
@@ -370,9 +438,11 @@ static int attach_probes(struct session *s, struct tracer_error *e)
  * figure as the attach time: said once the targets' threads are tracked, which for attach
  * comes after the first read of their maps (with --unwind=cfi, the tables of their objects).
  */
+/* Benchmarks wait for this line before they start their workload: the targets' threads are
+ * tracked from here. */
 static void say_attached(const struct session *s)
 {
-	pr_info("probes attached %.1f ms after start", (now_ns() - s->started_ns) / 1e6);
+	log_stage(s, "probes attached");
 }
 
 static int start_attach(struct session *s, struct tracer_error *e)
@@ -538,7 +608,7 @@ static int watch(struct session *s)
 	uint64_t next_status = s->window_start_ns + STATUS_PERIOD_MS * 1000000ull, maps_due, wake;
 	const int thread_fds[2] = { bpf_map__fd(s->skel->maps.threads),
 				    bpf_map__fd(s->skel->maps.dead_threads) };
-	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
+	struct pollfd *pfds = calloc(n + 2, sizeof(*pfds));
 	struct collect_snapshot snap;
 	int timeout;
 
@@ -551,6 +621,9 @@ static int watch(struct session *s)
 	/* Memory-map requests are served at once: the process may be about to exit. */
 	pfds[n] = (struct pollfd){ .fd = s->maps_rb ? ring_buffer__epoll_fd(s->maps_rb) : -1,
 				   .events = POLLIN };
+	/* Tables built in the background are loaded at once: stacks fall back until then. */
+	pfds[n + 1] = (struct pollfd){ .fd = s->unwind ? unwind_loader__fd(s->unwind) : -1,
+				       .events = POLLIN };
 	while (!stop_signals_first()) {
 		maps_due = serve_maps(s);
 		now = now_ns();
@@ -572,7 +645,7 @@ static int watch(struct session *s)
 		if (maps_due && maps_due < wake)
 			wake = maps_due;
 		timeout = wake > now ? (wake - now) / 1000000 + 1 : 0;
-		if (poll(pfds, n + 1, timeout) > 0 && check_targets(s, pfds, n))
+		if (poll(pfds, n + 2, timeout) > 0 && check_targets(s, pfds, n))
 			break;
 	}
 	free(pfds);
@@ -678,10 +751,18 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	uint64_t end;
 	int err;
 
-	/* Detach first: every event the maps hold then happened before `end`. */
+	/* Detach first: every event the maps hold then happened before `end`. Tables are of no
+	 * use after: the builder stops, and memory-map reads from here on are the symbolizer's. */
 	detach_all(s);
-	if (s->unwind)
+	log_stage(s, "probes detached");
+	if (s->unwind) {
+		unwind_loader__stop(s->unwind);
+		s->tables_done = true;
 		unwind_loader__log(s->unwind);
+		if (s->first_index_ns)
+			pr_info("first unwind index written %.1f ms after start",
+				(s->first_index_ns - s->started_ns) / 1e6);
+	}
 	end = now_ns();
 	err = thread_store_snapshot(s->skel->progs.snapshot_threads, fds.threads,
 				    &s->skel->bss->snapshot_dropped);
@@ -749,7 +830,8 @@ int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tra
 	struct session s = { .o = o,
 			     .child = { .pid = -1, .go_fd = -1, .err_fd = -1 },
 			     .child_fd = -1,
-			     .started_ns = now_ns() };
+			     .started_ns = now_ns(),
+			     .started_cpu_ns = thread_cpu_ns() };
 	struct profile *p = NULL;
 	int err;
 

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <gelf.h>
 #include <glib.h>
+#include "bg_worker.h"
 #include "log.h"
 #include "profile/profile.h"
 #include "profile/procmaps.h"
@@ -24,6 +25,14 @@
 #define MAX_SEGS    64
 #define MAX_VDSO    (1u << 20)
 #define MAX_MAPS_IN 4096 /* executable mappings read per process */
+/*
+ * How long the background builder may go without finishing a table before it is raised to
+ * concur's priority (bg_worker__hurry()). At SCHED_IDLE it runs on a CPU nothing else wants,
+ * at once on a machine with one free; when every CPU is busy it gets none, and the stacks
+ * would stay on frame pointers for the whole window. 200 ms: about two tables of python3.11's
+ * size (85-265 ms for its 37 objects here), 20 samples at 99 Hz.
+ */
+#define HURRY_NS (200 * 1000000ull)
 
 struct object {
 	dev_t dev;
@@ -35,8 +44,26 @@ struct object {
 	uint32_t slot; /* stop counters; 0: none */
 	uint32_t row_lo, row_hi;
 	uint32_t flags; /* UNWIND_MAP_* for every mapping of it */
+	bool pending;	/* its table is being built in the background */
 	struct unwind_seg segs[MAX_SEGS];
 	size_t nsegs;
+};
+
+/*
+ * One object's table to build: the file or image in, the table and segments out. Built on the
+ * worker thread (run_build() touches nothing else), finished on the loader's (finish_build()).
+ */
+struct build_job {
+	struct object *o; /* the loader's: the worker does not touch it */
+	int fd;		  /* the object's file (the job's own descriptor), or -1 */
+	void *bytes;	  /* or its image in memory (the vDSO), len bytes */
+	size_t len;
+	struct unwind_table *t; /* out: the table, NULL when err */
+	struct unwind_seg segs[MAX_SEGS];
+	size_t nsegs;
+	bool go;	 /* built by Go: frame pointers, no table */
+	int err;	 /* 0, -ENOEXEC (not ELF), or unwind_table__build()'s */
+	uint64_t cpu_ns; /* the build's CPU time (the worker thread's clock) */
 };
 
 struct unwind_loader {
@@ -47,13 +74,17 @@ struct unwind_loader {
 	uint32_t nslots;
 	struct unwind_loader_stats st;
 	long page;
+	struct bg_worker *worker; /* NULL: tables are built in the caller's thread */
+	enum bg_priority prio;	  /* the worker's, once it stopped (for the log) */
+	uint64_t progress_ns;	  /* the worker's last sign of progress (CLOCK_MONOTONIC) */
+	GHashTable *waiting;	  /* pid → GPtrArray of the pending objects its index waits for */
 };
 
-static uint64_t mono_ns(void)
+static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
@@ -88,6 +119,7 @@ struct unwind_loader *unwind_loader__new(const struct unwind_store *s)
 	l->page = sysconf(_SC_PAGESIZE);
 	l->rule_ids = g_hash_table_new_full(rule_hash_bytes, rule_equal, g_free, NULL);
 	l->objs = g_ptr_array_new();
+	l->waiting = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
 	l->nslots = 1; /* slot 0: no object */
 	l->slots[0] = "[unknown]";
 	l->st.max_rows = s->max_rows;
@@ -112,6 +144,8 @@ void unwind_loader__free(struct unwind_loader *l)
 {
 	if (!l)
 		return;
+	unwind_loader__stop(l);
+	g_hash_table_destroy(l->waiting);
 	g_hash_table_destroy(l->rule_ids);
 	g_ptr_array_set_free_func(l->objs, free_object);
 	g_ptr_array_free(l->objs, TRUE);
@@ -190,84 +224,119 @@ static bool built_by_go(Elf *elf)
 	return false;
 }
 
-static void read_segs(Elf *elf, struct object *o)
+static void read_segs(Elf *elf, struct build_job *j)
 {
 	size_t n, i;
 	GElf_Phdr ph;
 
 	if (elf_getphdrnum(elf, &n))
 		return;
-	for (i = 0; i < n && o->nsegs < MAX_SEGS; i++)
+	for (i = 0; i < n && j->nsegs < MAX_SEGS; i++)
 		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			o->segs[o->nsegs++] =
+			j->segs[j->nsegs++] =
 				(struct unwind_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
 }
 
-/* The object's table into the kernel's arrays, or the FP flag when it has none. */
-/*
- * The nice value tables are built at. The build is concur's largest use of CPU during the
- * window (measured here: 11-15 ms for a C program's 4 objects, 85-265 ms for the 37 of a
- * python3.11 process), and on a machine with few CPUs it took the workload's CPU. At nice 19
- * it yields to the workload (CFS weight 15 against 1024 at nice 0). A stack walked before its
- * table is in takes the frame-pointer walk and is counted (fp_fallback).
- */
-#define BUILD_NICE 19
-
-/*
- * The calling thread's nice value set to `nice`: its previous one, or INT_MIN if unchanged.
- * PRIO_PROCESS with a thread id applies to that thread alone (Linux, setpriority(2)). Only as
- * root: going back takes CAP_SYS_NICE, and a loop left at nice 19 would serve the memory-map
- * requests late under load.
- */
-static int thread_nice(int nice)
+/* The worker's part: ELF in, table out; the job's file and image are released here. */
+static void run_build(void *p)
 {
-	pid_t tid = gettid();
-	int old;
+	struct build_job *j = p;
+	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	Elf *elf = NULL;
 
-	if (geteuid() != 0)
-		return INT_MIN;
-	errno = 0;
-	old = getpriority(PRIO_PROCESS, tid);
-	if ((old == -1 && errno) || old == nice || setpriority(PRIO_PROCESS, tid, nice))
-		return INT_MIN;
-	return old;
+	if (j->fd >= 0)
+		elf = elf_begin(j->fd, ELF_C_READ_MMAP, NULL);
+	else if (j->bytes)
+		elf = elf_memory(j->bytes, j->len);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		j->err = -ENOEXEC;
+	} else {
+		read_segs(elf, j);
+		j->go = built_by_go(elf);
+		if (!j->go)
+			j->err = unwind_table__build(elf, &j->t, NULL);
+	}
+	elf_end(elf);
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	free(j->bytes);
+	j->bytes = NULL;
+	j->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 }
 
-static void build_object(struct unwind_loader *l, struct object *o, Elf *elf)
+/* A job never finished (the worker stopped first), or finished with. */
+static void drop_build(void *p)
 {
-	struct unwind_table *t = NULL;
-	struct unwind_stats ts;
-	uint64_t t0 = mono_ns();
-	int err, nice;
+	struct build_job *j = p;
+
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->bytes);
+	unwind_table__free(j->t);
+	free(j);
+}
+
+/* The loader's part: the built table into the kernel's arrays, or the FP flag when none. */
+static void finish_build(struct unwind_loader *l, struct build_job *j)
+{
+	struct object *o = j->o;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	int err = j->err;
+
+	o->pending = false;
+	o->flags = UNWIND_MAP_FP;
+	memcpy(o->segs, j->segs, sizeof(o->segs));
+	o->nsegs = j->nsegs;
+	l->st.build_ns += j->cpu_ns;
+	if (!j->go) {
+		if (!err)
+			err = load_table(l, o, j->t);
+		if (!err) {
+			o->flags = 0;
+			l->st.tables++;
+		} else if (err == -ENOSPC) {
+			l->st.full++;
+		} else {
+			l->st.no_cfi++;
+		}
+	}
+	l->st.load_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+	pr_debug("unwind table of %s: %u rows, %u rules (%s), %.1f ms to build", o->module,
+		 j->t ? j->t->nrows : 0, j->t ? j->t->nrules : 0,
+		 j->go ? "Go: frame pointers" :
+		 err   ? strerror(-err) :
+			 "loaded",
+		 j->cpu_ns / 1e6);
+	drop_build(j);
+}
+
+/*
+ * Builds o's table from fd (the job's own: closed when built) or bytes (freed when built):
+ * on the worker when there is one (o pending until unwind_loader__serve() takes it), else now.
+ */
+static void start_build(struct unwind_loader *l, struct object *o, int fd, void *bytes, size_t len)
+{
+	struct build_job *j = calloc(1, sizeof(*j));
 
 	o->flags = UNWIND_MAP_FP;
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+	if (!j) {
+		if (fd >= 0)
+			close(fd);
+		free(bytes);
 		l->st.no_cfi++;
 		return;
 	}
-	read_segs(elf, o);
-	if (built_by_go(elf))
+	*j = (struct build_job){ .o = o, .fd = fd, .bytes = bytes, .len = len };
+	if (l->worker) {
+		o->pending = true;
+		if (!bg_worker__pending(l->worker))
+			l->progress_ns = clock_ns(CLOCK_MONOTONIC); /* it was idle, not slow */
+		bg_worker__submit(l->worker, j);
 		return;
-	nice = thread_nice(BUILD_NICE);
-	err = unwind_table__build(elf, &t, &ts);
-	if (!err)
-		err = load_table(l, o, t);
-	/* Back to concur's own priority: lowering a nice value takes CAP_SYS_NICE (root has it).
-	 * Without, the loop stays at BUILD_NICE, said at -vv. */
-	if (nice != INT_MIN && setpriority(PRIO_PROCESS, gettid(), nice))
-		pr_debug("unwind tables: cannot restore nice %d: %s", nice, strerror(errno));
-	if (!err) {
-		o->flags = 0;
-		l->st.tables++;
-	} else if (err == -ENOSPC) {
-		l->st.full++;
-	} else {
-		l->st.no_cfi++;
 	}
-	l->st.build_ns += mono_ns() - t0;
-	pr_debug("unwind table of %s: %u rows, %u rules (%s)", o->module, t ? t->nrows : 0,
-		 t ? t->nrules : 0, err ? strerror(-err) : "loaded");
-	unwind_table__free(t);
+	run_build(j);
+	finish_build(l, j);
 }
 
 static struct object *new_object(struct unwind_loader *l, const char *path)
@@ -296,7 +365,6 @@ static struct object *file_object(struct unwind_loader *l, int fd, const char *p
 {
 	struct stat sb;
 	struct object *o;
-	Elf *elf;
 	guint i;
 
 	if (fstat(fd, &sb))
@@ -315,9 +383,8 @@ static struct object *file_object(struct unwind_loader *l, int fd, const char *p
 	o->ino = sb.st_ino;
 	o->size = sb.st_size;
 	o->mtime_ns = sb.st_mtim.tv_sec * 1000000000ll + sb.st_mtim.tv_nsec;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	build_object(l, o, elf);
-	elf_end(elf);
+	/* The build's own descriptor: the caller closes fd when this returns. */
+	start_build(l, o, fcntl(fd, F_DUPFD_CLOEXEC, 0), NULL, 0);
 	return o;
 }
 
@@ -348,7 +415,6 @@ static struct object *vdso_object(struct unwind_loader *l, uint32_t src, uint64_
 	char path[64];
 	void *bytes = NULL;
 	struct object *o;
-	Elf *elf = NULL;
 	ssize_t n = -1;
 	guint i;
 	int fd;
@@ -370,11 +436,11 @@ static struct object *vdso_object(struct unwind_loader *l, uint32_t src, uint64_
 	}
 	if (fd >= 0)
 		close(fd);
-	if (n == (ssize_t)(end - start))
-		elf = elf_memory(bytes, n);
-	build_object(l, o, elf);
-	elf_end(elf);
-	free(bytes);
+	if (n != (ssize_t)(end - start)) {
+		free(bytes);
+		bytes = NULL;
+	}
+	start_build(l, o, -1, bytes, bytes ? (size_t)n : 0);
 	return o;
 }
 
@@ -387,9 +453,12 @@ static int open_mapped(uint32_t src, uint64_t start, uint64_t end)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* One executable mapping into *m; false when it is left out (unreadable, no segment). */
+/*
+ * One executable mapping into *m; false when it is left out (unreadable, no segment). An
+ * object whose table is still being built is added to `pending`, and *m is not usable.
+ */
 static bool index_mapping(struct unwind_loader *l, uint32_t src, const struct maps_line *ml,
-			  struct unwind_mapping *m)
+			  struct unwind_mapping *m, GPtrArray *pending)
 {
 	struct object *o = NULL;
 	uint64_t bias = 0;
@@ -411,6 +480,10 @@ static bool index_mapping(struct unwind_loader *l, uint32_t src, const struct ma
 	}
 	if (!o)
 		return false;
+	if (o->pending) {
+		g_ptr_array_add(pending, o);
+		return true;
+	}
 	object_mapping(o, m);
 	if (unwind_bias(o->segs, o->nsegs, ml->start, ml->offset, l->page, &bias))
 		m->flags = UNWIND_MAP_FP; /* rows cannot be placed without a bias */
@@ -418,7 +491,7 @@ static bool index_mapping(struct unwind_loader *l, uint32_t src, const struct ma
 	return true;
 }
 
-static GArray *read_mappings(struct unwind_loader *l, uint32_t src)
+static GArray *read_mappings(struct unwind_loader *l, uint32_t src, GPtrArray *pending)
 {
 	char path[64], *line = NULL;
 	struct unwind_mapping m;
@@ -434,7 +507,8 @@ static GArray *read_mappings(struct unwind_loader *l, uint32_t src)
 	maps = g_array_new(FALSE, FALSE, sizeof(m));
 	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPS_IN) {
 		line[strcspn(line, "\n")] = '\0';
-		if (!maps_line_parse(line, &ml) && ml.exec && index_mapping(l, src, &ml, &m))
+		if (!maps_line_parse(line, &ml) && ml.exec &&
+		    index_mapping(l, src, &ml, &m, pending))
 			g_array_append_val(maps, m);
 	}
 	free(line);
@@ -444,18 +518,30 @@ static GArray *read_mappings(struct unwind_loader *l, uint32_t src)
 
 int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
 {
+	GPtrArray *pending = g_ptr_array_new();
 	struct unwind_proc *proc;
 	GArray *maps = NULL;
 	uint32_t src;
 	int err = 0;
 
 	if (!procmaps_source(pid, &src))
-		maps = read_mappings(l, src);
+		maps = read_mappings(l, src, pending);
 	if (!maps || !maps->len) {
 		if (maps)
 			g_array_free(maps, TRUE);
+		g_ptr_array_unref(pending);
+		g_hash_table_remove(l->waiting, GUINT_TO_POINTER(pid));
 		return -ENOENT;
 	}
+	/* An index is written whole or not at all: until then the process keeps the one it has,
+	 * or, without, its stacks take the kernel's frame-pointer walk (counted fp_fallback). */
+	if (pending->len) {
+		g_hash_table_replace(l->waiting, GUINT_TO_POINTER(pid), pending);
+		g_array_free(maps, TRUE);
+		return -EINPROGRESS;
+	}
+	g_ptr_array_unref(pending);
+	g_hash_table_remove(l->waiting, GUINT_TO_POINTER(pid));
 	proc = malloc(sizeof(*proc));
 	if (!proc) {
 		g_array_free(maps, TRUE);
@@ -468,6 +554,88 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
 	free(proc);
 	g_array_free(maps, TRUE);
 	return err;
+}
+
+int unwind_loader__background(struct unwind_loader *l)
+{
+	if (l->worker)
+		return 0;
+	/* Before the worker's first libelf call: the version is process-wide state. */
+	elf_version(EV_CURRENT);
+	l->worker = bg_worker__new(run_build, drop_build);
+	return l->worker ? 0 : -errno;
+}
+
+int unwind_loader__fd(const struct unwind_loader *l)
+{
+	return l->worker ? bg_worker__fd(l->worker) : -1;
+}
+
+uint64_t unwind_loader__serve(struct unwind_loader *l, uint64_t now,
+			      void (*ready)(uint32_t pid, void *ctx), void *ctx)
+{
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	struct build_job *j;
+	GHashTableIter it;
+	gpointer key, val;
+	size_t built = 0;
+	guint i;
+
+	while (l->worker && (j = bg_worker__take(l->worker))) {
+		finish_build(l, j);
+		built++;
+	}
+	if (built)
+		l->progress_ns = now;
+	g_hash_table_iter_init(&it, l->waiting);
+	while (built && g_hash_table_iter_next(&it, &key, &val)) {
+		GPtrArray *objs = val;
+
+		for (i = 0; i < objs->len; i++)
+			if (((struct object *)g_ptr_array_index(objs, i))->pending)
+				break;
+		if (i < objs->len)
+			continue;
+		g_array_append_val(pids, (uint32_t){ GPOINTER_TO_UINT(key) });
+		g_hash_table_iter_remove(&it);
+	}
+	/* After the walk: ready() may sync, which changes `waiting`. */
+	for (i = 0; i < pids->len; i++)
+		ready(g_array_index(pids, uint32_t, i), ctx);
+	g_array_free(pids, TRUE);
+	if (!l->worker || !bg_worker__pending(l->worker))
+		return 0;
+	if (now - l->progress_ns < HURRY_NS)
+		return l->progress_ns + HURRY_NS;
+	if (!bg_worker__hurried(l->worker)) {
+		bg_worker__hurry(l->worker);
+		l->st.hurried++;
+		pr_debug(
+			"unwind tables: no table built for %.0f ms, the builder raised to concur's "
+			"priority",
+			(now - l->progress_ns) / 1e6);
+	}
+	return 0; /* hurried: the next table wakes the loop */
+}
+
+void unwind_loader__stop(struct unwind_loader *l)
+{
+	struct object *o;
+	guint i;
+
+	if (!l->worker)
+		return;
+	l->prio = bg_worker__priority(l->worker);
+	bg_worker__free(l->worker);
+	l->worker = NULL;
+	for (i = 0; i < l->objs->len; i++) {
+		o = g_ptr_array_index(l->objs, i);
+		if (o->pending) {
+			o->pending = false;
+			l->st.unbuilt++;
+		}
+	}
+	g_hash_table_remove_all(l->waiting);
 }
 
 void unwind_loader__forget(struct unwind_loader *l, uint32_t pid)
@@ -489,11 +657,17 @@ void unwind_loader__log(const struct unwind_loader *l)
 {
 	const struct unwind_loader_stats *st = &l->st;
 
-	pr_info("unwind tables: %u objects (%u with a table, %u without CFI, %u over the limits), "
-		"%u of %u rows, %u of %u rules, built in %.1f ms; %u indexes written, %u "
-		"mappings left out",
-		st->objects, st->tables, st->no_cfi, st->full, st->rows, st->max_rows, st->rules,
-		st->max_rules, st->build_ns / 1e6, st->procs, st->dropped);
+	pr_info("unwind tables: %u objects (%u with a table, %u without CFI, %u over the limits, "
+		"%u not built when the window ended), %u of %u rows, %u of %u rules, built in %.1f "
+		"ms of CPU (%s, raised %u times), loaded in %.1f ms; %u indexes written, %u mappings "
+		"left out",
+		st->objects, st->tables, st->no_cfi, st->full, st->unbuilt, st->rows, st->max_rows,
+		st->rules, st->max_rules, st->build_ns / 1e6,
+		l->prio == BG_PRIO_IDLE	  ? "in the background at SCHED_IDLE" :
+		l->prio == BG_PRIO_NICE	  ? "in the background at nice 19" :
+		l->prio == BG_PRIO_NORMAL ? "in the background at concur's priority" :
+					    "in the main loop",
+		st->hurried, st->load_ns / 1e6, st->procs, st->dropped);
 }
 
 static uint64_t walks(const struct unwind_stops *s)

@@ -42,7 +42,10 @@ struct unwind_loader_stats {
 	uint32_t max_rules;
 	uint32_t procs;	   /* mapping indexes written */
 	uint32_t dropped;  /* executable mappings left out of an index (overlap, over the limit) */
-	uint64_t build_ns; /* time spent building tables (CLOCK_MONOTONIC) */
+	uint32_t unbuilt;  /* objects whose table was still being built when the worker stopped */
+	uint32_t hurried;  /* times the background builder was raised to concur's priority */
+	uint64_t build_ns; /* CPU time spent building tables (the builder's thread's clock) */
+	uint64_t load_ns;  /* time spent copying them into the kernel's arrays (CLOCK_MONOTONIC) */
 };
 
 /* A loader writing into s (copied). NULL with errno on failure (EINVAL: s incomplete). */
@@ -50,9 +53,43 @@ struct unwind_loader *unwind_loader__new(const struct unwind_store *s);
 void unwind_loader__free(struct unwind_loader *l);
 
 /*
+ * Tables built from now on on a background thread at the lowest priority (bg_worker.h), not
+ * in the caller's: the build is concur's largest use of CPU while recording (11-15 ms for a
+ * C program's 4 objects, 85-265 ms for a python3.11 process's 37 here), and it took the
+ * workload's CPU on a machine with few. The caller polls unwind_loader__fd() and calls
+ * unwind_loader__serve(). 0, or -errno when the thread cannot be started (tables are then
+ * built in the caller's thread, as before).
+ */
+int unwind_loader__background(struct unwind_loader *l);
+
+/* With a background builder, an eventfd readable when built tables wait to be loaded; -1
+ * without. */
+int unwind_loader__fd(const struct unwind_loader *l);
+
+/*
+ * Loads the tables the background builder has finished into the store, then calls ready(pid)
+ * for each process whose index waited for them and waits for no other (the caller syncs it
+ * again: the map is read afresh). A builder that has finished nothing for a while (starved:
+ * every CPU busy) is raised to the caller's priority. now: CLOCK_MONOTONIC ns. Returns when
+ * to be called again at the latest (0: only when unwind_loader__fd() is readable). Loader's
+ * thread.
+ */
+uint64_t unwind_loader__serve(struct unwind_loader *l, uint64_t now,
+			      void (*ready)(uint32_t pid, void *ctx), void *ctx);
+
+/*
+ * Stops the background builder (its job in progress finishes, the others are dropped and
+ * counted unbuilt: their objects keep frame pointers); tables are built in the caller's thread
+ * from then on. Nothing without one.
+ */
+void unwind_loader__stop(struct unwind_loader *l);
+
+/*
  * Reads pid's executable mappings (/proc/PID/maps, or a live thread's when the leader has
  * left), builds the tables of objects not seen before, and writes pid's index. 0, -ENOENT
- * when the process is gone, or the map update's -errno.
+ * when the process is gone, -EINPROGRESS when some of its objects' tables are being built
+ * in the background (its index is left as it was, and unwind_loader__serve() names the
+ * process when they are in), or the map update's -errno.
  */
 int unwind_loader__sync(struct unwind_loader *l, uint32_t pid);
 
@@ -63,8 +100,9 @@ void unwind_loader__forget(struct unwind_loader *l, uint32_t pid);
 /*
  * The table of the object open at fd (path names it), built and loaded on first sight, found
  * again by (device, inode, size, mtime) after: fills m's row range, stop-counter slot and
- * flags (UNWIND_MAP_FP when it has no table: no usable CFI, Go, or the arrays were full),
- * not its address range nor bias. 0, or -errno when fd cannot be stat'ed or memory runs out.
+ * flags (UNWIND_MAP_FP when it has no table: no usable CFI, Go, the arrays were full, or it is
+ * still being built in the background), not its address range nor bias. 0, or -errno when fd
+ * cannot be stat'ed or memory runs out.
  */
 int unwind_loader__object(struct unwind_loader *l, int fd, const char *path,
 			  struct unwind_mapping *m);
