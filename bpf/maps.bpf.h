@@ -14,6 +14,11 @@
 
 /* Capture stacks: off-CPU at every switch-out, on-CPU by sampling. */
 extern const volatile bool stacks_enabled;
+/* Always 0, never written: a writable global, so its value is unknown to the verifier. The
+ * Python frame-list hash starts from it (pystacks.bpf.h), else a run of shim frames would
+ * step the hash from one known constant to the next and bpf_loop's callback would not
+ * converge (on_switch's verification took 0.6-0.7 s instead of 0.06 s). */
+extern __u64 py_hash_blind;
 /* User stacks by the CFI tables (bpf/unwind.bpf.h) rather than the kernel's frame-pointer walk. */
 extern const volatile bool unwind_cfi;
 /* Time the stack captures (concur's hidden --bench-timing, for tools/bench/probe_cost.py):

@@ -181,7 +181,7 @@ static __always_inline __u64 py_walk_intern(struct py_walk *w, struct py_scratch
 						    py_read_ptr(cframe + w->p.cframe_current);
 	if (!w->frame)
 		return CONCUR_NO_PYSTACK;
-	w->hash = PY_STACK_HASH_SEED;
+	w->hash = PY_STACK_HASH_SEED ^ py_hash_blind;
 	w->fail = 0;
 	s->st.n = 0;
 	s->st.flags = 0;
