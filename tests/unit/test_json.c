@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The JSON emitter: structure and escaping of hostile strings. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "render/json.h"
@@ -69,5 +70,26 @@ Test(json, nested_document)
 	cr_expect_str_eq(buf,
 			 "{\n  \"n\": 18446744073709551615,\n  \"neg\": -3,\n  \"empty\": [],\n"
 			 "  \"list\": [\n    \"x\",\n    true\n  ]\n}\n");
+	free(buf);
+}
+
+Test(json, integers_at_their_limits)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct json j;
+
+	json_init(&j, f);
+	json_arr_begin(&j, NULL);
+	json_u64(&j, NULL, 0);
+	json_i64(&j, NULL, 0);
+	json_i64(&j, NULL, INT64_MIN);
+	json_i64(&j, NULL, INT64_MAX);
+	json_i64(&j, NULL, -1);
+	json_arr_end(&j);
+	fclose(f);
+	cr_expect_str_eq(
+		buf, "[\n  0,\n  0,\n  -9223372036854775808,\n  9223372036854775807,\n  -1\n]\n");
 	free(buf);
 }

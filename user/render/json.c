@@ -118,10 +118,25 @@ void json_arr_end(struct json *j)
 	close_container(j, ']');
 }
 
+/* Decimal digits of v, written at once: fprintf's format parsing was a tenth of rendering a
+ * 100 000-stack HTML report, whose page data is mostly integers. */
+static void put_u64(FILE *f, uint64_t v, bool minus)
+{
+	char buf[21], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (minus)
+		*--p = '-';
+	fwrite(p, 1, buf + sizeof(buf) - p, f);
+}
+
 void json_u64(struct json *j, const char *key, uint64_t v)
 {
 	prefix(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	put_u64(j->f, v, false);
 }
 
 void json_fixed(struct json *j, const char *key, double v, int decimals)
@@ -134,7 +149,8 @@ void json_fixed(struct json *j, const char *key, double v, int decimals)
 void json_i64(struct json *j, const char *key, int64_t v)
 {
 	prefix(j, key);
-	fprintf(j->f, "%" PRId64, v);
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	put_u64(j->f, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void json_bool(struct json *j, const char *key, bool v)
