@@ -69,11 +69,12 @@ static __always_inline void py_shim(struct py_walk *w, struct py_scratch *s)
 
 	if (n > 0 && n <= CONCUR_PY_MAX_FRAMES)
 		s->st.f[n - 1].code |= PY_FRAME_ENTRY;
-	w->hash = py_stack_hash_step(w->hash, PY_FRAME_ENTRY, -2);
+	w->hash = py_stack_hash_step(w->hash, PY_FRAME_ENTRY, -2, 0);
 	w->frame = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_previous);
 }
 
-/* One frame: its code object checked (ob_type is PyCode_Type) and fingerprinted. */
+/* One frame: its code object checked (ob_type is PyCode_Type) and fingerprinted (its check is
+ * part of the hash). */
 static long py_step(__u64 i, void *arg)
 {
 	struct py_walk *w = arg;
@@ -120,9 +121,10 @@ static long py_step(__u64 i, void *arg)
 	s->st.f[n].check = py_code_check(py_u32(s->code, PY_CODE_WINDOW, w->p.code_flags),
 					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_argcount),
 					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_kwonly),
-					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_firstline));
+					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_firstline),
+					 py_u64(s->code, PY_CODE_WINDOW, w->p.code_qualname));
 	s->st.n = n + 1;
-	w->hash = py_stack_hash_step(w->hash, s->st.f[n].code, s->st.f[n].instr);
+	w->hash = py_stack_hash_step(w->hash, s->st.f[n].code, s->st.f[n].instr, s->st.f[n].check);
 	w->frame = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_previous);
 	return 0;
 }

@@ -297,9 +297,11 @@ static bool same_code(const struct py_code *a, const struct py_code *b)
 
 /*
  * The code object behind a frame of a list announced now, while the object should still be
- * there. The fingerprint the walker checks is four header fields: functions made from the same
- * template (exec, lambdas) share it, so a freed object's address taken by another one keeps the
- * key of the cache. The object is read again and compared in full with what the key holds; a
+ * there. The fingerprint the walker checks is four header fields and the name string's address:
+ * functions made from the same template (exec, lambdas) share the fields, and a name string
+ * freed and reused can share the address too, so a freed object's address taken by another one
+ * may keep the key of the cache. The object is read again and compared in full with what the key
+ * holds; a
  * different one is kept apart, for this list. NULL: nothing trustworthy.
  */
 static struct code_val *code_now(struct pyframes *pf, uint32_t pid, const struct py_frame *f)
