@@ -3,8 +3,8 @@
 processes that exit before the window ends, and a process that creates, calls and drops
 functions all the time. A code object is read while its process lives (userspace, as soon as
 a new frame list is announced), and checked to be the one the walker saw (py_code_check()
-of four header fields) before its name is used; one that cannot be read is `[python]`,
-counted in the report. No frame may carry a name that is not the function it ran.
+of four header fields and the name string's address) before its name is used; one that cannot
+be read is `[python]`, counted in the report. No frame may carry a name that is not the function it ran.
 """
 
 import ast
