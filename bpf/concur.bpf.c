@@ -364,6 +364,7 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 	/* Read before classify_task(): clang then spills less (see make bpf-insns). */
 	struct acct_kclock k = kclock(prev);
 	struct wait_class w = { CAT_OTHER, CONCUR_NO_SYSCALL };
+	const struct py_proc *pp;
 	struct acct_delta d;
 	__u64 futex = 0;
 
@@ -379,12 +380,14 @@ static __always_inline void thread_out(void *ctx, struct task_struct *prev, stru
 	/* prev is still the current task here: its stacks are where it stopped. */
 	if (stacks_enabled) {
 		switch_out_stacks(ctx, prev, runnable ? NR_PREEMPTED : w.nr, a);
-		/* Outside the cache: different Python paths leave from one C ip and sp. An io_uring
+		/* Outside the cache: different Python paths leave from one C ip and sp. Whether the
+		 * process is CPython comes first: for the others, that lookup is all. An io_uring
 		 * worker's thread pointer is its creator's copy: no Python frames are its own. */
+		pp = py_proc_of(a->pid);
 		a->gil = 0;
 		a->gil_pystack = CONCUR_NO_PYSTACK;
-		a->pystack = has_own_user_stack(prev) ?
-				     capture_pystack_timed(a->pid, a->tid, futex, &a->gil,
+		a->pystack = pp && has_own_user_stack(prev) ?
+				     capture_pystack_timed(pp, a->pid, a->tid, futex, &a->gil,
 							   &a->gil_pystack) :
 				     CONCUR_NO_PYSTACK;
 		want_maps(a->pid);

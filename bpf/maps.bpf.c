@@ -13,6 +13,7 @@ const volatile bool bench_timing = false;
 const volatile __u32 ustacks_max = CONCUR_MAX_STACKS;
 __u64 ustack_next_id = 0;
 __u64 py_hash_blind = 0;
+__u32 py_procs_any = 0;
 
 __u32 running_pid[CONCUR_MAX_CPUS];
 struct clock_sync clock_sync[CONCUR_MAX_CPUS];

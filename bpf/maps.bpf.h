@@ -19,6 +19,9 @@ extern const volatile bool stacks_enabled;
  * step the hash from one known constant to the next and bpf_loop's callback would not
  * converge (on_switch's verification took 0.6-0.7 s instead of 0.06 s). */
 extern __u64 py_hash_blind;
+/* Set (never cleared) by userspace once it has put a process in py_procs: until then no switch
+ * and no sample looks the map up (py_proc_of(), pystacks.bpf.h). */
+extern __u32 py_procs_any;
 /* User stacks by the CFI tables (bpf/unwind.bpf.h) rather than the kernel's frame-pointer walk. */
 extern const volatile bool unwind_cfi;
 /* Time the stack captures (concur's hidden --bench-timing, for tools/bench/probe_cost.py):

@@ -69,11 +69,12 @@ static __always_inline void py_shim(struct py_walk *w, struct py_scratch *s)
 
 	if (n > 0 && n <= CONCUR_PY_MAX_FRAMES)
 		s->st.f[n - 1].code |= PY_FRAME_ENTRY;
-	w->hash = py_stack_hash_step(w->hash, PY_FRAME_ENTRY, -2);
+	w->hash = py_stack_hash_step(w->hash, PY_FRAME_ENTRY, -2, 0);
 	w->frame = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_previous);
 }
 
-/* One frame: its code object checked (ob_type is PyCode_Type) and fingerprinted. */
+/* One frame: its code object checked (ob_type is PyCode_Type) and fingerprinted (its check is
+ * part of the hash). */
 static long py_step(__u64 i, void *arg)
 {
 	struct py_walk *w = arg;
@@ -120,9 +121,10 @@ static long py_step(__u64 i, void *arg)
 	s->st.f[n].check = py_code_check(py_u32(s->code, PY_CODE_WINDOW, w->p.code_flags),
 					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_argcount),
 					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_kwonly),
-					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_firstline));
+					 py_u32(s->code, PY_CODE_WINDOW, w->p.code_firstline),
+					 py_u64(s->code, PY_CODE_WINDOW, w->p.code_qualname));
 	s->st.n = n + 1;
-	w->hash = py_stack_hash_step(w->hash, s->st.f[n].code, s->st.f[n].instr);
+	w->hash = py_stack_hash_step(w->hash, s->st.f[n].code, s->st.f[n].instr, s->st.f[n].check);
 	w->frame = py_u64(s->frame, PY_FRAME_WINDOW, w->p.frame_previous);
 	return 0;
 }
@@ -239,18 +241,31 @@ static __always_inline __u32 py_gil_wait(struct py_walk *w, struct py_scratch *s
 }
 
 /*
- * The current thread's Python frames, interned in `pystacks`: their key, or CONCUR_NO_PYSTACK
- * for a process not in py_procs, a thread without a thread state or frames, or a full map.
- * Called with the pid and tid of the current task; futex: the futex word it blocks on (0:
- * none), for *gil and *holder (py_gil_wait; both left alone when it is not the GIL's, or
- * either is NULL). Global (BPF_GLOBAL): verified once, not at each call site.
+ * The process's entry in py_procs, NULL when it is not CPython: the check that comes before
+ * anything else of a Python capture (most switches are of other processes; for them this
+ * lookup is all the Python side costs, and a global's read while no process is CPython).
  */
-BPF_GLOBAL __u64 capture_pystack(__u32 pid, __u32 tid, __u64 futex, __u32 *gil, __u64 *holder)
+static __always_inline const struct py_proc *py_proc_of(__u32 pid)
 {
-	struct py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
+	if (!py_procs_any)
+		return NULL;
+	return bpf_map_lookup_elem(&py_procs, &pid);
+}
+
+/*
+ * The current thread's Python frames, interned in `pystacks`: their key, or CONCUR_NO_PYSTACK
+ * for a thread without a thread state or frames, or a full map. pp: its process's py_procs
+ * entry (py_proc_of(), not NULL); pid_tgid: the current task's, as bpf_get_current_pid_tgid()
+ * gives it (tgid << 32 | tid); futex: the futex word it blocks on (0: none), for *gil and
+ * *holder (py_gil_wait; both left alone when it is not the GIL's). Global (BPF_GLOBAL):
+ * verified once, not at each call site.
+ */
+BPF_GLOBAL __u64 capture_pystack(const struct py_proc *pp, __u64 pid_tgid, __u64 futex, __u32 *gil,
+				 __u64 *holder)
+{
+	__u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid, zero = 0;
 	struct py_walk w = {};
 	struct py_scratch *s;
-	__u32 zero = 0;
 	__u64 hash;
 
 	if (!pp)

@@ -30,6 +30,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
 	struct task_struct *task = bpf_get_current_task_btf();
+	const struct py_proc *pp;
 	__u64 pystack = CONCUR_NO_PYSTACK, holder = CONCUR_NO_PYSTACK;
 	struct thread_acct *a;
 	__s32 ustack, kstack;
@@ -45,8 +46,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	peak_running(pid);
 	user = has_own_user_stack(task);
 	capture_stacks(ctx, &ustack, &kstack, user);
-	if (user)
-		pystack = capture_pystack_timed(pid, tid, 0, &gil, &holder);
+	pp = py_proc_of(pid);
+	if (pp && user)
+		pystack = capture_pystack_timed(pp, pid, tid, 0, &gil, &holder);
 	weigh_stack(pid, tid, a->gen, CAT_CPU, ustack, kstack, pystack, 0, CONCUR_NO_PYSTACK,
 		    sample_period_ns);
 	want_maps(pid);

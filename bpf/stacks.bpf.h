@@ -55,17 +55,18 @@ static __always_inline void capture_stacks(void *ctx, __s32 *ustack, __s32 *ksta
 }
 
 /* capture_pystack() (pystacks.bpf.h), timed with bench_timing: only the calls that got a
- * Python stack count, so the figure is the cost per captured Python stack. */
-static __always_inline __u64 capture_pystack_timed(__u32 pid, __u32 tid, __u64 futex, __u32 *gil,
-						   __u64 *holder)
+ * Python stack count, so the figure is the cost per captured Python stack. pp: the process's
+ * py_proc_of(), not NULL. */
+static __always_inline __u64 capture_pystack_timed(const struct py_proc *pp, __u32 pid, __u32 tid,
+						   __u64 futex, __u32 *gil, __u64 *holder)
 {
-	__u64 t0, t1, h;
+	__u64 t0, t1, h, id = (__u64)pid << 32 | tid;
 
 	if (!bench_timing)
-		return capture_pystack(pid, tid, futex, gil, holder);
+		return capture_pystack(pp, id, futex, gil, holder);
 	t0 = bpf_ktime_get_ns();
 	t1 = bpf_ktime_get_ns();
-	h = capture_pystack(pid, tid, futex, gil, holder);
+	h = capture_pystack(pp, id, futex, gil, holder);
 	if (h != CONCUR_NO_PYSTACK)
 		bench_time_add(t0, t1, STAT_PYSTACK_CALLS, STAT_PYSTACK_NS);
 	return h;

@@ -31,7 +31,7 @@
 
 /* Bytes the walker reads at a frame and at a code object: every offset it uses lies below. */
 #define PY_FRAME_WINDOW 72
-#define PY_CODE_WINDOW	80
+#define PY_CODE_WINDOW	136
 
 /*
  * Value of `py_procs`, keyed by pid: where a process keeps what the walker reads, and the
@@ -55,10 +55,11 @@ struct py_proc {
 	__u16 code_argcount;
 	__u16 code_kwonly;
 	__u16 code_firstline;
-	__u16 code_units; /* offsetof(PyCodeObject, co_code_adaptive): instruction 0 */
-	__u16 tstate_tid; /* PyThreadState.native_thread_id (the Linux tid) */
-	__u16 flags;	  /* PY_PROC_* */
-	__u16 pad[2];
+	__u16 code_units;    /* offsetof(PyCodeObject, co_code_adaptive): instruction 0 */
+	__u16 tstate_tid;    /* PyThreadState.native_thread_id (the Linux tid) */
+	__u16 flags;	     /* PY_PROC_* */
+	__u16 code_qualname; /* PyCodeObject.co_qualname (a pointer: part of the check) */
+	__u16 pad;
 	/* The GIL: a futex word in [gil_start, gil_end) is a GIL wait (3.11: all of _PyRuntime,
 	 * whose mutexes and condition variables are the GIL's; 3.12+: the main interpreter's
 	 * _gil inside _PyRuntime, which holds other locks too); one in [gil_switch,
@@ -131,10 +132,14 @@ enum py_stat {
 };
 
 /*
- * A code object's fingerprint from four of its header fields, so that a code object freed and
- * another allocated at its address is not named after the first. Never 0.
+ * A code object's fingerprint from four of its header fields and the address of its
+ * co_qualname string, so that a code object freed and another allocated at its address is not
+ * named after the first: functions made from one template (exec, lambdas) share the four fields,
+ * their name strings are separate objects (which may be freed and reused in turn: the check
+ * makes a mix-up rare, not impossible). Never 0.
  */
-static inline __u32 py_code_check(__u32 flags, __u32 argcount, __u32 kwonly, __u32 firstline)
+static inline __u32 py_code_check(__u32 flags, __u32 argcount, __u32 kwonly, __u32 firstline,
+				  __u64 qualname)
 {
 	__u64 h = 0x9e3779b97f4a7c15ull;
 
@@ -142,16 +147,21 @@ static inline __u32 py_code_check(__u32 flags, __u32 argcount, __u32 kwonly, __u
 	h = (h ^ argcount) * 0xc4ceb9fe1a85ec53ull;
 	h = (h ^ kwonly) * 0xff51afd7ed558ccdull;
 	h = (h ^ firstline) * 0xc4ceb9fe1a85ec53ull;
+	h = (h ^ qualname) * 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	return (__u32)h | 1;
 }
 
-/* The frame list's hash, one frame at a time from the leaf; never CONCUR_NO_PYSTACK at the end
- * (py_stack_hash_end). */
-static inline __u64 py_stack_hash_step(__u64 h, __u64 code, __s32 instr)
+/*
+ * The frame list's hash, one frame at a time from the leaf: its code object's address (with the
+ * entry bit), instruction index and check (py_code_check(), 0 for a shim's mark), so that two
+ * lists that differ only in which code object lived at an address are two entries. Never
+ * CONCUR_NO_PYSTACK at the end (py_stack_hash_end).
+ */
+static inline __u64 py_stack_hash_step(__u64 h, __u64 code, __s32 instr, __u32 check)
 {
 	h = (h ^ code) * 0x100000001b3ull;
-	h = (h ^ (__u32)instr) * 0x100000001b3ull;
+	h = (h ^ ((__u64)check << 32 | (__u32)instr)) * 0x100000001b3ull;
 	return h ^ (h >> 29);
 }
 

@@ -215,8 +215,66 @@ Test(py_offsets, offsets_outside_the_walkers_window_are_refused)
 	bad.code_firstline = PY_CODE_WINDOW;
 	cr_expect_eq(py_offsets_fill(&bad, 1, 0x28b20, 1, &pp), -EINVAL);
 	bad = *py_offsets_find(3, 11);
+	bad.code_qualname = PY_CODE_WINDOW - 4;
+	cr_expect_eq(py_offsets_fill(&bad, 1, 0x28b20, 1, &pp), -EINVAL);
+	bad = *py_offsets_find(3, 11);
 	bad.frame_entry = PY_FRAME_WINDOW;
 	cr_expect_eq(py_offsets_fill(&bad, 1, 0x28b20, 1, &pp), -EINVAL);
+}
+
+/* Every version's table puts co_qualname where the walker reads it (the check includes it). */
+Test(py_offsets, every_layout_has_the_qualname_in_the_walkers_window)
+{
+	const unsigned int minors[] = { 11, 12, 13 };
+	struct py_proc pp;
+	size_t i;
+
+	for (i = 0; i < sizeof(minors) / sizeof(minors[0]); i++) {
+		const struct py_offsets *o = py_offsets_find(3, minors[i]);
+
+		cr_assert_not_null(o);
+		cr_assert_eq(py_offsets_fill(o, 0x1000, 0x40000, 0x2000, &pp), 0, "3.%u",
+			     minors[i]);
+		cr_expect_eq(pp.code_qualname, o->code_qualname, "3.%u", minors[i]);
+	}
+}
+
+/*
+ * The check and the frame-list hash, against values computed apart from this code (a Python
+ * transcription of the formulas in include/pyframes.h): the BPF walker and userspace share
+ * these functions, and a recording's pystack keys are these hashes.
+ */
+Test(py_hash, check_and_list_hash_match_the_reference_vector)
+{
+	__u32 c1 = py_code_check(3, 1, 0, 12, 0x7f0000001000ull);
+	__u32 c2 = py_code_check(3, 1, 0, 1, 0x7f0000002040ull);
+	__u64 h = PY_STACK_HASH_SEED;
+
+	cr_expect_eq(c1, 0x90b0769fu);
+	cr_expect_eq(c2, 0x77de090fu);
+	h = py_stack_hash_step(h, 0x7f0000100000ull | PY_FRAME_ENTRY, 26, c1);
+	h = py_stack_hash_step(h, PY_FRAME_ENTRY, -2, 0);
+	h = py_stack_hash_step(h, 0x7f0000200000ull, -1, c2);
+	cr_expect_eq(h, 0x727ffd33009318daull);
+}
+
+/* Code objects at one address with one header but other names (a freed one's address reused by
+ * a function from the same template): other checks, and other frame lists. */
+Test(py_hash, a_reused_address_with_another_name_is_another_list)
+{
+	__u32 a = py_code_check(3, 1, 0, 1, 0x7f00000a0000ull);
+	__u32 b = py_code_check(3, 1, 0, 1, 0x7f00000a0040ull);
+	__u64 ha = py_stack_hash_step(PY_STACK_HASH_SEED, 0x7f0000300000ull, 4, a);
+	__u64 hb = py_stack_hash_step(PY_STACK_HASH_SEED, 0x7f0000300000ull, 4, b);
+
+	cr_expect_neq(a, b);
+	cr_expect_neq(ha, hb);
+	cr_expect_eq(ha, py_stack_hash_step(PY_STACK_HASH_SEED, 0x7f0000300000ull, 4, a));
+	/* Each header field still counts. */
+	cr_expect_neq(py_code_check(3, 1, 0, 2, 0x7f00000a0000ull), a);
+	cr_expect_neq(py_code_check(3, 2, 0, 1, 0x7f00000a0000ull), a);
+	cr_expect_neq(py_code_check(3, 1, 1, 1, 0x7f00000a0000ull), a);
+	cr_expect_neq(py_code_check(1, 1, 0, 1, 0x7f00000a0000ull), a);
 }
 
 /* A fake target: objects laid out in one buffer at address BASE. */
@@ -289,7 +347,7 @@ Test(py_code, a_code_object_names_its_frames)
 	fake_code(o);
 	cr_assert_eq(py_code_read(o, CODE_TYPE, fake_read, NULL, BASE, &c), 0);
 	cr_expect_str_eq(c.qualname, "w\xc3\xb6rk");
-	cr_expect_eq(c.check, py_code_check(3, 1, 0, 1));
+	cr_expect_eq(c.check, py_code_check(3, 1, 0, 1, BASE + 1024));
 	name = py_code_frame_name(&c, 26);
 	cr_expect_str_eq(name, "w\xc3\xb6rk (jobs.py:5)");
 	g_free(name);

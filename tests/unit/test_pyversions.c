@@ -305,6 +305,7 @@ Test(py_debug_offsets, random_words_are_refused_or_bounded)
 		cr_assert_leq(pp.frame_previous, PY_FRAME_WINDOW - 8);
 		cr_assert_lt(pp.frame_entry, PY_FRAME_WINDOW);
 		cr_assert_leq(pp.code_firstline, PY_CODE_WINDOW - 8);
+		cr_assert_leq(pp.code_qualname, PY_CODE_WINDOW - 8);
 		cr_assert(pp.gil_start >= 0x1000 && pp.gil_end <= 0x1000 + RUNTIME_313);
 		cr_assert(pp.gil_holder >= pp.gil_start && pp.gil_holder + 8 <= pp.gil_end);
 		cr_assert_leq(o.code_units, d.code_size);

@@ -52,7 +52,8 @@ struct list_val {
 
 struct pyframes {
 	int procs_fd, stacks_fd;
-	GHashTable *procs; /* pid → struct pyproc */
+	volatile uint32_t *procs_any; /* the BPF side's py_procs_any */
+	GHashTable *procs;	      /* pid → struct pyproc */
 	GHashTable *codes; /* struct code_key → struct code_val: the first object read there */
 	GHashTable *lists; /* struct list_key → struct list_val */
 	GPtrArray *moved;  /* struct code_val: objects found at a cached key later (reused) */
@@ -93,12 +94,13 @@ static gboolean list_equal(gconstpointer a, gconstpointer b)
 	return !memcmp(a, b, sizeof(struct list_key));
 }
 
-struct pyframes *pyframes__new(int procs_fd, int stacks_fd)
+struct pyframes *pyframes__new(int procs_fd, int stacks_fd, volatile uint32_t *procs_any)
 {
 	struct pyframes *pf = g_new0(struct pyframes, 1);
 
 	pf->procs_fd = procs_fd;
 	pf->stacks_fd = stacks_fd;
+	pf->procs_any = procs_any;
 	pf->procs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	pf->codes = g_hash_table_new_full(key_hash, key_equal, g_free, free_code);
 	pf->lists = g_hash_table_new_full(list_hash, list_equal, g_free, g_free);
@@ -248,6 +250,7 @@ int pyframes__note_proc(struct pyframes *pf, struct symbolizer *sym, uint32_t pi
 	}
 	pp->o = o;
 	pp->code_type = code_type;
+	*pf->procs_any = 1; /* after the entry: the probes look it up from now on */
 	snprintf(exe, sizeof(exe), "python%u.%u", major, minor);
 	pp->module = g_string_chunk_insert_const(pf->strs, exe);
 	pr_debug("Python frames for process %u (CPython %u.%u, _PyRuntime at %#llx, offsets "
@@ -297,9 +300,11 @@ static bool same_code(const struct py_code *a, const struct py_code *b)
 
 /*
  * The code object behind a frame of a list announced now, while the object should still be
- * there. The fingerprint the walker checks is four header fields: functions made from the same
- * template (exec, lambdas) share it, so a freed object's address taken by another one keeps the
- * key of the cache. The object is read again and compared in full with what the key holds; a
+ * there. The fingerprint the walker checks is four header fields and the name string's address:
+ * functions made from the same template (exec, lambdas) share the fields, and a name string
+ * freed and reused can share the address too, so a freed object's address taken by another one
+ * may keep the key of the cache. The object is read again and compared in full with what the key
+ * holds; a
  * different one is kept apart, for this list. NULL: nothing trustworthy.
  */
 static struct code_val *code_now(struct pyframes *pf, uint32_t pid, const struct py_frame *f)

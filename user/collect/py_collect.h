@@ -15,8 +15,9 @@
 struct symbolizer;
 struct pyframes;
 
-/* The BPF maps it reads and writes: py_procs, pystacks. */
-struct pyframes *pyframes__new(int procs_fd, int stacks_fd);
+/* The BPF maps it reads and writes: py_procs, pystacks; procs_any: the probes' py_procs_any
+ * (their .bss), set to 1 once py_procs has an entry. */
+struct pyframes *pyframes__new(int procs_fd, int stacks_fd, volatile uint32_t *procs_any);
 void pyframes__free(struct pyframes *pf);
 
 /*

@@ -415,7 +415,8 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 		return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
 	if (s->o->stacks) {
 		s->py = pyframes__new(bpf_map__fd(s->skel->maps.py_procs),
-				      bpf_map__fd(s->skel->maps.pystacks));
+				      bpf_map__fd(s->skel->maps.pystacks),
+				      &s->skel->bss->py_procs_any);
 		err = ring_buffer__add(s->maps_rb, bpf_map__fd(s->skel->maps.py_events),
 				       on_py_event, s);
 		if (err)

@@ -107,7 +107,8 @@ int py_code_read(const struct py_offsets *o, uint64_t code_type, py_read_fn rd, 
 	out->check = py_code_check(get_u32(h, o->code_units, o->code_flags),
 				   get_u32(h, o->code_units, o->code_argcount),
 				   get_u32(h, o->code_units, o->code_kwonly),
-				   get_u32(h, o->code_units, o->code_firstline));
+				   get_u32(h, o->code_units, o->code_firstline),
+				   get_u64(h, o->code_units, o->code_qualname));
 	out->firstline = (int)get_u32(h, o->code_units, o->code_firstline);
 	out->qualname =
 		read_str(o, rd, ctx, get_u64(h, o->code_units, o->code_qualname), PY_NAME_MAX);

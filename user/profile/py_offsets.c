@@ -190,8 +190,8 @@ int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t runti
 		    uint64_t code_type, struct py_proc *out)
 {
 	const uint16_t frame[] = { o->frame_code, o->frame_previous, o->frame_instr };
-	const uint16_t code[] = { o->ob_type, o->code_flags, o->code_argcount, o->code_kwonly,
-				  o->code_firstline };
+	const uint16_t code[] = { o->ob_type,	  o->code_flags,     o->code_argcount,
+				  o->code_kwonly, o->code_firstline, o->code_qualname };
 	uint64_t gil_start = o->gil_start, gil_end = o->gil_end ? o->gil_end : runtime_size;
 	size_t i;
 
@@ -228,6 +228,7 @@ int py_offsets_fill(const struct py_offsets *o, uint64_t runtime, uint64_t runti
 	out->code_argcount = o->code_argcount;
 	out->code_kwonly = o->code_kwonly;
 	out->code_firstline = o->code_firstline;
+	out->code_qualname = o->code_qualname;
 	out->code_units = o->code_units;
 	out->tstate_tid = o->tstate_tid;
 	out->gil_start = runtime + gil_start;

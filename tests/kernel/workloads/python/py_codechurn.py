@@ -8,7 +8,8 @@ i-th is spin_<i> for an even i, which computes MS ms in burn, and nap_<i> for an
 sleeps MS ms in doze (time.sleep). Every generated function has the same header (one argument,
 the same flags, first line 1) and the same bytecode, so a freed one's memory, and its address,
 is taken by the next ones, which the walker's check of a code object (its header fields) cannot
-tell apart. Prints "generated N" at the end: the functions were spin_0 .. nap_<N-1>.
+tell apart; only the address of its name string (also in the check) differs, but for the rare
+string freed and reused at the same address. Prints "generated N" at the end: the functions were spin_0 .. nap_<N-1>.
 """
 
 import sys
