@@ -437,6 +437,8 @@ static void write_stall(struct json *j, const struct adv_scope *sc)
 	json_obj_begin(j, "stall");
 	json_u64(j, "tid", s->tid);
 	json_str(j, "recognised_by", s->python ? "asyncio_frames" : "poll");
+	if (s->cpu) /* only then: outputs without CPU stalls unchanged */
+		json_bool(j, "cpu", true);
 	if (s->cat >= 0)
 		json_str(j, "category", cat_names[s->cat]);
 	if (s->function)
