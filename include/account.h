@@ -71,6 +71,49 @@ ACCT_INLINE struct acct_delta acct_close(struct thread_acct *a, __u64 now, __u32
 	return d;
 }
 
+/* Time on a CPU or runnable so far: the part of a loop's iteration that was computing. */
+ACCT_INLINE __u64 acct_busy_ns(const struct thread_acct *a)
+{
+	return a->ns[CAT_CPU] + a->ns[CAT_RUNQUEUE];
+}
+
+/*
+ * An event loop's iteration begins: the thread was woken from its poll at wake_ns (the
+ * runnable part after it not yet closed). Called at the switch-in that ends a poll wait.
+ */
+ACCT_INLINE void acct_loop_wake(struct thread_acct *a, __u64 wake_ns)
+{
+	a->loop_wake_ns = wake_ns;
+	a->loop_busy_base = acct_busy_ns(a);
+	a->flags |= ACCT_LOOP_ITER;
+}
+
+/*
+ * The thread blocks in its poll at now (its cpu interval closed): the iteration since its
+ * last wake from the poll ends. LOOP_STALL_NS or longer with LOOP_BUSY_PCT % of it on a CPU
+ * or runnable is a CPU stall (a callback computing while the loop's other events wait).
+ * Iterations in which the loop never blocks in its poll (it always finds events ready) run
+ * together into one: their callbacks are not told apart.
+ */
+ACCT_INLINE void acct_loop_poll(struct thread_acct *a, __u64 now)
+{
+	__u64 span, busy;
+
+	if (!(a->flags & ACCT_LOOP_ITER))
+		return;
+	a->flags &= ~ACCT_LOOP_ITER;
+	if (now <= a->loop_wake_ns)
+		return;
+	span = now - a->loop_wake_ns;
+	busy = acct_busy_ns(a) - a->loop_busy_base;
+	if (span < LOOP_STALL_NS || busy * 100 < span * LOOP_BUSY_PCT)
+		return;
+	a->cpu_stalls++;
+	a->cpu_stall_ns += span;
+	if (span > a->cpu_stall_max_ns)
+		a->cpu_stall_max_ns = span;
+}
+
 /* The kernel's own per-task counters, read where an event happens (schedstat's fields). */
 struct acct_kclock {
 	__u64 exec_ns;	    /* sum_exec_runtime: time on a CPU */
@@ -161,6 +204,8 @@ ACCT_INLINE struct acct_delta acct_switch_out(struct thread_acct *a, __u64 now, 
 		a->state = TS_BLOCKED;
 		a->cat = cat < CAT_MAX ? cat : CAT_OTHER;
 		a->nr = nr;
+		if (a->cat == CAT_POLL)
+			acct_loop_poll(a, now);
 	}
 	return d;
 }
@@ -191,6 +236,8 @@ ACCT_INLINE struct acct_delta acct_switch_in(struct thread_acct *a, __u64 now, _
 		if (queued_ns > span)
 			queued_ns = span;
 		d = acct_close(a, now - queued_ns, acct_open_cat(a));
+		if (d.cat == CAT_POLL)
+			acct_loop_wake(a, now - queued_ns);
 		*queue = acct_close(a, now, CAT_RUNQUEUE);
 		break;
 	default:
@@ -243,6 +290,9 @@ ACCT_INLINE struct acct_delta acct_retid(struct thread_acct *a, struct thread_ac
 	a->end_ns = 0;
 	a->flags = 0;
 	a->futex = 0;
+	a->cpu_stalls = 0;
+	a->cpu_stall_ns = 0;
+	a->cpu_stall_max_ns = 0;
 	acct_init(a, a->pid, tid, now, TS_RUNNING, CAT_OTHER, CONCUR_NO_SYSCALL);
 	acct_set_kclock(a, k);
 	return d;

@@ -113,6 +113,15 @@ struct thread_acct {
 	__u32 gen;	    /* its process's image: execs seen in the window (see proc_info) */
 	__u32 gil;	    /* a wait for CPython's GIL (PY_GIL_*, pyframes.h), else 0 */
 	__u64 gil_pystack;  /* then the holder's Python frames, CONCUR_NO_PYSTACK: unknown */
+	/* An event loop's iteration in progress (account.h, acct_loop_*), while ACCT_LOOP_ITER:
+	 * when it woke from its poll, and its cpu + runqueue total then. */
+	__u64 loop_wake_ns;
+	__u64 loop_busy_base;
+	/* Its iterations (wake from poll to the next block in poll) of LOOP_STALL_NS or more,
+	 * >= LOOP_BUSY_PCT % on a CPU or runnable: CPU stalls. Count, total and longest, ns. */
+	__u64 cpu_stalls;
+	__u64 cpu_stall_ns;
+	__u64 cpu_stall_max_ns;
 	char comm[CONCUR_COMM_LEN];
 };
 
@@ -120,6 +129,17 @@ struct thread_acct {
 #define ACCT_EXEC_KNOWN 1u
 /* steal_base holds the switch-in's reading: the thread is on a CPU and was seen getting it. */
 #define ACCT_STEAL_BASE 2u
+/* loop_wake_ns and loop_busy_base hold the start of an iteration: it woke from its poll. */
+#define ACCT_LOOP_ITER 4u
+
+/*
+ * An event loop's iteration this long or longer is a stall when mostly computing: 100 ms,
+ * asyncio's own default for a slow callback (BaseEventLoop.slow_callback_duration = 0.1 s,
+ * Lib/asyncio/base_events.py; its debug mode logs callbacks that take longer).
+ */
+#define LOOP_STALL_NS 100000000ULL
+/* ... and at least this share of it (percent) on a CPU or runnable: computing, not waiting. */
+#define LOOP_BUSY_PCT 80
 
 /* Key of the `other` map: time in CAT_OTHER per process and syscall. */
 struct other_key {

@@ -336,3 +336,34 @@ def t_advice_make_j1(ctx):
         w["why"], x, " ".join("%.2f" % r for r in ratios)), flush=True)
     if x < 1 + SPEEDUP_MARGIN or x > bound * (1 + BOUND_TOLERANCE):
         raise Fail("make -j2 measured %.2fx against a bound of %.2fx" % (x, bound))
+
+
+@test("advice_cpu_stalled_loop")
+def t_advice_cpu_stalled_loop(ctx):
+    # An asyncio loop whose callback computes ~200 ms of pure Python every ~0.5 s among 1 ms
+    # callbacks: the loop's iterations (wake from epoll_wait to the next) of >= 100 ms are CPU
+    # stalls; the advice names crunch (or spin, which it calls: both are the user's code under
+    # the loop's callback) and says async does not help. The same loop with only the short
+    # callbacks has no CPU stall. Counts: 3 s with a crunch every 0.5 s from 0.3 s gives 5 or
+    # 6 (~40 % of the thread's life with Python's start-up); at least 4 is asked (a crunch preempted long on the shared CPUs still counts: runnable
+    # time is busy time, and the threshold is half the crunch).
+    doc = profile(ctx, ["run", "--"] + scenario_argv(ctx, "cpu_stalled_loop.py", []))
+    _, adv = root_advice(doc)
+    loop = max(doc["threads"], key=lambda t: t["ns"]["cpu"])
+    cs = loop.get("cpu_stalls")
+    if not cs or cs["count"] < 4 or cs["longest_ns"] < 150_000_000 or cs["longest_ns"] > 1_000_000_000:
+        raise Fail("loop thread's cpu_stalls %s, expected >= 4, longest 150..1000 ms" % cs)
+    stall = adv["evidence"].get("stall")
+    if adv["verdict"] != "loop_stalled" or not stall or not stall.get("cpu"):
+        raise Fail("verdict %s, stall %s: %s" % (adv["verdict"], stall, adv["why"]))
+    fn = stall.get("function", "")
+    if not fn.split(" (")[0] in ("crunch", "spin") or "cpu_stalled_loop.py:" not in fn or fn not in adv["why"]:
+        raise Fail("stall named %r: %s" % (fn, adv["why"]))
+    if adv["levers"]["async"]["effect"] != "no effect":
+        raise Fail("async: %s" % adv["levers"]["async"])
+    doc = profile(ctx, ["run", "--"] + scenario_argv(ctx, "cpu_stalled_loop.py", ["--healthy", "1"]))
+    _, healthy = root_advice(doc)
+    stalled = [t for t in doc["threads"] if t.get("cpu_stalls")]
+    if stalled or healthy["verdict"] == "loop_stalled":
+        raise Fail("healthy loop: cpu_stalls %s, verdict %s: %s"
+                   % ([t["cpu_stalls"] for t in stalled], healthy["verdict"], healthy["why"]))

@@ -345,3 +345,89 @@ Test(account, exec_from_a_non_main_thread_splits_it_at_the_exec)
 	cr_expect_str_eq(a.comm, "worker");
 	cr_expect_eq(a.gen, 2);
 }
+
+/* An event loop (blocks in poll, nr 232: epoll_wait) woken at `wake` (queued 1 ms), then on a
+ * CPU until `out`, preempted for `preempt` ms in the middle, then back in its poll. */
+static void loop_iteration(struct thread_acct *a, __u64 wake, __u64 preempt, __u64 out)
+{
+	struct acct_delta queue;
+	__u64 mid = wake + 1 * MS + (out - wake - 1 * MS - preempt) / 2;
+
+	acct_switch_in(a, wake + 1 * MS, 1 * MS, &queue);
+	if (preempt) {
+		acct_switch_out(a, mid, 1, CAT_OTHER, CONCUR_NO_SYSCALL, KC(0, 0));
+		acct_switch_in(a, mid + preempt, 0, &queue);
+	}
+	acct_switch_out(a, out, 0, CAT_POLL, 232, KC(0, 0));
+}
+
+Test(account, loop_cpu_stall_counted_from_the_wake_to_the_next_poll)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	acct_switch_out(&a, 1 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	/* Woken at 10 ms, computes 200 ms (20 ms of it preempted): one stall of 200 ms. */
+	loop_iteration(&a, 10 * MS, 20 * MS, 210 * MS);
+	/* A short iteration (5 ms): no stall, the longest stays. */
+	loop_iteration(&a, 300 * MS, 0, 305 * MS);
+	/* 120 ms: a second stall. */
+	loop_iteration(&a, 400 * MS, 0, 520 * MS);
+
+	cr_expect_eq(a.cpu_stalls, 2);
+	cr_expect_eq(a.cpu_stall_ns, 320 * MS);
+	cr_expect_eq(a.cpu_stall_max_ns, 200 * MS);
+}
+
+Test(account, loop_iteration_mostly_blocked_elsewhere_is_no_cpu_stall)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+	struct acct_delta queue;
+
+	acct_switch_out(&a, 1 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	/* Woken at 10 ms: 10 ms on a CPU, a 150 ms time.sleep, 10 ms on a CPU, back in poll: a
+	 * 170 ms iteration only 12 % busy (the blocking-call rule's, not this one's). */
+	acct_switch_in(&a, 10 * MS, 0, &queue);
+	acct_switch_out(&a, 20 * MS, 0, CAT_SLEEP, 230, KC(0, 0));
+	acct_switch_in(&a, 170 * MS, 0, &queue);
+	acct_switch_out(&a, 180 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	cr_expect_eq(a.cpu_stalls, 0);
+	cr_expect_eq(a.cpu_stall_ns, 0);
+}
+
+Test(account, loop_threshold_and_busy_share_are_inclusive)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING), b;
+	struct acct_delta queue;
+
+	acct_switch_out(&a, 1 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	b = a;
+	/* Exactly LOOP_STALL_NS, all of it busy: a stall. */
+	acct_switch_in(&a, 10 * MS, 0, &queue);
+	acct_switch_out(&a, 10 * MS + LOOP_STALL_NS, 0, CAT_POLL, 232, KC(0, 0));
+	cr_expect_eq(a.cpu_stalls, 1);
+	/* 1 ns shorter: none. */
+	acct_switch_in(&b, 10 * MS, 0, &queue);
+	acct_switch_out(&b, 10 * MS + LOOP_STALL_NS - 1, 0, CAT_POLL, 232, KC(0, 0));
+	cr_expect_eq(b.cpu_stalls, 0);
+	/* 200 ms with 79 % busy (42 ms asleep): none; 80 % (40 ms asleep): a stall. */
+	acct_switch_in(&b, 500 * MS, 0, &queue);
+	acct_switch_out(&b, 600 * MS, 0, CAT_SLEEP, 230, KC(0, 0));
+	acct_switch_in(&b, 642 * MS, 0, &queue);
+	acct_switch_out(&b, 700 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	cr_expect_eq(b.cpu_stalls, 0);
+	acct_switch_in(&b, 800 * MS, 0, &queue);
+	acct_switch_out(&b, 900 * MS, 0, CAT_SLEEP, 230, KC(0, 0));
+	acct_switch_in(&b, 940 * MS, 0, &queue);
+	acct_switch_out(&b, 1000 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	cr_expect_eq(b.cpu_stalls, 1);
+	cr_expect_eq(b.cpu_stall_ns, 200 * MS);
+}
+
+Test(account, no_iteration_before_the_first_wake_from_poll)
+{
+	struct thread_acct a = fresh(0, TS_RUNNING);
+
+	/* 500 ms on a CPU from the start, then its first poll: no wake began an iteration. */
+	acct_switch_out(&a, 500 * MS, 0, CAT_POLL, 232, KC(0, 0));
+	cr_expect_eq(a.cpu_stalls, 0);
+}

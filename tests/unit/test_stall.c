@@ -331,3 +331,96 @@ Test(stall, short_stalls_keep_the_loops_verdict)
 	sc = run(p, true);
 	cr_expect_eq(sc->verdict, ADV_LOOP_WAITING, "got %s", adv_verdict_keys[sc->verdict]);
 }
+
+/* An event loop's thread through the real accounting (account.h): reps times, blocked in its
+ * poll poll_ms, then computing cpu_ms before it polls again. */
+static void add_loop_thread(struct profile *p, __u32 tid, unsigned reps, uint64_t poll_ms,
+			    uint64_t cpu_ms)
+{
+	struct acct_delta queue;
+	struct thread_acct acct;
+	__u64 t = T0;
+	unsigned r;
+
+	memset(&acct, 0, sizeof(acct));
+	acct_init(&acct, 10, tid, t, TS_RUNNING, CAT_OTHER, CONCUR_NO_SYSCALL);
+	snprintf(acct.comm, sizeof(acct.comm), "t%u", tid);
+	for (r = 0; r < reps; r++) {
+		acct_switch_out(&acct, t, 0, CAT_POLL, 232, (struct acct_kclock){ 0, 0 });
+		t += poll_ms * MS;
+		acct_switch_in(&acct, t, 0, &queue);
+		t += cpu_ms * MS;
+	}
+	cr_assert_eq(fixture_add_thread(p, &acct, t), 0);
+}
+
+/* An asyncio server whose callback computes 200 ms every 500 ms (the kernel test's scenario,
+ * tests/kernel/scenarios/cpu_stalled_loop.py, in miniature). */
+Test(stall, asyncio_loop_stalled_by_a_computing_callback)
+{
+	struct profile *p = new_profile(2000, 2);
+	const struct adv_scope *sc;
+
+	add_loop_thread(p, 10, 4, 300, 200);
+	add_stack(p, 10, CAT_CPU, 700, 70, STACK_GIL_NONE,
+		  FRAMES(LOOP, "handle (server.py:20)|/srv/server.py",
+			 "crunch (server.py:12)|/srv/server.py"));
+	add_stack(p, 10, CAT_CPU, 100, 10, STACK_GIL_NONE,
+		  FRAMES(LOOP, "handle (server.py:20)|/srv/server.py"));
+	sc = run(p, true);
+	cr_expect_eq(sc->verdict, ADV_LOOP_STALLED, "got %s", adv_verdict_keys[sc->verdict]);
+	cr_expect_eq(sc->cat, CAT_CPU);
+	cr_expect(sc->stall.cpu);
+	cr_expect(sc->stall.python);
+	/* The fourth iteration is still open when the window closes: not counted. */
+	cr_expect_eq(sc->stall.count, 3);
+	cr_expect_eq(sc->stall.ns, 600 * MS);
+	cr_expect_eq(sc->stall.longest_ns, 200 * MS);
+	cr_assert_not_null(sc->stall.function);
+	cr_expect_str_eq(sc->stall.function, "crunch (server.py:12)");
+	cr_expect(strstr(sc->why, "crunch (server.py:12)"), "%s", sc->why);
+	cr_expect(strstr(sc->why, "200 ms"), "%s", sc->why);
+	cr_expect_eq(sc->rows[ADV_ASYNC].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_HELPS);
+	/* life 2 s, S 0.6 s, 2 CPUs at 0.4 busy: 1.6 idle; 2 / max(1.4, 0.375) = 1.43. */
+	cr_expect_float_eq(sc->rows[ADV_PROCESSES].bound, 2.0 / 1.4, 1e-3);
+	cr_expect(strstr(sc->rows[ADV_PROCESSES].reason, "ProcessPoolExecutor"), "%s",
+		  sc->rows[ADV_PROCESSES].reason);
+}
+
+/* The same loop with 1 ms callbacks: no CPU stall, whatever else it is. */
+Test(stall, healthy_loop_with_short_callbacks_has_no_cpu_stall)
+{
+	struct profile *p = new_profile(2000, 2);
+	const struct adv_scope *sc;
+
+	add_loop_thread(p, 10, 1000, 1, 1);
+	add_stack(p, 10, CAT_CPU, 1000, 100, STACK_GIL_NONE,
+		  FRAMES(LOOP, "handle (server.py:20)|/srv/server.py"));
+	sc = run(p, true);
+	cr_expect_eq(prof->threads[0].cpu_stalls, 0);
+	cr_expect_neq(sc->verdict, ADV_LOOP_STALLED, "got %s", adv_verdict_keys[sc->verdict]);
+	cr_expect_not(sc->stall.cpu);
+}
+
+/* A native loop computing 150 ms of every 160: named by its heaviest on-CPU leaf; no idle
+ * CPU left (both busy), so moving the work helps nothing. */
+Test(stall, native_loop_cpu_stall_named_by_its_leaf_and_bounded_by_idle_cpus)
+{
+	struct profile *p = new_profile(1600, 1);
+	const struct adv_scope *sc;
+
+	add_loop_thread(p, 10, 10, 10, 150);
+	add_stack(p, 10, CAT_CPU, 1200, 120, STACK_GIL_NONE,
+		  FRAMES("main@server", "loop_run@server", "render_page@server"));
+	add_stack(p, 10, CAT_CPU, 300, 30, STACK_GIL_NONE,
+		  FRAMES("main@server", "loop_run@server", "memcpy@libc.so.6"));
+	sc = run(p, false);
+	cr_assert_eq(sc->verdict, ADV_LOOP_STALLED, "got %s", adv_verdict_keys[sc->verdict]);
+	cr_expect(sc->stall.cpu);
+	cr_expect_not(sc->stall.python);
+	cr_expect_str_eq(sc->stall.function, "render_page");
+	cr_expect_eq(sc->rows[ADV_PROCESSES].effect, ADV_NO_EFFECT);
+	cr_expect_eq(sc->rows[ADV_THREADS].effect, ADV_NO_EFFECT);
+}

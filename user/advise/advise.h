@@ -104,7 +104,12 @@ struct adv_stack {
 /* An event loop's thread blocked outside its poll: its stall (advise_stall.c). */
 struct adv_stall {
 	uint32_t tid;
-	bool python;	     /* recognised by asyncio's frames, else by its poll waits */
+	bool python; /* recognised by asyncio's frames, else by its poll waits */
+	/* A CPU stall: its loop's iterations computing for LOOP_STALL_NS or more (struct
+	 * thread.cpu_stalls); ns, count and longest_ns are theirs, cat is CAT_CPU, function the
+	 * heaviest on-CPU function (Python: the innermost user frame in asyncio's callbacks;
+	 * native: the leaf), call NULL. */
+	bool cpu;
 	int cat;	     /* where its heaviest code path blocked; -1: none */
 	uint64_t ns, count;  /* its time blocked outside its poll (in asyncio's callbacks), waits */
 	uint64_t longest_ns; /* the largest average wait of one code path: <= the longest wait */

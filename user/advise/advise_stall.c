@@ -13,12 +13,15 @@
  *    events ready and returns at once, and the poll category stays empty).
  *  - Any runtime, by the rule: a thread that polls (STALL_MIN_POLLS waits or more in poll,
  *    select, epoll) and also blocks outside its poll.
+ *  - A CPU stall, by the thread's own loop iterations (include/account.h): woken from its poll,
+ *    it computed LOOP_STALL_NS or more before it polled again (a callback that computes).
  * Blocked "outside its poll": network, pipe and disk I/O, sleep, a lock other than CPython's
  * GIL (the GIL has its own verdict), other syscalls. Waiting for children is a supervisor's
  * wait (its children's time), never a stall.
  */
 #include <string.h>
 #include "advise_internal.h"
+#include "concur.h" /* LOOP_STALL_NS */
 
 /* A thread with fewer poll waits than this is not known to run a loop by the rule (one poll
  * at start-up, e.g. a connect with a timeout, does not make an event loop). */
@@ -144,6 +147,83 @@ static void add_stall(struct adv_stall *s, const struct stack *st, bool python, 
 	}
 }
 
+/* Functions a CPU stall's on-CPU samples are weighed over, per thread; the rest are not named. */
+#define CPU_FN_MAX 64
+
+struct fn_weight {
+	const char *name; /* interned: equal names, equal pointers */
+	uint64_t ns;
+};
+
+/* The function an on-CPU stack is charged to: in an asyncio callback, the innermost Python
+ * frame outside the libraries (else the innermost Python frame); otherwise the leaf user
+ * frame. *python: it ran in an asyncio callback. */
+static const char *cpu_function(const struct stack *st, bool *python)
+{
+	struct adv_stall tmp = { .cat = -1 };
+	int from = asyncio_callback(st);
+	const char *leaf = NULL;
+	uint32_t i;
+
+	*python = from >= 0;
+	if (*python) {
+		name_blocker(st, (uint32_t)from, &tmp);
+		return tmp.function;
+	}
+	for (i = 0; i < st->nframes && !st->frames[i].kernel; i++)
+		leaf = st->frames[i].name;
+	return leaf;
+}
+
+/* Names thread t's CPU stall by its heaviest on-CPU function (asyncio callbacks' first). */
+static void name_cpu_stall(const struct profile *p, const struct thread *t, struct adv_stall *s)
+{
+	struct fn_weight w[CPU_FN_MAX];
+	size_t n = 0, i, k;
+	uint64_t best = 0;
+	bool py, best_py = false;
+
+	for (i = 0; i < p->nstacks; i++) {
+		const struct stack *st = &p->stacks[i];
+		const char *fn;
+
+		if (st->cat != CAT_CPU || st->pid != t->pid || st->tid != t->tid)
+			continue;
+		fn = cpu_function(st, &py);
+		if (!fn || (best_py && !py))
+			continue;
+		if (py && !best_py) /* asyncio's callbacks are the stronger evidence: start over */
+			n = 0, best = 0, best_py = true;
+		for (k = 0; k < n && w[k].name != fn; k++)
+			;
+		if (k == n) {
+			if (n == CPU_FN_MAX)
+				continue;
+			w[n++] = (struct fn_weight){ fn, 0 };
+		}
+		w[k].ns += st->ns;
+		if (w[k].ns > best)
+			best = w[k].ns, s->function = fn;
+	}
+	s->python = best_py;
+}
+
+/* Replaces thread i's stall with its CPU stall when that is the larger. */
+static void cpu_stall(const struct adv_ctx *x, size_t i)
+{
+	const struct thread *t = &x->p->threads[i];
+	struct adv_stall *s = &x->stalls[i];
+
+	if (!t->cpu_stalls || t->cpu_stall_ns <= s->ns)
+		return;
+	*s = (struct adv_stall){ .tid = t->tid, .cpu = true, .cat = CAT_CPU };
+	s->ns = t->cpu_stall_ns;
+	s->count = t->cpu_stalls;
+	s->longest_ns = t->cpu_stall_max_ns;
+	s->worst_ns = t->cpu_stall_ns;
+	name_cpu_stall(x->p, t, s);
+}
+
 void adv_loop_stalls(const struct adv_ctx *x)
 {
 	const struct profile *p = x->p;
@@ -190,6 +270,8 @@ void adv_loop_stalls(const struct adv_ctx *x)
 		s->count = cnt;
 		s->longest_ns = cnt ? ns / cnt : 0;
 	}
+	for (i = 0; i < p->nthreads; i++)
+		cpu_stall(x, i);
 }
 
 /*
@@ -229,13 +311,17 @@ bool adv_stalled_thread(const struct adv_ctx *x, size_t i)
 {
 	const struct adv_stall *s = &x->stalls[i];
 
-	return s->python && s->ns && s->ns >= STALL_SHARE * life_ns(&x->p->threads[i]);
+	return (s->python || s->cpu) && s->ns && s->ns >= STALL_SHARE * life_ns(&x->p->threads[i]);
 }
 
 /* Verdicts a stall can explain: waits outside the CPU. CPU work and saturation stay theirs (a
- * loop busy computing is the busy-loop rule's), and so do children and the GIL. */
-static bool stall_may_decide(const struct adv_scope *sc, const struct metrics *m)
+ * loop busy computing is the busy-loop rule's), and so do children and the GIL; but a loop
+ * whose computing comes in long iterations (a CPU stall) is stalled, whatever it does else. */
+static bool stall_may_decide(const struct adv_scope *sc, const struct metrics *m, bool cpu)
 {
+	if (cpu)
+		return sc->verdict != ADV_TOO_SHORT && sc->verdict != ADV_NO_THREADS &&
+		       sc->verdict != ADV_WAIT;
 	switch (sc->verdict) {
 	case ADV_IDLE:
 	case ADV_IO_DISK:
@@ -313,6 +399,82 @@ static void stall_rows(struct adv_scope *sc)
 		adv_format(sc->rows[l].basis, "%s", basis);
 }
 
+/*
+ * A CPU stall's levers. Async cannot help: the loop is computing, with nothing to await. Moving
+ * the computation off the loop (loop.run_in_executor with a ProcessPoolExecutor) frees the loop,
+ * and the computation then runs on the idle CPUs: the run takes at least the rest of the
+ * loop's time (life - S) and at least S spread over the idle CPUs, so the speedup is at most
+ * life / max(life - S, S / idle); no idle CPU, no gain. A thread helps the same only where the
+ * work releases CPython's GIL (a C extension's loop); pure Python holds it, and the loop then
+ * waits for the GIL instead. For a native loop a worker thread is the same bound.
+ */
+static void cpu_stall_rows(struct adv_scope *sc, double idle_cpus, double bound)
+{
+	const struct adv_stall *s = &sc->stall;
+	const char *fn = s->function ? s->function : "the loop's callbacks";
+	char basis[ADV_TEXT];
+	struct adv_row *r;
+	int l;
+
+	adv_format(basis,
+		   "%llu loop iterations of %.0f ms or more computing, %.2f s of its %.2f s "
+		   "(longest %.0f ms), %.1f idle CPUs to move them to",
+		   (unsigned long long)s->count, LOOP_STALL_NS / 1e6, s->ns / 1e9,
+		   sc->stall_life_ns / 1e9, s->longest_ns / 1e6, idle_cpus);
+	adv_format(adv_set_row(sc, ADV_ASYNC, ADV_NO_EFFECT, 0)->reason,
+		   "The loop is computing in %s, with nothing to await: more coroutines only "
+		   "queue behind it.",
+		   fn);
+	r = adv_set_row(sc, ADV_PROCESSES, bound >= MIN_GAIN ? ADV_HELPS : ADV_NO_EFFECT,
+			bound >= MIN_GAIN ? bound : 0);
+	adv_format(r->reason,
+		   "loop.run_in_executor() with a ProcessPoolExecutor runs %s on another CPU "
+		   "while the loop serves the other tasks%s.",
+		   fn, bound >= MIN_GAIN ? "" : ", but no CPU is idle to run it");
+	if (s->python) {
+		adv_format(adv_set_row(sc, ADV_THREADS, ADV_NO_EFFECT, 0)->reason,
+			   "A worker thread (asyncio.to_thread) helps only where %s releases the "
+			   "GIL (a C extension's work); pure Python holds it, and the loop waits "
+			   "for the GIL instead.",
+			   fn);
+	} else {
+		r = adv_set_row(sc, ADV_THREADS, bound >= MIN_GAIN ? ADV_HELPS : ADV_NO_EFFECT,
+				bound >= MIN_GAIN ? bound : 0);
+		adv_format(r->reason, "A worker thread for %s keeps the loop serving.", fn);
+	}
+	for (l = 0; l < ADV_LEVER_MAX; l++)
+		adv_format(sc->rows[l].basis, "%s", basis);
+}
+
+static bool cpu_stall_verdict(struct adv_scope *sc, const struct adv_stall *s, uint64_t life)
+{
+	double idle_cpus = sc->cpus > sc->parallelism ? sc->cpus - sc->parallelism : 0;
+	double rest, spread, bound = 1.0;
+
+	if (!life || s->ns < STALL_SHARE * life)
+		return false;
+	rest = (double)(life - (s->ns < life ? s->ns : life));
+	if (idle_cpus >= 1.0) {
+		spread = s->ns / idle_cpus;
+		bound = (double)life / (rest > spread ? rest : spread);
+	}
+	sc->stall = *s;
+	sc->stall_life_ns = life;
+	sc->stall_bound = bound;
+	sc->verdict = ADV_LOOP_STALLED;
+	sc->cat = CAT_CPU;
+	adv_format(sc->why,
+		   "A stalled event loop: thread %u%s computed in %llu iterations of %.0f ms or "
+		   "more between its polls, %.0f%% of its time, most in %s: every other task "
+		   "waited up to %.0f ms more (its longest iteration).",
+		   s->tid, s->python ? " runs asyncio's loop, yet" : "",
+		   (unsigned long long)s->count, LOOP_STALL_NS / 1e6,
+		   adv_percent((double)s->ns / life), s->function ? s->function : "its callbacks",
+		   s->longest_ns / 1e6);
+	cpu_stall_rows(sc, idle_cpus, bound);
+	return true;
+}
+
 bool adv_stall_verdict(const struct adv_ctx *x, struct adv_scope *sc, const struct metrics *m,
 		       const size_t *idx, size_t n, const bool *idle)
 {
@@ -320,7 +482,7 @@ bool adv_stall_verdict(const struct adv_ctx *x, struct adv_scope *sc, const stru
 	uint64_t total = 0, life = 0;
 	size_t i;
 
-	if (!x->stalls || !sc->active_ns || !stall_may_decide(sc, m))
+	if (!x->stalls || !sc->active_ns)
 		return false;
 	for (i = 0; i < n; i++) {
 		const struct adv_stall *s = &x->stalls[idx[i]];
@@ -331,7 +493,11 @@ bool adv_stall_verdict(const struct adv_ctx *x, struct adv_scope *sc, const stru
 		if (!worst || s->ns > worst->ns)
 			worst = s, life = life_ns(&x->p->threads[idx[i]]);
 	}
-	if (!worst || total < STALL_SHARE * sc->active_ns)
+	if (!worst || !stall_may_decide(sc, m, worst->cpu))
+		return false;
+	if (worst->cpu)
+		return cpu_stall_verdict(sc, worst, life);
+	if (total < STALL_SHARE * sc->active_ns)
 		return false;
 	if (adv_stall_bound(life, worst) < MIN_GAIN)
 		return false;

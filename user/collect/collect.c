@@ -38,6 +38,7 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 {
 	struct thread_acct closed = *a;
 	struct acct_delta d = { 0, CAT_CPU, CONCUR_NO_SYSCALL };
+	uint64_t life;
 
 	memset(t, 0, sizeof(*t));
 	t->exited = a->state == TS_DEAD;
@@ -55,6 +56,12 @@ void collect_convert_thread(const struct thread_acct *a, uint64_t window_start, 
 	t->wakeups = a->wakeups;
 	/* Part of cpu, never more: a base read on another CPU's clocks could make it so. */
 	t->steal_ns = a->steal_ns < closed.ns[CAT_CPU] ? a->steal_ns : closed.ns[CAT_CPU];
+	/* Bounded by the thread's life: the sum of its iterations cannot be longer. */
+	t->cpu_stalls = a->cpu_stalls;
+	life = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
+	t->cpu_stall_ns = a->cpu_stall_ns < life ? a->cpu_stall_ns : life;
+	t->cpu_stall_max_ns = a->cpu_stall_max_ns < t->cpu_stall_ns ? a->cpu_stall_max_ns :
+								      t->cpu_stall_ns;
 	/* The key is compared whole (padding too) with the map's, which BPF zeroes. */
 	memset(open, 0, sizeof(*open));
 	open->key.pid = a->pid;

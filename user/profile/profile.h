@@ -67,6 +67,13 @@ struct thread {
 	/* Of ns[CAT_CPU], what the run queue's task clock did not count: steal by the hypervisor,
 	 * and interrupts' time with IRQ time accounting (account.h). */
 	uint64_t steal_ns;
+	/* An event loop's CPU stalls: its iterations (woken from its poll to its next block in
+	 * it) of LOOP_STALL_NS or more, mostly on a CPU or runnable (include/account.h). Count,
+	 * their total and the longest, ns; 0 for other threads, and when read from a recording
+	 * (the format does not carry them yet). */
+	uint64_t cpu_stalls;
+	uint64_t cpu_stall_ns;
+	uint64_t cpu_stall_max_ns;
 	/* Derived by profile__finish(): its process, an index into procs (a pid reused within
 	 * the window is a new process). */
 	size_t proc;

@@ -135,6 +135,13 @@ static void write_thread(struct json *j, const struct thread *t)
 	json_u64(j, "wakeups", t->wakeups);
 	if (t->steal_ns) /* only then, as throttled_ns */
 		json_u64(j, "steal_ns", t->steal_ns);
+	if (t->cpu_stalls) { /* only then: an event loop's callbacks computing long */
+		json_obj_begin(j, "cpu_stalls");
+		json_u64(j, "count", t->cpu_stalls);
+		json_u64(j, "ns", t->cpu_stall_ns);
+		json_u64(j, "longest_ns", t->cpu_stall_max_ns);
+		json_obj_end(j);
+	}
 	json_obj_end(j);
 }
 
@@ -430,6 +437,8 @@ static void write_stall(struct json *j, const struct adv_scope *sc)
 	json_obj_begin(j, "stall");
 	json_u64(j, "tid", s->tid);
 	json_str(j, "recognised_by", s->python ? "asyncio_frames" : "poll");
+	if (s->cpu) /* only then: outputs without CPU stalls unchanged */
+		json_bool(j, "cpu", true);
 	if (s->cat >= 0)
 		json_str(j, "category", cat_names[s->cat]);
 	if (s->function)

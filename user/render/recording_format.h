@@ -7,7 +7,7 @@
 
 #define REC_MAGIC     "CONCURREC"
 #define REC_MAGIC_LEN 9
-#define REC_FORMAT    10
+#define REC_FORMAT    11
 #define REC_MAX_BODY  (1ull << 30)
 /* Deflate cannot compress better than 1032:1: a bigger declared body is a lie. */
 #define DEFLATE_MAX_RATIO 1032
@@ -20,7 +20,7 @@
 #define SZ_ARG	  4
 #define SZ_PROC	  (4 + 4 + 8 + 8 + 1 + CONCUR_COMM_LEN + 16 + 4 + 4 + 8 + 4 + 8 + 8)
 #define SZ_OTHER  (4 + 8 + 8)
-#define SZ_THREAD (4 + 4 + CONCUR_COMM_LEN + 8 + 8 + 1 + 2 * CAT_MAX * 8 + 8 + 8 + 8)
+#define SZ_THREAD (4 + 4 + CONCUR_COMM_LEN + 8 + 8 + 1 + 2 * CAT_MAX * 8 + 8 + 8 + 8 + 3 * 8)
 #define SZ_STACK  (3 * 4 + 2 * 8 + 4 + 1 + 4 + 1)
 #define SZ_FRAME  (8 + 4 + 4 + 1 + 1)
 #define SZ_UNWIND (4 + 4 * 8)
@@ -43,7 +43,7 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 RECORDED(struct proc, 200);
 RECORDED(struct other_sys, 24);
 RECORDED(struct profile, 520); /* stats[] is a counted array: new counters need no new format */
-RECORDED(struct thread, 240);
+RECORDED(struct thread, 264);
 RECORDED(struct stack, 64); /* frames_rank is derived (profile__finish), not recorded */
 RECORDED(struct frame, 40);
 RECORDED(struct unwind_warning, 40);

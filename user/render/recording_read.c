@@ -197,6 +197,9 @@ static void read_threads(struct loader *l)
 		t.preemptions = rd_u64(r);
 		t.wakeups = rd_u64(r);
 		t.steal_ns = rd_u64(r);
+		t.cpu_stalls = rd_u64(r);
+		t.cpu_stall_ns = rd_u64(r);
+		t.cpu_stall_max_ns = rd_u64(r);
 		if (!r->ret && profile__add_thread(l->p, &t))
 			rd_oom(r);
 	}

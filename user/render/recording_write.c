@@ -32,7 +32,8 @@
  *       u32 nother, each: i32 nr, u64 ns, u64 count
  *   u32 nthreads, each: u32 pid, u32 tid, 16 bytes comm, u64 start_ns, u64 end_ns, u8 exited,
  *       CAT_MAX x u64 ns, CAT_MAX x u64 count, u64 preemptions, u64 wakeups,
- *       u64 steal_ns (format 7)
+ *       u64 steal_ns (format 7), u64 cpu_stalls, u64 cpu_stall_ns, u64 cpu_stall_max_ns
+ *       (format 11)
  *   u32 nstacks, each: u32 pid, u32 tid, u32 cat, u64 ns, u64 count,
  *       u8 gil (enum stack_gil), u32 gil_holder, u8 named, when named: str gil_holder_frame
  *       (format 9), u32 nframes,
@@ -251,6 +252,9 @@ static void put_threads(GByteArray *o, const struct profile *p)
 		put_u64(o, t->preemptions);
 		put_u64(o, t->wakeups);
 		put_u64(o, t->steal_ns);
+		put_u64(o, t->cpu_stalls);
+		put_u64(o, t->cpu_stall_ns);
+		put_u64(o, t->cpu_stall_max_ns);
 	}
 }
 
