@@ -164,28 +164,31 @@ PLT_KNOWN = ("cfi_plt_loop", "rand_r", "random_r", "clock_gettime", "__clock_get
 
 @test("unwind_cfi_plt_stub")
 def t_unwind_cfi_plt_stub(ctx):
-    """Samples taken inside a PLT stub (rand_r@plt, called in a tight loop) unwind by the PLT's
-    CFI to cfi_plt_loop and main."""
+    """Samples taken inside a PLT stub (rand_r@plt, called in a tight loop) are named after the
+    stub's target, rand_r@plt, and unwind by the PLT's CFI to cfi_plt_loop and main."""
     # 499 Hz for 1.5 s: ~750 samples, of which the stub gets a few percent.
     doc, rows = run_case(ctx, "cfi_plt", hz=499)
     cpu = [(user_part(f), w) for f, w in rows if f[0] == "cpu"]
-    # The stub has no symbol of its own: whatever the symbolizer calls the frame between
-    # cfi_plt_loop and rand_r's callee is the stub's name (the executable has no other code
-    # cfi_plt_loop calls).
+    # Whatever the symbolizer calls a frame between cfi_plt_loop and libc (the executable has
+    # no other code cfi_plt_loop calls) is a stub's name: each must be "<target>@plt".
     stubs = {f[i + 1] for f, _ in cpu for i in range(len(f) - 1)
              if f[i] == "cfi_plt_loop" and f[i + 1] not in PLT_KNOWN}
     loop = sum(w for f, w in cpu if "cfi_plt_loop" in f)
-    total, good = leaf_share(rows, "cpu", stubs, LIBC_ENTRY)
-    print("  PLT stub named %s: %.1f ms of samples in it (%.1f ms reach main), %.1f ms through "
-          "cfi_plt_loop" % (sorted(stubs), total / 1000, good / 1000, loop / 1000))
+    total, good = leaf_share(rows, "cpu", ("rand_r@plt",), LIBC_ENTRY + (("cfi_plt_loop",),))
+    print("  frames under cfi_plt_loop named %s: %.1f ms of samples in rand_r@plt (%.1f ms reach "
+          "main), %.1f ms through cfi_plt_loop" % (sorted(stubs), total / 1000, good / 1000, loop / 1000))
+    misnamed = sorted(n for n in stubs if not n.endswith("@plt"))
+    if misnamed:
+        raise Fail("frames under cfi_plt_loop not named after a PLT stub's target: %s" % misnamed)
     # 2 %: the stub is 2 of the loop's ~20 instructions per call; fewer would mean the samples
-    # in it were lost (their callers not found, so the stub never seen under cfi_plt_loop).
-    if not stubs or total < 0.02 * loop:
-        raise Fail("%.1f ms of %.1f ms of cfi_plt_loop's samples in the PLT stub (need 2 %%)"
+    # in it were lost (their callers not found, so the stub never seen under cfi_plt_loop) or
+    # named otherwise.
+    if total < 0.02 * loop:
+        raise Fail("%.1f ms of %.1f ms of cfi_plt_loop's samples in rand_r@plt (need 2 %%)"
                    % (total / 1000, loop / 1000))
     # Every sample in the stub, but one or two taken before the tables were in, reaches main.
     if good < 0.95 * total:
-        raise Fail("%.1f of %.1f ms of samples in the PLT stub reach main (need 95 %%)" % (good / 1000, total / 1000))
+        raise Fail("%.1f of %.1f ms of samples in rand_r@plt reach main (need 95 %%)" % (good / 1000, total / 1000))
     need_walked_by_table(doc, "cfi_plt")
 
 
