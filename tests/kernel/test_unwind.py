@@ -6,7 +6,7 @@ thread entry (clone3;start_thread) or the process entry (_start;__libc_start_mai
 
 import os
 
-from harness import Fail, load_folded, profile, test, thread
+from harness import Fail, load_folded, profile, test, thread, threads
 
 # The workload computes 300 ms in main before its threads start (cfi_stacks.c): the tables
 # are built meanwhile; stacks captured before, by frame pointers, are not what is checked.
@@ -190,6 +190,28 @@ def t_unwind_cfi_plt_stub(ctx):
     if good < 0.95 * total:
         raise Fail("%.1f of %.1f ms of samples in rand_r@plt reach main (need 95 %%)" % (good / 1000, total / 1000))
     need_walked_by_table(doc, "cfi_plt")
+
+
+@test("unwind_cfi_vfork")
+def t_unwind_cfi_vfork(ctx):
+    """A parent blocked in vfork (its child sleeps 200 ms before exec) has its return address
+    in rdi, not on the stack (glibc's vfork and its CFI): its off-CPU stack goes through vfork
+    to cfi_vfork_parent and main, not garbage."""
+    doc, rows = run_case(ctx, "cfi_vfork")
+    names = LIBC_ENTRY + (("cfi_vfork_parent",), ("vfork", "__vfork", "__libc_vfork"))
+    # The vfork children (comm cfi_vfork until they exec) never wait: the wait is the parent's.
+    want = sum(t["ns"]["wait"] for t in threads(doc, "cfi_vfork")) / 1000
+    got = weight(rows, "wait", names, ("_start",))
+    print("  %.1f of %.1f ms of wait on _start;...;main;cfi_vfork_parent;vfork" % (got / 1000, want / 1000))
+    # 1.2 s of run after 300 ms of computing: 6 vforks of 200 ms, at least 3 of them whole.
+    if want < 600000:
+        raise Fail("only %.1f ms of wait: the parent was not blocked in vfork" % (want / 1000))
+    # Every vfork after the tables were in: 95 % for the stack cache's and the clock's rounding.
+    if got < 0.95 * want:
+        seen = sorted(((w, ";".join(user_part(f))) for f, w in rows if f[0] == "wait"), reverse=True)[:3]
+        raise Fail("%.1f of %.1f ms of wait through vfork to main; heaviest: %s"
+                   % (got / 1000, want / 1000, seen))
+    need_walked_by_table(doc, "cfi_vfork")
 
 
 @test("unwind_cfi_dlopen")
