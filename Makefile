@@ -220,8 +220,23 @@ $(OUT)/tests/elf/frames-debug: tests/unit/elf/frames.c | $(OUT)/tests/elf
 $(OUT)/tests/elf/frames-nocfi: $(OUT)/tests/elf/frames
 	$(call msg,OBJCOPY,$@)
 	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr -R .debug_frame $< $@
-$(OUT)/tests/unit/test_unwind_table.o $(OUT)/tests/unit/test_unwind_loader.o: \
-	CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
+# The PLT reader's subjects: each layout binutils emits for x86-64 (a lazy .plt; -z now; IBT's
+# .plt.sec beside the lazy .plt; -fno-plt, whose calls have no stubs), and what objdump names
+# them, the test's reference (objdump decodes the stubs itself: not our code).
+PLT_ELFS := $(addprefix $(OUT)/tests/elf/plt-,lazy now ibt noplt)
+$(OUT)/tests/elf/plt-lazy: PLT_FLAGS := -fcf-protection=none -Wl,-z,lazy
+$(OUT)/tests/elf/plt-now: PLT_FLAGS := -fcf-protection=none -Wl,-z,now
+$(OUT)/tests/elf/plt-ibt: PLT_FLAGS := -fcf-protection=full -Wl,-z,ibtplt -Wl,-z,lazy
+$(OUT)/tests/elf/plt-noplt: PLT_FLAGS := -fcf-protection=none -fno-plt -Wl,-z,now
+$(PLT_ELFS): $(OUT)/tests/elf/plt-%: tests/unit/elf/plt.c | $(OUT)/tests/elf
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Werror -fPIE -pie $(PLT_FLAGS) $< -o $@
+$(OUT)/tests/elf/%.plt: $(OUT)/tests/elf/%
+	$(call msg,OBJDUMP,$@)
+	$(Q)objdump -d $< | sed -n 's/^0*\([0-9a-f][0-9a-f]*\) <\(.*@plt\)>:$$/\1 \2/p' > $@
+TEST_ELFS += $(PLT_ELFS) $(addsuffix .plt,$(PLT_ELFS))
+$(OUT)/tests/unit/test_unwind_table.o $(OUT)/tests/unit/test_unwind_loader.o \
+	$(OUT)/tests/unit/test_plt.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
 $(OUT)/unit-tests: | $(TEST_ELFS)
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.
@@ -266,7 +281,7 @@ $(OUT)/workloads/libbrief.so: tests/kernel/workloads/lib/brieflib.c | $(OUT)/wor
 $(OUT)/workloads/brief: $(OUT)/workloads/libbrief.so
 $(OUT)/workloads/brief: WL_LDLIBS := -L$(OUT)/workloads -lbrief -Wl,-rpath,'$$ORIGIN'
 # The CFI unwinder's cases (signal frames, PLT stubs, dlopen, exec): no frame pointers either.
-CFI_CASES := cfi_signal cfi_plt cfi_dlopen cfi_exec cfi_exec_b
+CFI_CASES := cfi_signal cfi_plt cfi_dlopen cfi_exec cfi_exec_b cfi_vfork
 $(patsubst %,$(OUT)/workloads/%,$(CFI_CASES)): WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread \
 	-Wall -Wextra -Werror
 $(OUT)/workloads/libcfidl.so: tests/kernel/workloads/lib/cfidl.c tests/kernel/workloads/common.h \

@@ -259,6 +259,7 @@ extern struct ustacks_map ustacks SEC(".maps");
 struct unwind_walk {
 	struct unwind_ustack st; /* laid out as ustacks' value: inserted as it is */
 	__u64 pc, sp, bp;
+	__u64 rdi; /* the leaf's (UNWIND_RA_IN_RDI) */
 	__u64 hash;
 	__u32 stop;   /* enum unwind_stop */
 	__u32 obj;    /* slot of the object holding the last frame looked at */

@@ -169,6 +169,30 @@ static __always_inline __u64 unwind_cfa(struct unwind_walk *w, const struct unwi
 	return 0;
 }
 
+/*
+ * The leaf's step when its return address is in rdi (glibc's vfork, blocked in or just past its
+ * syscall): rdi as the thread entered the kernel, CFA rsp + cfa_off (the stack pointer as the
+ * call left it, the return address popped). rbp unchanged. The next step checks the pc.
+ */
+static __always_inline long unwind_rdi_step(struct unwind_walk *w, const struct unwind_rule *r)
+{
+	__u64 cfa;
+
+	if (r->cfa_kind != UNWIND_CFA_RSP) {
+		w->stop = UNWIND_STOP_INVALID;
+		return 1;
+	}
+	cfa = unwind_cfa(w, r);
+	if (cfa < w->sp) {
+		w->stop = UNWIND_STOP_BAD_FRAME;
+		return 1;
+	}
+	w->sp = cfa;
+	w->pc = w->rdi;
+	w->is_ra = 1;
+	return 0;
+}
+
 /* One step by a CFI rule. 0 to go on, 1 with w->stop set to end the walk. */
 static __always_inline long unwind_rule_step(struct unwind_walk *w, const struct unwind_rule *r)
 {
@@ -180,6 +204,8 @@ static __always_inline long unwind_rule_step(struct unwind_walk *w, const struct
 		w->stop = UNWIND_STOP_COMPLETE;
 		return 1;
 	}
+	if (r->ra_kind == UNWIND_RA_IN_RDI && w->st.n == 1 && !w->is_ra)
+		return unwind_rdi_step(w, r);
 	if (r->ra_kind != UNWIND_RA_AT_CFA_MINUS_8) {
 		w->stop = UNWIND_STOP_INVALID;
 		return 1;
@@ -361,6 +387,7 @@ BPF_GLOBAL __s32 unwind_user_stack(void *ctx BPF_ARG_CTX)
 	c.w->pc = regs->ip;
 	c.w->sp = regs->sp;
 	c.w->bp = regs->bp;
+	c.w->rdi = regs->di;
 	c.w->st.n = 0;
 	c.w->hash = 0;
 	c.w->obj = 0;

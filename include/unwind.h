@@ -49,7 +49,11 @@ enum unwind_ra_kind {
 	UNWIND_RA_INVALID = 0,	  /* not representable: the walk stops (truncated) */
 	UNWIND_RA_AT_CFA_MINUS_8, /* the normal case, after a call */
 	UNWIND_RA_STOP,		  /* undefined: the outermost frame (_start, thread entry) */
-	UNWIND_RA_IN_REGISTER,	  /* in a register (glibc's vfork): valid at the leaf only */
+	UNWIND_RA_IN_REGISTER,	  /* in another register: not followed (the walk stops) */
+	/* In rdi, CFA rsp + cfa_off: glibc's vfork pops its return address into rdi around the
+	 * syscall (its CFI: "register r16 (rip) in r5 (rdi)"). Followed at the leaf only, where
+	 * the thread's rdi is known (its saved user registers). */
+	UNWIND_RA_IN_RDI,
 };
 
 /* Rule flags. */

@@ -6,7 +6,7 @@ thread entry (clone3;start_thread) or the process entry (_start;__libc_start_mai
 
 import os
 
-from harness import Fail, load_folded, profile, test, thread
+from harness import Fail, load_folded, profile, test, thread, threads
 
 # The workload computes 300 ms in main before its threads start (cfi_stacks.c): the tables
 # are built meanwhile; stacks captured before, by frame pointers, are not what is checked.
@@ -164,29 +164,54 @@ PLT_KNOWN = ("cfi_plt_loop", "rand_r", "random_r", "clock_gettime", "__clock_get
 
 @test("unwind_cfi_plt_stub")
 def t_unwind_cfi_plt_stub(ctx):
-    """Samples taken inside a PLT stub (rand_r@plt, called in a tight loop) unwind by the PLT's
-    CFI to cfi_plt_loop and main."""
+    """Samples taken inside a PLT stub (rand_r@plt, called in a tight loop) are named after the
+    stub's target, rand_r@plt, and unwind by the PLT's CFI to cfi_plt_loop and main."""
     # 499 Hz for 1.5 s: ~750 samples, of which the stub gets a few percent.
     doc, rows = run_case(ctx, "cfi_plt", hz=499)
     cpu = [(user_part(f), w) for f, w in rows if f[0] == "cpu"]
-    # The stub has no symbol of its own: whatever the symbolizer calls the frame between
-    # cfi_plt_loop and rand_r's callee is the stub's name (the executable has no other code
-    # cfi_plt_loop calls).
+    # Whatever the symbolizer calls a frame between cfi_plt_loop and libc (the executable has
+    # no other code cfi_plt_loop calls) is a stub's name: each must be "<target>@plt".
     stubs = {f[i + 1] for f, _ in cpu for i in range(len(f) - 1)
              if f[i] == "cfi_plt_loop" and f[i + 1] not in PLT_KNOWN}
     loop = sum(w for f, w in cpu if "cfi_plt_loop" in f)
-    total, good = leaf_share(rows, "cpu", stubs, LIBC_ENTRY)
-    print("  PLT stub named %s: %.1f ms of samples in it (%.1f ms reach main), %.1f ms through "
-          "cfi_plt_loop" % (sorted(stubs), total / 1000, good / 1000, loop / 1000))
+    total, good = leaf_share(rows, "cpu", ("rand_r@plt",), LIBC_ENTRY + (("cfi_plt_loop",),))
+    print("  frames under cfi_plt_loop named %s: %.1f ms of samples in rand_r@plt (%.1f ms reach "
+          "main), %.1f ms through cfi_plt_loop" % (sorted(stubs), total / 1000, good / 1000, loop / 1000))
+    misnamed = sorted(n for n in stubs if not n.endswith("@plt"))
+    if misnamed:
+        raise Fail("frames under cfi_plt_loop not named after a PLT stub's target: %s" % misnamed)
     # 2 %: the stub is 2 of the loop's ~20 instructions per call; fewer would mean the samples
-    # in it were lost (their callers not found, so the stub never seen under cfi_plt_loop).
-    if not stubs or total < 0.02 * loop:
-        raise Fail("%.1f ms of %.1f ms of cfi_plt_loop's samples in the PLT stub (need 2 %%)"
+    # in it were lost (their callers not found, so the stub never seen under cfi_plt_loop) or
+    # named otherwise.
+    if total < 0.02 * loop:
+        raise Fail("%.1f ms of %.1f ms of cfi_plt_loop's samples in rand_r@plt (need 2 %%)"
                    % (total / 1000, loop / 1000))
     # Every sample in the stub, but one or two taken before the tables were in, reaches main.
     if good < 0.95 * total:
-        raise Fail("%.1f of %.1f ms of samples in the PLT stub reach main (need 95 %%)" % (good / 1000, total / 1000))
+        raise Fail("%.1f of %.1f ms of samples in rand_r@plt reach main (need 95 %%)" % (good / 1000, total / 1000))
     need_walked_by_table(doc, "cfi_plt")
+
+
+@test("unwind_cfi_vfork")
+def t_unwind_cfi_vfork(ctx):
+    """A parent blocked in vfork (its child sleeps 200 ms before exec) has its return address
+    in rdi, not on the stack (glibc's vfork and its CFI): its off-CPU stack goes through vfork
+    to cfi_vfork_parent and main, not garbage."""
+    doc, rows = run_case(ctx, "cfi_vfork")
+    names = LIBC_ENTRY + (("cfi_vfork_parent",), ("vfork", "__vfork", "__libc_vfork"))
+    # The vfork children (comm cfi_vfork until they exec) never wait: the wait is the parent's.
+    want = sum(t["ns"]["wait"] for t in threads(doc, "cfi_vfork")) / 1000
+    got = weight(rows, "wait", names, ("_start",))
+    print("  %.1f of %.1f ms of wait on _start;...;main;cfi_vfork_parent;vfork" % (got / 1000, want / 1000))
+    # 1.2 s of run after 300 ms of computing: 6 vforks of 200 ms, at least 3 of them whole.
+    if want < 600000:
+        raise Fail("only %.1f ms of wait: the parent was not blocked in vfork" % (want / 1000))
+    # Every vfork after the tables were in: 95 % for the stack cache's and the clock's rounding.
+    if got < 0.95 * want:
+        seen = sorted(((w, ";".join(user_part(f))) for f, w in rows if f[0] == "wait"), reverse=True)[:3]
+        raise Fail("%.1f of %.1f ms of wait through vfork to main; heaviest: %s"
+                   % (got / 1000, want / 1000, seen))
+    need_walked_by_table(doc, "cfi_vfork")
 
 
 @test("unwind_cfi_dlopen")

@@ -6,6 +6,7 @@
  * input: truncated files, corrupted CFI, no CFI.
  */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -186,6 +187,37 @@ Test(unwind_table, start_is_a_stop_row)
 	cr_expect_geq(st.stop_rows, 1);
 	cr_expect_eq(st.invalid_rows, 0);
 	cr_expect_eq(st.source, UNWIND_SRC_EH_FRAME);
+	unwind_table__free(t);
+}
+
+/*
+ * glibc's vfork pops its return address into rdi before the syscall (its CFI: rip in r5): a
+ * thread blocked there is at the instruction after the syscall, CFA rsp + 0, the return
+ * address in rdi. Before the pop it is the usual call frame. Found in this process's libc.
+ */
+Test(unwind_table, vfork_return_address_in_rdi)
+{
+	const uint8_t *code = (const uint8_t *)(uintptr_t)vfork;
+	struct unwind_stats st;
+	struct unwind_table *t = open_table(LIBC, &st);
+	const struct unwind_rule *r;
+	uint64_t vaddr;
+	Dl_info info;
+	size_t i;
+
+	cr_assert(dladdr((void *)(uintptr_t)vfork, &info) && info.dli_saddr && info.dli_fname);
+	cr_assert(strstr(info.dli_fname, "libc.so.6"), "%s", info.dli_fname);
+	/* Debian's libc: its first segment's vaddr is 0, so the offset is the ELF address. */
+	vaddr = (uint64_t)((const char *)info.dli_saddr - (const char *)info.dli_fbase);
+	for (i = 0; i + 1 < 32 && !(code[i] == 0x0f && code[i + 1] == 0x05); i++)
+		;
+	cr_assert_lt(i + 1, 32, "vfork has a syscall instruction near its start");
+	r = rule_at(t, vaddr + i + 2);
+	cr_expect_eq(r->ra_kind, UNWIND_RA_IN_RDI);
+	cr_expect_eq(r->cfa_kind, UNWIND_CFA_RSP);
+	cr_expect_eq(r->cfa_off, 0);
+	cr_expect_eq(rule_at(t, vaddr)->ra_kind, UNWIND_RA_AT_CFA_MINUS_8);
+	cr_expect_geq(st.ra_reg_rows, 1);
 	unwind_table__free(t);
 }
 

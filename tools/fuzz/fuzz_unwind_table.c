@@ -3,12 +3,14 @@
  * libFuzzer harness for the unwind table builder (`make fuzz`): the input is a whole ELF file,
  * read from memory as the builder would read a mapped object. Whatever it accepts must be a
  * sorted table whose rows name existing rules, and every lookup must land on a row or nothing.
+ * The same file goes to the symbolizer's PLT reader: stubs of 8 or 16 bytes with a name.
  */
 #include <libelf.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "collect/unwind_table.h"
+#include "profile/plt.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -34,6 +36,14 @@ static void check(const struct unwind_table *t, const struct unwind_stats *st)
 	}
 }
 
+static void check_stub(void *ctx, uint64_t addr, uint64_t size, const char *name)
+{
+	(void)ctx;
+	(void)addr;
+	if ((size != 8 && size != 16) || !name || !*name || strlen(name) > (1u << 20))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* elf_memory may write to its image (it does not for reading, but takes no const). */
@@ -48,6 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	elf = elf_memory(copy, size);
 	if (elf && !unwind_table__build(elf, &t, &st))
 		check(t, &st);
+	if (elf && plt_stubs__read(elf, check_stub, NULL) > (int)PLT_MAX_STUBS)
+		abort();
 	unwind_table__free(t);
 	elf_end(elf);
 	free(copy);

@@ -121,6 +121,9 @@ static uint8_t classify_ra(Dwarf_Frame *f)
 		return o == mem ? UNWIND_RA_STOP : UNWIND_RA_INVALID;
 	if (at_cfa_plus(o, n, &off))
 		return off == -8 ? UNWIND_RA_AT_CFA_MINUS_8 : UNWIND_RA_INVALID;
+	/* DWARF register 5 is rdi (the x86-64 psABI's DWARF register number mapping). */
+	if (n == 1 && ((o[0].atom == DW_OP_regx && o[0].number == 5) || o[0].atom == DW_OP_reg5))
+		return UNWIND_RA_IN_RDI;
 	if (n == 1 &&
 	    (o[0].atom == DW_OP_regx || (o[0].atom >= DW_OP_reg0 && o[0].atom <= DW_OP_reg31)))
 		return UNWIND_RA_IN_REGISTER;
@@ -172,6 +175,6 @@ void unwind_rule_classify(Dwarf_Frame *f, bool signal, struct unwind_rule *r,
 		st->approx_rows++;
 	if (r->ra_kind == UNWIND_RA_STOP)
 		st->stop_rows++;
-	if (r->ra_kind == UNWIND_RA_IN_REGISTER)
+	if (r->ra_kind == UNWIND_RA_IN_REGISTER || r->ra_kind == UNWIND_RA_IN_RDI)
 		st->ra_reg_rows++;
 }

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include "debuginfo.h"
 #include "mapgens.h"
+#include "plt.h"
 #include "demangle.h"
 #include "runtime.h"
 #include "strtab.h"
@@ -82,6 +83,7 @@ static void free_image(void *arg)
 	if (!img)
 		return;
 	g_free(img->segs);
+	g_free(img->plt);
 	free_table(&img->own);
 	free(img);
 }
@@ -276,6 +278,31 @@ void symbolize_read_symbols(struct symbolizer *s, Elf *elf, struct sym_table *t,
 	t->dsyms = sorted(objs, cmp_sym, &t->ndsyms);
 }
 
+/* What plt_stubs__read hands each stub to: where names are interned, where stubs go. */
+struct plt_ctx {
+	struct symbolizer *s;
+	GArray *stubs; /* struct sym */
+};
+
+static void add_plt_stub(void *ctx, uint64_t addr, uint64_t size, const char *name)
+{
+	struct plt_ctx *c = ctx;
+	char *buf = g_strdup_printf("%s@plt", name);
+	struct sym sym = { addr, size, strtab__intern(c->s->strs, buf), 0 };
+
+	g_free(buf);
+	g_array_append_val(c->stubs, sym);
+}
+
+/* The object's PLT stubs, named after their targets (no symbol table has them). */
+static void read_plt(struct symbolizer *s, Elf *elf, struct elf_image *img)
+{
+	struct plt_ctx c = { s, g_array_new(FALSE, FALSE, sizeof(struct sym)) };
+
+	plt_stubs__read(elf, add_plt_stub, &c);
+	img->plt = sorted(c.stubs, cmp_addr, &img->nplt);
+}
+
 /* Whether the object has a full symbol table of its own (not stripped). */
 static bool has_symtab(Elf *elf)
 {
@@ -299,8 +326,10 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		/* A damaged file keeps whatever could be read: the frames name the module. */
-		if (!symbolize_read_segments(elf, img))
+		if (!symbolize_read_segments(elf, img)) {
 			symbolize_read_symbols(s, elf, &img->own, true);
+			read_plt(s, elf, img);
+		}
 		img->full = has_symtab(elf);
 		if (!img->full)
 			debug_ref__read(elf, &img->ref);
@@ -446,11 +475,15 @@ static const struct sym_table *image_table(struct symbolizer *s, struct elf_imag
 /* The symbol covering vaddr; else the one just before it, plus the offset; else the object. */
 static const char *frame_name(struct symbolizer *s, const struct mapping *m, uint64_t vaddr)
 {
+	const struct sym *stub = find_sym(m->img->plt, m->img->nplt, vaddr);
 	const struct sym_table *t = image_table(s, m->img);
 	const struct sym *sym = sym_before(t->syms, t->nsyms, vaddr);
 	const char *name;
 	char *buf;
 
+	/* No symbol covers a PLT stub: the nearest before it would be _init's. */
+	if (stub)
+		return stub->name;
 	if (sym && (!sym->size || vaddr - sym->addr < sym->size))
 		return sym->name;
 	if (sym && vaddr - sym->addr - sym->size < NEAR_SYM_GAP)

@@ -51,6 +51,8 @@ struct elf_image {
 	bool debug_tried;	 /* looked for it (on the first frame in the object) */
 	struct sym_table *debug; /* the debug file's .symtab; NULL: none found */
 	bool go;		 /* built by Go: it has the toolchain's .go.buildinfo section */
+	struct sym *plt;	 /* its PLT stubs, "puts@plt", sorted (plt.h); named first */
+	size_t nplt;
 };
 
 struct mapping {
