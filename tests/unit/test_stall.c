@@ -389,6 +389,23 @@ Test(stall, asyncio_loop_stalled_by_a_computing_callback)
 		  sc->rows[ADV_PROCESSES].reason);
 }
 
+/* A loop that never waits in its poll: its callbacks run together as one long "iteration"
+ * each time, but it is saturated, not stalled by one callback (busy_loop.py). */
+Test(stall, saturated_loop_is_not_a_cpu_stall)
+{
+	struct profile *p = new_profile(2000, 2);
+	const struct adv_scope *sc;
+
+	add_loop_thread(p, 10, 3, 1, 600);
+	add_stack(p, 10, CAT_CPU, 1800, 180, STACK_GIL_NONE,
+		  FRAMES(LOOP, "handle (server.py:20)|/srv/server.py",
+			 "request_work (server.py:59)|/srv/server.py"));
+	sc = run(p, false);
+	cr_expect_gt(p->threads[0].cpu_stalls, 0, "the iterations are counted");
+	cr_expect_neq(sc->verdict, ADV_LOOP_STALLED, "%s", sc->why);
+	cr_expect_not(sc->stall.cpu);
+}
+
 /* The same loop with 1 ms callbacks: no CPU stall, whatever else it is. */
 Test(stall, healthy_loop_with_short_callbacks_has_no_cpu_stall)
 {
@@ -404,17 +421,17 @@ Test(stall, healthy_loop_with_short_callbacks_has_no_cpu_stall)
 	cr_expect_not(sc->stall.cpu);
 }
 
-/* A native loop computing 150 ms of every 160: named by its heaviest on-CPU leaf; no idle
- * CPU left (both busy), so moving the work helps nothing. */
+/* A native loop computing 150 ms after each 160 ms in its poll: named by its heaviest on-CPU
+ * leaf; no idle CPU to move the work to (1 CPU), so that helps nothing. */
 Test(stall, native_loop_cpu_stall_named_by_its_leaf_and_bounded_by_idle_cpus)
 {
 	struct profile *p = new_profile(1600, 1);
 	const struct adv_scope *sc;
 
-	add_loop_thread(p, 10, 10, 10, 150);
-	add_stack(p, 10, CAT_CPU, 1200, 120, STACK_GIL_NONE,
+	add_loop_thread(p, 10, 5, 160, 150);
+	add_stack(p, 10, CAT_CPU, 600, 60, STACK_GIL_NONE,
 		  FRAMES("main@server", "loop_run@server", "render_page@server"));
-	add_stack(p, 10, CAT_CPU, 300, 30, STACK_GIL_NONE,
+	add_stack(p, 10, CAT_CPU, 150, 15, STACK_GIL_NONE,
 		  FRAMES("main@server", "loop_run@server", "memcpy@libc.so.6"));
 	sc = run(p, false);
 	cr_assert_eq(sc->verdict, ADV_LOOP_STALLED, "got %s", adv_verdict_keys[sc->verdict]);

@@ -208,13 +208,24 @@ static void name_cpu_stall(const struct profile *p, const struct thread *t, stru
 	s->python = best_py;
 }
 
-/* Replaces thread i's stall with its CPU stall when that is the larger. */
+static uint64_t life_ns(const struct thread *t);
+
+/*
+ * Replaces thread i's stall with its CPU stall when that is the larger. Not for a loop that
+ * wants a CPU LOOP_BUSY_SHARE of its life or more: one that always finds events ready never
+ * blocks in its poll, so all its callbacks, short or long, make one long "iteration"; it is
+ * saturated (rule_loop_saturated), not stalled by one callback (busy_loop.py: on a CPU or
+ * runnable 99 %, 2 "iterations" of 270 and 340 ms).
+ */
 static void cpu_stall(const struct adv_ctx *x, size_t i)
 {
 	const struct thread *t = &x->p->threads[i];
 	struct adv_stall *s = &x->stalls[i];
+	uint64_t life = life_ns(t);
 
 	if (!t->cpu_stalls || t->cpu_stall_ns <= s->ns)
+		return;
+	if (life && t->ns[CAT_CPU] + t->ns[CAT_RUNQUEUE] >= LOOP_BUSY_SHARE * life)
 		return;
 	*s = (struct adv_stall){ .tid = t->tid, .cpu = true, .cat = CAT_CPU };
 	s->ns = t->cpu_stall_ns;
