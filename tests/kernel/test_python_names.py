@@ -170,6 +170,10 @@ def t_python_code_reuse(ctx):
                 continue
             if file != "<generated>":
                 continue
+            # exec() runs each source's module code first: the `def` on its line 1 (a sample
+            # landed there in CI). A real code object the program ran, rightly named.
+            if name == "<module>" and line == 1:
+                continue
             g = GENERATED.match(name)
             if not g or int(g["i"]) >= made or int(g["i"]) % 2 != (g["kind"] == "nap") \
                     or line != 2:
