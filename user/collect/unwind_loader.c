@@ -725,7 +725,8 @@ int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct p
 		g_array_free(out, TRUE);
 		return -ENOMEM;
 	}
-	qsort(out->data, out->len, sizeof(struct unwind_stops), cmp_stops);
+	if (out->len) /* an empty GArray's data is NULL, which qsort must not be given */
+		qsort(out->data, out->len, sizeof(struct unwind_stops), cmp_stops);
 	p->utables = (struct unwind_tables){ l->st.objects, l->st.tables,   l->st.no_cfi,
 					     l->st.full,    l->st.rows,	    l->st.max_rows,
 					     l->st.rules,   l->st.max_rules };

@@ -13,7 +13,9 @@ static int cmp_frames_walk(const struct stack *x, const struct stack *y)
 
 	for (i = 0; i < n; i++) {
 		if (x->frames[i].name != y->frames[i].name) {
-			c = strcmp(x->frames[i].name, y->frames[i].name);
+			/* A recording may hold an unnamed frame (NULL): it sorts as "". */
+			c = strcmp(x->frames[i].name ? x->frames[i].name : "",
+				   y->frames[i].name ? y->frames[i].name : "");
 			if (c)
 				return c;
 		}
