@@ -236,7 +236,7 @@ $(OUT)/tests/elf/%.plt: $(OUT)/tests/elf/%
 	$(Q)objdump -d $< | sed -n 's/^0*\([0-9a-f][0-9a-f]*\) <\(.*@plt\)>:$$/\1 \2/p' > $@
 TEST_ELFS += $(PLT_ELFS) $(addsuffix .plt,$(PLT_ELFS))
 $(OUT)/tests/unit/test_unwind_table.o $(OUT)/tests/unit/test_unwind_loader.o \
-	$(OUT)/tests/unit/test_plt.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
+	$(OUT)/tests/unit/test_plt.o $(OUT)/tests/unit/test_unwind_background.o: CPPFLAGS += -DTEST_ELF_DIR='"$(OUT)/tests/elf"'
 $(OUT)/unit-tests: | $(TEST_ELFS)
 
 # Writes the synthetic fixture profile in any output format, for checks by real readers.

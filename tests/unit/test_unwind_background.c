@@ -2,8 +2,8 @@
 /*
  * The unwind loader building tables in the background (unwind_loader__background), over plain
  * memory, on this very process's map: no index is written before every table it needs is in,
- * the process is named ready when they are, and stopping with builds pending leaves their
- * objects to frame pointers, counted.
+ * the process is named ready when they are, stopping with builds pending leaves their
+ * objects to frame pointers, counted, and a small object is built at once all the same.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "collect/unwind_loader.h"
+
+#define ELF_FRAMES TEST_ELF_DIR "/frames"
 
 struct store {
 	struct unwind_store s;
@@ -120,7 +123,8 @@ Test(unwind_background, index_waits_for_its_tables_then_is_written)
 
 	need_map_files();
 	l = new_loader(&m);
-	cr_assert_eq(unwind_loader__background(l), 0);
+	/* 0: every object in the background, the vDSO and ld.so too. */
+	cr_assert_eq(unwind_loader__background(l, 0), 0);
 	cr_assert_geq(unwind_loader__fd(l), 0);
 	cr_expect_eq(unwind_loader__sync(l, me), -EINPROGRESS, "new objects: tables to build");
 	cr_expect_eq(m.puts, 0, "no index before its tables are in");
@@ -160,7 +164,7 @@ Test(unwind_background, stopping_with_builds_pending_leaves_frame_pointers)
 
 	need_map_files();
 	l = new_loader(&m);
-	cr_assert_eq(unwind_loader__background(l), 0);
+	cr_assert_eq(unwind_loader__background(l, 0), 0);
 	cr_expect_eq(unwind_loader__sync(l, me), -EINPROGRESS);
 	unwind_loader__stop(l);
 	cr_expect_eq(unwind_loader__fd(l), -1);
@@ -176,5 +180,49 @@ Test(unwind_background, stopping_with_builds_pending_leaves_frame_pointers)
 	cr_assert_not_null(libc);
 	if (st.unbuilt == st.objects)
 		cr_expect_eq(libc->flags, UNWIND_MAP_FP);
+	free_loader(l, &m);
+}
+
+static int object_of(struct unwind_loader *l, const char *path, struct unwind_mapping *m)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+	memset(m, 0, sizeof(*m));
+	err = unwind_loader__object(l, fd, path, m);
+	close(fd);
+	return err;
+}
+
+/* A small object (a program's own binary, ld.so) does not wait for the idle-priority builder:
+ * on a busy machine that wait was 200 ms of a new image's stacks on frame pointers. */
+Test(unwind_background, small_object_built_at_once)
+{
+	struct unwind_mapping small, queued;
+	struct unwind_loader_stats st;
+	struct unwind_loader *l;
+	struct stat sb;
+	struct store m;
+
+	cr_assert_eq(stat(ELF_FRAMES, &sb), 0);
+	cr_assert_leq((size_t)sb.st_size, UNWIND_INLINE_MAX, "the test object is small");
+	l = new_loader(&m);
+	cr_assert_eq(unwind_loader__background(l, (size_t)sb.st_size), 0);
+	cr_assert_eq(object_of(l, ELF_FRAMES, &small), 0);
+	cr_expect_eq(small.flags, 0, "its table is in at once");
+	cr_expect_gt(small.row_hi, small.row_lo);
+	unwind_loader__stats(l, &st);
+	cr_expect_eq(st.tables, 1);
+	free_loader(l, &m);
+
+	/* One byte over the limit: queued for the builder, frame pointers until it is in. */
+	l = new_loader(&m);
+	cr_assert_eq(unwind_loader__background(l, (size_t)sb.st_size - 1), 0);
+	cr_assert_eq(object_of(l, ELF_FRAMES, &queued), 0);
+	cr_expect_eq(queued.flags, UNWIND_MAP_FP, "queued: frame pointers meanwhile");
+	cr_expect_eq(queued.row_hi, queued.row_lo);
+	unwind_loader__stats(l, &st);
+	cr_expect_eq(st.tables, 0);
+	unwind_loader__stop(l);
 	free_loader(l, &m);
 }

@@ -236,7 +236,7 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		err = err ? err : -errno;
 		return fail(e, err, "cannot map the unwinder's tables: %s", strerror(-err));
 	}
-	err = unwind_loader__background(s->unwind);
+	err = unwind_loader__background(s->unwind, UNWIND_INLINE_MAX);
 	if (err)
 		pr_warn("cannot start the unwind tables' builder (%s): tables are built in the "
 			"main loop",

@@ -77,6 +77,7 @@ struct unwind_loader {
 	struct bg_worker *worker; /* NULL: tables are built in the caller's thread */
 	enum bg_priority prio;	  /* the worker's, once it stopped (for the log) */
 	uint64_t progress_ns;	  /* the worker's last sign of progress (CLOCK_MONOTONIC) */
+	size_t inline_max;	  /* objects up to this size are built in the caller's thread */
 	GHashTable *waiting;	  /* pid → GPtrArray of the pending objects its index waits for */
 };
 
@@ -328,7 +329,7 @@ static void start_build(struct unwind_loader *l, struct object *o, int fd, void 
 		return;
 	}
 	*j = (struct build_job){ .o = o, .fd = fd, .bytes = bytes, .len = len };
-	if (l->worker) {
+	if (l->worker && (fd >= 0 ? (uint64_t)o->size : len) > l->inline_max) {
 		o->pending = true;
 		if (!bg_worker__pending(l->worker))
 			l->progress_ns = clock_ns(CLOCK_MONOTONIC); /* it was idle, not slow */
@@ -556,8 +557,9 @@ int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
 	return err;
 }
 
-int unwind_loader__background(struct unwind_loader *l)
+int unwind_loader__background(struct unwind_loader *l, size_t inline_max)
 {
+	l->inline_max = inline_max;
 	if (l->worker)
 		return 0;
 	/* Before the worker's first libelf call: the version is process-wide state. */

@@ -48,6 +48,14 @@ struct unwind_loader_stats {
 	uint64_t load_ns;  /* time spent copying them into the kernel's arrays (CLOCK_MONOTONIC) */
 };
 
+/*
+ * Objects built in the caller's thread even with a background builder: a workload's own
+ * binary, ld.so (0.7-1.2 ms for its 240 KiB here), the vDSO, most extension modules. Measured
+ * on Debian's objects: libc.so.6 (1.9 MiB) 10-11 ms, ld.so (236 KiB) 0.7-1.2 ms, a test
+ * program (22 KiB) 0.1-0.4 ms.
+ */
+#define UNWIND_INLINE_MAX (256u * 1024)
+
 /* A loader writing into s (copied). NULL with errno on failure (EINVAL: s incomplete). */
 struct unwind_loader *unwind_loader__new(const struct unwind_store *s);
 void unwind_loader__free(struct unwind_loader *l);
@@ -56,11 +64,14 @@ void unwind_loader__free(struct unwind_loader *l);
  * Tables built from now on on a background thread at the lowest priority (bg_worker.h), not
  * in the caller's: the build is concur's largest use of CPU while recording (11-15 ms for a
  * C program's 4 objects, 85-265 ms for a python3.11 process's 37 here), and it took the
- * workload's CPU on a machine with few. The caller polls unwind_loader__fd() and calls
+ * workload's CPU on a machine with few. Objects of at most inline_max bytes (the file, or the
+ * vDSO's image: the CFI cannot be larger) are still built in the caller's thread, at once:
+ * UNWIND_INLINE_MAX is ~1 ms of building, less than a busy machine keeps the idle-priority
+ * builder waiting for a CPU. The caller polls unwind_loader__fd() and calls
  * unwind_loader__serve(). 0, or -errno when the thread cannot be started (tables are then
  * built in the caller's thread, as before).
  */
-int unwind_loader__background(struct unwind_loader *l);
+int unwind_loader__background(struct unwind_loader *l, size_t inline_max);
 
 /* With a background builder, an eventfd readable when built tables wait to be loaded; -1
  * without. */
