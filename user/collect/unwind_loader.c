@@ -29,10 +29,14 @@
  * How long the background builder may go without finishing a table before it is raised to
  * concur's priority (bg_worker__hurry()). At SCHED_IDLE it runs on a CPU nothing else wants,
  * at once on a machine with one free; when every CPU is busy it gets none, and the stacks
- * would stay on frame pointers for the whole window. 200 ms: about two tables of python3.11's
- * size (85-265 ms for its 37 objects here), 20 samples at 99 Hz.
+ * would stay on frame pointers for the whole window. Waiting longer does not make the build
+ * cheaper, only later: on a busy machine the wait is stacks lost. 50 ms: 5 samples at 99 Hz,
+ * libc.so.6's table (10-11 ms) about 5 times over; it was 200 ms, and a process whose objects
+ * came in two batches (its image and ld.so, then its libraries) waited for two hurries. Beside
+ * 3 busy loops on 2 CPUs, a C program's first index came 250-265 ms after the probes were in;
+ * with this and small objects built at once (UNWIND_INLINE_MAX), 4-115 ms.
  */
-#define HURRY_NS (200 * 1000000ull)
+#define HURRY_NS (50 * 1000000ull)
 
 struct object {
 	dev_t dev;
