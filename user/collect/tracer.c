@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Skeleton lifecycle (open → rodata → load → targets → attach), the workload or targets
- * watched until the window ends, then the maps read into a profile.
+ * watched until the window ends, then the maps read into a profile. The memory maps, unwind
+ * indexes and symbols read meanwhile: tracer_maps.c; run's workload: tracer_child.c.
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,26 +24,18 @@
 #include "collect.h"
 #include "concur.skel.h"
 #include "features.h"
-#include "launch.h"
-#include "loader_probe.h"
 #include "enrich.h"
-#include "mapwatch.h"
 #include "procfs.h"
-#include "status.h"
 #include "stop_signals.h"
 #include "profile/symbolize.h"
 #include "py_collect.h"
 #include "profile/unwind_check.h"
-#include "cgroup_watch.h"
 #include "thread_store.h"
+#include "session.h"
 #include "tracer.h"
-#include "unwind_loader.h"
-#include "unwind_maps.h"
 #include "log.h"
 
 #define STATUS_PERIOD_MS 500
-/* How long an interrupted `run` waits for its workload to exit on the forwarded signal. */
-#define CHILD_GRACE_MS 2000
 
 static int fail(struct tracer_error *e, int err, const char *fmt, ...)
 {
@@ -53,14 +45,6 @@ static int fail(struct tracer_error *e, int err, const char *fmt, ...)
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 	return err < 0 ? err : -EINVAL;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* The calling thread's CPU time (user and system: the verifier's work is the loader's system
@@ -89,36 +73,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 	return ours > log_max_level ? 0 : vfprintf(stderr, fmt, ap);
 }
-
-struct session {
-	const struct tracer_opts *o;
-	struct concur_bpf *skel;
-	struct launch child;
-	int *pidfds;  /* attach: one per target, -1 once it exited */
-	int child_fd; /* run: pidfd of the workload */
-	int child_status;
-	bool child_reaped;
-	/* run: a stop signal came before the workload could exec: it never ran. */
-	bool not_started;
-	long child_maxrss_kb;	  /* run: the workload's peak resident memory, from wait4 */
-	uint64_t window_start_ns; /* CLOCK_MONOTONIC */
-	struct status status;
-	struct symbolizer *sym;
-	struct pyframes *py;	     /* CPython processes' frames; NULL without stacks */
-	struct ring_buffer *maps_rb; /* maps_events, and py_events with stacks */
-	struct mapwatch maps_due;
-	struct unwind_loader *unwind; /* --unwind=cfi: the tables in the kernel */
-	struct unwind_store ustore;   /* ... mapped */
-	bool tables_done;	      /* the window is over: no more tables built */
-	struct cgroup_watch cgroups;  /* each process's cgroups, noted when it is tracked or seen */
-	struct bpf_link **sample_links; /* one per CPU */
-	int nsample_links;
-	struct loader_probe loader; /* the dynamic loader hooked (loader.path "": none) */
-	struct bpf_link *loader_link;
-	uint64_t started_ns;	 /* concur's own start, for the attach latency */
-	uint64_t started_cpu_ns; /* the main thread's CPU time then */
-	uint64_t first_index_ns; /* when the first unwind index was written (0: none) */
-};
 
 /* At -v: how long start-up took to reach a stage, in wall-clock and CPU time (start-up runs
  * at concur's priority, and competes with the workload for a CPU). */
@@ -244,109 +198,6 @@ static int load_probes(struct session *s, struct tracer_error *e)
 	return 0;
 }
 
-static int on_maps_event(void *ctx, void *data, size_t size)
-{
-	struct session *s = ctx;
-	const struct maps_event *e = data;
-
-	if (size >= sizeof(*e))
-		mapwatch_add(&s->maps_due, e->pid, now_ns());
-	return 0;
-}
-
-/* A Python frame list seen for the first time: its code objects are read while they live. */
-static int on_py_event(void *ctx, void *data, size_t size)
-{
-	struct session *s = ctx;
-	const struct py_event *e = data;
-
-	if (size >= sizeof(*e))
-		pyframes__resolve(s->py, e->pid, e->pystack);
-	return 0;
-}
-
-/* The image generation the probes last saw pid begin (struct proc_info); -ENOENT: not followed. */
-static int proc_gen(uint32_t pid, void *ctx)
-{
-	struct session *s = ctx;
-	struct proc_info info;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.procs), &pid, &info))
-		return -ENOENT;
-	return (int)(info.gen & INT32_MAX);
-}
-
-/*
- * A process seen running again: its maps, the cgroup it may have moved into since, and
- * whether it runs a CPython whose frames the probes can read. An exec that begins meanwhile
- * asks for its own read: what was read for the old image is dropped (the symbolizer's) or
- * withdrawn (the unwinder's index, which would walk the new image with the old tables).
- */
-/*
- * pid's unwind index from its map read now; withdrawn if an exec began meanwhile (it would walk
- * the new image with the old tables). after: what else the caller reads of the process in the
- * same span (the symbolizer's snapshot), or NULL.
- */
-static int sync_unwind(struct session *s, uint32_t pid,
-		       int (*after)(struct session *s, uint32_t pid))
-{
-	int gen = proc_gen(pid, s), err = 0;
-
-	if (s->unwind && !s->tables_done) {
-		err = unwind_loader__sync(s->unwind, pid);
-		if (!err && !s->first_index_ns)
-			s->first_index_ns = now_ns();
-		if (!err)
-			pr_debug("unwind index of process %u written %.1f ms after start", pid,
-				 (now_ns() - s->started_ns) / 1e6);
-	}
-	err = after ? after(s, pid) : 0;
-	if (s->unwind && !s->tables_done && proc_gen(pid, s) != gen)
-		unwind_loader__forget(s->unwind, pid);
-	return err;
-}
-
-static int snapshot_symbols(struct session *s, uint32_t pid)
-{
-	return symbolizer__snapshot(s->sym, pid, proc_gen, s);
-}
-
-/* Tables built in the background that pid's index waited for: the index is written now. */
-static void unwind_ready(uint32_t pid, void *ctx)
-{
-	sync_unwind(ctx, pid, NULL);
-}
-
-static int read_maps(uint32_t pid, void *ctx)
-{
-	struct session *s = ctx;
-	int err;
-
-	pr_debug("reading the memory map of process %u", pid);
-	cgroup_watch_note(&s->cgroups, pid);
-	err = sync_unwind(s, pid, snapshot_symbols);
-	if (err == -EAGAIN)
-		return 0;
-	if (!err && s->py)
-		pyframes__note_proc(s->py, s->sym, pid);
-	return err;
-}
-
-/* Serves memory-map requests and tables built in the background; returns when the next read
- * or check is due (0: none). */
-static uint64_t serve_maps(struct session *s)
-{
-	uint64_t tables = s->unwind ? unwind_loader__serve(s->unwind, now_ns(), unwind_ready, s) :
-				      0,
-		 maps;
-
-	if (!s->maps_rb)
-		return tables;
-	ring_buffer__consume(s->maps_rb);
-	maps = mapwatch_run(&s->maps_due, now_ns(), read_maps, s);
-	return maps && (!tables || maps < tables) ? maps : tables;
-}
-
 /* A cpu-clock event on every CPU drives the sampler: software, so it works in any VM. */
 static int attach_sampler(struct session *s, struct tracer_error *e)
 {
@@ -409,7 +260,7 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 	/* Stacks, and the futexes waited on (named by the global holding them), need maps. */
 	s->sym = symbolizer__new();
 	s->maps_rb = s->sym ? ring_buffer__new(bpf_map__fd(s->skel->maps.maps_events),
-					       on_maps_event, s, NULL) :
+					       session__on_maps_event, s, NULL) :
 			      NULL;
 	if (!s->maps_rb)
 		return fail(e, -ENOMEM, "cannot set up the symbolizer: %s", strerror(errno));
@@ -418,7 +269,7 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 				      bpf_map__fd(s->skel->maps.pystacks),
 				      &s->skel->bss->py_procs_any);
 		err = ring_buffer__add(s->maps_rb, bpf_map__fd(s->skel->maps.py_events),
-				       on_py_event, s);
+				       session__on_py_event, s);
 		if (err)
 			return fail(e, err, "cannot set up the Python frames: %s", strerror(-err));
 	}
@@ -467,7 +318,7 @@ static int start_attach(struct session *s, struct tracer_error *e)
 	for (i = 0; !err && i < s->o->npids; i++) {
 		/* A running interpreter's frames from its first stacks on. */
 		if (s->py)
-			read_maps(s->o->pids[i], s);
+			session__read_maps(s->o->pids[i], s);
 		err = seed_proc(s, s->o->pids[i]);
 		if (err)
 			err = fail(e, err, "cannot track the threads of process %u: %s",
@@ -533,53 +384,6 @@ static int start_run(struct session *s, struct tracer_error *e)
 	return 0;
 }
 
-/* Passes a signal sent to concur alone on to every live process of the workload. */
-static int signal_proc(const void *key, void *value, void *ctx)
-{
-	const struct proc_info *info = value;
-
-	if (!(info->flags & PROC_EXITED))
-		kill(*(const __u32 *)key, *(int *)ctx);
-	return 0;
-}
-
-static void forward_signal(struct session *s, int sig)
-{
-	struct proc_info info;
-
-	map_walk(bpf_map__fd(s->skel->maps.procs), sizeof(__u32), &info, signal_proc, &sig);
-}
-
-/*
- * The workload's exit status, and its peak resident memory: gone from /proc once it exited,
- * the kernel's rusage still has it.
- */
-static void reap_child(struct session *s)
-{
-	struct rusage ru;
-
-	if (wait4(s->child.pid, &s->child_status, 0, &ru) > 0) {
-		s->child_reaped = true;
-		s->child_maxrss_kb = ru.ru_maxrss;
-	}
-}
-
-/*
- * An interrupted `run` stops the workload too: a Ctrl-C from the terminal reached it
- * already, a signal sent to concur alone is passed on. It gets a moment to exit.
- */
-static void stop_child(struct session *s, int sig)
-{
-	struct pollfd pfd = { .fd = s->child_fd, .events = POLLIN };
-
-	if (s->child_reaped || s->child.pid <= 0)
-		return;
-	if (stop_signals_by_kill())
-		forward_signal(s, sig);
-	if (poll(&pfd, 1, CHILD_GRACE_MS) == 1)
-		reap_child(s);
-}
-
 /* True when the window is over. */
 static bool check_targets(struct session *s, struct pollfd *pfds, size_t n)
 {
@@ -588,7 +392,7 @@ static bool check_targets(struct session *s, struct pollfd *pfds, size_t n)
 	if (s->o->mode == MODE_RUN) {
 		if (!(pfds[0].revents & POLLIN))
 			return false;
-		reap_child(s);
+		session__reap_child(s);
 		return true;
 	}
 	for (i = 0; i < n; i++) {
@@ -626,7 +430,7 @@ static int watch(struct session *s)
 	pfds[n + 1] = (struct pollfd){ .fd = s->unwind ? unwind_loader__fd(s->unwind) : -1,
 				       .events = POLLIN };
 	while (!stop_signals_first()) {
-		maps_due = serve_maps(s);
+		maps_due = session__serve_maps(s);
 		now = now_ns();
 		if (deadline && now >= deadline)
 			break;
@@ -664,72 +468,6 @@ static void detach_all(struct session *s)
 	s->loader_link = NULL;
 	if (s->skel)
 		concur_bpf__detach(s->skel);
-}
-
-/*
- * By pid, 1 + the latest start of a thread that waited for a lock (0: none did): a live
- * process, the latest instance of its pid, has lock waits to name when that start is at or
- * after its own.
- */
-static GHashTable *lock_waiters(const struct profile *p)
-{
-	GHashTable *latest = g_hash_table_new(NULL, NULL);
-	size_t i;
-
-	for (i = 0; i < p->nthreads; i++) {
-		const struct thread *t = &p->threads[i];
-		gpointer key = GUINT_TO_POINTER(t->pid);
-
-		if (t->ns[CAT_LOCK] &&
-		    t->start_ns + 1 > GPOINTER_TO_SIZE(g_hash_table_lookup(latest, key)))
-			g_hash_table_insert(latest, key, GSIZE_TO_POINTER(t->start_ns + 1));
-	}
-	return latest;
-}
-
-/*
- * Memory maps: the requests still queued, then a fresh read of every live process that has
- * stacks or lock waits to name (libraries loaded since its first sample). The exited keep
- * the map read while they lived.
- */
-static void refresh_maps(struct session *s, const struct profile *p)
-{
-	GHashTable *waiters = s->o->stacks ? NULL : lock_waiters(p);
-	size_t i;
-
-	serve_maps(s);
-	for (i = 0; i < p->nprocs; i++) {
-		const struct proc *pr = &p->procs[i];
-		gpointer latest;
-
-		if (pr->exited)
-			continue;
-		latest = waiters ? g_hash_table_lookup(waiters, GUINT_TO_POINTER(pr->pid)) : NULL;
-		if (s->o->stacks || GPOINTER_TO_SIZE(latest) > pr->start_ns)
-			symbolizer__snapshot(s->sym, pr->pid, proc_gen, s);
-	}
-	if (waiters)
-		g_hash_table_destroy(waiters);
-}
-
-static int note_fork(const void *key, void *value, void *ctx)
-{
-	const struct proc_info *info = value;
-
-	(void)key;
-	/* Forked in the window: its first image is its parent's until it execs. */
-	if (info->start_ns && info->ppid)
-		symbolizer__inherit(ctx, info->pid, info->ppid, info->parent_gen);
-	return 0;
-}
-
-/* Tells the symbolizer which image each process forked in the window copied. */
-static void note_forks(struct session *s)
-{
-	struct proc_info info;
-
-	map_walk(bpf_map__fd(s->skel->maps.procs), sizeof(__u32), &info, note_fork, s->sym);
-	map_walk(bpf_map__fd(s->skel->maps.dead_procs), sizeof(__u64), &info, note_fork, s->sym);
 }
 
 /* The maps, read into p once the probes are detached; then what /proc adds, then finished. */
@@ -777,12 +515,12 @@ static int finish(struct session *s, struct profile *p, struct tracer_error *e)
 	/* Live threads with no room in `threads` are lost from the report, as a full map's. */
 	p->stats[STAT_THREADS_FULL] += s->skel->bss->snapshot_dropped;
 	if (!err)
-		refresh_maps(s, p);
+		session__refresh_maps(s, p);
 	if (!err)
 		err = collect_futexes(p, fds.futexes, s->sym);
 	if (!err && s->o->stacks) {
 		p->sample_hz = s->o->sample_hz;
-		note_forks(s);
+		session__note_forks(s);
 		err = collect_stacks(p, &fds, s->sym, s->py, &pending);
 		if (!err)
 			pyframes__collect(s->py, bpf_map__fd(s->skel->maps.py_stats), p->py);
@@ -848,7 +586,7 @@ int tracer_collect(const struct tracer_opts *o, struct profile **out, struct tra
 	else if (!err)
 		err = watch(&s);
 	if (!err && stop_signals_first() && o->mode == MODE_RUN)
-		stop_child(&s, stop_signals_first());
+		session__stop_child(&s, stop_signals_first());
 	if (o->status_line)
 		status_clear(&s.status);
 	if (!err)
