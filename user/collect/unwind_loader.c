@@ -1,30 +1,25 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Objects and their unwind tables: each object (a file by device, inode, size and mtime, or the
+ * vDSO) built once, in the background or at once when small, its rows and deduplicated rules
+ * loaded into the kernel's arrays. A process's index: unwind_procs.c; the counts: unwind_stops.c.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <gelf.h>
 #include <glib.h>
-#include "bg_worker.h"
 #include "log.h"
-#include "profile/profile.h"
-#include "profile/procmaps.h"
-#include "unwind_index.h"
-#include "unwind_loader.h"
+#include "unwind_loader_int.h"
 #include "unwind_table.h"
 
-/* Bounds on what a hostile object or map can make us keep. */
-#define MAX_SEGS    64
-#define MAX_VDSO    (1u << 20)
-#define MAX_MAPS_IN 4096 /* executable mappings read per process */
+/* Bound on what a hostile process can make us keep: its vDSO image. */
+#define MAX_VDSO (1u << 20)
 /*
  * How long the background builder may go without finishing a table before it is raised to
  * concur's priority (bg_worker__hurry()). At SCHED_IDLE it runs on a CPU nothing else wants,
@@ -37,21 +32,6 @@
  * with this and small objects built at once (UNWIND_INLINE_MAX), 4-115 ms.
  */
 #define HURRY_NS (50 * 1000000ull)
-
-struct object {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	int64_t mtime_ns;
-	bool vdso;
-	char *module;
-	uint32_t slot; /* stop counters; 0: none */
-	uint32_t row_lo, row_hi;
-	uint32_t flags; /* UNWIND_MAP_* for every mapping of it */
-	bool pending;	/* its table is being built in the background */
-	struct unwind_seg segs[MAX_SEGS];
-	size_t nsegs;
-};
 
 /*
  * One object's table to build: the file or image in, the table and segments out. Built on the
@@ -68,21 +48,6 @@ struct build_job {
 	bool go;	 /* built by Go: frame pointers, no table */
 	int err;	 /* 0, -ENOEXEC (not ELF), or unwind_table__build()'s */
 	uint64_t cpu_ns; /* the build's CPU time (the worker thread's clock) */
-};
-
-struct unwind_loader {
-	struct unwind_store s; /* where rows, rules and indexes go */
-	GHashTable *rule_ids;  /* 12-byte rule → global index + 1 */
-	GPtrArray *objs;       /* struct object * */
-	const char *slots[UNWIND_MAX_OBJECTS];
-	uint32_t nslots;
-	struct unwind_loader_stats st;
-	long page;
-	struct bg_worker *worker; /* NULL: tables are built in the caller's thread */
-	enum bg_priority prio;	  /* the worker's, once it stopped (for the log) */
-	uint64_t progress_ns;	  /* the worker's last sign of progress (CLOCK_MONOTONIC) */
-	size_t inline_max;	  /* objects up to this size are built in the caller's thread */
-	GHashTable *waiting;	  /* pid → GPtrArray of the pending objects its index waits for */
 };
 
 static uint64_t clock_ns(clockid_t clk)
@@ -365,8 +330,7 @@ static struct object *new_object(struct unwind_loader *l, const char *path)
 	return o;
 }
 
-/* The object behind an open file, built on first sight. */
-static struct object *file_object(struct unwind_loader *l, int fd, const char *path)
+struct object *loader_file_object(struct unwind_loader *l, int fd, const char *path)
 {
 	struct stat sb;
 	struct object *o;
@@ -393,8 +357,7 @@ static struct object *file_object(struct unwind_loader *l, int fd, const char *p
 	return o;
 }
 
-/* *m's fields from object o (not its range nor bias). */
-static void object_mapping(const struct object *o, struct unwind_mapping *m)
+void loader_object_mapping(const struct object *o, struct unwind_mapping *m)
 {
 	m->obj = o->slot;
 	m->flags = o->flags;
@@ -405,16 +368,16 @@ static void object_mapping(const struct object *o, struct unwind_mapping *m)
 int unwind_loader__object(struct unwind_loader *l, int fd, const char *path,
 			  struct unwind_mapping *m)
 {
-	struct object *o = file_object(l, fd, path);
+	struct object *o = loader_file_object(l, fd, path);
 
 	if (!o)
 		return errno ? -errno : -ENOMEM;
-	object_mapping(o, m);
+	loader_object_mapping(o, m);
 	return 0;
 }
 
 /* The vDSO, read from the target's memory once: the same image in every process. */
-static struct object *vdso_object(struct unwind_loader *l, uint32_t src, uint64_t start,
+struct object *loader_vdso_object(struct unwind_loader *l, uint32_t src, uint64_t start,
 				  uint64_t end)
 {
 	char path[64];
@@ -447,118 +410,6 @@ static struct object *vdso_object(struct unwind_loader *l, uint32_t src, uint64_
 	}
 	start_build(l, o, -1, bytes, bytes ? (size_t)n : 0);
 	return o;
-}
-
-static int open_mapped(uint32_t src, uint64_t start, uint64_t end)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", src, (unsigned long long)start,
-		 (unsigned long long)end);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/*
- * One executable mapping into *m; false when it is left out (unreadable, no segment). An
- * object whose table is still being built is added to `pending`, and *m is not usable.
- */
-static bool index_mapping(struct unwind_loader *l, uint32_t src, const struct maps_line *ml,
-			  struct unwind_mapping *m, GPtrArray *pending)
-{
-	struct object *o = NULL;
-	uint64_t bias = 0;
-	int fd;
-
-	*m = (struct unwind_mapping){ .start = ml->start, .end = ml->end };
-	if (!strcmp(ml->path, "[vdso]")) {
-		o = vdso_object(l, src, ml->start, ml->end);
-	} else if (ml->path[0] == '/') {
-		fd = open_mapped(src, ml->start, ml->end);
-		if (fd < 0)
-			return false;
-		o = file_object(l, fd, ml->path);
-		close(fd);
-	} else {
-		/* Anonymous code (a JIT's): frame pointers are all there is. */
-		m->flags = UNWIND_MAP_FP;
-		return true;
-	}
-	if (!o)
-		return false;
-	if (o->pending) {
-		g_ptr_array_add(pending, o);
-		return true;
-	}
-	object_mapping(o, m);
-	if (unwind_bias(o->segs, o->nsegs, ml->start, ml->offset, l->page, &bias))
-		m->flags = UNWIND_MAP_FP; /* rows cannot be placed without a bias */
-	m->bias = bias;
-	return true;
-}
-
-static GArray *read_mappings(struct unwind_loader *l, uint32_t src, GPtrArray *pending)
-{
-	char path[64], *line = NULL;
-	struct unwind_mapping m;
-	struct maps_line ml;
-	size_t len = 0;
-	GArray *maps;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/maps", src);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	maps = g_array_new(FALSE, FALSE, sizeof(m));
-	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPS_IN) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!maps_line_parse(line, &ml) && ml.exec &&
-		    index_mapping(l, src, &ml, &m, pending))
-			g_array_append_val(maps, m);
-	}
-	free(line);
-	fclose(f);
-	return maps;
-}
-
-int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
-{
-	GPtrArray *pending = g_ptr_array_new();
-	struct unwind_proc *proc;
-	GArray *maps = NULL;
-	uint32_t src;
-	int err = 0;
-
-	if (!procmaps_source(pid, &src))
-		maps = read_mappings(l, src, pending);
-	if (!maps || !maps->len) {
-		if (maps)
-			g_array_free(maps, TRUE);
-		g_ptr_array_unref(pending);
-		g_hash_table_remove(l->waiting, GUINT_TO_POINTER(pid));
-		return -ENOENT;
-	}
-	/* An index is written whole or not at all: until then the process keeps the one it has,
-	 * or, without, its stacks take the kernel's frame-pointer walk (counted fp_fallback). */
-	if (pending->len) {
-		g_hash_table_replace(l->waiting, GUINT_TO_POINTER(pid), pending);
-		g_array_free(maps, TRUE);
-		return -EINPROGRESS;
-	}
-	g_ptr_array_unref(pending);
-	g_hash_table_remove(l->waiting, GUINT_TO_POINTER(pid));
-	proc = malloc(sizeof(*proc));
-	if (!proc) {
-		g_array_free(maps, TRUE);
-		return -ENOMEM;
-	}
-	l->st.dropped += unwind_index_build((struct unwind_mapping *)maps->data, maps->len, proc);
-	err = l->s.put_index(l->s.ctx, pid, proc);
-	if (!err)
-		l->st.procs++;
-	free(proc);
-	g_array_free(maps, TRUE);
-	return err;
 }
 
 int unwind_loader__background(struct unwind_loader *l, size_t inline_max)
@@ -644,11 +495,6 @@ void unwind_loader__stop(struct unwind_loader *l)
 	g_hash_table_remove_all(l->waiting);
 }
 
-void unwind_loader__forget(struct unwind_loader *l, uint32_t pid)
-{
-	l->s.put_index(l->s.ctx, pid, NULL);
-}
-
 const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slot)
 {
 	return slot < l->nslots ? l->slots[slot] : NULL;
@@ -657,87 +503,4 @@ const char *unwind_loader__slot_name(const struct unwind_loader *l, uint32_t slo
 void unwind_loader__stats(const struct unwind_loader *l, struct unwind_loader_stats *out)
 {
 	*out = l->st;
-}
-
-void unwind_loader__log(const struct unwind_loader *l)
-{
-	const struct unwind_loader_stats *st = &l->st;
-
-	pr_info("unwind tables: %u objects (%u with a table, %u without CFI, %u over the limits, "
-		"%u not built when the window ended), %u of %u rows, %u of %u rules, built in %.1f "
-		"ms of CPU (%s, raised %u times), loaded in %.1f ms; %u indexes written, %u mappings "
-		"left out",
-		st->objects, st->tables, st->no_cfi, st->full, st->unbuilt, st->rows, st->max_rows,
-		st->rules, st->max_rules, st->build_ns / 1e6,
-		l->prio == BG_PRIO_IDLE	  ? "in the background at SCHED_IDLE" :
-		l->prio == BG_PRIO_NICE	  ? "in the background at nice 19" :
-		l->prio == BG_PRIO_NORMAL ? "in the background at concur's priority" :
-					    "in the main loop",
-		st->hurried, st->load_ns / 1e6, st->procs, st->dropped);
-}
-
-static uint64_t walks(const struct unwind_stops *s)
-{
-	uint64_t n = 0;
-	int k;
-
-	for (k = 0; k < UNWIND_STOP_MAX; k++)
-		n += s->stop[k];
-	return n;
-}
-
-static int cmp_stops(const void *a, const void *b)
-{
-	uint64_t x = walks(a), y = walks(b);
-
-	if (x != y)
-		return x > y ? -1 : 1;
-	return strcmp(((const struct unwind_stops *)a)->module,
-		      ((const struct unwind_stops *)b)->module);
-}
-
-int unwind_loader__collect(const struct unwind_loader *l, int stats_fd, struct profile *p)
-{
-	int ncpus = libbpf_num_possible_cpus(), c, k;
-	struct unwind_obj_stats *v;
-	GArray *out;
-	uint32_t slot;
-
-	if (ncpus <= 0)
-		return 0;
-	v = calloc(ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	out = g_array_new(FALSE, TRUE, sizeof(struct unwind_stops));
-	for (slot = 0; slot < l->nslots; slot++) {
-		struct unwind_stops s = { 0 };
-
-		if (bpf_map_lookup_elem(stats_fd, &slot, v))
-			continue;
-		for (c = 0; c < ncpus; c++) {
-			for (k = 0; k < UNWIND_STOP_MAX; k++)
-				s.stop[k] += v[c].stop[k];
-			s.fp_frames += v[c].fp_frames;
-		}
-		if (!walks(&s) && !s.fp_frames)
-			continue;
-		s.module = profile__intern(p, l->slots[slot]);
-		if (!s.module)
-			break;
-		g_array_append_val(out, s);
-	}
-	free(v);
-	if (slot < l->nslots) {
-		g_array_free(out, TRUE);
-		return -ENOMEM;
-	}
-	if (out->len) /* an empty GArray's data is NULL, which qsort must not be given */
-		qsort(out->data, out->len, sizeof(struct unwind_stops), cmp_stops);
-	p->utables = (struct unwind_tables){ l->st.objects, l->st.tables,   l->st.no_cfi,
-					     l->st.full,    l->st.rows,	    l->st.max_rows,
-					     l->st.rules,   l->st.max_rules };
-	g_free(p->ustops);
-	p->nustops = out->len;
-	p->ustops = (struct unwind_stops *)g_array_free(out, FALSE);
-	return 0;
 }
