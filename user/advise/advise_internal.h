@@ -196,6 +196,16 @@ bool adv_stall_verdict(const struct adv_ctx *x, struct adv_scope *sc, const stru
  * it is never idle, however little it computes (a loop stalled in time.sleep is not parked). */
 bool adv_stalled_thread(const struct adv_ctx *x, size_t i);
 
+/* A thread's life in ns without its wait for children (that time is theirs). */
+uint64_t adv_life_of(const struct thread *t);
+/* The category a thread idles in (CAT_*), or -1 when it is active; gil and child_wait in ns,
+ * works: whether the workload works meanwhile (see advise_gather.c). */
+int adv_idle_cat(const struct thread *t, uint64_t gil, uint64_t child_wait, bool works);
+/* Sums the threads idx[0..n) (of x->p->threads) into scope sc and its metrics m: the active
+ * ones into the split, the idle ones flagged in idle[0..n) and counted. */
+void adv_gather(struct adv_ctx *x, struct adv_scope *sc, struct metrics *m, const size_t *idx,
+		size_t n, bool *idle);
+
 /* Each thread's wait for its children into x->child_wait_ns (see SUPERVISES_SHARE). */
 void adv_child_waits(const struct adv_ctx *x);
 /* The whole workload's rule when its work is in child processes that could run more at once
