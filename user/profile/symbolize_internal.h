@@ -89,6 +89,10 @@ struct symbolizer {
 	GPtrArray *debug_tabs;	 /* struct sym_table *, each owned here */
 };
 
+/* qsort/GLib order of struct sym by address. */
+int symbolize_cmp_addr(const void *a, const void *b);
+/* syms sorted by cmp (GLib's sort is stable), handed over as a plain array of *n. */
+struct sym *symbolize_sorted(GArray *syms, GCompareFunc cmp, size_t *n);
 /* Hands a GArray's elements over as a plain array: *n of them, g_free to free. */
 void *symbolize_take(GArray *a, size_t *n);
 /* The map of pid's image gen: its own, or for a first image never read, its parent's. */
