@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Addresses → function names. User frames through the target's memory map (read in
- * symbolize_maps.c) and the ELF objects it maps (read with libelf, opened through
+ * symbolize_maps.c) and the ELF objects it maps (read in symbolize_elf.c, opened through
  * /proc/PID/map_files so deleted files and other mount namespaces work); kernel frames
  * through /proc/kallsyms.
  *
