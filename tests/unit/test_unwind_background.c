@@ -226,3 +226,35 @@ Test(unwind_background, small_object_built_at_once)
 	unwind_loader__stop(l);
 	free_loader(l, &m);
 }
+
+/* concur's own libc and ld.so are built before any target maps them; a target mapping the same
+ * files (here: this process) reuses their tables rather than building them again. */
+Test(unwind_background, own_libc_prefetched_and_reused)
+{
+	uint32_t me = (uint32_t)getpid(), rows;
+	const struct unwind_mapping *libc;
+	struct unwind_loader_stats st;
+	struct unwind_loader *l;
+	struct store m;
+	int n;
+
+	need_map_files();
+	elf_version(EV_CURRENT); /* done by unwind_loader__background(), not called here */
+	l = new_loader(&m);	 /* no background builder: built at once */
+	n = unwind_loader__prefetch(l);
+	cr_expect_eq(n, 2, "libc.so.6 and ld-linux-x86-64.so.2, got %d", n);
+	unwind_loader__stats(l, &st);
+	cr_expect_eq(st.objects, (uint32_t)n);
+	cr_expect_eq(st.tables, (uint32_t)n);
+	rows = st.rows;
+	cr_assert_eq(unwind_loader__sync(l, me), 0);
+	libc = mapping_of(&m.last, (uint64_t)(uintptr_t)&getpid);
+	cr_assert_not_null(libc);
+	cr_expect_eq(libc->flags, 0);
+	cr_expect(libc->row_hi <= rows && libc->row_lo < libc->row_hi,
+		  "libc's rows [%u, %u) are the prefetched ones (%u then)", libc->row_lo,
+		  libc->row_hi, rows);
+	unwind_loader__stats(l, &st);
+	cr_expect_gt(st.objects, (uint32_t)n, "the others built now");
+	free_loader(l, &m);
+}

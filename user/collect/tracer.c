@@ -195,6 +195,8 @@ static int load_probes(struct session *s, struct tracer_error *e)
 		pr_warn("cannot start the unwind tables' builder (%s): tables are built in the "
 			"main loop",
 			strerror(-err));
+	pr_debug("unwind tables: %d of concur's own objects prefetched",
+		 unwind_loader__prefetch(s->unwind));
 	return 0;
 }
 

@@ -104,6 +104,14 @@ void unwind_loader__stop(struct unwind_loader *l);
  */
 int unwind_loader__sync(struct unwind_loader *l, uint32_t pid);
 
+/*
+ * Starts building the tables of the C library and the dynamic loader that concur itself maps
+ * (libc.so.*, ld-linux*): nearly every target maps the same files, and objects are cached by
+ * identity, so a new process's index does not wait for the largest table it needs (libc's,
+ * 10-11 ms to build). The number of objects started; none when concur is linked otherwise.
+ */
+int unwind_loader__prefetch(struct unwind_loader *l);
+
 /* Withdraws pid's index (its image changed while it was written): its stacks are walked by
  * frame pointers until the next sync. */
 void unwind_loader__forget(struct unwind_loader *l, uint32_t pid);

@@ -128,3 +128,39 @@ void unwind_loader__forget(struct unwind_loader *l, uint32_t pid)
 {
 	l->s.put_index(l->s.ctx, pid, NULL);
 }
+
+/* The objects every dynamically linked C program maps: glibc's, by their file names. */
+static bool prefetched(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so.", 8) || !strncmp(base, "ld-linux", 8);
+}
+
+int unwind_loader__prefetch(struct unwind_loader *l)
+{
+	char *line = NULL;
+	struct maps_line ml;
+	size_t len = 0;
+	int fd, n = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return 0;
+	while (getline(&line, &len, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (maps_line_parse(line, &ml) || !ml.exec || ml.path[0] != '/' ||
+		    !prefetched(ml.path))
+			continue;
+		fd = open_mapped((uint32_t)getpid(), ml.start, ml.end);
+		if (fd < 0)
+			continue;
+		n += loader_file_object(l, fd, ml.path) != NULL;
+		close(fd);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
