@@ -281,7 +281,7 @@ $(OUT)/workloads/libbrief.so: tests/kernel/workloads/lib/brieflib.c | $(OUT)/wor
 $(OUT)/workloads/brief: $(OUT)/workloads/libbrief.so
 $(OUT)/workloads/brief: WL_LDLIBS := -L$(OUT)/workloads -lbrief -Wl,-rpath,'$$ORIGIN'
 # The CFI unwinder's cases (signal frames, PLT stubs, dlopen, exec): no frame pointers either.
-CFI_CASES := cfi_signal cfi_plt cfi_dlopen cfi_exec cfi_exec_b cfi_vfork
+CFI_CASES := cfi_signal cfi_plt cfi_dlopen cfi_exec cfi_exec_b cfi_vfork cfi_early
 $(patsubst %,$(OUT)/workloads/%,$(CFI_CASES)): WL_CFLAGS := -O2 -g -fomit-frame-pointer -pthread \
 	-Wall -Wextra -Werror
 $(OUT)/workloads/libcfidl.so: tests/kernel/workloads/lib/cfidl.c tests/kernel/workloads/common.h \

@@ -101,6 +101,13 @@ static __always_inline void unwind_count_fp(__u32 obj)
 		s->fp_frames++;
 }
 
+/* How a walk that reached the outermost frame ended: complete, unless a step on the way went
+ * through code without a table (frame pointers there: an end is no proof of a whole stack). */
+static __always_inline __u32 unwind_end(const struct unwind_walk *w)
+{
+	return w->missed ? UNWIND_STOP_NO_TABLE : UNWIND_STOP_COMPLETE;
+}
+
 /* A frame-pointer step: [rbp] is the caller's rbp, [rbp + 8] the return address. 0 to go on,
  * 1 with w->stop set to end the walk. */
 static __always_inline long unwind_fp_step(struct unwind_walk *w)
@@ -201,7 +208,7 @@ static __always_inline long unwind_rule_step(struct unwind_walk *w, const struct
 	if (r->flags & UNWIND_RULE_SIGNAL)
 		return unwind_signal_step(w);
 	if (r->ra_kind == UNWIND_RA_STOP) {
-		w->stop = UNWIND_STOP_COMPLETE;
+		w->stop = unwind_end(w);
 		return 1;
 	}
 	if (r->ra_kind == UNWIND_RA_IN_RDI && w->st.n == 1 && !w->is_ra)
@@ -250,7 +257,7 @@ static long unwind_step(__u32 i, void *arg)
 
 	if (!pc) {
 		/* The outermost frame returns nowhere: glibc's thread and process entries. */
-		w->stop = UNWIND_STOP_COMPLETE;
+		w->stop = unwind_end(w);
 		return 1;
 	}
 	if (pc < UNWIND_MIN_PC || pc >= UNWIND_USER_END) {
@@ -270,6 +277,8 @@ static long unwind_step(__u32 i, void *arg)
 		 * which unwind_user_stack() asks for. */
 		w->obj = 0;
 		w->missed = 1;
+		w->st.pc[n] |= UNWIND_PC_NO_TABLE;
+		w->hash ^= UNWIND_PC_NO_TABLE; /* not the same stack as one walked whole */
 		return unwind_fp_step(w);
 	}
 	w->obj = m->obj;

@@ -187,5 +187,12 @@ struct unwind_ustack {
  * the function before it. User addresses never have this bit.
  */
 #define UNWIND_PC_EXACT (1ull << 63)
+/*
+ * Set in a ustack's pc that lies in no mapping of the process's index (a library mapped since
+ * the index was written: the process's first milliseconds, a dlopen just now): its caller was
+ * found by a frame-pointer step through code without a table, and what follows is not to be
+ * trusted. Userspace cuts the stack after this frame and marks it.
+ */
+#define UNWIND_PC_NO_TABLE (1ull << 62)
 
 #endif

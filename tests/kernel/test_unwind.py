@@ -250,3 +250,27 @@ def t_unwind_cfi_exec(ctx):
         raise Fail("%.1f of %.1f ms of cfi_exec_b's samples reach main (need 90 %%); heaviest: %s"
                    % (good / 1000, total / 1000, seen))
     need_walked_by_table(doc, "cfi_exec_b")
+
+
+@test("unwind_cfi_early_wait_marked")
+def t_unwind_cfi_early_wait_marked(ctx):
+    """A wait that begins before the process's unwind index is written (main's first act is a
+    1 s sleep) is weighed on the stack taken then, the frame-pointer walk's, which stops in
+    libc: it must be marked [no unwind table yet] at its root, or reach main through the
+    tables (when the index was in first), never pass for a whole stack."""
+    doc, rows = run_case(ctx, "cfi_early", secs="1")
+    want = thread(doc, "cfi_early")["ns"]["sleep"] / 1000
+    sleeps = [(user_part(f), w) for f, w in rows if f[0] == "sleep"]
+    whole = sum(w for f, w in sleeps if f[1] == "_start" and in_order(f[1:], LIBC_ENTRY + (("cfi_early_sleep",),)))
+    marked = sum(w for f, w in sleeps if f[1] == "[no unwind table yet]")
+    print("  sleep %.1f ms: %.1f ms through main's tables, %.1f ms marked; no_table_yet %s"
+          % (want / 1000, whole / 1000, marked / 1000, doc["stacks"].get("no_table_yet")))
+    # 99 %: the whole sleep is one interval on one stack; the rest is timer slack.
+    if want <= 0 or whole + marked < 0.99 * want:
+        seen = sorted(((w, ";".join(f)) for f, w in sleeps), reverse=True)[:4]
+        raise Fail("%.1f of %.1f ms of the early sleep neither reach main nor are marked: %s"
+                   % ((want - whole - marked) / 1000, want / 1000, seen))
+    if marked:
+        got = doc["stacks"].get("no_table_yet") or {}
+        if got.get("ns", 0) < marked * 1000 * 0.99:
+            raise Fail("JSON stacks.no_table_yet %s does not count the %.1f ms marked" % (got, marked / 1000))

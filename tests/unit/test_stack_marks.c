@@ -208,3 +208,33 @@ Test(stack_marks, text_and_json_count_the_cut_stacks)
 	free(out);
 	profile__free(p);
 }
+
+/* --unwind=cfi: a stack taken before the process's index was in is marked at its root, counted
+ * apart in the text note and the JSON. */
+Test(stack_marks, stacks_before_the_tables_are_counted_apart)
+{
+	struct profile *p = fixture_profile();
+	struct mark_total t[MARK_MAX];
+	char *out;
+
+	cr_assert_not_null(p);
+	add_stack(p, CAT_SLEEP, "[no unwind table yet]", MARK_MODULE, 1000 * FIXTURE_MS, 1);
+	add_stack(p, CAT_CPU, "[no unwind table yet]", MARK_MODULE, 20 * FIXTURE_MS, 2);
+	profile__mark_totals(p, t);
+	cr_expect_eq(t[MARK_NO_TABLE].stacks, 2);
+	cr_expect_eq(t[MARK_NO_TABLE].samples, 2);
+	cr_expect_eq(t[MARK_NO_TABLE].ns, 1020 * FIXTURE_MS);
+	cr_expect_eq(t[MARK_TRUNCATED].stacks, 0);
+	out = render(fixture_write_text, p);
+	cr_expect_not_null(strstr(out,
+				  "note: 2 stacks (2 samples, 1.020 s) were taken before their "
+				  "process's unwind"),
+			   "%s", out);
+	free(out);
+	out = squeeze(render(write_json, p));
+	cr_expect_not_null(strstr(out, "\"no_table_yet\":{\"frame\":\"[nounwindtableyet]\","
+				       "\"stacks\":2,\"samples\":2,\"ns\":1020000000}"),
+			   "%s", out);
+	free(out);
+	profile__free(p);
+}

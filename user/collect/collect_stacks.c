@@ -101,13 +101,16 @@ static int add_ustack(const void *key, void *value, void *ctx)
 	return 0;
 }
 
+/* NULL when the CFI unwinder was off (fd -1). */
 static GHashTable *read_ustacks(int fd)
 {
-	GHashTable *t = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	GHashTable *t;
 	struct unwind_ustack u;
 
-	if (fd >= 0)
-		map_walk(fd, sizeof(__u64), &u, add_ustack, t);
+	if (fd < 0)
+		return NULL;
+	t = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	map_walk(fd, sizeof(__u64), &u, add_ustack, t);
 	return t;
 }
 
@@ -119,7 +122,7 @@ static int read_trace(int fd, GHashTable *cfi, __s32 id, uint64_t ips[CONCUR_STA
 	int n = 0;
 
 	if (id >= UNWIND_USTACK_ID) {
-		u = g_hash_table_lookup(cfi, GUINT_TO_POINTER(id & ~UNWIND_USTACK_ID));
+		u = cfi ? g_hash_table_lookup(cfi, GUINT_TO_POINTER(id & ~UNWIND_USTACK_ID)) : NULL;
 		if (!u)
 			return 0;
 		memcpy(ips, u->pc, u->n * sizeof(*ips));
@@ -293,6 +296,9 @@ static int mark_gil(struct profile *p, struct pyframes *py, const struct weight 
 static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframes *py,
 		       int stacks_fd, GHashTable *cfi, const struct weight *w, struct stack *st)
 {
+	/* With the CFI unwinder on, a user stack of the kernel's map was taken without an index;
+	 * one of the unwinder's, through code its index lacks (UNWIND_PC_NO_TABLE). */
+	bool no_index = cfi && w->key.ustack >= 0 && w->key.ustack < (__s32)UNWIND_USTACK_ID;
 	static uint64_t uips[CONCUR_STACK_DEPTH], kips[CONCUR_STACK_DEPTH];
 	static struct user_frame uf[CONCUR_STACK_DEPTH + CONCUR_PY_MAX_FRAMES + 1];
 	static bool exact[CONCUR_STACK_DEPTH];
@@ -311,9 +317,15 @@ static int build_stack(struct profile *p, struct symbolizer *sym, struct pyframe
 	}
 	for (i = 0; i < nu; i++) {
 		exact[i] = uips[i] & UNWIND_PC_EXACT;
-		uips[i] &= ~UNWIND_PC_EXACT;
+		if (uips[i] & UNWIND_PC_NO_TABLE) {
+			no_index = true;
+			nu = i + 1; /* its callers came by frame pointers through it */
+		}
+		uips[i] &= ~(UNWIND_PC_EXACT | UNWIND_PC_NO_TABLE);
 	}
 	nu = check_user(sym, &w->key, uips, nu, &mark);
+	if (no_index && nu && mark == MARK_NONE)
+		mark = MARK_NO_TABLE;
 	nu = user_frames(sym, py, w, uips, exact, nu, uf, &mark);
 	*st = (struct stack){ .pid = w->key.pid,
 			      .tid = w->key.tid,
@@ -372,6 +384,7 @@ int collect_stacks(struct profile *p, const struct collect_fds *fds, struct symb
 			free(st.frames);
 	}
 	g_array_free(ws, TRUE);
-	g_hash_table_destroy(cfi);
+	if (cfi)
+		g_hash_table_destroy(cfi);
 	return err;
 }

@@ -6,6 +6,7 @@
 static const char *const mark_names[MARK_MAX] = {
 	[MARK_TRUNCATED] = "[truncated]",
 	[MARK_UNWIND_STOPPED] = "[unwind stopped]",
+	[MARK_NO_TABLE] = "[no unwind table yet]",
 };
 
 const char *stack_mark_name(enum stack_mark m)

@@ -10,6 +10,11 @@
  * module "[concur]", which no real object can be (a module is a file name, without
  * brackets). The counts in the reports are derived from these roots, so a recording needs
  * no field of its own for them.
+ *
+ * With --unwind=cfi a third: a stack taken before the process's unwind index was written (its
+ * first milliseconds) came from the frame-pointer walk, which stops in the first function
+ * built without frame pointers: "[no unwind table yet]", so that a wait that began then is not
+ * read as a whole stack (`sleep;clock_nanosleep` alone, for a sleep in main).
  */
 #ifndef CONCUR_STACK_MARKS_H
 #define CONCUR_STACK_MARKS_H
@@ -25,6 +30,8 @@ enum stack_mark {
 	MARK_NONE,
 	MARK_TRUNCATED,	     /* deeper than the kernel's limit: the root side is missing */
 	MARK_UNWIND_STOPPED, /* the walk left the process's code: cut there */
+	MARK_NO_TABLE,	     /* --unwind=cfi, taken before the process's index was in: the
+			      * kernel's frame-pointer walk, its callers likely missing */
 	MARK_MAX
 };
 

@@ -213,6 +213,7 @@ static int write_top_stacks(struct json *j, const struct profile *p)
 static const char *const mark_keys[MARK_MAX] = {
 	[MARK_TRUNCATED] = "truncated",
 	[MARK_UNWIND_STOPPED] = "unwind_stopped",
+	[MARK_NO_TABLE] = "no_table_yet",
 };
 
 /* A count of stacks, their on-CPU samples and their time, into the object open in j. */

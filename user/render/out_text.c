@@ -259,6 +259,9 @@ static const char *const mark_reasons[MARK_MAX] = {
 	[MARK_UNWIND_STOPPED] = "walked into return addresses outside the process's code (a "
 				"function using rbp as a general register, or JIT code) and were "
 				"cut there",
+	[MARK_NO_TABLE] = "were taken before their process's unwind tables were in (its first "
+			  "milliseconds), by the frame-pointer walk: their callers are likely "
+			  "missing",
 };
 
 /* With --unwind=cfi (stop reasons or table figures recorded) the depth limit is the BPF
