@@ -222,7 +222,7 @@ def t_unwind_cfi_dlopen(ctx):
     doc, rows = run_case(ctx, "cfi_dlopen")
     names = LIBC_ENTRY + (("cfi_dl_call",), ("cfi_dl_outer",), ("cfi_dl_inner",))
     total, good = leaf_share(rows, "cpu", ("cfi_dl_inner", "cfi_dl_outer"), names)
-    unknown = stops_of(doc, "[unknown]") or {"no_table": 0}
+    unknown = stops_of(doc, "[not in the index]") or {"no_table": 0}
     print("  %.1f of %.1f ms of samples in the library reach main; walks cut in unknown code: %d"
           % (good / 1000, total / 1000, unknown["no_table"]))
     # The map is asked for at the first walk that meets the library: a sample or two (10 ms

@@ -90,8 +90,10 @@ struct unwind_loader *unwind_loader__new(const struct unwind_store *s)
 	l->rule_ids = g_hash_table_new_full(rule_hash_bytes, rule_equal, g_free, NULL);
 	l->objs = g_ptr_array_new();
 	l->waiting = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
-	l->nslots = 1; /* slot 0: no object */
-	l->slots[0] = "[unknown]";
+	l->nslots = 1;
+	/* Slot 0: walks of a process without an index (fp_fallback) and walks through code its
+	 * index lacks (no_table): no object can be named in the kernel. */
+	l->slots[0] = "[not in the index]";
 	l->st.max_rows = s->max_rows;
 	l->st.max_rules = s->max_rules;
 	/* Rule 0, UNWIND_RULE_NONE: all zero, as the array already is. */
