@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "collect/unwind_table.h"
 #include "profile/debuginfo.h"
 #include "profile/symbolize.h"
 
@@ -26,6 +27,7 @@ struct scratch {
 	const char *roots[2];
 	void *handle;	      /* the object, once loaded */
 	struct symbolizer *s; /* made on the first lookup */
+	bool starts;	      /* given the CFI's function starts (the tracer's setting) */
 };
 
 static void sh(const char *fmt, ...)
@@ -79,6 +81,8 @@ static const char *name_in(struct scratch *t, int which, uint64_t *vaddr)
 		cr_assert_not_null(t->handle, "%s", dlerror());
 		t->s = symbolizer__new();
 		cr_assert_not_null(t->s);
+		if (t->starts)
+			symbolizer__set_function_starts(t->s, unwind_table__function_starts);
 		cr_assert_eq(symbolizer__set_debug_dirs(t->s, t->roots), 0);
 		cr_assert_eq(symbolizer__snapshot(t->s, getpid(), NULL, NULL), 0);
 	}
@@ -116,6 +120,28 @@ Test(debugsyms, stripped_without_debug_file)
 	cr_expect(!strncmp(name_in(&t, AFTER_EXPORTED, &vaddr), "dbgfix_exported+0x", 18));
 	/* Hidden, no exported function before it: the object and address, never a bare [obj]. */
 	expect_address_name(&t);
+	scratch_free(&t);
+}
+
+/* With the functions' starts from the CFI (as the tracer sets them), a hidden function is
+ * named by its own start, also just past an exported one: not "dbgfix_exported+0x..", a
+ * name of another function. (The lookup is one byte into the function.) */
+Test(debugsyms, stripped_named_by_function_starts)
+{
+	struct scratch t = { 0 };
+	const char *got;
+	uint64_t vaddr;
+	char want[64];
+
+	scratch_new(&t, "libdbgfix.nolink.so");
+	t.starts = true;
+	cr_expect_str_eq(name_in(&t, EXPORTED, &vaddr), "dbgfix_exported");
+	got = name_in(&t, AFTER_EXPORTED, &vaddr);
+	snprintf(want, sizeof(want), "[libdbgfix.so]+0x%llx", (unsigned long long)vaddr - 1);
+	cr_expect_str_eq(got, want);
+	got = name_in(&t, FIRST_HIDDEN, &vaddr);
+	snprintf(want, sizeof(want), "[libdbgfix.so]+0x%llx", (unsigned long long)vaddr - 1);
+	cr_expect_str_eq(got, want);
 	scratch_free(&t);
 }
 

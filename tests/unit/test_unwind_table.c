@@ -705,3 +705,29 @@ Test(unwind_table, huge_register_numbers_are_refused)
 	cr_expect_eq(st.refused_table, 1);
 	unwind_table__free(t);
 }
+
+/* The functions' starts the symbolizer names stripped frames by: every function's, sorted. */
+Test(unwind_table, function_starts_from_the_fde_table)
+{
+	int fd = open(ELF_FRAMES, O_RDONLY);
+	uint64_t *starts;
+	struct func fn;
+	size_t n, i;
+	bool seen = false;
+	Elf *elf;
+
+	cr_assert_geq(fd, 0);
+	find_func(ELF_FRAMES, "frames_leaf", &fn);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert_eq(unwind_table__function_starts(elf, &starts, &n), 0);
+	cr_expect_gt(n, 3);
+	for (i = 0; i < n; i++) {
+		seen |= starts[i] == fn.addr;
+		if (i)
+			cr_expect_gt(starts[i], starts[i - 1], "sorted, distinct");
+	}
+	cr_expect(seen, "frames_leaf's start %#llx is one", (unsigned long long)fn.addr);
+	g_free(starts);
+	elf_end(elf);
+	close(fd);
+}

@@ -44,6 +44,22 @@ static void check_stub(void *ctx, uint64_t addr, uint64_t size, const char *name
 		abort();
 }
 
+/* The symbolizer's function starts: sorted, distinct, bounded. */
+static void check_starts(Elf *elf)
+{
+	uint64_t *starts;
+	size_t n, i;
+
+	if (unwind_table__function_starts(elf, &starts, &n))
+		return;
+	if (n > UNWIND_MAX_FDES)
+		abort();
+	for (i = 1; i < n; i++)
+		if (starts[i] <= starts[i - 1])
+			abort();
+	g_free(starts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* elf_memory may write to its image (it does not for reading, but takes no const). */
@@ -60,6 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(t, &st);
 	if (elf && plt_stubs__read(elf, check_stub, NULL) > (int)PLT_MAX_STUBS)
 		abort();
+	if (elf)
+		check_starts(elf);
 	unwind_table__free(t);
 	elf_end(elf);
 	free(copy);

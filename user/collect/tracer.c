@@ -31,6 +31,7 @@
 #include "py_collect.h"
 #include "profile/unwind_check.h"
 #include "thread_store.h"
+#include "unwind_table.h"
 #include "session.h"
 #include "tracer.h"
 #include "log.h"
@@ -261,6 +262,8 @@ static int attach_probes(struct session *s, struct tracer_error *e)
 
 	/* Stacks, and the futexes waited on (named by the global holding them), need maps. */
 	s->sym = symbolizer__new();
+	if (s->sym)
+		symbolizer__set_function_starts(s->sym, unwind_table__function_starts);
 	s->maps_rb = s->sym ? ring_buffer__new(bpf_map__fd(s->skel->maps.maps_events),
 					       session__on_maps_event, s, NULL) :
 			      NULL;

@@ -369,6 +369,32 @@ static struct unwind_table *table_from(struct builder *b)
 	return t;
 }
 
+int unwind_table__function_starts(Elf *elf, uint64_t **starts, size_t *n)
+{
+	struct builder b = { .elf = elf };
+	int err;
+
+	*starts = NULL;
+	*n = 0;
+	err = check_elf(elf);
+	if (err)
+		return err;
+	b.starts = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	err = starts_from_eh_frame_hdr(&b);
+	if (err) {
+		g_array_set_size(b.starts, 0);
+		err = starts_from_debug_frame(&b);
+	}
+	if (err) {
+		g_array_free(b.starts, TRUE);
+		return err;
+	}
+	sort_starts(b.starts);
+	*n = b.starts->len;
+	*starts = (uint64_t *)(void *)g_array_free(b.starts, FALSE);
+	return 0;
+}
+
 int unwind_table__build(Elf *elf, struct unwind_table **tablep, struct unwind_stats *stats)
 {
 	static const struct unwind_rule none;

@@ -55,6 +55,14 @@ int unwind_table__open(const char *path, struct unwind_table **tablep, struct un
 
 void unwind_table__free(struct unwind_table *t);
 
+/*
+ * The functions' starts of an ELF object (its FDEs' initial locations, ELF virtual addresses),
+ * sorted and distinct, into *starts (g_free) and *n: .eh_frame_hdr's search table, else a walk
+ * of .debug_frame; no CFI program is run. 0, -ENOENT without either, -EINVAL when malformed,
+ * -E2BIG over UNWIND_MAX_FDES. A symbolizer's function_starts_fn (profile/symbolize.h).
+ */
+int unwind_table__function_starts(Elf *elf, uint64_t **starts, size_t *n);
+
 /* The row covering ELF address `vaddr` (the last row at or before it), by binary search as the
  * BPF side will do; NULL before the first row or beyond 4 GiB. An END row means no CFI there. */
 const struct unwind_row *unwind_table__find(const struct unwind_table *t, uint64_t vaddr);

@@ -66,6 +66,7 @@ static void free_image(void *arg)
 		return;
 	g_free(img->segs);
 	g_free(img->plt);
+	g_free(img->fstarts);
 	free_table(&img->own);
 	free(img);
 }
@@ -88,6 +89,11 @@ struct symbolizer *symbolizer__new(void)
 	s->debug_tabs = g_ptr_array_new_with_free_func(free_debug_table);
 	elf_version(EV_CURRENT);
 	return s;
+}
+
+void symbolizer__set_function_starts(struct symbolizer *s, function_starts_fn fn)
+{
+	s->function_starts = fn;
 }
 
 int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs)
@@ -239,12 +245,34 @@ static const struct sym_table *image_table(struct symbolizer *s, struct elf_imag
 }
 
 /* The symbol covering vaddr; else the one just before it, plus the offset; else the object. */
+/* The start of the function holding vaddr, by the object's FDEs; 0 when unknown. */
+static uint64_t function_start(const struct elf_image *img, uint64_t vaddr)
+{
+	size_t lo = 0, hi = img->nfstarts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->fstarts[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? img->fstarts[lo - 1] : 0;
+}
+
+/*
+ * A frame no symbol covers: its own function, when the CFI says it starts past the nearest
+ * symbol ("[obj]+0xSTART": that function's samples together, another's name not borrowed);
+ * else near a symbol "sym+0xOFF", else "[obj]+0xADDR".
+ */
 static const char *frame_name(struct symbolizer *s, const struct mapping *m, uint64_t vaddr)
 {
 	const struct sym *stub = find_sym(m->img->plt, m->img->nplt, vaddr);
 	const struct sym_table *t = image_table(s, m->img);
 	const struct sym *sym = sym_before(t->syms, t->nsyms, vaddr);
 	const char *name;
+	uint64_t start;
 	char *buf;
 
 	/* No symbol covers a PLT stub: the nearest before it would be _init's. */
@@ -252,7 +280,10 @@ static const char *frame_name(struct symbolizer *s, const struct mapping *m, uin
 		return stub->name;
 	if (sym && (!sym->size || vaddr - sym->addr < sym->size))
 		return sym->name;
-	if (sym && vaddr - sym->addr - sym->size < NEAR_SYM_GAP)
+	start = function_start(m->img, vaddr);
+	if (start && (!sym || start > sym->addr))
+		buf = g_strdup_printf("%s+0x%llx", m->bracketed, (unsigned long long)start);
+	else if (sym && vaddr - sym->addr - sym->size < NEAR_SYM_GAP)
 		buf = g_strdup_printf("%s+0x%llx", sym->name,
 				      (unsigned long long)(vaddr - sym->addr));
 	else

@@ -3,7 +3,9 @@
 #define CONCUR_SYMBOLIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <gelf.h>
 
 struct symbolizer;
 
@@ -37,6 +39,15 @@ void symbolizer__free(struct symbolizer *s);
  * for a relative one.
  */
 int symbolizer__set_debug_dirs(struct symbolizer *s, const char *const *dirs);
+/*
+ * Where a stripped object's functions start (its CFI's FDEs: the unwinder's table builder reads
+ * them, collect/unwind_table.h): the starts of elf's functions, ELF virtual addresses, sorted,
+ * into *starts (g_free) and *n; 0 or -errno. Set before the first lookup. With it, a frame no
+ * symbol covers is named by its own function's start ("[libc.so.6]+0x8b4a0", every sample of
+ * that function under one name) instead of after an exported symbol of another function.
+ */
+typedef int (*function_starts_fn)(Elf *elf, uint64_t **starts, size_t *n);
+void symbolizer__set_function_starts(struct symbolizer *s, function_starts_fn fn);
 /*
  * Reads the process's memory map and symbol tables now, while it is alive, as the map of the
  * image it runs: gen_of(pid) (NULL: always 0), asked before and after the read. The map

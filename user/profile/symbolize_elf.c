@@ -218,6 +218,10 @@ static struct elf_image *load_image(struct symbolizer *s, int fd, const struct s
 		img->full = has_symtab(elf);
 		if (!img->full)
 			debug_ref__read(elf, &img->ref);
+		/* Without .symtab, local functions have no symbol: their starts tell them apart. */
+		if (!img->full && s->function_starts &&
+		    s->function_starts(elf, &img->fstarts, &img->nfstarts))
+			img->nfstarts = 0;
 		img->go = built_by_go(elf);
 	}
 	elf_end(elf);

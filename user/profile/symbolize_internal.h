@@ -53,6 +53,8 @@ struct elf_image {
 	bool go;		 /* built by Go: it has the toolchain's .go.buildinfo section */
 	struct sym *plt;	 /* its PLT stubs, "puts@plt", sorted (plt.h); named first */
 	size_t nplt;
+	uint64_t *fstarts; /* stripped: its functions' starts (FDEs), sorted; NULL: unknown */
+	size_t nfstarts;
 };
 
 struct mapping {
@@ -87,6 +89,7 @@ struct symbolizer {
 	char **debug_dirs;	 /* the roots debug files are looked for under */
 	GHashTable *debug_by_id; /* build-id in hex → struct sym_table *, NULL when none found */
 	GPtrArray *debug_tabs;	 /* struct sym_table *, each owned here */
+	function_starts_fn function_starts; /* NULL: frames past a symbol go by NEAR_SYM_GAP */
 };
 
 /* qsort/GLib order of struct sym by address. */
