@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <glib.h>
+#include "name_ids.h"
 #include "stack_merge.h"
 
 /* One stack's frames as keys: root first, name rank x 2 + kernel. */
@@ -47,89 +47,9 @@ static bool rows_equal(const struct key_row *x, const struct key_row *y)
 	return x->n == y->n && !memcmp(x->keys, y->keys, x->n * sizeof(*x->keys));
 }
 
-/*
- * Names by pointer -> a number in the order first seen, in open addressing: GHashTable's
- * lookup was most of the ranking's time (one per frame, 3 million for 100 000 stacks).
- * Interned names are few; the table holds twice as many slots, so probes stay short.
- */
-struct name_ids {
-	const char **slot; /* NULL: empty */
-	uint32_t *id;
-	size_t mask;
-	GPtrArray *names; /* by id */
-};
-
-static size_t slot_of(const struct name_ids *t, const char *s)
-{
-	size_t i = ((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 32 & t->mask;
-
-	while (t->slot[i] && t->slot[i] != s)
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-static int name_ids__init(struct name_ids *t, size_t cap)
-{
-	t->mask = cap - 1;
-	t->slot = calloc(cap, sizeof(*t->slot));
-	t->id = calloc(cap, sizeof(*t->id));
-	t->names = g_ptr_array_new();
-	return t->slot && t->id ? 0 : -ENOMEM;
-}
-
-static void name_ids__fini(struct name_ids *t)
-{
-	free(t->slot);
-	free(t->id);
-	if (t->names)
-		g_ptr_array_free(t->names, TRUE);
-}
-
-/* Doubles the table when half full; 0 or -ENOMEM. */
-static int name_ids__grow(struct name_ids *t)
-{
-	struct name_ids bigger = { .names = t->names };
-	size_t i, j;
-
-	if (t->names->len < (t->mask + 1) / 2)
-		return 0;
-	bigger.slot = calloc(2 * (t->mask + 1), sizeof(*bigger.slot));
-	bigger.id = calloc(2 * (t->mask + 1), sizeof(*bigger.id));
-	if (!bigger.slot || !bigger.id) {
-		free(bigger.slot);
-		free(bigger.id);
-		return -ENOMEM;
-	}
-	bigger.mask = 2 * t->mask + 1;
-	for (i = 0; i <= t->mask; i++)
-		if (t->slot[i]) {
-			j = slot_of(&bigger, t->slot[i]);
-			bigger.slot[j] = t->slot[i];
-			bigger.id[j] = t->id[i];
-		}
-	free(t->slot);
-	free(t->id);
-	*t = bigger;
-	return 0;
-}
-
-/* s's number, a new one when unseen; UINT32_MAX when out of memory. */
-static uint32_t name_ids__get(struct name_ids *t, const char *s)
-{
-	size_t i = slot_of(t, s);
-	uint32_t id = t->names->len;
-
-	if (t->slot[i])
-		return t->id[i];
-	t->slot[i] = s;
-	t->id[i] = id;
-	g_ptr_array_add(t->names, (gpointer)s);
-	return name_ids__grow(t) ? UINT32_MAX : id;
-}
-
 /* Each stack's row of keys, laid out one after another in keys (total frames long), as name
  * number x 2 + kernel; 0 or -ENOMEM. */
-static int fill_rows(struct profile *p, struct name_ids *t, uint32_t *keys, struct key_row *rows)
+static int fill_rows(struct profile *p, struct name_ids *ids, uint32_t *keys, struct key_row *rows)
 {
 	size_t i, j, at = 0;
 
@@ -140,10 +60,10 @@ static int fill_rows(struct profile *p, struct name_ids *t, uint32_t *keys, stru
 					    .n = st->nframes,
 					    .st = &p->stacks[i] };
 		for (j = 0; j < st->nframes; j++) {
-			uint32_t id = name_ids__get(t, name_of(&st->frames[j]));
+			int64_t id = name_ids__get(ids, name_of(&st->frames[j]));
 
-			if (id == UINT32_MAX)
-				return -ENOMEM;
+			if (id < 0)
+				return id;
 			keys[at++] = id * 2 + st->frames[j].kernel;
 		}
 	}
@@ -152,10 +72,10 @@ static int fill_rows(struct profile *p, struct name_ids *t, uint32_t *keys, stru
 
 /* The names' numbers in keys become their ranks by strcmp, from 1. Distinct pointers may hold
  * equal strings ("" and an unnamed frame, or a recording's repeated string): one rank. */
-static int rank_keys(struct name_ids *t, uint32_t *keys, size_t total)
+static int rank_keys(struct name_ids *ids, uint32_t *keys, size_t total)
 {
-	uint32_t *rank = calloc(t->names->len + 1, sizeof(*rank)), r = 0, i;
-	const char **by_name = calloc(t->names->len + 1, sizeof(*by_name));
+	uint32_t n = name_ids__count(ids), *rank = calloc(n + 1, sizeof(*rank)), r = 0, i;
+	const char **by_name = calloc(n + 1, sizeof(*by_name));
 	size_t k;
 
 	if (!rank || !by_name) {
@@ -163,12 +83,14 @@ static int rank_keys(struct name_ids *t, uint32_t *keys, size_t total)
 		free(by_name);
 		return -ENOMEM;
 	}
-	memcpy(by_name, t->names->pdata, t->names->len * sizeof(*by_name));
-	qsort(by_name, t->names->len, sizeof(*by_name), cmp_name);
-	for (i = 0; i < t->names->len; i++) {
+	for (i = 0; i < n; i++)
+		by_name[i] = name_ids__name(ids, i);
+	qsort(by_name, n, sizeof(*by_name), cmp_name);
+	/* Every name was seen: get returns its number. */
+	for (i = 0; i < n; i++) {
 		if (!i || strcmp(by_name[i - 1], by_name[i]))
 			r++;
-		rank[t->id[slot_of(t, by_name[i])]] = r;
+		rank[name_ids__get(ids, by_name[i])] = r;
 	}
 	for (k = 0; k < total; k++)
 		keys[k] = rank[keys[k] >> 1] * 2 + (keys[k] & 1);
@@ -179,7 +101,7 @@ static int rank_keys(struct name_ids *t, uint32_t *keys, size_t total)
 
 int stacks_rank_frames(struct profile *p)
 {
-	struct name_ids ids = {};
+	struct name_ids *ids = NULL;
 	struct key_row *rows = NULL;
 	uint32_t *keys = NULL, rank = 0;
 	size_t i, total = 0;
@@ -192,8 +114,8 @@ int stacks_rank_frames(struct profile *p)
 		return -EOVERFLOW;
 	rows = calloc(p->nstacks + 1, sizeof(*rows));
 	keys = calloc(total + 1, sizeof(*keys));
-	if (!rows || !keys || name_ids__init(&ids, 1024) || fill_rows(p, &ids, keys, rows) ||
-	    rank_keys(&ids, keys, total))
+	ids = name_ids__new();
+	if (!rows || !keys || !ids || fill_rows(p, ids, keys, rows) || rank_keys(ids, keys, total))
 		goto cleanup;
 	qsort(rows, p->nstacks, sizeof(*rows), cmp_row);
 	for (i = 0; i < p->nstacks; i++) {
@@ -203,7 +125,7 @@ int stacks_rank_frames(struct profile *p)
 	}
 	err = 0;
 cleanup:
-	name_ids__fini(&ids);
+	name_ids__free(ids);
 	free(rows);
 	free(keys);
 	return err;
