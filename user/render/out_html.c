@@ -44,7 +44,7 @@ struct func {
 /* Indexes of functions as last found, by their hash, in front of the hash table: a page of
  * 100 000 stacks adds 3 million frames of a few thousand functions, and the table's lookups
  * (a call to hash, one to compare) were a tenth of the page's time. */
-#define FUNC_CACHE 4096
+#define FUNC_CACHE 8192 /* a power of 2 */
 struct func_seen {
 	const char *name, *module;
 	bool kernel;
@@ -110,7 +110,8 @@ static uint32_t funcset_find(struct funcset *s, const struct func *f)
 static uint32_t funcset_add(struct funcset *s, const char *name, const char *module, bool kernel)
 {
 	struct func f = { .name = name, .module = module, .kernel = kernel };
-	struct func_seen *seen = &s->seen[func_hash(&f) % FUNC_CACHE];
+	uint64_t h = ((uintptr_t)name ^ (uintptr_t)module * 31 ^ kernel) * 0x9e3779b97f4a7c15ull;
+	struct func_seen *seen = &s->seen[h >> 32 & (FUNC_CACHE - 1)];
 
 	if (!seen->idx || seen->name != name || seen->module != module || seen->kernel != kernel)
 		*seen = (struct func_seen){
