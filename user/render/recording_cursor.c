@@ -38,15 +38,6 @@ const uint8_t *rd_take_failed(struct rd *r)
 	return NULL;
 }
 
-bool rd_flag(struct rd *r)
-{
-	uint64_t v = rd_le(r, 1);
-
-	if (v > 1)
-		rd_corrupt(r, "a flag is neither 0 nor 1");
-	return v;
-}
-
 /* A count of records of at least min_size bytes each: all of them must fit in what is left. */
 uint32_t rd_count(struct rd *r, size_t min_size, uint32_t max)
 {

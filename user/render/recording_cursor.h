@@ -72,8 +72,16 @@ static inline uint64_t rd_u64(struct rd *r)
 	return rd_le(r, 8);
 }
 
-/* A u8 that must be 0 or 1. */
-bool rd_flag(struct rd *r);
+/* A u8 that must be 0 or 1. Inline: a frame has two. */
+static inline bool rd_flag(struct rd *r)
+{
+	uint64_t v = rd_le(r, 1);
+
+	if (v > 1)
+		rd_corrupt(r, "a flag is neither 0 nor 1");
+	return v;
+}
+
 /* A count of records of at least min_size bytes each, at most max: all of them must fit in
  * what is left, so nothing is allocated for a count the file cannot hold. */
 uint32_t rd_count(struct rd *r, size_t min_size, uint32_t max);
