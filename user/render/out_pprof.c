@@ -74,7 +74,7 @@ struct pprof {
 /* A frame's location as last found, by its hash: 3 million frames of 100 000 stacks probed
  * locs_by_frame (a call to hash, one to compare) for a few thousand locations, a tenth of
  * the writer's time; a direct-mapped cache in front answers most of them. */
-#define LOC_CACHE 4096
+#define LOC_CACHE 16384
 struct loc_seen {
 	const char *name, *module;
 	uint64_t ip;
