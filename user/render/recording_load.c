@@ -122,6 +122,8 @@ int recording_read_mem(const void *buf, size_t len, struct profile **out, char *
 	if (!ret)
 		ret = recording_parse_body(body, c.body_len, out, err, errlen);
 	free(body);
+	if (!ret)
+		profile__finish(*out);
 	return ret;
 }
 
