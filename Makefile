@@ -16,7 +16,7 @@ VMLINUX_H ?= $(OUT)/vmlinux.h
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(EXTRA_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(OUT) -DCONCUR_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -ldw -lelf -lz -lstdc++ -lprotobuf-c
+LDLIBS += -lbpf -ldw -lelf -lz -ldeflate -lstdc++ -lprotobuf-c
 
 # GLib: the project's container kit (hash tables, growable arrays, byte buffers, string chunks).
 CPPFLAGS += $(shell pkg-config --cflags glib-2.0)

@@ -721,6 +721,33 @@ Test(recording, declared_body_size_must_be_true_and_bounded)
 	free(b.d);
 }
 
+/* The zlib stream's own checks hold even where the body's CRC would not see a difference: a
+ * wrong Adler-32 trailer over a right body, and bytes after the stream's end. */
+Test(recording, zlib_trailer_and_bytes_after_the_stream_are_refused)
+{
+	struct buf b = fixture_recording();
+	size_t zlen_off = body_size_offset(&b) + 8;
+	uint64_t zlen;
+	char *more;
+
+	b.d[b.len - 5] ^= 1; /* the Adler-32's last byte, just before the file's CRC */
+	fix_file_crc(&b);
+	cr_expect_not_null(strstr(refused(b.d, b.len), "does not inflate"));
+	b.d[b.len - 5] ^= 1;
+	more = malloc(b.len + 1);
+	cr_assert_not_null(more);
+	memcpy(more, b.d, b.len - 4);
+	more[b.len - 4] = 0;		  /* one byte more in the compressed part, declared */
+	memcpy(&zlen, b.d + zlen_off, 8); /* little-endian host */
+	free(b.d);
+	b.d = more;
+	b.len++;
+	set_u64(&b, zlen_off, zlen + 1);
+	fix_file_crc(&b);
+	cr_expect_not_null(strstr(refused(b.d, b.len), "does not inflate"));
+	free(b.d);
+}
+
 Test(recording, empty_directory_and_missing_files_are_refused)
 {
 	char dir[] = "/tmp/concur-test-XXXXXX", path[300], err[256];

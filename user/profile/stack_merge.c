@@ -32,31 +32,6 @@ int stack_cmp_frames(const struct stack *x, const struct stack *y)
 	return cmp_frames_walk(x, y);
 }
 
-static int cmp_walk(const void *a, const void *b)
-{
-	return cmp_frames_walk(*(const struct stack *const *)a, *(const struct stack *const *)b);
-}
-
-int stacks_rank_frames(struct profile *p)
-{
-	struct stack **order = calloc(p->nstacks + 1, sizeof(*order));
-	uint32_t rank = 0;
-	size_t i;
-
-	if (!order)
-		return -ENOMEM;
-	for (i = 0; i < p->nstacks; i++)
-		order[i] = &p->stacks[i];
-	qsort(order, p->nstacks, sizeof(*order), cmp_walk);
-	for (i = 0; i < p->nstacks; i++) {
-		if (!i || cmp_frames_walk(order[i - 1], order[i]))
-			rank++;
-		order[i]->frames_rank = rank;
-	}
-	free(order);
-	return 0;
-}
-
 static int cmp_stack(const void *a, const void *b)
 {
 	const struct stack *x = *(const struct stack *const *)a,

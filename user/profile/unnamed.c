@@ -11,7 +11,8 @@ enum unnamed_reason stack_unnamed(const struct stack *st)
 	for (i = 0; i < st->nframes; i++) {
 		const struct frame *f = &st->frames[i];
 
-		if (f->kernel || !f->name || strcmp(f->name, "[unknown]"))
+		/* The first byte before strcmp: every frame of every stack comes here. */
+		if (f->kernel || !f->name || f->name[0] != '[' || strcmp(f->name, "[unknown]"))
 			continue;
 		if (f->module && !strcmp(f->module, SYM_NO_MAP))
 			return UNNAMED_NO_MAP;

@@ -24,14 +24,14 @@ static void escape(FILE *f, const char *str, size_t n, bool html)
 		} else if (c < 0x20 || c == 0x7f || (html && (c == '<' || c == '>' || c == '&'))) {
 			fprintf(f, "\\u%04x", c);
 		} else if (c < 0x80) {
-			fputc(c, f);
+			putc_unlocked(c, f);
 		} else {
 			len = utf8_len(s + i, strnlen(str + i, n - i));
 			if (!len) {
-				fputs("\\ufffd", f);
+				fputs_unlocked("\\ufffd", f);
 				len = 1;
 			} else {
-				fwrite(s + i, 1, len, f);
+				fwrite_unlocked(s + i, 1, len, f);
 			}
 			i += len;
 			continue;
@@ -56,30 +56,30 @@ static void indent(struct json *j)
 
 	if (j->compact)
 		return;
-	fputc('\n', j->f);
+	putc_unlocked('\n', j->f);
 	for (i = 0; i < j->depth; i++)
-		fputs("  ", j->f);
+		fputs_unlocked("  ", j->f);
 }
 
 static void prefix(struct json *j, const char *key)
 {
 	if (j->depth > 0) {
 		if (!j->first[j->depth])
-			fputc(',', j->f);
+			putc_unlocked(',', j->f);
 		indent(j);
 	}
 	j->first[j->depth] = false;
 	if (key) {
-		fputc('"', j->f);
+		putc_unlocked('"', j->f);
 		escape(j->f, key, strlen(key), j->html_safe);
-		fputs(j->compact ? "\":" : "\": ", j->f);
+		fputs_unlocked(j->compact ? "\":" : "\": ", j->f);
 	}
 }
 
 static void open_container(struct json *j, const char *key, char c)
 {
 	prefix(j, key);
-	fputc(c, j->f);
+	putc_unlocked(c, j->f);
 	if (j->depth + 1 < JSON_MAX_DEPTH)
 		j->depth++;
 	j->first[j->depth] = true;
@@ -93,9 +93,9 @@ static void close_container(struct json *j, char c)
 		j->depth--;
 	if (!empty)
 		indent(j);
-	fputc(c, j->f);
+	putc_unlocked(c, j->f);
 	if (j->depth == 0)
-		fputc('\n', j->f);
+		putc_unlocked('\n', j->f);
 }
 
 void json_obj_begin(struct json *j, const char *key)
@@ -130,7 +130,7 @@ static void put_u64(FILE *f, uint64_t v, bool minus)
 	} while (v);
 	if (minus)
 		*--p = '-';
-	fwrite(p, 1, buf + sizeof(buf) - p, f);
+	fwrite_unlocked(p, 1, buf + sizeof(buf) - p, f);
 }
 
 void json_u64(struct json *j, const char *key, uint64_t v)

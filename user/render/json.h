@@ -18,6 +18,8 @@ struct json {
 	bool html_safe; /* '<', '>', '&' as \u escapes: embeddable in an HTML <script> */
 };
 
+/* The caller holds f's lock (flockfile) while it writes: values go out with the _unlocked
+ * stdio calls, a lock and unlock per call having been a tenth of a 100 000-stack HTML report. */
 void json_init(struct json *j, FILE *f);
 /* key is NULL inside arrays and for the top-level value. */
 void json_obj_begin(struct json *j, const char *key);

@@ -568,7 +568,7 @@ static void write_advice(struct json *j, const struct advice *a)
 	json_obj_end(j);
 }
 
-int write_json(const struct profile *p, const struct advice *a, FILE *f)
+static int write_doc(const struct profile *p, const struct advice *a, FILE *f)
 {
 	uint64_t total[CAT_MAX];
 	uint64_t thread_ns, steal_ns;
@@ -622,4 +622,14 @@ int write_json(const struct profile *p, const struct advice *a, FILE *f)
 		write_advice(&j, a);
 	json_obj_end(&j);
 	return err ? err : ferror(f) ? -EIO : 0;
+}
+
+int write_json(const struct profile *p, const struct advice *a, FILE *f)
+{
+	int err;
+
+	flockfile(f); /* json.c writes unlocked */
+	err = write_doc(p, a, f);
+	funlockfile(f);
+	return err;
 }

@@ -55,11 +55,12 @@ struct pprof {
 	GStringChunk *comm_text; /* NUL-terminated copies of the comm fields */
 	/* (name, module, address) pointers: one probe per frame as the profile interns names */
 	GHashTable *locs_by_frame;
-	GHashTable *locs_by_key;  /* (function id, address): by content */
-	GHashTable *funcs_by_str; /* (name, file) string ids */
-	GHashTable *maps_by_file; /* (file string id) */
-	GHashTable *comms;	  /* (pid << 32 | tid, 0) threads, (pid, 1) processes */
-	GHashTable *label_sets;	  /* (pid, tid, category) -> struct labels */
+	struct loc_seen *loc_cache; /* LOC_CACHE entries in front of locs_by_frame */
+	GHashTable *locs_by_key;    /* (function id, address): by content */
+	GHashTable *funcs_by_str;   /* (name, file) string ids */
+	GHashTable *maps_by_file;   /* (file string id) */
+	GHashTable *comms;	    /* (pid << 32 | tid, 0) threads, (pid, 1) processes */
+	GHashTable *label_sets;	    /* (pid, tid, category) -> struct labels */
 	GPtrArray *samples, *mappings, *locs, *funcs;
 	uint64_t cat_loc[CAT_MAX];
 	const struct stack *prev; /* the last stack written, its locations in prev_loc */
@@ -68,6 +69,16 @@ struct pprof {
 	Perftools__Profiles__ValueType types[NVALUES], period_type;
 	Perftools__Profiles__ValueType *type_ptrs[NVALUES];
 	int64_t comment;
+};
+
+/* A frame's location as last found, by its hash: 3 million frames of 100 000 stacks probed
+ * locs_by_frame (a call to hash, one to compare) for a few thousand locations, a tenth of
+ * the writer's time; a direct-mapped cache in front answers most of them. */
+#define LOC_CACHE 16384
+struct loc_seen {
+	const char *name, *module;
+	uint64_t ip;
+	uint64_t id; /* 0: empty */
 };
 
 /* A hash table key of up to three integers. */
@@ -237,6 +248,21 @@ static uint64_t location_id(struct pprof *w, uint64_t func, uint64_t addr)
 	return location_line_id(w, func, addr, 0);
 }
 
+static uint64_t frame_loc_slow(struct pprof *w, const struct frame *f, const char *name,
+			       const char *module)
+{
+	uint64_t id = id_find(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip);
+
+	if (id)
+		return id;
+	if (f->file && !f->kernel)
+		id = location_line_id(w, function_src_id(w, python_function(w, f), module, f->file),
+				      f->ip, f->line);
+	else
+		id = location_id(w, function_id(w, name, module), f->ip);
+	return id_add(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip, id);
+}
+
 /*
  * The hot path, once per frame: equal names are equal pointers in the profile, so one probe
  * by pointers finds a known location without hashing the bytes; the content tables behind it
@@ -248,16 +274,15 @@ static uint64_t frame_loc(struct pprof *w, const struct frame *f)
 	const char *module = f->kernel		     ? KERNEL_MODULE :
 			     f->module && *f->module ? f->module :
 						       UNKNOWN;
-	uint64_t id = id_find(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip);
+	struct key k = { { (uintptr_t)name, (uintptr_t)module, f->ip } };
+	struct loc_seen *seen = &w->loc_cache[key_hash(&k) % LOC_CACHE];
+	uint64_t id;
 
-	if (id)
-		return id;
-	if (f->file && !f->kernel)
-		id = location_line_id(w, function_src_id(w, python_function(w, f), module, f->file),
-				      f->ip, f->line);
-	else
-		id = location_id(w, function_id(w, name, module), f->ip);
-	return id_add(w->locs_by_frame, (uintptr_t)name, (uintptr_t)module, f->ip, id);
+	if (seen->id && seen->name == name && seen->module == module && seen->ip == f->ip)
+		return seen->id;
+	id = frame_loc_slow(w, f, name, module);
+	*seen = (struct loc_seen){ .name = name, .module = module, .ip = f->ip, .id = id };
+	return id;
 }
 
 static const char *cat_name(uint32_t cat)
@@ -512,6 +537,7 @@ static void init(struct pprof *w, const struct profile *p)
 	w->str_ids = g_hash_table_new(g_str_hash, g_str_equal);
 	w->comm_text = g_string_chunk_new(1024);
 	w->locs_by_frame = key_table(NULL);
+	w->loc_cache = g_new0(struct loc_seen, LOC_CACHE);
 	w->locs_by_key = key_table(NULL);
 	w->funcs_by_str = key_table(NULL);
 	w->maps_by_file = key_table(NULL);
@@ -530,6 +556,7 @@ static void release(struct pprof *w)
 	g_hash_table_destroy(w->str_ids);
 	g_string_chunk_free(w->comm_text);
 	g_hash_table_destroy(w->locs_by_frame);
+	g_free(w->loc_cache);
 	g_hash_table_destroy(w->locs_by_key);
 	g_hash_table_destroy(w->funcs_by_str);
 	g_hash_table_destroy(w->maps_by_file);

@@ -31,54 +31,11 @@ int rd_oom(struct rd *r)
 	return rd_fail(r, -ENOMEM, "out of memory");
 }
 
-const uint8_t *rd_take(struct rd *r, size_t n)
+const uint8_t *rd_take_failed(struct rd *r)
 {
-	const uint8_t *b = r->p;
-
-	if (r->ret)
-		return NULL;
-	if (n > r->left) {
+	if (!r->ret)
 		rd_corrupt(r, "ends early");
-		return NULL;
-	}
-	r->p += n;
-	r->left -= n;
-	return b;
-}
-
-uint64_t rd_le(struct rd *r, int bytes)
-{
-	const uint8_t *b = rd_take(r, bytes);
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; b && i < bytes; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
-uint32_t rd_u32(struct rd *r)
-{
-	return rd_le(r, 4);
-}
-
-int32_t rd_i32(struct rd *r)
-{
-	return (int32_t)rd_le(r, 4);
-}
-
-uint64_t rd_u64(struct rd *r)
-{
-	return rd_le(r, 8);
-}
-
-bool rd_flag(struct rd *r)
-{
-	uint64_t v = rd_le(r, 1);
-
-	if (v > 1)
-		rd_corrupt(r, "a flag is neither 0 nor 1");
-	return v;
+	return NULL;
 }
 
 /* A count of records of at least min_size bytes each: all of them must fit in what is left. */

@@ -28,7 +28,9 @@
 /* An unwind-stops record with n reasons. */
 #define SZ_USTOPS(n) (4 + (size_t)(n)*8 + 8)
 
-/* The uncompressed body into a new profile (recording_read.c); as recording_read_mem(). */
+/* The uncompressed body into a new profile (recording_read.c); as recording_read_mem(), but
+ * the profile is not finished yet: its caller calls profile__finish() once the body is freed
+ * (the ranking's keys and the body need not be in memory together). */
 int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, char *err,
 			 size_t errlen);
 

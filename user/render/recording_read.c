@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Recordings (.concur), the body's reader: every record through the profile's builders, then
- * profile__finish(), as a collected profile. The body is hostile until proven otherwise; the
+ * Recordings (.concur), the body's reader: every record through the profile's builders; then
+ * recording_read_mem() frees the body and calls profile__finish(), as for a collected profile
+ * (sorted and derived: a crafted file may list anything in any order). The body is hostile until proven otherwise; the
  * format is described at the top of recording_write.c, the file around it in recording_load.c.
  */
 #include <errno.h>
@@ -389,9 +390,6 @@ int recording_parse_body(const uint8_t *body, size_t len, struct profile **out, 
 	read_ustops(&l);
 	read_py(&l);
 	read_utables(&l);
-	/* Sorted and derived as a collected profile is: a crafted file may list anything in any
-	 * order. */
-	profile__finish(l.p);
 	if (!l.r.ret && l.r.left)
 		rd_fail(&l.r, -EBADMSG, "corrupt recording: %zu bytes after the last section",
 			l.r.left);
