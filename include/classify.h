@@ -98,6 +98,32 @@ ACCT_INLINE __u32 cat_from_syscall(long nr)
 	case __NR_openat2:
 	case __NR_creat:
 	case __NR_io_getevents:
+	/* File-system metadata: blocked, they wait for directory and inode blocks as open does
+	 * (io_uring's statx, mkdirat and the like are io.disk too: cat_from_io_request()). */
+	case __NR_getdents:
+	case __NR_getdents64:
+	case __NR_stat:
+	case __NR_lstat:
+	case __NR_fstat:
+	case __NR_newfstatat:
+	case __NR_statx:
+	case __NR_readlink:
+	case __NR_readlinkat:
+	case __NR_access:
+	case __NR_faccessat:
+	case __NR_faccessat2:
+	case __NR_mkdir:
+	case __NR_mkdirat:
+	case __NR_rmdir:
+	case __NR_unlink:
+	case __NR_unlinkat:
+	case __NR_rename:
+	case __NR_renameat:
+	case __NR_renameat2:
+	case __NR_link:
+	case __NR_linkat:
+	case __NR_symlink:
+	case __NR_symlinkat:
 	case __NR_io_pgetevents:
 		return CAT_IO_DISK;
 	case __NR_recvfrom:

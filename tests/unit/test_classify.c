@@ -53,6 +53,12 @@ Test(classify, disk_syscalls_without_fd_lookup)
 	cr_expect_eq(classify_block(__NR_fdatasync, FD_NONE), CAT_IO_DISK);
 	cr_expect_eq(classify_block(__NR_openat, FD_NONE), CAT_IO_DISK);
 	cr_expect_eq(classify_block(__NR_sync_file_range, FD_NONE), CAT_IO_DISK);
+	/* Metadata (find's getdents64 on a cold tree was other: the audit). */
+	cr_expect_eq(classify_block(__NR_getdents64, FD_NONE), CAT_IO_DISK);
+	cr_expect_eq(classify_block(__NR_newfstatat, FD_NONE), CAT_IO_DISK);
+	cr_expect_eq(classify_block(__NR_statx, FD_NONE), CAT_IO_DISK);
+	cr_expect_eq(classify_block(__NR_unlinkat, FD_NONE), CAT_IO_DISK);
+	cr_expect_eq(classify_block(__NR_renameat2, FD_NONE), CAT_IO_DISK);
 }
 
 Test(classify, outside_a_syscall_or_unknown_is_other)
