@@ -60,13 +60,18 @@ def lever_problem(lever, effect, direction, x):
 
 
 def undecided(ratios, effects, variants, unchecked):
-    """Levers whose check (b) differs between the median and an end of its interval."""
+    """Levers whose check (b) differs somewhere in its median's interval: at the median, an end,
+    or the point of the interval nearest 1.0. That last one: an interval spanning the whole
+    "no effect" band has both ends outside it, on opposite sides (gil_work.py's 2 -> 4 threads
+    in CI, 5 pairs 0.81-1.10, median 0.89: every point tried was a problem, so no pair was
+    added, while 1.0 itself lay inside the interval)."""
     out = []
     for lever, (_, direction) in variants.items():
         if lever in unchecked:
             continue
-        verdicts = {lever_problem(lever, effects[lever], direction, x) is None
-                    for x in median_interval(ratios[lever])}
+        low, median, high = median_interval(ratios[lever])
+        points = (low, median, high, min(max(1.0, low), high))
+        verdicts = {lever_problem(lever, effects[lever], direction, x) is None for x in points}
         if len(verdicts) > 1:
             out.append(lever)
     return out
