@@ -67,7 +67,9 @@ def drive(proc, port_file):
     # loopback as the handler thread closes, TcpExtTCPAbortOnData); every request was still
     # served and computed. 2 %: more would change the work measured.
     if int(failed.group(1)) > REQUESTS // 50:
-        raise Fail("ab: %s of %d requests failed" % (failed.group(1), REQUESTS))
+        kinds = re.search(r"^\s+\(Connect:.*\)$", text, re.M)
+        raise Fail("ab: %s of %d requests failed %s, design %s" % (
+            failed.group(1), REQUESTS, kinds.group(0).strip() if kinds else "", " ".join(proc.args[-2:])))
     if proc.returncode != 0:
         raise Fail("%s exited %d: %s" % (" ".join(proc.args), proc.returncode,
                                          err.decode(errors="replace").strip()[-300:]))

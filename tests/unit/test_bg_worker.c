@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <glib.h>
@@ -19,6 +20,7 @@ struct job {
 	pid_t tid;
 	int policy, nice;
 	unsigned sleep_us;
+	unsigned spin_ms; /* CPU time to use (the thread's clock) */
 };
 
 static atomic_int runs, drops, started;
@@ -32,6 +34,15 @@ static void run(void *p)
 		g_usleep(1000);
 	if (j->sleep_us)
 		g_usleep(j->sleep_us);
+	if (j->spin_ms) {
+		struct timespec ts, t0;
+
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		do
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		while ((ts.tv_sec - t0.tv_sec) * 1000 + (ts.tv_nsec - t0.tv_nsec) / 1000000 <
+		       (long)j->spin_ms);
+	}
 	j->out = j->in * 2;
 	j->tid = gettid();
 	j->policy = sched_getscheduler(0);
@@ -212,4 +223,33 @@ Test(bg_worker, free_of_nothing)
 	cr_assert_not_null(w);
 	bg_worker__free(w);
 	cr_expect_eq(atomic_load(&runs) + atomic_load(&drops), 0);
+}
+
+/* The worker's CPU time, which tells a long job that runs (the owner does not hurry it) from a
+ * starved one: a job using 30 ms of CPU shows, a job sleeping 50 ms barely does. */
+Test(bg_worker, cpu_time_counts_work_not_sleep)
+{
+	struct bg_worker *w;
+	struct job *j, *out[1];
+	uint64_t before, after;
+
+	reset();
+	w = bg_worker__new(run, drop);
+	cr_assert_not_null(w);
+	j = new_job(1, 50000);
+	bg_worker__submit(w, j);
+	take_all(w, out, 1);
+	free(out[0]);
+	before = bg_worker__cpu_ns(w);
+	cr_expect_gt(before, 0, "the clock is readable once the worker ran");
+	cr_expect_lt(before, 20 * 1000000ull, "sleeping used %llu ns", (unsigned long long)before);
+	j = new_job(2, 0);
+	j->spin_ms = 30;
+	bg_worker__submit(w, j);
+	take_all(w, out, 1);
+	free(out[0]);
+	after = bg_worker__cpu_ns(w);
+	cr_expect_geq(after - before, 30 * 1000000ull, "spinning 30 ms added %llu ns",
+		      (unsigned long long)(after - before));
+	bg_worker__free(w);
 }

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -20,8 +21,10 @@ struct bg_worker {
 	GAsyncQueue *todo, *done;
 	GThread *thread;
 	int efd;
-	size_t pending; /* the owner's count */
-	atomic_int tid; /* the worker thread's id, 0 until it runs */
+	size_t pending;	     /* the owner's count */
+	atomic_int tid;	     /* the worker thread's id, 0 until it runs */
+	clockid_t cpu_clock; /* its CPU-time clock, once cpu_clock_ok */
+	atomic_bool cpu_clock_ok;
 	atomic_int prio;
 	atomic_bool stopping;
 	atomic_bool hurried; /* raised to the owner's priority until the queue is empty */
@@ -53,6 +56,8 @@ static gpointer worker_main(gpointer p)
 	void *job;
 
 	atomic_store(&w->tid, gettid());
+	if (!pthread_getcpuclockid(pthread_self(), &w->cpu_clock))
+		atomic_store(&w->cpu_clock_ok, true);
 	atomic_store(&w->prio, lower_priority());
 	for (;;) {
 		job = g_async_queue_pop(w->todo);
@@ -163,6 +168,15 @@ static void raise_worker(struct bg_worker *w)
 		sched_setscheduler(tid, SCHED_OTHER, &sp);
 	else if (prio == BG_PRIO_NICE)
 		setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, gettid()));
+}
+
+uint64_t bg_worker__cpu_ns(const struct bg_worker *w)
+{
+	struct timespec ts;
+
+	if (!atomic_load(&w->cpu_clock_ok) || clock_gettime(w->cpu_clock, &ts))
+		return 0;
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 void bg_worker__hurry(struct bg_worker *w)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct bg_worker;
 
@@ -55,6 +56,10 @@ enum bg_priority bg_worker__priority(const struct bg_worker *w);
  * CPU while every CPU has other work). Refused without CAP_SYS_NICE: nothing changes.
  */
 void bg_worker__hurry(struct bg_worker *w);
+
+/* The worker thread's CPU time so far (ns, its pthread CPU-time clock); 0 before it runs or
+ * when the clock cannot be read. What tells a long job that runs from one starved. */
+uint64_t bg_worker__cpu_ns(const struct bg_worker *w);
 
 /* Whether the worker is hurried (bg_worker__hurry()) and has not lowered itself yet. */
 bool bg_worker__hurried(const struct bg_worker *w);

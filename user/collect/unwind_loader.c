@@ -21,17 +21,19 @@
 /* Bound on what a hostile process can make us keep: its vDSO image. */
 #define MAX_VDSO (1u << 20)
 /*
- * How long the background builder may go without finishing a table before it is raised to
- * concur's priority (bg_worker__hurry()). At SCHED_IDLE it runs on a CPU nothing else wants,
- * at once on a machine with one free; when every CPU is busy it gets none, and the stacks
- * would stay on frame pointers for the whole window. Waiting longer does not make the build
- * cheaper, only later: on a busy machine the wait is stacks lost. 50 ms: 5 samples at 99 Hz,
- * libc.so.6's table (10-11 ms) about 5 times over; it was 200 ms, and a process whose objects
- * came in two batches (its image and ld.so, then its libraries) waited for two hurries. Beside
- * 3 busy loops on 2 CPUs, a C program's first index came 250-265 ms after the probes were in;
- * with this and small objects built at once (UNWIND_INLINE_MAX), 4-115 ms.
+ * How long the background builder may be starved before it is raised to concur's priority
+ * (bg_worker__hurry()). At SCHED_IDLE it runs on a CPU nothing else wants, at once on a
+ * machine with one free; when every CPU is busy it gets none (or crumbs: weight 3 against
+ * 1024), and the stacks would stay on frame pointers for the whole window. Starved: neither a
+ * table finished nor HURRY_MIN_SHARE of a CPU used over the last HURRY_NS. Waiting longer
+ * does not make the build cheaper, only later. 50 ms: 5 samples at 99 Hz. Judged on CPU time,
+ * not on tables finished: python3.11's own table takes 50-80 ms to build, and a builder busy
+ * on it at idle priority must not be raised to compete with the workload (it was, with 50 ms
+ * and tables alone: a GIL-bound server's threads waited for a CPU, and its advice changed).
+ * It was 200 ms on tables alone, and a process whose objects came in two batches waited two.
  */
-#define HURRY_NS (50 * 1000000ull)
+#define HURRY_NS	(50 * 1000000ull)
+#define HURRY_MIN_SHARE 10 /* percent of a CPU */
 
 /*
  * One object's table to build: the file or image in, the table and segments out. Built on the
@@ -302,8 +304,10 @@ static void start_build(struct unwind_loader *l, struct object *o, int fd, void 
 	*j = (struct build_job){ .o = o, .fd = fd, .bytes = bytes, .len = len };
 	if (l->worker && (fd >= 0 ? (uint64_t)o->size : len) > l->inline_max) {
 		o->pending = true;
-		if (!bg_worker__pending(l->worker))
-			l->progress_ns = clock_ns(CLOCK_MONOTONIC); /* it was idle, not slow */
+		if (!bg_worker__pending(l->worker)) { /* it was idle, not slow */
+			l->progress_ns = clock_ns(CLOCK_MONOTONIC);
+			l->progress_cpu = bg_worker__cpu_ns(l->worker);
+		}
 		bg_worker__submit(l->worker, j);
 		return;
 	}
@@ -438,14 +442,17 @@ uint64_t unwind_loader__serve(struct unwind_loader *l, uint64_t now,
 	GHashTableIter it;
 	gpointer key, val;
 	size_t built = 0;
+	uint64_t cpu;
 	guint i;
 
 	while (l->worker && (j = bg_worker__take(l->worker))) {
 		finish_build(l, j);
 		built++;
 	}
-	if (built)
+	if (built) {
 		l->progress_ns = now;
+		l->progress_cpu = bg_worker__cpu_ns(l->worker);
+	}
 	g_hash_table_iter_init(&it, l->waiting);
 	while (built && g_hash_table_iter_next(&it, &key, &val)) {
 		GPtrArray *objs = val;
@@ -466,6 +473,14 @@ uint64_t unwind_loader__serve(struct unwind_loader *l, uint64_t now,
 		return 0;
 	if (now - l->progress_ns < HURRY_NS)
 		return l->progress_ns + HURRY_NS;
+	cpu = bg_worker__cpu_ns(l->worker);
+	if (cpu && cpu >= l->progress_cpu &&
+	    (cpu - l->progress_cpu) * 100 >= (now - l->progress_ns) * HURRY_MIN_SHARE) {
+		/* Running, on a long table: not starved. */
+		l->progress_ns = now;
+		l->progress_cpu = cpu;
+		return now + HURRY_NS;
+	}
 	if (!bg_worker__hurried(l->worker)) {
 		bg_worker__hurry(l->worker);
 		l->st.hurried++;

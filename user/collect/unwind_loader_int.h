@@ -44,6 +44,7 @@ struct unwind_loader {
 	struct bg_worker *worker; /* NULL: tables are built in the caller's thread */
 	enum bg_priority prio;	  /* the worker's, once it stopped (for the log) */
 	uint64_t progress_ns;	  /* the worker's last sign of progress (CLOCK_MONOTONIC) */
+	uint64_t progress_cpu;	  /* its CPU time then (bg_worker__cpu_ns()) */
 	size_t inline_max;	  /* objects up to this size are built in the caller's thread */
 	GHashTable *waiting;	  /* pid → GPtrArray of the pending objects its index waits for */
 };
