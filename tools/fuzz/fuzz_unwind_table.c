@@ -5,6 +5,7 @@
  * sorted table whose rows name existing rules, and every lookup must land on a row or nothing.
  * The same file goes to the symbolizer's PLT reader: stubs of 8 or 16 bytes with a name.
  */
+#include <glib.h>
 #include <libelf.h>
 #include <stdint.h>
 #include <stdlib.h>
