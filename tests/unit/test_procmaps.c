@@ -2,6 +2,8 @@
 /* /proc/PID/maps lines, as the kernel writes them (proc(5)), and lines it never writes. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
 #include "profile/procmaps.h"
 
 Test(procmaps, file_backed_executable)
@@ -61,4 +63,31 @@ Test(procmaps, malformed_lines_are_refused)
 	cr_expect_eq(maps_line_parse("garbage", &m), -EINVAL);
 	cr_expect_eq(maps_line_parse("400000-401000 r-xp", &m), -EINVAL);
 	cr_expect_eq(maps_line_parse("400000-401000 r-xp 0 fe:01", &m), -EINVAL);
+}
+
+struct seen {
+	uint64_t addr; /* to find */
+	int visits;
+};
+
+static int find_exec(const struct maps_line *ml, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->visits++;
+	cr_expect(ml->exec, "only executable mappings are visited");
+	return ml->start <= s->addr && s->addr < ml->end ? 7 : 0;
+}
+
+/* The shared reader of /proc/SRC/maps: executable mappings in order, stopped by the visitor's
+ * non-zero return (handed back), -errno for a process that is not there. */
+Test(procmaps, each_exec_visits_and_stops)
+{
+	struct seen s = { (uint64_t)(uintptr_t)&getpid, 0 };
+
+	cr_expect_eq(procmaps_each_exec((uint32_t)getpid(), find_exec, &s), 7);
+	cr_expect_gt(s.visits, 0);
+	s = (struct seen){ 0, 0 };
+	cr_expect_eq(procmaps_each_exec((uint32_t)getpid(), find_exec, &s), 0, "read whole");
+	cr_expect_eq(procmaps_each_exec(0x7ffffff0u, find_exec, &s), -ENOENT);
 }

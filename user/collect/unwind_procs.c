@@ -59,29 +59,34 @@ static bool index_mapping(struct unwind_loader *l, uint32_t src, const struct ma
 	return true;
 }
 
+struct mappings_read {
+	struct unwind_loader *l;
+	uint32_t src;
+	GPtrArray *pending;
+	GArray *maps; /* struct unwind_mapping */
+};
+
+/* procmaps_each_exec()'s visitor: 1 once MAX_MAPS_IN are kept. */
+static int add_mapping(const struct maps_line *ml, void *ctx)
+{
+	struct mappings_read *r = ctx;
+	struct unwind_mapping m;
+
+	if (index_mapping(r->l, r->src, ml, &m, r->pending))
+		g_array_append_val(r->maps, m);
+	return r->maps->len >= MAX_MAPS_IN;
+}
+
 static GArray *read_mappings(struct unwind_loader *l, uint32_t src, GPtrArray *pending)
 {
-	char path[64], *line = NULL;
-	struct unwind_mapping m;
-	struct maps_line ml;
-	size_t len = 0;
-	GArray *maps;
-	FILE *f;
+	struct mappings_read r = { l, src, pending,
+				   g_array_new(FALSE, FALSE, sizeof(struct unwind_mapping)) };
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", src);
-	f = fopen(path, "re");
-	if (!f)
+	if (procmaps_each_exec(src, add_mapping, &r) < 0) {
+		g_array_free(r.maps, TRUE);
 		return NULL;
-	maps = g_array_new(FALSE, FALSE, sizeof(m));
-	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPS_IN) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!maps_line_parse(line, &ml) && ml.exec &&
-		    index_mapping(l, src, &ml, &m, pending))
-			g_array_append_val(maps, m);
 	}
-	free(line);
-	fclose(f);
-	return maps;
+	return r.maps;
 }
 
 int unwind_loader__sync(struct unwind_loader *l, uint32_t pid)
@@ -138,29 +143,31 @@ static bool prefetched(const char *path)
 	return !strncmp(base, "libc.so.", 8) || !strncmp(base, "ld-linux", 8);
 }
 
+struct prefetch {
+	struct unwind_loader *l;
+	int started;
+};
+
+/* procmaps_each_exec()'s visitor over concur's own map. */
+static int prefetch_mapping(const struct maps_line *ml, void *ctx)
+{
+	struct prefetch *p = ctx;
+	int fd;
+
+	if (ml->path[0] != '/' || !prefetched(ml->path))
+		return 0;
+	fd = open_mapped((uint32_t)getpid(), ml->start, ml->end);
+	if (fd < 0)
+		return 0;
+	p->started += loader_file_object(p->l, fd, ml->path) != NULL;
+	close(fd);
+	return 0;
+}
+
 int unwind_loader__prefetch(struct unwind_loader *l)
 {
-	char *line = NULL;
-	struct maps_line ml;
-	size_t len = 0;
-	int fd, n = 0;
-	FILE *f;
+	struct prefetch p = { l, 0 };
 
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return 0;
-	while (getline(&line, &len, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (maps_line_parse(line, &ml) || !ml.exec || ml.path[0] != '/' ||
-		    !prefetched(ml.path))
-			continue;
-		fd = open_mapped((uint32_t)getpid(), ml.start, ml.end);
-		if (fd < 0)
-			continue;
-		n += loader_file_object(l, fd, ml.path) != NULL;
-		close(fd);
-	}
-	free(line);
-	fclose(f);
-	return n;
+	procmaps_each_exec((uint32_t)getpid(), prefetch_mapping, &p);
+	return p.started;
 }

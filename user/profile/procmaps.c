@@ -35,6 +35,28 @@ static bool maps_shown(uint32_t id)
 	return c != EOF;
 }
 
+int procmaps_each_exec(uint32_t src, procmaps_fn fn, void *ctx)
+{
+	char path[64], *line = NULL;
+	struct maps_line ml;
+	size_t len = 0;
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", src);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!ret && getline(&line, &len, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!maps_line_parse(line, &ml) && ml.exec)
+			ret = fn(&ml, ctx);
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 int procmaps_source(uint32_t pid, uint32_t *src)
 {
 	char path[64], *end;

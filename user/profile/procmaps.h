@@ -19,6 +19,14 @@ struct maps_line {
 int maps_line_parse(const char *line, struct maps_line *out);
 
 /*
+ * Calls fn(ml, ctx) for each executable mapping /proc/SRC/maps lists, in order (lines not of
+ * maps_line_parse()'s form are skipped), until fn returns non-zero. That value, 0 when every
+ * line was read, or -errno when the file cannot be opened. ml and its path last for the call.
+ */
+typedef int (*procmaps_fn)(const struct maps_line *ml, void *ctx);
+int procmaps_each_exec(uint32_t src, procmaps_fn fn, void *ctx);
+
+/*
  * The /proc entry whose maps show pid's address space: pid itself, or, once the thread-group
  * leader has left (pthread_exit: everything under /proc/PID/ that goes through its memory --
  * maps, map_files, mem -- reads empty while the process lives on in its other threads), the

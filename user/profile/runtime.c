@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "procmaps.h"
 #include "runtime.h"
@@ -35,30 +33,22 @@ int runtime_of_module(const char *name, char out[RUNTIME_LEN])
 	return 1;
 }
 
+/* procmaps_each_exec()'s visitor: 1 once a mapped file names the runtime (into out). */
+static int runtime_of_mapping(const struct maps_line *ml, void *out)
+{
+	return ml->path[0] == '/' && runtime_of_module(strrchr(ml->path, '/') + 1, out);
+}
+
 int runtime_detect(uint32_t pid, char out[RUNTIME_LEN])
 {
-	char path[64], *line = NULL, *name;
-	struct maps_line ml;
-	size_t len = 0;
-	int found = 0;
 	uint32_t src;
-	FILE *f;
+	int found;
 
 	/* Through a live thread when the leader has left (procmaps_source); else as it reads. */
 	procmaps_source(pid, &src);
-	snprintf(path, sizeof(path), "/proc/%u/maps", src);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (!found && getline(&line, &len, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (maps_line_parse(line, &ml) || !ml.exec || ml.path[0] != '/')
-			continue;
-		name = strrchr(ml.path, '/');
-		found = runtime_of_module(name + 1, out);
-	}
-	free(line);
-	fclose(f);
+	found = procmaps_each_exec(src, runtime_of_mapping, out);
+	if (found < 0)
+		return found;
 	if (!found)
 		snprintf(out, RUNTIME_LEN, "native");
 	return 0;

@@ -90,20 +90,14 @@ out:
 }
 
 /* One line of /proc/PID/maps → a mapping, if it is executable and file-backed. */
-static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line, struct mapping *m)
+static int parse_maps_line(struct symbolizer *s, uint32_t pid, const struct maps_line *ml,
+			   struct mapping *m)
 {
-	struct maps_line ml;
-	uint64_t start, end, off;
+	uint64_t start = ml->start, end = ml->end, off = ml->offset;
+	const char *path = ml->path;
 	char buf[300];
-	const char *path;
 	int fd;
 
-	if (maps_line_parse(line, &ml) || !ml.exec)
-		return -EINVAL;
-	start = ml.start;
-	end = ml.end;
-	off = ml.offset;
-	path = ml.path;
 	if (!strcmp(path, "[vdso]")) {
 		*m = (struct mapping){ start,	 end,	  0, vdso_image(s, pid, start, end),
 				       "[vdso]", "[vdso]" };
@@ -122,27 +116,33 @@ static int parse_maps_line(struct symbolizer *s, uint32_t pid, const char *line,
 	return 0;
 }
 
+struct maps_read {
+	struct symbolizer *s;
+	uint32_t src;
+	GArray *maps; /* struct mapping */
+};
+
+/* procmaps_each_exec()'s visitor: 1 once MAX_MAPPINGS are kept. */
+static int add_mapping(const struct maps_line *ml, void *ctx)
+{
+	struct maps_read *r = ctx;
+	struct mapping m;
+
+	if (!parse_maps_line(r->s, r->src, ml, &m))
+		g_array_append_val(r->maps, m);
+	return r->maps->len >= MAX_MAPPINGS;
+}
+
 /* The executable mappings /proc/SRC/maps lists (SRC: a pid, or a tid), NULL when none. */
 static GArray *read_maps(struct symbolizer *s, uint32_t src)
 {
-	char path[64], *line = NULL;
-	struct mapping m;
-	size_t len = 0;
-	GArray *maps;
-	FILE *f;
+	struct maps_read r = { s, src, g_array_new(FALSE, FALSE, sizeof(struct mapping)) };
+	GArray *maps = r.maps;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", src);
-	f = fopen(path, "re");
-	if (!f)
+	if (procmaps_each_exec(src, add_mapping, &r) < 0) {
+		g_array_free(maps, TRUE);
 		return NULL;
-	maps = g_array_new(FALSE, FALSE, sizeof(m));
-	while (getline(&line, &len, f) > 0 && maps->len < MAX_MAPPINGS) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!parse_maps_line(s, src, line, &m))
-			g_array_append_val(maps, m);
 	}
-	free(line);
-	fclose(f);
 	if (!maps->len) {
 		g_array_free(maps, TRUE);
 		return NULL;
