@@ -25,14 +25,14 @@
  * (bg_worker__hurry()). At SCHED_IDLE it runs on a CPU nothing else wants, at once on a
  * machine with one free; when every CPU is busy it gets none (or crumbs: weight 3 against
  * 1024), and the stacks would stay on frame pointers for the whole window. Starved: neither a
- * table finished nor HURRY_MIN_SHARE of a CPU used over the last HURRY_NS. Waiting longer
- * does not make the build cheaper, only later. 50 ms: 5 samples at 99 Hz. Judged on CPU time,
- * not on tables finished: python3.11's own table takes 50-80 ms to build, and a builder busy
- * on it at idle priority must not be raised to compete with the workload (it was, with 50 ms
- * and tables alone: a GIL-bound server's threads waited for a CPU, and its advice changed).
- * It was 200 ms on tables alone, and a process whose objects came in two batches waited two.
+ * table finished nor HURRY_MIN_SHARE of a CPU used over the last HURRY_NS. Judged on CPU time,
+ * not on tables finished alone: python3.11's own table takes 50-80 ms to build, and a builder
+ * busy on it at idle priority must not be raised to compete with the workload. 200 ms: a
+ * raised builder takes a CPU from the workload at its start-up; at 50 ms, a Python client's
+ * start-up under concur waited 38-45 ms on the run queue in 2 of 7 runs (advice_slow_server_io:
+ * its async bound, set by that run, fell from ~6.8x to 4.5x), and none at 200 ms.
  */
-#define HURRY_NS	(50 * 1000000ull)
+#define HURRY_NS	(200 * 1000000ull)
 #define HURRY_MIN_SHARE 10 /* percent of a CPU */
 
 /*
